@@ -1,0 +1,48 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt pyproject.toml | cksum | cut -d' ' -f1)
+STAGE  ?= dev
+BUILD  := build
+export AWS_DEFAULT_REGION ?= eu-west-1
+export AWS_EC2_METADATA_DISABLED := true
+
+.PHONY: install run test test-fast package deploy bench clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "Installing pinned dependencies into $(VENV) (first run only)..."
+	@$(PY) -m pip install --quiet --disable-pip-version-check "pip<26.3"
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -e .
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+## make run: the whole product on the embedded AWS (moto) with demo data. ARGS="--no-demo" to start empty.
+run: install
+	@$(VENV)/bin/chorus run $(ARGS)
+
+## make test: every test (unit, integration, infra, e2e).
+test: install
+	@$(PY) -m pytest $(ARGS)
+
+## make test-fast: unit and integration tests only.
+test-fast: install
+	@$(PY) -m pytest tests/unit tests/integration $(ARGS)
+
+## make package: the CloudFormation/SAM template and bundles for real AWS, in build/.
+package: install
+	@$(PY) -m chorus.local.packaging $(BUILD)
+
+## make deploy STAGE=dev BUCKET=my-artifacts: package and deploy to the AWS account of your credentials.
+deploy: package
+	@test -n "$(BUCKET)" || (echo "Set BUCKET=<an S3 bucket for the artifacts>"; exit 2)
+	aws cloudformation package --template-file $(BUILD)/sam.json --s3-bucket $(BUCKET) \
+	    --output-template-file $(BUILD)/packaged.json --use-json
+	aws cloudformation deploy --template-file $(BUILD)/packaged.json --stack-name chorus-$(STAGE) \
+	    --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND
+
+clean:
+	rm -rf $(BUILD) .pytest_cache .hypothesis

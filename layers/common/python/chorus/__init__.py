@@ -1,0 +1,1 @@
+"""Chorus: the serverless command centre of an organisation's social-media team."""

@@ -1,0 +1,52 @@
+"""Request and response bodies of the REST API (validated on the way in, documented in /openapi.json)."""
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chorus.domain.channels import Channel
+from chorus.domain.posts import Post
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+
+
+class Me(BaseModel):
+    username: str
+    roles: list[str]
+
+
+class Advice(BaseModel):
+    code: str = Field(description="validation_error (blocks scheduling), tone or duplicate")
+    field: str
+    message: str
+    channel: str | None = None
+
+
+class PostEnvelope(BaseModel):
+    post: Post
+    warnings: list[Advice] = Field(default_factory=list)
+
+
+class PostPage(BaseModel):
+    items: list[Post]
+    next_cursor: str | None = Field(default=None, description="pass as ?cursor= for the next page")
+
+
+class ScheduleRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    publish_at: str | None = Field(
+        default=None, description="ISO 8601; without an offset it is local time in `timezone`", examples=["2026-12-01T09:30"]
+    )
+    timezone: str | None = Field(default=None, description="IANA zone, default the post's (Europe/Amsterdam)")
+    queue: bool = Field(default=False, description="place the post in the next free slot of its channels instead")
+
+
+class ReasonRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class ChannelList(BaseModel):
+    items: list[Channel]

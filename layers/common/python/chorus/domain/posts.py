@@ -1,0 +1,292 @@
+"""Posts and their approval workflow: who may move a post from which state to which, and the audit trail.
+
+draft -> submitted -> approved -> scheduled -> publishing -> published | failed, plus cancelled and held.
+Creators draft and submit their own posts; editors approve, reject (back to draft, with a reason), schedule and
+cancel; masters do everything. The publisher (a later flow) moves scheduled posts on; people never do.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+from chorus.domain import text as text_rules
+from chorus.domain import timing
+from chorus.domain.channels import Channel
+from chorus.domain.errors import Conflict, Forbidden, ValidationError
+from chorus.domain.roles import AUTHORS, EDITORS, Principal
+
+Category = Literal["vacancy", "event", "milestone", "success", "customer_question", "problem", "other"]
+
+
+class Status(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    SCHEDULED = "scheduled"
+    PUBLISHING = "publishing"
+    PUBLISHED = "published"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    HELD = "held"
+
+
+EDITABLE = frozenset({Status.DRAFT, Status.SUBMITTED})
+ENDORSABLE = frozenset({Status.DRAFT, Status.SUBMITTED, Status.APPROVED})
+# States in which a post occupies its slot on a channel's calendar.
+ON_CALENDAR = frozenset({Status.SCHEDULED, Status.PUBLISHING, Status.PUBLISHED, Status.HELD})
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    sources: frozenset[Status]
+    target: Status
+    roles: frozenset[str]
+    own_roles: frozenset[str] = frozenset()  # roles that may act only on posts they authored
+    needs_reason: bool = False
+
+
+ACTIONS = {
+    a.name: a
+    for a in (
+        Action("submit", frozenset({Status.DRAFT}), Status.SUBMITTED, EDITORS, own_roles=frozenset({"creator"})),
+        Action("approve", frozenset({Status.SUBMITTED}), Status.APPROVED, EDITORS),
+        Action("reject", frozenset({Status.SUBMITTED, Status.APPROVED}), Status.DRAFT, EDITORS, needs_reason=True),
+        Action("schedule", frozenset({Status.APPROVED, Status.SCHEDULED}), Status.SCHEDULED, EDITORS),
+        Action(
+            "cancel",
+            frozenset({Status.DRAFT, Status.SUBMITTED, Status.APPROVED, Status.SCHEDULED, Status.HELD, Status.FAILED}),
+            Status.CANCELLED,
+            EDITORS,
+        ),
+    )
+}
+
+
+class AuditEntry(BaseModel):
+    at: str
+    by: str
+    action: str
+    from_status: Status | None = Field(default=None, alias="from")
+    to_status: Status = Field(alias="to")
+    reason: str | None = None
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+
+class PostContent(BaseModel):
+    """What an author writes. All fields optional so the same shape serves create and update."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str | None = Field(default=None, max_length=10_000)
+    variants: dict[str, str] | None = Field(default=None, description="per-channel text, keyed by channel id")
+    media: list[str] | None = Field(default=None, max_length=20, description="media references (S3 keys or URLs)")
+    channels: list[str] | None = Field(default=None, max_length=20, description="channel ids to publish on")
+    on_behalf_of: str | None = Field(default=None, max_length=128, description="username of the person the post speaks for")
+    campaign: str | None = Field(default=None, max_length=200)
+    pillar: str | None = Field(default=None, max_length=200, description="content pillar")
+    category: Category | None = None
+
+
+class Post(BaseModel):
+    id: str
+    text: str = ""
+    variants: dict[str, str] = Field(default_factory=dict)
+    media: list[str] = Field(default_factory=list)
+    channels: list[str] = Field(default_factory=list)
+    publish_at: str | None = Field(default=None, description="planned time, UTC, ISO 8601")
+    timezone: str = timing.DEFAULT_TIMEZONE
+    author: str
+    on_behalf_of: str | None = None
+    endorsed_at: str | None = Field(default=None, description="when on_behalf_of approved the text")
+    campaign: str | None = None
+    pillar: str | None = None
+    category: Category = "other"
+    status: Status = Status.DRAFT
+    reject_reason: str | None = None
+    audit: list[AuditEntry] = Field(default_factory=list)
+    created_at: str
+    updated_at: str
+    version: int = 0
+
+    @computed_field(description="planned time in the post's own time zone")  # type: ignore[prop-decorator]
+    @property
+    def publish_at_local(self) -> str | None:
+        return timing.local_iso(self.publish_time, self.timezone) if self.publish_time else None
+
+    @property
+    def publish_time(self) -> datetime | None:
+        return timing.from_iso_utc(self.publish_at) if self.publish_at else None
+
+    def text_for(self, channel_id: str) -> str:
+        return self.variants.get(channel_id, self.text)
+
+    def text_field(self, channel_id: str) -> str:
+        return f"variants.{channel_id}" if channel_id in self.variants else "text"
+
+
+def new_post_id() -> str:
+    return uuid.uuid4().hex
+
+
+def draft(post_id: str, content: PostContent, author: Principal, now: datetime) -> Post:
+    if not author.has_any(AUTHORS):
+        raise Forbidden("only creators, editors and masters write posts")
+    stamp = timing.iso_utc(now)
+    fields = content.model_dump(exclude_none=True)
+    post = Post(id=post_id, author=author.username, created_at=stamp, updated_at=stamp, **fields)
+    return _record(post, author, now, "create", None, Status.DRAFT)
+
+
+def edit(post: Post, changes: PostContent, actor: Principal, now: datetime) -> Post:
+    _require_author_or_editor(post, actor)
+    if post.status not in EDITABLE:
+        raise Conflict(f"a {post.status} post cannot be edited; reject it back to draft first", status=post.status)
+    update = changes.model_dump(exclude_unset=True)
+    for key in ("variants", "media", "channels"):
+        if key in update and update[key] is None:
+            update[key] = {} if key == "variants" else []
+    if update.get("category", "") is None:
+        update["category"] = "other"
+    changed = Post.model_validate({**post.model_dump(by_alias=True), **update})
+    if changed.endorsed_at and _wording_changed(post, changed):
+        changed.endorsed_at = None  # the person approved other words than these
+    return _record(changed, actor, now, "edit", post.status, post.status)
+
+
+def transition(post: Post, action_name: str, actor: Principal, now: datetime, reason: str | None = None) -> Post:
+    """Apply a workflow action: 403 for the wrong role, 409 for the wrong state, 400 for a missing reason."""
+    action = _authorize(post, action_name, actor)
+    if action.needs_reason and not (reason and reason.strip()):
+        raise ValidationError("reason", f"a reason is required to {action.name} a post")
+    changed = post.model_copy(deep=True)
+    changed.status = action.target
+    changed.reject_reason = reason.strip() if action.name == "reject" and reason else None
+    return _record(changed, actor, now, action.name, post.status, action.target, reason)
+
+
+def schedule(
+    post: Post, when: datetime, tz_name: str, actor: Principal, now: datetime, channels: dict[str, Channel]
+) -> Post:
+    """Plan an approved post (or move a scheduled one). Checks role, state, content, time, then consent."""
+    _authorize(post, "schedule", actor)
+    errors = content_errors(post, channels)
+    if errors:
+        raise errors[0]
+    if when <= now:
+        raise ValidationError("publish_at", f"{timing.iso_utc(when)} is in the past", now=timing.iso_utc(now))
+    require_endorsement(post)
+    planned = post.model_copy(deep=True, update={"publish_at": timing.iso_utc(when), "timezone": tz_name})
+    return transition(planned, "schedule", actor, now)
+
+
+def _authorize(post: Post, action_name: str, actor: Principal) -> Action:
+    action = ACTIONS[action_name]
+    allowed = actor.has_any(action.roles) or (actor.has_any(action.own_roles) and post.author == actor.username)
+    if not allowed:
+        raise Forbidden(f"your role may not {action.name} this post")
+    if post.status not in action.sources:
+        raise Conflict(
+            f"cannot {action.name} a {post.status} post",
+            status=str(post.status),
+            allowed_from=sorted(str(s) for s in action.sources),
+        )
+    return action
+
+
+def endorse(post: Post, actor: Principal, now: datetime) -> Post:
+    """The named person approves a post that speaks on their behalf (no ghostwriting without consent)."""
+    if not post.on_behalf_of or post.on_behalf_of.casefold() != actor.username.casefold():
+        raise Forbidden("only the person the post speaks for can endorse it")
+    if post.status not in ENDORSABLE:
+        raise Conflict(f"a {post.status} post cannot be endorsed", status=post.status)
+    changed = post.model_copy(deep=True)
+    changed.endorsed_at = timing.iso_utc(now)
+    return _record(changed, actor, now, "endorse", post.status, post.status)
+
+
+def require_endorsement(post: Post) -> None:
+    if post.on_behalf_of and not post.endorsed_at:
+        raise Conflict(
+            f"the post speaks on behalf of {post.on_behalf_of}, who has not approved it yet",
+            awaiting=post.on_behalf_of,
+        )
+
+
+def content_errors(post: Post, channels: dict[str, Channel]) -> list[ValidationError]:
+    """Problems that block scheduling: no or unknown channels, empty or too long text per platform."""
+    errors: list[ValidationError] = []
+    if not post.channels:
+        errors.append(ValidationError("channels", "choose at least one channel"))
+    unknown = [c for c in post.channels if c not in channels]
+    if unknown:
+        errors.append(ValidationError("channels", f"unknown channels: {', '.join(unknown)}", unknown=unknown))
+    stray = [c for c in post.variants if c not in post.channels]
+    if stray:
+        errors.append(ValidationError("variants", f"variants for channels the post is not on: {', '.join(stray)}"))
+    for channel_id in post.channels:
+        channel = channels.get(channel_id)
+        if channel is None:
+            continue
+        try:
+            text_rules.check_length(
+                post.text_for(channel_id), channel.platform, post.text_field(channel_id), channel.max_length
+            )
+        except ValidationError as error:
+            error.details["channel"] = channel_id
+            errors.append(error)
+    return errors
+
+
+def warnings(post: Post, channels: dict[str, Channel], neighbours: list[Post]) -> list[dict[str, str]]:
+    """Advice that does not block: tone of voice per channel, and the same text on a channel within 24 hours."""
+    found: list[dict[str, str]] = []
+    for channel_id in post.channels:
+        channel = channels.get(channel_id)
+        if channel is None:
+            continue
+        message = text_rules.tone_warning(post.text_for(channel_id), channel.tone)
+        if message:
+            found.append({"code": "tone", "field": post.text_field(channel_id), "channel": channel_id, "message": message})
+    when = post.publish_time
+    if when is None:
+        return found
+    for other in neighbours:
+        other_time = other.publish_time
+        if other.id == post.id or other.status not in ON_CALENDAR or other_time is None:
+            continue
+        if abs((other_time - when).total_seconds()) > 24 * 3600:
+            continue
+        for channel_id in set(post.channels) & set(other.channels):
+            if text_rules.duplicate_key(other.text_for(channel_id)) == text_rules.duplicate_key(post.text_for(channel_id)):
+                found.append({
+                    "code": "duplicate",
+                    "field": post.text_field(channel_id),
+                    "channel": channel_id,
+                    "message": f"the same text is already planned on {channel_id} at {other.publish_at} (post {other.id})",
+                })
+    return found
+
+
+def _wording_changed(before: Post, after: Post) -> bool:
+    return (before.text, before.variants) != (after.text, after.variants)
+
+
+def _require_author_or_editor(post: Post, actor: Principal) -> None:
+    if actor.is_editor or (actor.has_any(AUTHORS) and post.author == actor.username):
+        return
+    raise Forbidden("only the author or an editor may change this post")
+
+
+def _record(
+    post: Post, actor: Principal, now: datetime, action: str, source: Status | None, target: Status, reason: str | None = None
+) -> Post:
+    stamp = timing.iso_utc(now)
+    post.audit.append(AuditEntry(at=stamp, by=actor.username, action=action, from_status=source, to_status=target, reason=reason))
+    post.updated_at = stamp
+    return post

@@ -1,0 +1,23 @@
+"""Who is calling, and what each role may do. Roles come from Cognito groups."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ROLES = ("master", "editor", "creator", "publisher", "care", "pr", "viewer")
+
+EDITORS = frozenset({"master", "editor"})
+AUTHORS = frozenset({"master", "editor", "creator"})
+EVERYONE = frozenset(ROLES)
+
+
+@dataclass(frozen=True)
+class Principal:
+    username: str
+    roles: frozenset[str]
+
+    def has_any(self, roles: frozenset[str]) -> bool:
+        return bool(self.roles & roles)
+
+    @property
+    def is_editor(self) -> bool:
+        return self.has_any(EDITORS)

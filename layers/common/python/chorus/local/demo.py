@@ -1,0 +1,86 @@
+"""Demo organisation for `make run`: one user per role, channels on every platform, posts in several states."""
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+import boto3
+
+from chorus.domain.channels import ChannelCreate, SlotSpec
+from chorus.domain.posts import PostContent
+from chorus.domain.roles import ROLES, Principal
+from chorus.domain import timing
+from chorus.services.calendar import CalendarService
+
+
+def demo_username(role: str) -> str:
+    return f"demo-{role}"
+
+
+def create_role_users(region: str, user_pool_id: str) -> dict[str, dict[str, str]]:
+    """One Cognito user per role, with a fresh random password each run (kept only in the local state file)."""
+    cognito = boto3.client("cognito-idp", region_name=region)
+    users = {}
+    for role in ROLES:
+        username = demo_username(role)
+        password = f"Chorus-{secrets.token_urlsafe(12)}-9a"
+        cognito.admin_create_user(
+            UserPoolId=user_pool_id,
+            Username=username,
+            UserAttributes=[{"Name": "email", "Value": f"{username}@example.org"}, {"Name": "email_verified", "Value": "true"}],
+            MessageAction="SUPPRESS",
+        )
+        cognito.admin_set_user_password(UserPoolId=user_pool_id, Username=username, Password=password, Permanent=True)
+        cognito.admin_add_user_to_group(UserPoolId=user_pool_id, Username=username, GroupName=role)
+        users[role] = {"username": username, "password": password}
+    return users
+
+
+WEEKDAY_MORNINGS = [SlotSpec(weekday=d, time="09:30") for d in ("mon", "tue", "wed", "thu", "fri")]
+
+
+def seed(calendar: CalendarService) -> dict[str, int]:
+    """Channels and posts, made through the same services the API uses (so audit trails are real)."""
+    master = Principal(demo_username("master"), frozenset({"master"}))
+    editor = Principal(demo_username("editor"), frozenset({"editor"}))
+    creator = Principal(demo_username("creator"), frozenset({"creator"}))
+    pr = Principal(demo_username("pr"), frozenset({"pr"}))
+    channels = [
+        ChannelCreate(id="demo-local", platform="local", handle="@chorus-demo", cadence_per_week=5, tone="informal",
+                      slots=WEEKDAY_MORNINGS + [SlotSpec(weekday="fri", time="15:00")]),
+        ChannelCreate(id="mastodon-main", platform="mastodon", handle="@gemeente@social.example", cadence_per_week=5,
+                      tone="informal", slots=WEEKDAY_MORNINGS),
+        ChannelCreate(id="bluesky-main", platform="bluesky", handle="gemeente.example", cadence_per_week=3),
+        ChannelCreate(id="x-main", platform="x", handle="@gemeente", cadence_per_week=7),
+        ChannelCreate(id="linkedin-page", platform="linkedin", handle="urn:li:organization:1234", cadence_per_week=2,
+                      tone="formal", slots=[SlotSpec(weekday="tue", time="08:00"), SlotSpec(weekday="thu", time="08:00")]),
+    ]
+    for channel in channels:
+        calendar.create_channel(master, channel)
+
+    def write(text: str, channels: list[str], category: str, **extra: str) -> str:
+        post, _, _ = calendar.create_post(creator, PostContent(text=text, channels=channels, category=category, **extra))
+        return post.id
+
+    write("Achter de schermen bij onze klantenservice: wat doe jij als eerste op maandagochtend?",
+          ["demo-local", "mastodon-main"], "other", pillar="mensen")
+    submitted = write("We zoeken een communicatieadviseur! Ken jij iemand? Deel deze vacature.",
+                      ["demo-local", "linkedin-page"], "vacancy", campaign="werving-2026")
+    calendar.act(creator, submitted, "submit")
+    approved = write("Open dag op zaterdag: kom kijken hoe je werk bij ons eruitziet.",
+                     ["demo-local", "bluesky-main"], "event")
+    calendar.act(creator, approved, "submit")
+    calendar.act(editor, approved, "approve")
+    scheduled = write("Mijlpaal: 10.000 vragen beantwoord via onze chat. Dank je wel voor je vertrouwen!",
+                      ["demo-local", "mastodon-main"], "milestone")
+    calendar.act(creator, scheduled, "submit")
+    calendar.act(editor, scheduled, "approve")
+    tomorrow = (calendar.clock() + timedelta(days=1)).astimezone(timing.zone(calendar.timezone)).date()
+    calendar.schedule(editor, scheduled, f"{tomorrow.isoformat()}T09:30", None, False)
+    quoted = write("Namens onze directeur: trots op het team dat deze week de nieuwe dienstverlening lanceerde.",
+                   ["linkedin-page"], "success", on_behalf_of=pr.username)
+    calendar.act(creator, quoted, "submit")
+    calendar.act(editor, quoted, "approve")
+    cancelled = write("Storing opgelost (oude melding).", ["x-main"], "problem")
+    calendar.act(editor, cancelled, "cancel", "dubbel met de statuspagina")
+    return {"channels": len(channels), "posts": 6}

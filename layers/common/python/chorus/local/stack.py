@@ -1,0 +1,167 @@
+"""`make run`: the whole product on one machine. An embedded AWS (moto) on 127.0.0.1, every resource created
+from infra/template.yaml, demo data, the REST API served by Chalice's local server, and an in-process scheduler
+calling the same handlers Lambda would. Stops cleanly on Ctrl-C or SIGTERM."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from chorus.local.template import PROJECT_ROOT
+
+REGION = "eu-west-1"
+DEFAULT_PORT = 8000
+
+
+def state_dir() -> Path:
+    return Path(os.environ.get("CHORUS_STATE_DIR") or PROJECT_ROOT / ".chorus")
+
+
+def state_file(port: int) -> Path:
+    return state_dir() / f"local-{port}.json"
+
+
+def configured_port() -> int:
+    raw = os.environ.get("CHORUS_PORT", str(DEFAULT_PORT))
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise SystemExit(f"CHORUS_PORT must be a TCP port number, not {raw!r}")
+    return int(raw)
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+class LocalStack:
+    def __init__(self, port: int, demo: bool = True, host: str = "127.0.0.1") -> None:
+        self.port = port
+        self.demo = demo
+        self.host = host
+        self.url = f"http://{host}:{port}"
+        self._parts: list[Any] = []
+
+    def start(self) -> dict[str, Any]:
+        if not _port_free(self.host, self.port):
+            raise SystemExit(f"port {self.port} on {self.host} is in use: stop what runs there or set CHORUS_PORT")
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        from moto.server import ThreadedMotoServer
+
+        moto = ThreadedMotoServer(ip_address=self.host, port=0, verbose=False)
+        moto.start()
+        self._parts.append(moto)
+        endpoint = "http://%s:%d" % moto.get_host_and_port()
+        # Dummy values: moto accepts anything, and nothing here must ever reach a real account.
+        os.environ.update({
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "AWS_EC2_METADATA_DISABLED": "true",
+        })
+        from chorus import container
+        from chorus.local import demo as demo_data
+        from chorus.local.provision import provision
+        from chorus.local.scheduler import Scheduler, jobs_from_template
+
+        provisioned = provision(REGION)
+        os.environ.update(provisioned.environment)
+        pool_id = os.environ["CHORUS_USER_POOL_ID"]
+        os.environ["CHORUS_JWKS_URL"] = f"{endpoint}/{pool_id}/.well-known/jwks.json"
+        container.reset()
+        users = demo_data.create_role_users(REGION, pool_id)
+        seeded = demo_data.seed(container.calendar()) if self.demo else {"channels": 0, "posts": 0}
+
+        server = self._api_server()
+        threading.Thread(target=server.server.serve_forever, name="chorus-api", daemon=True).start()
+        self._parts.append(server)
+        jobs = jobs_from_template(provisioned.template)
+        scheduler = Scheduler(jobs, REGION)
+        scheduler.start()
+        self._parts.append(scheduler)
+
+        state = {
+            "api": self.url,
+            "aws_endpoint": endpoint,
+            "region": REGION,
+            "user_pool_id": pool_id,
+            "client_id": os.environ["CHORUS_USER_POOL_CLIENT_ID"],
+            "users": users,
+            "pid": os.getpid(),
+            "schedules": [job.name for job in jobs],
+            "seeded": seeded,
+        }
+        path = state_file(self.port)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(state, handle, indent=2)
+        return state
+
+    def _api_server(self) -> Any:
+        from chalice.config import Config
+        from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice, LocalDevServer
+
+        if str(PROJECT_ROOT) not in sys.path:
+            sys.path.insert(0, str(PROJECT_ROOT))
+        import app as app_module
+
+        class QuietHandler(ChaliceRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:  # the app logs one JSON line per request
+                pass
+
+        app_obj = app_module.app
+        if not isinstance(app_obj, LocalChalice):  # thread-local current_request, as `chalice local` does
+            CustomLocalChalice.__bases__ = (LocalChalice, app_obj.__class__)
+            app_obj.__class__ = CustomLocalChalice
+        config = Config.create(chalice_stage="local", app_name="chorus", project_dir=str(PROJECT_ROOT), lambda_timeout=29)
+        return LocalDevServer(app_obj, config, self.host, self.port, handler_cls=QuietHandler)
+
+    def stop(self) -> None:
+        for part in reversed(self._parts):
+            try:
+                if hasattr(part, "shutdown") and hasattr(part, "server"):
+                    part.shutdown()
+                    part.server.server_close()
+                else:
+                    part.stop()
+            except Exception as error:  # noqa: BLE001 - keep stopping the rest
+                print(f"while stopping {type(part).__name__}: {error}", file=sys.stderr)
+        self._parts.clear()
+        state_file(self.port).unlink(missing_ok=True)
+
+
+def run(demo: bool = True) -> int:
+    port = configured_port()
+    started = time.perf_counter()
+    stack = LocalStack(port, demo=demo)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        state = stack.start()
+        seconds = time.perf_counter() - started
+        seeded = state["seeded"]
+        print(f"Embedded AWS at {state['aws_endpoint']}; {seeded['channels']} channels and {seeded['posts']} demo posts; "
+              f"schedules: {', '.join(state['schedules']) or 'none'}", flush=True)
+        print(f"Get a token:  .venv/bin/chorus token editor     (roles: {', '.join(state['users'])})", flush=True)
+        print(f"Try:          curl -H \"Authorization: Bearer $(.venv/bin/chorus token editor)\" {stack.url}/posts", flush=True)
+        print(f"Chorus ready at {stack.url} (started in {seconds:.1f} s; Ctrl-C stops)", flush=True)
+        stop.wait()
+        print("Stopping Chorus...", flush=True)
+    finally:
+        stack.stop()
+    return 0

@@ -1,0 +1,204 @@
+"""Use cases of the content calendar: posts and channels. Combines the domain with the repositories (ports)."""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+from typing import Callable, Protocol
+
+from chorus.domain import posts as post_rules
+from chorus.domain import timing
+from chorus.domain.channels import Channel, ChannelCreate, ChannelFields
+from chorus.domain.errors import Conflict, Forbidden, NotFound, ValidationError
+from chorus.domain.posts import Post, PostContent, Status
+from chorus.domain.roles import EDITORS, Principal
+
+Clock = Callable[[], datetime]
+QUEUE_HORIZON = timedelta(days=28)
+DUPLICATE_WINDOW = timedelta(hours=24)
+DEFAULT_RANGE = timedelta(days=31)
+MAX_RANGE = timedelta(days=400)
+
+
+class PostStore(Protocol):
+    def get(self, post_id: str) -> Post | None: ...
+    def create(self, post: Post) -> bool: ...
+    def save(self, post: Post) -> Post: ...
+    def calendar(
+        self, start: datetime, end: datetime, channel: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[Post], str | None]: ...
+    def in_window(self, start: datetime, end: datetime) -> list[Post]: ...
+    def by_status(self, status: str, limit: int, cursor: str | None) -> tuple[list[Post], str | None]: ...
+
+
+class ChannelStore(Protocol):
+    def get(self, channel_id: str) -> Channel | None: ...
+    def all(self) -> list[Channel]: ...
+    def create(self, channel: Channel) -> bool: ...
+    def save(self, channel: Channel) -> None: ...
+    def delete(self, channel_id: str) -> bool: ...
+
+
+class CalendarService:
+    def __init__(self, posts: PostStore, channels: ChannelStore, clock: Clock, timezone: str) -> None:
+        self.posts = posts
+        self.channels = channels
+        self.clock = clock
+        self.timezone = timezone
+
+    # ------------------------------------------------------------------ posts
+    def create_post(
+        self, actor: Principal, content: PostContent, idempotency_key: str | None = None
+    ) -> tuple[Post, list[dict[str, str]], bool]:
+        """Create a draft. With an Idempotency-Key, a retry returns the first post instead of a second one."""
+        post_id = post_rules.new_post_id()
+        if idempotency_key:
+            post_id = hashlib.sha256(f"{actor.username}\n{idempotency_key}".encode()).hexdigest()[:32]
+        post = post_rules.draft(post_id, content, actor, self.clock())
+        self._known_channels(post.channels)
+        if not self.posts.create(post):
+            existing = self._get(post_id)
+            return existing, self.advice(existing), False
+        return post, self.advice(post), True
+
+    def get_post(self, post_id: str) -> Post:
+        return self._get(post_id)
+
+    def update_post(self, actor: Principal, post_id: str, changes: PostContent) -> tuple[Post, list[dict[str, str]]]:
+        post = post_rules.edit(self._get(post_id), changes, actor, self.clock())
+        self._known_channels(post.channels)
+        post = self.posts.save(post)
+        return post, self.advice(post)
+
+    def act(self, actor: Principal, post_id: str, action: str, reason: str | None = None) -> Post:
+        return self.posts.save(post_rules.transition(self._get(post_id), action, actor, self.clock(), reason))
+
+    def endorse(self, actor: Principal, post_id: str) -> Post:
+        return self.posts.save(post_rules.endorse(self._get(post_id), actor, self.clock()))
+
+    def schedule(
+        self, actor: Principal, post_id: str, publish_at: str | None, timezone: str | None, queue: bool
+    ) -> tuple[Post, list[dict[str, str]]]:
+        """Plan a post at a given time, or with `queue` in the next free slot of its channels."""
+        post = self._get(post_id)
+        tz_name = timezone or post.timezone or self.timezone
+        timing.zone(tz_name)
+        now = self.clock()
+        channels = self._channel_map()
+        if queue == bool(publish_at):
+            raise ValidationError("publish_at", "give either publish_at or queue=true")
+        if queue:
+            when = self._next_free_slot(post, channels, now)
+        else:
+            when = timing.parse_publish_at(publish_at or "", tz_name)
+        scheduled = post_rules.schedule(post, when, tz_name, actor, now, channels)
+        saved = self.posts.save(scheduled)
+        return saved, self.advice(saved, channels)
+
+    def calendar(
+        self, start: str | None, end: str | None, channel: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[Post], str | None]:
+        now = self.clock()
+        begin = self._bound(start, "from") if start else now.replace(hour=0, minute=0, second=0)
+        finish = self._bound(end, "to") if end else begin + DEFAULT_RANGE
+        if finish <= begin:
+            raise ValidationError("to", "must be after 'from'")
+        if finish - begin > MAX_RANGE:
+            raise ValidationError("to", f"the range may span at most {MAX_RANGE.days} days")
+        return self.posts.calendar(begin, finish, channel, limit, cursor)
+
+    def by_status(self, status: str, limit: int, cursor: str | None) -> tuple[list[Post], str | None]:
+        return self.posts.by_status(status, limit, cursor)
+
+    def advice(self, post: Post, channels: dict[str, Channel] | None = None) -> list[dict[str, str]]:
+        """Everything worth knowing before scheduling: blocking problems (as warnings while drafting) and advice."""
+        channels = channels if channels is not None else self._channel_map()
+        found = [
+            {"code": error.code, "field": error.field, "message": error.message}
+            for error in post_rules.content_errors(post, channels)
+        ]
+        neighbours: list[Post] = []
+        when = post.publish_time
+        if when is not None:
+            neighbours = self.posts.in_window(when - DUPLICATE_WINDOW, when + DUPLICATE_WINDOW)
+        return found + post_rules.warnings(post, channels, neighbours)
+
+    # ------------------------------------------------------------------ channels
+    def list_channels(self) -> list[Channel]:
+        return self.channels.all()
+
+    def get_channel(self, channel_id: str) -> Channel:
+        channel = self.channels.get(channel_id)
+        if channel is None:
+            raise NotFound(f"no channel {channel_id!r}")
+        return channel
+
+    def create_channel(self, actor: Principal, data: ChannelCreate) -> Channel:
+        self._require_editor(actor)
+        channel = Channel.create(data, default_owner=actor.username)
+        if not self.channels.create(channel):
+            raise Conflict(f"channel {channel.id!r} exists already")
+        return channel
+
+    def update_channel(self, actor: Principal, channel_id: str, changes: ChannelFields) -> Channel:
+        self._require_editor(actor)
+        channel = self.get_channel(channel_id).updated(changes)
+        self.channels.save(channel)
+        return channel
+
+    def delete_channel(self, actor: Principal, channel_id: str) -> None:
+        if "master" not in actor.roles:
+            raise Forbidden("only a master may delete a channel")
+        self.get_channel(channel_id)
+        now = self.clock()
+        planned = [
+            p.id
+            for p in self.posts.in_window(now, now + MAX_RANGE)
+            if channel_id in p.channels and p.status in (Status.SCHEDULED, Status.HELD, Status.PUBLISHING)
+        ]
+        if planned:
+            raise Conflict(f"{len(planned)} planned posts use channel {channel_id!r}; cancel or move them first", posts=planned[:20])
+        self.channels.delete(channel_id)
+
+    # ------------------------------------------------------------------ helpers
+    def _bound(self, value: str, field: str) -> datetime:
+        """A calendar range bound: a date (local midnight) or a date-time, in the organisation's time zone."""
+        return timing.parse_publish_at(f"{value}T00:00" if len(value) == 10 else value, self.timezone, field)
+
+    def _get(self, post_id: str) -> Post:
+        post = self.posts.get(post_id)
+        if post is None:
+            raise NotFound(f"no post {post_id!r}")
+        return post
+
+    def _channel_map(self) -> dict[str, Channel]:
+        return {c.id: c for c in self.channels.all()}
+
+    def _known_channels(self, channel_ids: list[str]) -> None:
+        known = {c.id for c in self.channels.all()}
+        unknown = [c for c in channel_ids if c not in known]
+        if unknown:
+            raise ValidationError("channels", f"unknown channels: {', '.join(unknown)}", unknown=unknown)
+
+    def _next_free_slot(self, post: Post, channels: dict[str, Channel], now: datetime) -> datetime:
+        mine = [channels[c] for c in post.channels if c in channels]
+        candidates = [
+            t
+            for channel in mine
+            for t in timing.slot_times([s.slot() for s in channel.slots], channel.timezone, now, now + QUEUE_HORIZON)
+        ]
+        if not candidates:
+            raise ValidationError("queue", "none of the post's channels has posting slots in the next 4 weeks")
+        occupied = [
+            other.publish_time
+            for other in self.posts.in_window(now, now + QUEUE_HORIZON)
+            if other.id != post.id and other.status in post_rules.ON_CALENDAR and set(other.channels) & set(post.channels)
+        ]
+        when = timing.next_free_slot(candidates, [t for t in occupied if t], now)
+        if when is None:
+            raise Conflict("every slot of the post's channels in the next 4 weeks is taken")
+        return when
+
+    @staticmethod
+    def _require_editor(actor: Principal) -> None:
+        if not actor.has_any(EDITORS):
+            raise Forbidden("only editors and masters manage channels")

@@ -1,0 +1,51 @@
+"""Typed settings, read once from the environment (set by the template on AWS, by chorus.local locally)."""
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from typing import Mapping
+
+
+class SettingsError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    region: str
+    posts_table: str
+    channels_table: str
+    user_pool_id: str
+    user_pool_client_id: str
+    jwt_issuer: str
+    jwks_url: str
+    org: str
+    timezone: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
+        def need(name: str) -> str:
+            value = env.get(name, "").strip()
+            if not value:
+                raise SettingsError(f"environment variable {name} is not set (see infra/template.yaml Globals)")
+            return value
+
+        issuer = need("CHORUS_JWT_ISSUER").rstrip("/")
+        return cls(
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "eu-west-1",
+            posts_table=need("CHORUS_POSTS_TABLE"),
+            channels_table=need("CHORUS_CHANNELS_TABLE"),
+            user_pool_id=need("CHORUS_USER_POOL_ID"),
+            user_pool_client_id=need("CHORUS_USER_POOL_CLIENT_ID"),
+            jwt_issuer=issuer,
+            # Cognito serves the keys under the issuer; locally moto serves them elsewhere, so it is configurable.
+            jwks_url=env.get("CHORUS_JWKS_URL") or f"{issuer}/.well-known/jwks.json",
+            org=env.get("CHORUS_ORG", "default"),
+            timezone=env.get("CHORUS_TIMEZONE", "Europe/Amsterdam"),
+        )
+
+
+@functools.cache
+def get_settings() -> Settings:
+    return Settings.from_env()

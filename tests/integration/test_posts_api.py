@@ -1,0 +1,272 @@
+"""The content calendar through the REST API, on moto: workflow, roles, validation, warnings, queue, paging."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from chorus.domain import timing
+
+FUTURE = (datetime.now(timezone.utc) + timedelta(days=3)).strftime("%Y-%m-%dT10:00")
+
+
+@pytest.fixture
+def tokens(stack):
+    return {role: stack.user(role, f"{role}-user") for role in ("master", "editor", "creator", "publisher", "viewer", "pr")}
+
+
+@pytest.fixture
+def channels(api, tokens):
+    made = [
+        {"id": "x-main", "platform": "x", "handle": "@org"},
+        {"id": "masto", "platform": "mastodon", "handle": "@org@social.example", "tone": "informal",
+         "slots": [{"weekday": "mon", "time": "09:00"}, {"weekday": "thu", "time": "14:30"}]},
+        {"id": "linkedin", "platform": "linkedin", "handle": "urn:li:organization:1", "tone": "formal"},
+        {"id": "sky", "platform": "bluesky", "handle": "org.example"},
+    ]
+    for channel in made:
+        status, body = api.call("POST", "/channels", tokens["editor"], channel)
+        assert status == 201, body
+    return [c["id"] for c in made]
+
+
+def _approved(api, tokens, **content):
+    status, body = api.call("POST", "/posts", tokens["creator"], {"text": "Hallo allemaal", "channels": ["x-main"], **content})
+    assert status == 201, body
+    post_id = body["post"]["id"]
+    assert api.call("POST", f"/posts/{post_id}/submit", tokens["creator"])[0] == 200
+    assert api.call("POST", f"/posts/{post_id}/approve", tokens["editor"])[0] == 200
+    return post_id
+
+
+def test_post_walks_from_draft_to_scheduled_with_an_audit_trail(api, tokens, channels):
+    status, body = api.call("POST", "/posts", tokens["creator"], {
+        "text": "Open dag zaterdag!", "channels": ["x-main", "masto"], "category": "event", "campaign": "open-dag",
+        "variants": {"masto": "Open dag zaterdag! Kom je ook? #opendag"},
+    })
+    assert status == 201 and body["post"]["status"] == "draft"
+    post_id = body["post"]["id"]
+    assert api.call("POST", f"/posts/{post_id}/submit", tokens["creator"])[1]["status"] == "submitted"
+    assert api.call("POST", f"/posts/{post_id}/approve", tokens["editor"])[1]["status"] == "approved"
+    status, body = api.call("POST", f"/posts/{post_id}/schedule", tokens["editor"], {"publish_at": FUTURE})
+    assert status == 200, body
+    post = body["post"]
+    assert post["status"] == "scheduled"
+    assert post["publish_at"] == timing.iso_utc(timing.parse_publish_at(FUTURE, "Europe/Amsterdam"))
+    assert post["publish_at_local"].startswith(FUTURE)
+    assert [(e["action"], e["from"], e["to"], e["by"]) for e in post["audit"]] == [
+        ("create", None, "draft", "creator-user"),
+        ("submit", "draft", "submitted", "creator-user"),
+        ("approve", "submitted", "approved", "editor-user"),
+        ("schedule", "approved", "scheduled", "editor-user"),
+    ]
+    status, page = api.call("GET", f"/posts?from={FUTURE[:10]}&to={FUTURE[:10]}T23:59&channel=masto", tokens["viewer"])
+    assert status == 200 and [p["id"] for p in page["items"]] == [post_id]
+    assert api.call("GET", f"/posts/{post_id}", tokens["publisher"])[1]["audit"] == post["audit"]
+
+
+def test_publish_time_is_stored_in_utc_and_correct_across_dst(api, tokens, channels):
+    year = datetime.now(timezone.utc).year + 1
+    expected = {f"{year}-07-01T09:00": f"{year}-07-01T07:00:00Z", f"{year}-12-01T09:00": f"{year}-12-01T08:00:00Z"}
+    for local, utc in expected.items():
+        post_id = _approved(api, tokens)
+        status, body = api.call("POST", f"/posts/{post_id}/schedule", tokens["editor"], {"publish_at": local})
+        assert status == 200, body
+        assert (body["post"]["publish_at"], body["post"]["timezone"]) == (utc, "Europe/Amsterdam")
+    post_id = _approved(api, tokens)
+    status, body = api.call("POST", f"/posts/{post_id}/schedule", tokens["editor"], {"publish_at": f"{year}-03-20T02:30"})
+    assert status == 200, body
+    post_id = _approved(api, tokens)
+    gap = f"{year}-03-{_last_sunday(year, 3):02d}T02:30"
+    status, body = api.call("POST", f"/posts/{post_id}/schedule", tokens["editor"], {"publish_at": gap})
+    assert status == 400 and body["error"]["field"] == "publish_at"
+
+
+def _last_sunday(year: int, month: int) -> int:
+    day = datetime(year, month, 31)
+    return day.day - (day.weekday() + 1) % 7
+
+
+@pytest.mark.parametrize("action,role", [("approve", "creator"), ("schedule", "creator"), ("approve", "publisher"),
+                                         ("cancel", "viewer"), ("reject", "pr")])
+def test_wrong_role_gets_403_and_changes_nothing(api, tokens, channels, action, role):
+    status, body = api.call("POST", "/posts", tokens["creator"], {"text": "x", "channels": ["x-main"]})
+    post_id = body["post"]["id"]
+    api.call("POST", f"/posts/{post_id}/submit", tokens["creator"])
+    before = api.call("GET", f"/posts/{post_id}", tokens["viewer"])[1]
+    status, body = api.call("POST", f"/posts/{post_id}/{action}", tokens[role], {"reason": "r"} if action != "schedule" else {"publish_at": FUTURE})
+    assert status == 403 and body["error"]["code"] == "forbidden"
+    assert api.call("GET", f"/posts/{post_id}", tokens["viewer"])[1] == before
+
+
+def test_creator_cannot_submit_someone_elses_draft(api, tokens, stack, channels):
+    other = stack.user("creator", "other-creator")
+    post_id = api.call("POST", "/posts", tokens["creator"], {"text": "x", "channels": ["x-main"]})[1]["post"]["id"]
+    assert api.call("POST", f"/posts/{post_id}/submit", other)[0] == 403
+    assert api.call("PATCH", f"/posts/{post_id}", other, {"text": "hijack"})[0] == 403
+
+
+def test_illegal_transitions_get_409(api, tokens, channels):
+    post_id = api.call("POST", "/posts", tokens["creator"], {"text": "x", "channels": ["x-main"]})[1]["post"]["id"]
+    status, body = api.call("POST", f"/posts/{post_id}/approve", tokens["editor"])
+    assert status == 409 and body["error"]["details"]["status"] == "draft"
+    assert api.call("POST", f"/posts/{post_id}/schedule", tokens["editor"], {"publish_at": FUTURE})[0] == 409
+    assert api.call("POST", f"/posts/{post_id}/cancel", tokens["editor"], {})[0] == 200
+    for action in ("submit", "approve", "cancel"):
+        assert api.call("POST", f"/posts/{post_id}/{action}", tokens["master"], {})[0] == 409
+    assert api.call("PATCH", f"/posts/{post_id}", tokens["master"], {"text": "y"})[0] == 409
+
+
+def test_reject_needs_a_reason_and_returns_the_post_to_draft(api, tokens, channels):
+    post_id = _approved(api, tokens)
+    status, body = api.call("POST", f"/posts/{post_id}/reject", tokens["editor"], {})
+    assert status == 400 and body["error"]["field"] == "reason"
+    status, body = api.call("POST", f"/posts/{post_id}/reject", tokens["editor"], {"reason": "toon klopt niet"})
+    assert status == 200 and body["status"] == "draft" and body["reject_reason"] == "toon klopt niet"
+    assert body["audit"][-1]["reason"] == "toon klopt niet"
+
+
+@pytest.mark.parametrize("content,field", [
+    ({"text": "a" * 281, "channels": ["x-main"]}, "text"),
+    ({"text": "ok", "variants": {"x-main": "https://example.org/" + "a" * 300 + " " + "b" * 258}, "channels": ["x-main"]}, "variants.x-main"),
+    ({"text": "👨‍👩‍👧" * 301, "channels": ["sky"]}, "text"),
+    ({"text": "a" * 501, "channels": ["masto"]}, "text"),
+    ({"text": "a" * 3001, "channels": ["linkedin"]}, "text"),
+    ({"text": "   ", "channels": ["x-main"]}, "text"),
+    ({"text": "ok", "channels": []}, "channels"),
+])
+def test_schedule_validation_names_the_field(api, tokens, channels, content, field):
+    post_id = _approved(api, tokens, **content)
+    status, body = api.call("POST", f"/posts/{post_id}/schedule", tokens["editor"], {"publish_at": FUTURE})
+    assert status == 400, body
+    assert body["error"]["field"] == field
+    assert api.call("GET", f"/posts/{post_id}", tokens["editor"])[1]["status"] == "approved"
+
+
+def test_url_counts_as_23_on_x(api, tokens, channels):
+    text = "https://example.org/" + "a" * 300 + " " + "b" * 256  # 23 + 1 + 256 = 280
+    post_id = _approved(api, tokens, text=text)
+    assert api.call("POST", f"/posts/{post_id}/schedule", tokens["editor"], {"publish_at": FUTURE})[0] == 200
+
+
+def test_mastodon_channel_limit_is_configurable(api, tokens, channels):
+    assert api.call("PATCH", "/channels/masto", tokens["editor"], {"max_length": 1000})[0] == 200
+    post_id = _approved(api, tokens, text="a" * 900, channels=["masto"])
+    assert api.call("POST", f"/posts/{post_id}/schedule", tokens["editor"], {"publish_at": FUTURE})[0] == 200
+
+
+def test_time_in_the_past_and_unknown_channels_are_400(api, tokens, channels):
+    post_id = _approved(api, tokens)
+    status, body = api.call("POST", f"/posts/{post_id}/schedule", tokens["editor"], {"publish_at": "2020-01-01T09:00"})
+    assert status == 400 and body["error"]["field"] == "publish_at"
+    status, body = api.call("POST", "/posts", tokens["creator"], {"text": "x", "channels": ["nope"]})
+    assert status == 400 and body["error"]["field"] == "channels"
+    status, body = api.call("POST", f"/posts/{post_id}/schedule", tokens["editor"], {"publish_at": "next tuesday"})
+    assert status == 400 and body["error"]["field"] == "publish_at"
+    status, body = api.call("POST", f"/posts/{post_id}/schedule", tokens["editor"], {"publish_at": FUTURE, "timezone": "Mars/Olympus"})
+    assert status == 400 and body["error"]["field"] == "timezone"
+
+
+@pytest.mark.parametrize("raw,field", [("{not json", "body"), ("[1,2]", "body"), ('{"text": 5}', "text"),
+                                       ('{"category": "gossip"}', "category"), ('{"surprise": 1}', "surprise")])
+def test_bad_bodies_are_400_and_create_nothing(api, tokens, channels, raw, field):
+    status, body = api.call("POST", "/posts", tokens["creator"], raw=raw)
+    assert status == 400 and body["error"]["field"] == field
+    assert api.call("GET", "/posts?status=draft", tokens["editor"])[1]["items"] == []
+
+
+def test_tone_of_voice_warning_names_the_words(api, tokens, channels):
+    status, body = api.call("POST", "/posts", tokens["creator"], {
+        "text": "Wij helpen je graag met jouw vraag.", "channels": ["linkedin", "x-main"]})
+    assert status == 201
+    tone = [w for w in body["warnings"] if w["code"] == "tone"]
+    assert len(tone) == 1 and tone[0]["channel"] == "linkedin"
+    assert "je" in tone[0]["message"] and "jouw" in tone[0]["message"]
+    status, body = api.call("POST", "/posts", tokens["creator"], {"text": "Kunt u ons uw mening geven?", "channels": ["masto"]})
+    assert [w["channel"] for w in body["warnings"] if w["code"] == "tone"] == ["masto"]
+
+
+def test_same_text_on_a_channel_within_24_hours_warns_but_does_not_block(api, tokens, channels):
+    first = _approved(api, tokens, text="Dubbel bericht")
+    assert api.call("POST", f"/posts/{first}/schedule", tokens["editor"], {"publish_at": FUTURE})[0] == 200
+    second = _approved(api, tokens, text="  dubbel   BERICHT ")
+    later = FUTURE[:11] + "20:00"
+    status, body = api.call("POST", f"/posts/{second}/schedule", tokens["editor"], {"publish_at": later})
+    assert status == 200 and body["post"]["status"] == "scheduled"
+    assert [w["code"] for w in body["warnings"]] == ["duplicate"] and first in body["warnings"][0]["message"]
+
+
+def test_ghostwriting_guard_needs_the_named_persons_approval(api, tokens, stack, channels):
+    post_id = _approved(api, tokens, on_behalf_of="pr-user", text="Namens de directeur: dank!")
+    status, body = api.call("POST", f"/posts/{post_id}/schedule", tokens["editor"], {"publish_at": FUTURE})
+    assert status == 409 and body["error"]["details"]["awaiting"] == "pr-user"
+    assert api.call("POST", f"/posts/{post_id}/endorse", tokens["editor"])[0] == 403
+    status, body = api.call("POST", f"/posts/{post_id}/endorse", tokens["pr"])
+    assert status == 200 and body["endorsed_at"]
+    assert api.call("POST", f"/posts/{post_id}/schedule", tokens["editor"], {"publish_at": FUTURE})[0] == 200
+
+
+def test_editing_the_words_withdraws_the_endorsement(api, tokens, channels):
+    post_id = api.call("POST", "/posts", tokens["creator"], {"text": "a", "channels": ["x-main"], "on_behalf_of": "pr-user"})[1]["post"]["id"]
+    assert api.call("POST", f"/posts/{post_id}/endorse", tokens["pr"])[1]["endorsed_at"]
+    status, body = api.call("PATCH", f"/posts/{post_id}", tokens["creator"], {"text": "other words"})
+    assert status == 200 and body["post"]["endorsed_at"] is None
+
+
+def test_add_to_queue_takes_the_next_free_slot(api, tokens, channels):
+    first = _approved(api, tokens, channels=["masto"])
+    status, body = api.call("POST", f"/posts/{first}/schedule", tokens["editor"], {"queue": True})
+    assert status == 200, body
+    slot = timing.from_iso_utc(body["post"]["publish_at"])
+    local = slot.astimezone(timing.zone("Europe/Amsterdam"))
+    assert (local.strftime("%a %H:%M") in ("Mon 09:00", "Thu 14:30")) and slot > datetime.now(timezone.utc)
+    second = _approved(api, tokens, channels=["masto"])
+    status, body = api.call("POST", f"/posts/{second}/schedule", tokens["editor"], {"queue": True})
+    assert timing.from_iso_utc(body["post"]["publish_at"]) > slot
+    no_slots = _approved(api, tokens, channels=["x-main"])
+    status, body = api.call("POST", f"/posts/{no_slots}/schedule", tokens["editor"], {"queue": True})
+    assert status == 400 and body["error"]["field"] == "queue"
+
+
+def test_calendar_pages_through_a_date_range(api, tokens, channels):
+    base = datetime.now(timezone.utc) + timedelta(days=2)
+    ids = []
+    for i in range(7):
+        post_id = _approved(api, tokens, text=f"post {i}")
+        when = (base + timedelta(days=i * 9)).strftime("%Y-%m-%dT08:00Z")  # spans several months
+        assert api.call("POST", f"/posts/{post_id}/schedule", tokens["editor"], {"publish_at": when})[0] == 200
+        ids.append(post_id)
+    seen, cursor = [], None
+    start, end = base.strftime("%Y-%m-%d"), (base + timedelta(days=70)).strftime("%Y-%m-%d")
+    while True:
+        query = f"/posts?from={start}T00:00Z&to={end}T00:00Z&limit=3" + (f"&cursor={cursor}" if cursor else "")
+        status, page = api.call("GET", query, tokens["viewer"])
+        assert status == 200 and len(page["items"]) <= 3
+        seen += [p["id"] for p in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == ids
+    assert api.call("GET", "/posts?cursor=garbage!", tokens["viewer"])[0] == 400
+    assert api.call("GET", "/posts?limit=0", tokens["viewer"])[1]["error"]["field"] == "limit"
+    assert api.call("GET", "/posts?bogus=1", tokens["viewer"])[1]["error"]["field"] == "bogus"
+
+
+def test_idempotency_key_makes_a_retried_create_return_the_first_post(api, tokens, channels):
+    headers = {"Idempotency-Key": "retry-me-1"}
+    first = api.call("POST", "/posts", tokens["creator"], {"text": "once", "channels": ["x-main"]}, headers)
+    again = api.call("POST", "/posts", tokens["creator"], {"text": "once", "channels": ["x-main"]}, headers)
+    assert (first[0], again[0]) == (201, 200) and first[1]["post"]["id"] == again[1]["post"]["id"]
+    assert len(api.call("GET", "/posts?status=draft", tokens["editor"])[1]["items"]) == 1
+
+
+def test_concurrent_change_is_a_409_not_a_lost_update(api, tokens, channels):
+    from chorus import container
+
+    post_id = _approved(api, tokens)
+    stale = container.calendar().get_post(post_id)
+    assert api.call("POST", f"/posts/{post_id}/cancel", tokens["editor"], {})[0] == 200
+    with pytest.raises(Exception) as raised:
+        container.calendar().posts.save(stale.model_copy(update={"text": "overwrite"}))
+    assert type(raised.value).__name__ == "Conflict"
+    assert api.call("GET", f"/posts/{post_id}", tokens["editor"])[1]["status"] == "cancelled"
