@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import pydantic
+from aws_lambda_powertools.metrics import MetricUnit
 from chalice import Chalice, Response
 from pydantic.json_schema import models_json_schema
 
 from chorus.adapters.auth import InvalidToken, TokenVerifier
 from chorus.domain.errors import ChorusError, Conflict, Forbidden, NotFound, ValidationError
 from chorus.domain.roles import Principal
-from chorus.observability import logger
+from chorus.observability import logger, metrics
 
 STATUS_BY_ERROR: dict[type[ChorusError], int] = {ValidationError: 400, Forbidden: 403, NotFound: 404, Conflict: 409}
 THROTTLING_CODES = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
@@ -155,6 +156,11 @@ class Api:
             else:
                 logger.exception("unhandled error", extra={"path": spec.path, "method": spec.method})
                 response = _error(500, "internal_error", "something went wrong on our side; it has been logged")
+        if response.status_code >= 400:
+            name = "ServerErrors" if response.status_code >= 500 else "ClientErrors"
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+        if metrics.metric_set:
+            metrics.flush_metrics()
         logger.info(
             "request",
             extra={

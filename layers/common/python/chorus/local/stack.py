@@ -71,6 +71,8 @@ class LocalStack:
             "AWS_DEFAULT_REGION": REGION,
             "AWS_REGION": REGION,
             "AWS_EC2_METADATA_DISABLED": "true",
+            # EMF metric lines would drown the request log in a terminal; on Lambda they go to CloudWatch.
+            "POWERTOOLS_METRICS_DISABLED": os.environ.get("POWERTOOLS_METRICS_DISABLED", "true"),
         })
         from chorus import container
         from chorus.local import demo as demo_data

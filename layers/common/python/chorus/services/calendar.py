@@ -5,12 +5,15 @@ import hashlib
 from datetime import datetime, timedelta
 from typing import Callable, Protocol
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from chorus.domain import posts as post_rules
 from chorus.domain import timing
 from chorus.domain.channels import Channel, ChannelCreate, ChannelFields
 from chorus.domain.errors import Conflict, Forbidden, NotFound, ValidationError
 from chorus.domain.posts import Post, PostContent, Status
 from chorus.domain.roles import EDITORS, Principal
+from chorus.observability import metrics
 
 Clock = Callable[[], datetime]
 QUEUE_HORIZON = timedelta(days=28)
@@ -92,6 +95,7 @@ class CalendarService:
             when = timing.parse_publish_at(publish_at or "", tz_name)
         scheduled = post_rules.schedule(post, when, tz_name, actor, now, channels)
         saved = self.posts.save(scheduled)
+        metrics.add_metric(name="PostsScheduled", unit=MetricUnit.Count, value=1)
         return saved, self.advice(saved, channels)
 
     def calendar(

@@ -1,0 +1,144 @@
+"""End to end: start the `make run` stack as its own process, get tokens with `chorus token`, and use the REST API
+over HTTP the way a new user following the README would. Then stop it with SIGTERM and check it left nothing."""
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import requests
+
+pytestmark = pytest.mark.e2e
+READY_TIMEOUT = 60
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Running:
+    def __init__(self, url: str, env: dict[str, str], state_dir: Path, process: subprocess.Popen, lines: list[str]):
+        self.url, self.env, self.state_dir, self.process, self.lines = url, env, state_dir, process, lines
+
+    def token(self, role: str) -> str:
+        result = subprocess.run([sys.executable, "-m", "chorus.cli", "token", role], env=self.env,
+                                capture_output=True, text=True, timeout=30)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip().splitlines()[-1]
+
+    def call(self, method: str, path: str, role: str | None = None, body: dict | None = None) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self.token(role)}"} if role else {}
+        return requests.request(method, self.url + path, json=body, headers=headers, timeout=10)
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory):
+    port = _free_port()
+    state_dir = tmp_path_factory.mktemp("state")
+    env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
+    env.update({"CHORUS_PORT": str(port), "CHORUS_STATE_DIR": str(state_dir), "PYTHONUNBUFFERED": "1"})
+    started = time.monotonic()
+    process = subprocess.Popen([sys.executable, "-m", "chorus.cli", "run"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    ready: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        for line in process.stdout:  # type: ignore[union-attr]
+            lines.append(line)
+            if line.startswith("Chorus ready at "):
+                ready.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+    try:
+        line = ready.get(timeout=READY_TIMEOUT)
+    except queue.Empty:
+        process.kill()
+        pytest.fail("no ready line within %d s:\n%s" % (READY_TIMEOUT, "".join(lines)))
+    print(f"stack ready in {time.monotonic() - started:.1f} s: {line.strip()}")
+    url = line.split()[3]
+    assert url == f"http://127.0.0.1:{port}"
+    yield Running(url, env, state_dir, process, lines)
+    if process.poll() is None:
+        process.kill()
+
+
+def test_health_and_openapi_need_no_token(running: Running) -> None:
+    assert running.call("GET", "/health").json()["status"] == "ok"
+    spec = running.call("GET", "/openapi.json").json()
+    assert {"/posts", "/posts/{id}/schedule", "/channels/{id}"} <= set(spec["paths"])
+
+
+def test_demo_organisation_is_seeded(running: Running) -> None:
+    channels = running.call("GET", "/channels", "viewer").json()["items"]
+    assert {c["platform"] for c in channels} == {"local", "mastodon", "bluesky", "x", "linkedin"}
+    statuses = set()
+    for status in ("draft", "submitted", "approved", "scheduled", "cancelled"):
+        if running.call("GET", f"/posts?status={status}", "viewer").json()["items"]:
+            statuses.add(status)
+    assert statuses == {"draft", "submitted", "approved", "scheduled", "cancelled"}
+
+
+def test_a_post_walks_from_draft_to_the_calendar_over_http(running: Running) -> None:
+    created = running.call("POST", "/posts", "creator", {"text": "Nieuw in het team: welkom Sanne!", "channels": ["demo-local"],
+                                                         "category": "milestone"})
+    assert created.status_code == 201, created.text
+    post_id = created.json()["post"]["id"]
+    assert running.call("POST", f"/posts/{post_id}/submit", "creator").json()["status"] == "submitted"
+    assert running.call("POST", f"/posts/{post_id}/approve", "editor").json()["status"] == "approved"
+    when = (datetime.now(timezone.utc) + timedelta(days=5)).replace(microsecond=0)
+    scheduled = running.call("POST", f"/posts/{post_id}/schedule", "editor", {"publish_at": when.isoformat()})
+    assert scheduled.status_code == 200, scheduled.text
+    assert scheduled.json()["post"]["publish_at"] == when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    day = when.strftime("%Y-%m-%d")
+    calendar = running.call("GET", f"/posts?from={day}T00:00Z&to={day}T23:59Z&channel=demo-local", "viewer").json()
+    assert post_id in [p["id"] for p in calendar["items"]]
+
+
+def test_errors_are_json_with_the_right_status(running: Running) -> None:
+    unauthenticated = running.call("GET", "/posts")
+    assert unauthenticated.status_code == 401 and unauthenticated.json()["error"]["code"] == "unauthorized"
+    post_id = running.call("POST", "/posts", "creator", {"text": "Hoi", "channels": ["demo-local"]}).json()["post"]["id"]
+    forbidden = running.call("POST", f"/posts/{post_id}/approve", "creator")
+    assert forbidden.status_code == 403 and forbidden.json()["error"]["code"] == "forbidden"
+    conflict = running.call("POST", f"/posts/{post_id}/approve", "editor")
+    assert conflict.status_code == 409 and conflict.json()["error"]["code"] == "conflict"
+    running.call("POST", f"/posts/{post_id}/submit", "creator")
+    running.call("POST", f"/posts/{post_id}/approve", "editor")
+    past = running.call("POST", f"/posts/{post_id}/schedule", "editor", {"publish_at": "2021-05-01T09:00"})
+    assert past.status_code == 400 and past.json()["error"]["field"] == "publish_at"
+    unknown = running.call("GET", "/posts/does-not-exist", "viewer")
+    assert unknown.status_code == 404
+
+
+def test_one_json_log_line_per_request(running: Running) -> None:
+    before = len(running.lines)
+    running.call("GET", "/health")
+    time.sleep(0.3)
+    logged = [line for line in running.lines[before:] if '"message":"request"' in line]
+    assert len(logged) == 1 and '"route":"/health"' in logged[0] and '"status":200' in logged[0]
+
+
+def test_sigterm_stops_cleanly_and_leaves_nothing_behind(running: Running) -> None:
+    state_files = list(running.state_dir.glob("local-*.json"))
+    assert len(state_files) == 1
+    running.process.send_signal(signal.SIGTERM)
+    assert running.process.wait(timeout=20) == 0, "".join(running.lines)
+    assert not state_files[0].exists()
+    port = int(running.url.rsplit(":", 1)[1])
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", port))  # the API port is free again
+    token = subprocess.run([sys.executable, "-m", "chorus.cli", "token", "editor"], env=running.env,
+                           capture_output=True, text=True, timeout=30)
+    assert token.returncode == 1 and "make run" in token.stderr
