@@ -52,3 +52,10 @@ def test_each_request_logs_one_record_and_errors_become_emf_metrics(api, stack, 
     emf = [json.loads(line) for line in capfd.readouterr().out.splitlines() if line.startswith('{"_aws"')]
     assert len(emf) == 1 and emf[0]["ClientErrors"] == [1.0]
     assert emf[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Chorus"
+
+
+def test_a_body_that_is_not_json_is_415_in_our_error_shape_and_creates_nothing(api, stack):
+    token = stack.user("creator")
+    status, body = api.call("POST", "/posts", token, raw='{"text": "x"}', headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 415 and body["error"]["code"] == "unsupported_media_type"
+    assert api.call("GET", "/posts?status=draft", token)[1]["items"] == []

@@ -17,8 +17,14 @@ from chorus.domain.errors import ChorusError, Conflict, Forbidden, NotFound, Val
 from chorus.domain.roles import Principal
 from chorus.observability import logger, metrics
 
+# Chalice would answer other content types itself, in its own format; the app answers them in ours (415).
+ACCEPTED_CONTENT_TYPES = ["application/json", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]
 STATUS_BY_ERROR: dict[type[ChorusError], int] = {ValidationError: 400, Forbidden: 403, NotFound: 404, Conflict: 409}
 THROTTLING_CODES = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
+
+
+class UnsupportedMediaType(Exception):
+    pass
 
 
 class ErrorDetail(pydantic.BaseModel):
@@ -118,7 +124,7 @@ class Api:
 
             handle.__name__ = view.__name__
             handle.__doc__ = view.__doc__
-            self.app.route(path, methods=[spec.method], content_types=["application/json", "text/plain"])(handle)
+            self.app.route(path, methods=[spec.method], content_types=ACCEPTED_CONTENT_TYPES)(handle)
             return view
 
         return decorator
@@ -135,6 +141,9 @@ class Api:
                 user = principal.username
                 kwargs["principal"] = principal
             if spec.body is not None:
+                content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+                if content_type != "application/json" and request.raw_body:
+                    raise UnsupportedMediaType(f"send the body as JSON with Content-Type: application/json, not {content_type or 'none'}")
                 kwargs["body"] = self._parse_body(request.raw_body, spec.body)
             params = request.query_params or {}
             unknown = sorted(set(params) - {q.name for q in spec.query})
@@ -144,6 +153,8 @@ class Api:
                 kwargs[q.name] = q.parse(params.get(q.name))
             result = view(**kwargs)
             response = self._ok(spec, result)
+        except UnsupportedMediaType as error:
+            response = _error(415, "unsupported_media_type", str(error))
         except InvalidToken as error:
             response = _error(401, "unauthorized", str(error), headers={"WWW-Authenticate": 'Bearer realm="chorus"'})
         except pydantic.ValidationError as error:
@@ -228,6 +239,8 @@ class Api:
             error_ref = {"content": {"application/json": {"schema": refs[(ErrorBody, "serialization")]}}}
             if spec.body is not None or spec.query or _path_names(spec.path):
                 responses["400"] = {"description": "Bad input; `error.field` names the field", **error_ref}
+            if spec.body is not None:
+                responses["415"] = {"description": "The body is not sent as application/json", **error_ref}
             if spec.roles is not None:
                 operation["security"] = [{"bearer": []}]
                 responses["401"] = {"description": "Missing, invalid or expired token", **error_ref}
