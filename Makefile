@@ -34,7 +34,7 @@ test-fast: install
 
 ## make package: the CloudFormation/SAM template and bundles for real AWS, in build/.
 package: install
-	@$(PY) -m chorus.local.packaging $(BUILD)
+	@$(PY) -m chorus.local.packaging $(BUILD) --stage $(STAGE)
 
 ## make deploy STAGE=dev BUCKET=my-artifacts: package and deploy to the AWS account of your credentials.
 deploy: package
@@ -45,4 +45,4 @@ deploy: package
 	    --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND
 
 clean:
-	rm -rf $(BUILD) .pytest_cache .hypothesis
+	rm -rf $(BUILD) .pytest_cache .hypothesis .chalice/deployments

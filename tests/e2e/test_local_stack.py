@@ -31,7 +31,7 @@ class Running:
         self.url, self.env, self.state_dir, self.process, self.lines = url, env, state_dir, process, lines
 
     def token(self, role: str) -> str:
-        result = subprocess.run([sys.executable, "-m", "chorus.cli", "token", role], env=self.env,
+        result = subprocess.run([sys.executable, "-m", "chorus.local.cli", "token", role], env=self.env,
                                 capture_output=True, text=True, timeout=30)
         assert result.returncode == 0, result.stderr
         return result.stdout.strip().splitlines()[-1]
@@ -48,7 +48,7 @@ def running(tmp_path_factory: pytest.TempPathFactory):
     env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
     env.update({"CHORUS_PORT": str(port), "CHORUS_STATE_DIR": str(state_dir), "PYTHONUNBUFFERED": "1"})
     started = time.monotonic()
-    process = subprocess.Popen([sys.executable, "-m", "chorus.cli", "run"], env=env, stdout=subprocess.PIPE,
+    process = subprocess.Popen([sys.executable, "-m", "chorus.local.cli", "run"], env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
     ready: queue.Queue[str] = queue.Queue()
@@ -139,6 +139,6 @@ def test_sigterm_stops_cleanly_and_leaves_nothing_behind(running: Running) -> No
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind(("127.0.0.1", port))  # the API port is free again
-    token = subprocess.run([sys.executable, "-m", "chorus.cli", "token", "editor"], env=running.env,
+    token = subprocess.run([sys.executable, "-m", "chorus.local.cli", "token", "editor"], env=running.env,
                            capture_output=True, text=True, timeout=30)
     assert token.returncode == 1 and "make run" in token.stderr

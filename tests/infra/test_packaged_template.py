@@ -1,0 +1,265 @@
+"""The package for real AWS: `chorus.local.packaging` output, linted, translated to plain CloudFormation (as
+CloudFormation itself would, offline) and checked for what the architecture promises. Packages once per module."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import warnings
+import zipfile
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from chorus.adapters.dynamodb import ChannelItem, PostItem
+from chorus.local.packaging import package
+from chorus.local.template import PROJECT_ROOT, load_template
+
+pytestmark = pytest.mark.infra
+
+REGION = "eu-west-1"
+ROLES = {"master", "editor", "creator", "publisher", "care", "pr", "viewer"}
+DATA_SERVICES = {"dynamodb", "sns", "sqs", "s3", "secretsmanager", "cognito-idp", "events", "scheduler"}
+# AWS managed policies a function role may carry: logs and traces only, never data access on "*".
+ALLOWED_MANAGED_POLICIES = {"AWSLambdaBasicExecutionRole", "AWSXRayDaemonWriteAccess", "AWSXrayWriteOnlyAccess"}
+# Local tools (requirements-dev.txt and what they pull in) that must never reach a Lambda bundle.
+LOCAL_ONLY = {
+    "moto", "pytest", "_pytest", "hypothesis", "cfn_lint", "cfnlint", "aws_sam_translator", "samtranslator",
+    "chalice", "click", "inquirer", "blessed", "readchar", "pyyaml", "yaml", "_yaml", "pip", "setuptools", "wheel",
+    "flask", "werkzeug", "responses", "docker",
+}
+CHALICE_RUNTIME = {"chalice/__init__.py", "chalice/app.py"}  # what chalice itself puts in deployment.zip
+SITE_PACKAGES = re.compile(r"^python/(lib/python3\.\d+/site-packages/)?")
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return package(tmp_path_factory.mktemp("build")).parent
+
+
+@pytest.fixture(scope="module")
+def sam(out: Path) -> dict[str, Any]:
+    return json.loads((out / "sam.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def cfn(sam: dict[str, Any]) -> dict[str, Any]:
+    """The template as CloudFormation runs it after the SAM transform (no AWS calls)."""
+    from samtranslator.translator.transform import transform
+
+    class NoManagedPolicies:  # the real loader asks IAM; only names in `Policies` would need it
+        def load(self) -> dict[str, str]:
+            return {}
+
+    template = json.loads(json.dumps(sam))
+    for resource in template["Resources"].values():  # what `aws cloudformation package` does to local paths
+        properties = resource.get("Properties", {})
+        for key in ("CodeUri", "ContentUri"):
+            if isinstance(properties.get(key), str):
+                properties[key] = f"s3://chorus-artifacts/{properties[key].removeprefix('./')}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_DEFAULT_REGION", REGION)  # the translator reads the region for AWS::Region
+        return transform(template, {}, NoManagedPolicies())
+
+
+def resources(template: dict[str, Any], type_: str) -> dict[str, dict[str, Any]]:
+    return {name: r for name, r in template["Resources"].items() if r["Type"] == type_}
+
+
+def keys(key_schema: list[dict[str, str]]) -> dict[str, str]:
+    return {key["KeyType"]: key["AttributeName"] for key in key_schema}
+
+
+def bundle_names(out: Path) -> Iterator[tuple[str, str]]:
+    """(bundle, path inside it) for every file that goes to Lambda."""
+    for bundle in ("deployment.zip", "layer-deployment.zip"):
+        with zipfile.ZipFile(out / bundle) as archive:
+            yield from ((bundle, name) for name in archive.namelist())
+    for folder in ("layers", "functions"):
+        for path in (out / folder).rglob("*"):
+            if path.is_file():
+                yield folder, path.relative_to(out / folder).as_posix()
+
+
+def statements(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        found = node.get("Statement")
+        if isinstance(found, (list, dict)):
+            yield from found if isinstance(found, list) else [found]
+        for value in node.values():
+            yield from statements(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from statements(value)
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+# ---------------------------------------------------------------------------------------------------- template
+def test_cfn_lint_finds_no_errors(out: Path) -> None:
+    from cfnlint.api import lint
+
+    findings = lint((out / "sam.json").read_text(), regions=[REGION])
+    for finding in findings:
+        if not finding.rule.id.startswith("E"):
+            warnings.warn(f"cfn-lint {finding.rule.id}: {finding.message} ({finding.path})", stacklevel=1)
+    errors = [str(f) for f in findings if f.rule.id.startswith("E")]
+    assert not errors, "\n".join(errors)
+
+
+def test_every_code_path_in_the_template_is_in_the_output(out: Path, sam: dict[str, Any]) -> None:
+    paths = [
+        properties[key]
+        for properties in (r.get("Properties", {}) for r in sam["Resources"].values())
+        for key in ("CodeUri", "ContentUri")
+        if isinstance(properties.get(key), str)
+    ]
+    assert paths and [p for p in paths if not (out / p).exists()] == []
+    assert (out / "layers/common/python/chorus/__init__.py").is_file()  # the layer is mounted at /opt/python
+
+
+def test_tables_are_on_demand_encrypted_and_recoverable(cfn: dict[str, Any]) -> None:
+    tables = resources(cfn, "AWS::DynamoDB::Table")
+    assert set(tables) == {"PostsTable", "ChannelsTable"}
+    posts, channels = tables["PostsTable"]["Properties"], tables["ChannelsTable"]["Properties"]
+    assert keys(posts["KeySchema"]) == {"HASH": "id"}
+    assert {index["IndexName"] for index in posts["GlobalSecondaryIndexes"]} == {"calendar", "by_status"}
+    assert keys(channels["KeySchema"]) == {"HASH": "org", "RANGE": "id"}
+    for table in tables.values():
+        properties = table["Properties"]
+        assert properties["BillingMode"] == "PAY_PER_REQUEST"
+        assert properties["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+        assert properties["SSESpecification"]["SSEEnabled"] is True
+        assert table.get("DeletionPolicy") == "Retain"
+
+
+def test_one_user_pool_with_a_client_and_a_group_per_role(cfn: dict[str, Any]) -> None:
+    (pool,) = resources(cfn, "AWS::Cognito::UserPool")
+    clients = resources(cfn, "AWS::Cognito::UserPoolClient").values()
+    assert [c["Properties"]["UserPoolId"] for c in clients] == [{"Ref": pool}]
+    groups = [g["Properties"] for g in resources(cfn, "AWS::Cognito::UserPoolGroup").values()]
+    assert sorted(g["GroupName"] for g in groups) == sorted(ROLES)
+    assert all(g["UserPoolId"] == {"Ref": pool} for g in groups)
+
+
+def test_every_function_gets_the_common_layer_for_its_runtime(cfn: dict[str, Any]) -> None:
+    layers = resources(cfn, "AWS::Lambda::LayerVersion")
+    functions = resources(cfn, "AWS::Lambda::Function")
+    assert "APIHandler" in functions
+    for name, function in functions.items():
+        used = [ref["Ref"] for ref in function["Properties"].get("Layers", [])]
+        assert any(layer.startswith("CommonLayer") for layer in used), f"{name} lacks CommonLayer: {used}"
+        for layer in used:
+            assert function["Properties"]["Runtime"] in layers[layer]["Properties"]["CompatibleRuntimes"], name
+    api_layers = [ref["Ref"] for ref in functions["APIHandler"]["Properties"]["Layers"]]
+    assert any(layer.startswith("ManagedLayer") for layer in api_layers), "chalice's layer of requirements.txt"
+
+
+def test_no_policy_grants_data_service_wildcards(cfn: dict[str, Any]) -> None:
+    problems = []
+    for name, resource in cfn["Resources"].items():
+        for statement in statements(resource.get("Properties", {})):
+            if statement.get("Effect") != "Allow":
+                continue
+            if "NotAction" in statement or "NotResource" in statement:
+                problems.append(f"{name}: NotAction/NotResource in {statement}")
+            actions = [a for a in as_list(statement.get("Action", [])) if isinstance(a, str)]
+            data = [a for a in actions if a == "*" or a.split(":", 1)[0].lower() in DATA_SERVICES]
+            problems += [f"{name}: wildcard action {a}" for a in data if "*" in a]
+            if data and "*" in as_list(statement.get("Resource")):
+                problems.append(f"{name}: {data} on Resource '*'")
+        for arn in as_list(resource.get("Properties", {}).get("ManagedPolicyArns", [])):
+            policy = re.search(r":policy/(?:.*/)?([\w+=,.@-]+)$", json.dumps(arn).strip('"}'))
+            if not policy or policy.group(1) not in ALLOWED_MANAGED_POLICIES:
+                problems.append(f"{name}: managed policy {arn}")
+    assert not problems, "\n".join(problems)
+
+
+def test_api_stage_is_throttled(cfn: dict[str, Any]) -> None:
+    (stage,) = resources(cfn, "AWS::ApiGateway::Stage").values()
+    settings = {(s["ResourcePath"], s["HttpMethod"]): s for s in stage["Properties"]["MethodSettings"]}
+    assert settings[("/*", "*")]["ThrottlingRateLimit"] > 0
+    assert settings[("/*", "*")]["ThrottlingBurstLimit"] > 0
+
+
+@pytest.mark.parametrize(("model", "table"), [(PostItem, "PostsTable"), (ChannelItem, "ChannelsTable")])
+def test_models_read_the_keys_and_indexes_the_template_defines(model: Any, table: str) -> None:
+    defined = load_template()["Resources"][table]["Properties"]
+    schema = model._get_schema()  # PynamoDB's CreateTable view of the model
+    assert keys(schema["key_schema"]) == keys(defined["KeySchema"])
+    assert {i["index_name"]: keys(i["key_schema"]) for i in schema["global_secondary_indexes"]} == {
+        i["IndexName"]: keys(i["KeySchema"]) for i in defined.get("GlobalSecondaryIndexes", [])
+    }
+    assert {i["index_name"]: i["projection"] for i in schema["global_secondary_indexes"]} == {
+        i["IndexName"]: i["Projection"] for i in defined.get("GlobalSecondaryIndexes", [])
+    }
+    types = {a["AttributeName"]: a["AttributeType"] for a in defined["AttributeDefinitions"]}
+    assert {a["AttributeName"]: a["AttributeType"] for a in schema["attribute_definitions"]} == types
+    assert schema["local_secondary_indexes"] == [] and "LocalSecondaryIndexes" not in defined
+
+
+# ---------------------------------------------------------------------------------------------------- bundles
+def test_no_local_tool_or_local_code_reaches_lambda(out: Path) -> None:
+    shipped = []
+    for bundle, name in bundle_names(out):
+        top = SITE_PACKAGES.sub("", name).split("/", 1)[0]
+        top = re.split(r"-\d", top, maxsplit=1)[0].removesuffix(".py").lower().replace("-", "_")
+        if top == "chalice" and bundle == "deployment.zip" and name in CHALICE_RUNTIME:
+            continue
+        if top in LOCAL_ONLY or "chorus/local/" in name:
+            shipped.append(f"{bundle}: {name}")
+    assert not shipped, "\n".join(shipped)
+
+
+def test_every_pinned_requirement_is_in_the_managed_layer(out: Path) -> None:
+    def normal(name: str) -> str:
+        return re.sub(r"[-_.]+", "_", name).lower()
+
+    pins = [line.split("==") for line in _requirement_lines()]
+    with zipfile.ZipFile(out / "layer-deployment.zip") as archive:
+        installed = {
+            normal(m.group(1)) + "==" + m.group(2)
+            for m in (re.search(r"/([^/]+)-([^-/]+)\.dist-info/METADATA$", n) for n in archive.namelist())
+            if m
+        }
+    missing = [f"{n}=={v}" for n, v in pins if f"{normal(n.split('[')[0])}=={v}" not in installed]
+    assert not missing, f"chalice left these out (no Lambda-compatible wheel?): {missing}"
+
+
+def test_requirements_are_pinned_runtime_packages_only() -> None:
+    local_tools = {"moto", "pytest", "hypothesis", "cfn-lint", "aws-sam-translator", "chalice"}
+    for line in _requirement_lines():
+        assert re.fullmatch(r"[A-Za-z0-9._-]+(\[[A-Za-z0-9._,-]+\])?==[A-Za-z0-9.+!-]+", line), line
+        assert re.sub(r"[-_.]+", "-", line.split("[")[0].split("==")[0]).lower() not in local_tools, line
+
+
+def test_api_handler_imports_from_the_bundles_alone(out: Path, tmp_path: Path) -> None:
+    """As Lambda runs it: the API zip, then the layers under /opt/python, nothing from this virtualenv."""
+    for bundle in ("deployment.zip", "layer-deployment.zip"):
+        with zipfile.ZipFile(out / bundle) as archive:
+            archive.extractall(tmp_path / bundle)
+    path = [
+        tmp_path / "deployment.zip",
+        out / "layers/common/python",
+        *(tmp_path / "layer-deployment.zip/python/lib").glob("python3.*/site-packages"),
+    ]
+    code = (
+        f"import sys, time; sys.path[:0] = {[str(p) for p in path]!r}; started = time.perf_counter(); import app; "
+        "print(round(time.perf_counter() - started, 3))"
+    )
+    # -I -S: no site-packages, no user paths; -B: Lambda cannot write bytecode either.
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", "-B", "-c", code], capture_output=True, text=True, timeout=60,
+        env={"AWS_DEFAULT_REGION": REGION, "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 0, result.stderr
+    print(f"app.py imported from the bundles in {result.stdout.strip()} s")
+
+
+def _requirement_lines() -> list[str]:
+    lines = (PROJECT_ROOT / "requirements.txt").read_text().splitlines()
+    return [line.split("#", 1)[0].strip() for line in lines if line.split("#", 1)[0].strip()]
