@@ -1,0 +1,47 @@
+"""The API as Lambda runs it: API Gateway proxy events from events/ through `app.app(event, context)`."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from app import app
+from chorus.local.scheduler import LambdaContext
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+
+
+def _invoke(name: str, token: str | None = None, post_id: str | None = None) -> tuple[int, dict]:
+    text = (EVENTS / name).read_text()
+    if token:
+        text = text.replace("REPLACE_WITH_ACCESS_TOKEN", token)
+    if post_id:
+        text = text.replace("REPLACE_WITH_POST_ID", post_id)
+    result = app(json.loads(text), LambdaContext("APIHandler"))
+    return result["statusCode"], json.loads(result["body"]) if result["body"] else {}
+
+
+def test_every_api_sample_event_is_routed(stack):
+    for path in sorted(EVENTS.glob("api_*.json")):
+        status, body = _invoke(path.name)
+        assert status in (200, 401), (path.name, status, body)
+
+
+def test_sample_events_walk_a_post_through_the_lambda_entry_point(stack):
+    creator, editor = stack.user("creator"), stack.user("editor")
+    from chorus import container
+    from chorus.domain.channels import ChannelCreate
+    from chorus.domain.roles import Principal
+
+    container.calendar().create_channel(Principal("m", frozenset({"master"})), ChannelCreate(id="demo-local", platform="local", handle="@demo"))
+    status, body = _invoke("api_create_post.json", creator)
+    assert status == 201 and body["post"]["status"] == "draft"
+    post_id = body["post"]["id"]
+    assert _invoke("api_create_post.json", creator)[0] == 200  # the same Idempotency-Key: no second post
+    assert _invoke("api_approve_post.json", editor, post_id)[0] == 409  # still a draft
+    container.calendar().act(Principal(body["post"]["author"], frozenset({"creator"})), post_id, "submit")
+    status, listed = _invoke("api_list_posts.json", editor)
+    assert status == 200 and [p["id"] for p in listed["items"]] == [post_id]
+    status, approved = _invoke("api_approve_post.json", editor, post_id)
+    assert status == 200 and approved["status"] == "approved"
+    assert _invoke("api_get_health.json") == (200, {"status": "ok", "version": "0.1.0"})
+    assert _invoke("api_create_post.json")[0] == 401
