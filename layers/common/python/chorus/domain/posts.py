@@ -154,19 +154,26 @@ def edit(post: Post, changes: PostContent, actor: Principal, now: datetime) -> P
     if update.get("category", "") is None:
         update["category"] = "other"
     changed = Post.model_validate({**post.model_dump(by_alias=True), **update})
-    if changed.endorsed_at and _wording_changed(post, changed):
-        changed.endorsed_at = None  # the person approved other words than these
+    if changed.endorsed_at and _consent_lapsed(post, changed):
+        changed.endorsed_at = None  # the person approved other words, or another person is now named
     return _record(changed, actor, now, "edit", post.status, post.status)
 
 
 def transition(post: Post, action_name: str, actor: Principal, now: datetime, reason: str | None = None) -> Post:
-    """Apply a workflow action: 403 for the wrong role, 409 for the wrong state, 400 for a missing reason."""
-    action = _authorize(post, action_name, actor)
-    if action.needs_reason and not (reason and reason.strip()):
+    """Apply a workflow action: 403 for the wrong role, 409 for the wrong state, 400 for a missing reason.
+    Scheduling has its own checks and goes through `schedule`."""
+    if action_name == "schedule":
+        raise ValueError("use schedule() to schedule a post")
+    return _apply(post, _authorize(post, action_name, actor), actor, now, reason)
+
+
+def _apply(post: Post, action: Action, actor: Principal, now: datetime, reason: str | None) -> Post:
+    reason = (reason or "").strip() or None
+    if action.needs_reason and not reason:
         raise ValidationError("reason", f"a reason is required to {action.name} a post")
     changed = post.model_copy(deep=True)
     changed.status = action.target
-    changed.reject_reason = reason.strip() if action.name == "reject" and reason else None
+    changed.reject_reason = reason if action.name == "reject" else None
     return _record(changed, actor, now, action.name, post.status, action.target, reason)
 
 
@@ -174,7 +181,8 @@ def schedule(
     post: Post, when: datetime, tz_name: str, actor: Principal, now: datetime, channels: dict[str, Channel]
 ) -> Post:
     """Plan an approved post (or move a scheduled one). Checks role, state, content, time, then consent."""
-    _authorize(post, "schedule", actor)
+    action = _authorize(post, "schedule", actor)
+    timing.zone(tz_name)
     errors = content_errors(post, channels)
     if errors:
         raise errors[0]
@@ -182,7 +190,7 @@ def schedule(
         raise ValidationError("publish_at", f"{timing.iso_utc(when)} is in the past", now=timing.iso_utc(now))
     require_endorsement(post)
     planned = post.model_copy(deep=True, update={"publish_at": timing.iso_utc(when), "timezone": tz_name})
-    return transition(planned, "schedule", actor, now)
+    return _apply(planned, action, actor, now, None)
 
 
 def _authorize(post: Post, action_name: str, actor: Principal) -> Action:
@@ -273,8 +281,9 @@ def warnings(post: Post, channels: dict[str, Channel], neighbours: list[Post]) -
     return found
 
 
-def _wording_changed(before: Post, after: Post) -> bool:
-    return (before.text, before.variants) != (after.text, after.variants)
+def _consent_lapsed(before: Post, after: Post) -> bool:
+    named = (before.on_behalf_of or "").casefold() != (after.on_behalf_of or "").casefold()
+    return named or (before.text, before.variants) != (after.text, after.variants)
 
 
 def _require_author_or_editor(post: Post, actor: Principal) -> None:

@@ -12,9 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
+RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 CRON = re.compile(r"^cron\((.+)\)$")
 UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 DAY_NAMES = {"SUN": 1, "MON": 2, "TUE": 3, "WED": 4, "THU": 5, "FRI": 6, "SAT": 7}
@@ -53,14 +53,20 @@ class Schedule:
     zone: str = "UTC"
 
     def __post_init__(self) -> None:
-        self.next_after(datetime(2026, 1, 1, tzinfo=timezone.utc))  # validates the expression
+        try:
+            self.next_after(datetime(2026, 1, 1, tzinfo=timezone.utc))  # validates the expression
+        except ScheduleError:
+            raise
+        except (ValueError, KeyError, ZoneInfoNotFoundError) as error:
+            raise ScheduleError(f"{self.expression!r} ({self.zone}): {error}") from None
 
     def next_after(self, moment: datetime) -> datetime:
         rate = RATE.match(self.expression.strip())
         if rate:
-            period = int(rate.group(1)) * UNIT_SECONDS[rate.group(2).rstrip("s")]
-            if period <= 0:
-                raise ScheduleError(f"{self.expression}: the rate must be positive")
+            count, unit = int(rate.group(1)), rate.group(2)
+            if count <= 0 or (count == 1) == unit.endswith("s"):
+                raise ScheduleError(f"{self.expression}: a positive number, with a singular unit only for 1")
+            period = count * UNIT_SECONDS[unit.rstrip("s")]
             epoch = int(moment.timestamp())
             return datetime.fromtimestamp(epoch - epoch % period + period, timezone.utc)
         cron = CRON.match(self.expression.strip())
@@ -75,17 +81,21 @@ class Schedule:
         months = _field_values(fields[3], 1, 12, MONTH_NAMES)
         weekdays = _field_values(fields[4], 1, 7, DAY_NAMES)
         zone = ZoneInfo(self.zone)
-        local = moment.astimezone(zone).replace(second=0, microsecond=0) + timedelta(minutes=1)
+        # Walk UTC minutes and look at each one's wall clock: a local time that does not exist (spring forward)
+        # never comes up, and one that happens twice (fall back) fires only at its first occurrence.
+        instant = moment.astimezone(timezone.utc).replace(second=0, microsecond=0) + timedelta(minutes=1)
         for _ in range(366 * 24 * 60):
+            local = instant.astimezone(zone)
             if (
-                (months is None or local.month in months)
+                local.fold == 0
+                and (months is None or local.month in months)
                 and (days is None or local.day in days)
                 and (weekdays is None or (local.isoweekday() % 7) + 1 in weekdays)
                 and (hours is None or local.hour in hours)
                 and (minutes is None or local.minute in minutes)
             ):
-                return local.astimezone(timezone.utc)
-            local += timedelta(minutes=1)
+                return instant
+            instant += timedelta(minutes=1)
         raise ScheduleError(f"{self.expression} never fires within a year")
 
 
@@ -115,10 +125,17 @@ def jobs_from_template(template: dict[str, Any]) -> list[ScheduledJob]:
             jobs.append(ScheduledJob(
                 name=f"{name}.{event_name}",
                 handler_path=f"{code}.{module}:{function}",
-                schedule=Schedule(spec["ScheduleExpression"], spec.get("ScheduleExpressionTimezone", "UTC")),
+                schedule=_event_schedule(event["Type"], spec),
                 input=json.loads(payload) if isinstance(payload, str) else payload,
             ))
     return jobs
+
+
+def _event_schedule(kind: str, spec: dict[str, Any]) -> Schedule:
+    """SAM names the expression `Schedule` on a Schedule event and `ScheduleExpression` on a ScheduleV2 event."""
+    if kind == "ScheduleV2":
+        return Schedule(spec["ScheduleExpression"], spec.get("ScheduleExpressionTimezone", "UTC"))
+    return Schedule(spec["Schedule"])
 
 
 class LambdaContext:
