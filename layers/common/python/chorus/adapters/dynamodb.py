@@ -124,6 +124,17 @@ def _is_condition_failure(error: Exception) -> bool:
     return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
+def _put_if_absent(item: Model, key: Any) -> bool:
+    """Store a new item; False when one with that key exists already."""
+    try:
+        item.save(condition=key.does_not_exist())
+    except PutError as error:
+        if _is_condition_failure(error):
+            return False
+        raise
+    return True
+
+
 def encode_cursor(state: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(state, separators=(",", ":")).encode()).decode().rstrip("=")
 
@@ -149,13 +160,7 @@ class PostRepository:
 
     def create(self, post: Post) -> bool:
         """Store a new post; False when a post with that id exists already (an idempotent retry)."""
-        try:
-            PostItem.from_post(post).save(condition=PostItem.id.does_not_exist())
-        except PutError as error:
-            if _is_condition_failure(error):
-                return False
-            raise
-        return True
+        return _put_if_absent(PostItem.from_post(post), PostItem.id)
 
     def save(self, post: Post) -> Post:
         """Store a change; 409 when someone else changed the post since it was read (optimistic locking)."""
@@ -234,13 +239,7 @@ class ChannelRepository:
         return [item.to_channel() for item in ChannelItem.query(self.org)]
 
     def create(self, channel: Channel) -> bool:
-        try:
-            self._item(channel).save(condition=ChannelItem.id.does_not_exist())
-        except PutError as error:
-            if _is_condition_failure(error):
-                return False
-            raise
-        return True
+        return _put_if_absent(self._item(channel), ChannelItem.id)
 
     def save(self, channel: Channel) -> None:
         self._item(channel).save(condition=ChannelItem.id.exists())
