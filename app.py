@@ -5,8 +5,11 @@ from chalice import Chalice
 
 from chorus import container
 from chorus.api.http import Api, Query, Reply
-from chorus.api.schemas import ChannelList, Health, Me, PostEnvelope, PostPage, ReasonRequest, ScheduleRequest
+from chorus.api.schemas import (
+    ChannelList, Health, Me, Outbox, OutboxEntry, PostEnvelope, PostPage, ReasonRequest, ScheduleRequest,
+)
 from chorus.domain.channels import Channel, ChannelCreate, ChannelFields
+from chorus.domain.errors import ValidationError
 from chorus.domain.posts import Post, PostContent, Status
 from chorus.domain.roles import AUTHORS, EDITORS, EVERYONE, Principal
 
@@ -129,6 +132,16 @@ def get_channel(principal: Principal, id: str) -> Channel:
 @api.route("/channels/{id}", "PATCH", "Change a channel", roles=EDITORS, body=ChannelFields, response=Channel)
 def update_channel(principal: Principal, id: str, body: ChannelFields) -> Channel:
     return container.calendar().update_channel(principal, id, body)
+
+
+@api.route("/channels/{id}/outbox", "GET", "What the local platform published on a `local` channel, newest first",
+           roles=EVERYONE, response=Outbox, query=(Query("limit", "how many", type="integer", minimum=1, maximum=100, default=20),))
+def channel_outbox(principal: Principal, id: str, limit: int) -> Outbox:
+    channel = container.calendar().get_channel(id)
+    if channel.platform != "local":
+        raise ValidationError("id", f"{id} is a {channel.platform} channel; only local channels have an outbox")
+    entries = container.publishing().outbox(channel, limit)
+    return Outbox(items=[OutboxEntry(id=e.platform_id, text=e.text, published_at=e.created_at) for e in entries])
 
 
 @api.route("/channels/{id}", "DELETE", "Remove a channel that no planned post uses", roles=frozenset({"master"}),

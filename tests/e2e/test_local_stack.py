@@ -129,6 +129,33 @@ def test_one_json_log_line_per_request(running: Running) -> None:
     assert len(logged) == 1 and '"route":"/health"' in logged[0] and '"status":200' in logged[0]
 
 
+def test_a_post_scheduled_ten_seconds_ahead_is_in_the_outbox_within_two_seconds_once(running: Running) -> None:
+    post_id = running.call("POST", "/posts", "creator", {"text": "Over tien seconden live", "channels": ["demo-local"]}).json()["post"]["id"]
+    running.call("POST", f"/posts/{post_id}/submit", "creator")
+    running.call("POST", f"/posts/{post_id}/approve", "editor")
+    editor = running.token("editor")
+    planned = (datetime.now(timezone.utc) + timedelta(seconds=10)).replace(microsecond=0)
+    answer = requests.post(f"{running.url}/posts/{post_id}/schedule", json={"publish_at": planned.isoformat()},
+                           headers={"Authorization": f"Bearer {editor}"}, timeout=10)
+    assert answer.status_code == 200, answer.text
+    seen_at = None
+    deadline = planned + timedelta(seconds=6)
+    while datetime.now(timezone.utc) < deadline:
+        items = requests.get(f"{running.url}/channels/demo-local/outbox", headers={"Authorization": f"Bearer {editor}"},
+                             timeout=10).json()["items"]
+        mine = [i for i in items if i["text"] == "Over tien seconden live"]
+        if mine:
+            seen_at = seen_at or datetime.now(timezone.utc)
+            assert len(mine) == 1
+        time.sleep(0.1)
+    assert seen_at is not None, "never published"
+    lateness = (seen_at - planned).total_seconds()
+    print(f"published {lateness:.2f} s after its planned second")
+    assert -0.5 <= lateness <= 2.0
+    post = requests.get(f"{running.url}/posts/{post_id}", headers={"Authorization": f"Bearer {editor}"}, timeout=10).json()
+    assert post["status"] == "published" and post["deliveries"]["demo-local"]["attempts"] == 1
+
+
 def test_sigterm_stops_cleanly_and_leaves_nothing_behind(running: Running) -> None:
     state_files = list(running.state_dir.glob("local-*.json"))
     assert len(state_files) == 1

@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from chorus.adapters.dynamodb import ChannelItem, PostItem
+from chorus.adapters.dynamodb import ChannelItem, OutboxItem, PostItem
 from chorus.local.packaging import package
 from chorus.local.template import PROJECT_ROOT, load_template
 
@@ -124,11 +124,12 @@ def test_every_code_path_in_the_template_is_in_the_output(out: Path, sam: dict[s
 
 def test_tables_are_on_demand_encrypted_and_recoverable(cfn: dict[str, Any]) -> None:
     tables = resources(cfn, "AWS::DynamoDB::Table")
-    assert set(tables) == {"PostsTable", "ChannelsTable"}
+    assert set(tables) == {"PostsTable", "ChannelsTable", "OutboxTable"}
     posts, channels = tables["PostsTable"]["Properties"], tables["ChannelsTable"]["Properties"]
     assert keys(posts["KeySchema"]) == {"HASH": "id"}
-    assert {index["IndexName"] for index in posts["GlobalSecondaryIndexes"]} == {"calendar", "by_status"}
+    assert {index["IndexName"] for index in posts["GlobalSecondaryIndexes"]} == {"calendar", "by_status", "due"}
     assert keys(channels["KeySchema"]) == {"HASH": "org", "RANGE": "id"}
+    assert keys(tables["OutboxTable"]["Properties"]["KeySchema"]) == {"HASH": "channel_id", "RANGE": "key"}
     for table in tables.values():
         properties = table["Properties"]
         assert properties["BillingMode"] == "PAY_PER_REQUEST"
@@ -186,7 +187,7 @@ def test_api_stage_is_throttled(cfn: dict[str, Any]) -> None:
     assert settings[("/*", "*")]["ThrottlingBurstLimit"] > 0
 
 
-@pytest.mark.parametrize(("model", "table"), [(PostItem, "PostsTable"), (ChannelItem, "ChannelsTable")])
+@pytest.mark.parametrize(("model", "table"), [(PostItem, "PostsTable"), (ChannelItem, "ChannelsTable"), (OutboxItem, "OutboxTable")])
 def test_models_read_the_keys_and_indexes_the_template_defines(model: Any, table: str) -> None:
     defined = load_template()["Resources"][table]["Properties"]
     schema = model._get_schema()  # PynamoDB's CreateTable view of the model
@@ -263,3 +264,29 @@ def test_api_handler_imports_from_the_bundles_alone(out: Path, tmp_path: Path) -
 def _requirement_lines() -> list[str]:
     lines = (PROJECT_ROOT / "requirements.txt").read_text().splitlines()
     return [line.split("#", 1)[0].strip() for line in lines if line.split("#", 1)[0].strip()]
+
+
+def test_every_queue_has_a_dead_letter_queue_with_an_alarm_and_every_async_function_a_dlq(cfn: dict[str, Any]) -> None:
+    queues = resources(cfn, "AWS::SQS::Queue")
+    alarmed = {
+        alarm["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+        for alarm in resources(cfn, "AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"].get("Namespace") == "AWS/SQS"
+    }
+    dead_letter_targets = {
+        q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        for q in queues.values() if "RedrivePolicy" in q["Properties"]
+    }
+    functions = resources(cfn, "AWS::Lambda::Function")
+    function_dlqs = {
+        f["Properties"]["DeadLetterConfig"]["TargetArn"]["Fn::GetAtt"][0]
+        for f in functions.values() if "DeadLetterConfig" in f["Properties"]
+    }
+    work_queues = set(queues) - dead_letter_targets - function_dlqs
+    assert work_queues and all("RedrivePolicy" in queues[q]["Properties"] for q in work_queues)
+    assert dead_letter_targets | function_dlqs <= alarmed
+    scheduled = [name for name, r in resources(cfn, "AWS::Events::Rule").items()]
+    assert scheduled, "the publisher runs on a schedule"
+    for rule in resources(cfn, "AWS::Events::Rule").values():
+        target = rule["Properties"]["Targets"][0]["Arn"]["Fn::GetAtt"][0]
+        assert "DeadLetterConfig" in functions[target]["Properties"], f"{target} is invoked asynchronously without a DLQ"

@@ -45,3 +45,34 @@ def test_sample_events_walk_a_post_through_the_lambda_entry_point(stack):
     assert status == 200 and approved["status"] == "approved"
     assert _invoke("api_get_health.json") == (200, {"status": "ok", "version": "0.1.0"})
     assert _invoke("api_create_post.json")[0] == 401
+
+
+def test_publisher_functions_with_their_sample_events(stack):
+    """The scheduled run and the queue consumer as Lambda calls them; the sample batch repeats one message."""
+    from datetime import datetime, timedelta, timezone
+
+    from chorus import container
+    from chorus.domain.channels import ChannelCreate
+    from chorus.domain.posts import PostContent
+    from chorus.domain.roles import Principal
+    from functions.publish_due_posts.handler import handler as due_handler
+    from functions.publish_post.handler import handler as post_handler
+
+    editor = Principal("ed", frozenset({"editor"}))
+    calendar = container.calendar()
+    calendar.create_channel(editor, ChannelCreate(id="demo-local", platform="local", handle="@demo"))
+    post, _, _ = calendar.create_post(editor, PostContent(text="Lambda-pad", channels=["demo-local"]))
+    calendar.act(editor, post.id, "submit")
+    calendar.act(editor, post.id, "approve")
+    planned = (datetime.now(timezone.utc) + timedelta(minutes=5)).replace(microsecond=0)
+    scheduled, _ = calendar.schedule(editor, post.id, planned.isoformat(), None, False)
+    assert due_handler(json.loads((EVENTS / "publish_due_posts.json").read_text()), LambdaContext("due")) == {
+        "posts_read": 0, "messages_sent": 0}
+    text = (EVENTS / "publish_post.json").read_text().replace("REPLACE_WITH_POST_ID", post.id)
+    event = json.loads(text.replace("REPLACE_WITH_PUBLISH_AT", scheduled.publish_at))
+    assert post_handler(event, LambdaContext("publish")) == {"batchItemFailures": []}
+    assert calendar.get_post(post.id).status == "scheduled"  # both messages were early: each re-sent with its delay
+    bad = json.loads(text.replace("REPLACE_WITH_PUBLISH_AT", scheduled.publish_at))
+    bad["Records"][1]["body"] = "not json"
+    failures = post_handler(bad, LambdaContext("publish"))["batchItemFailures"]
+    assert failures == [{"itemIdentifier": bad["Records"][1]["messageId"]}]

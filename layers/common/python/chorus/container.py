@@ -6,12 +6,14 @@ from datetime import datetime, timezone
 
 from chorus.adapters import dynamodb
 from chorus.adapters.auth import TokenVerifier, jwks_key_lookup
+from chorus.adapters.messaging import Alerts, PublishQueue
 from chorus.services.calendar import CalendarService
+from chorus.services.publishing import PublishingService
 from chorus.settings import get_settings
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(timezone.utc)
 
 
 @functools.cache
@@ -19,7 +21,24 @@ def calendar() -> CalendarService:
     settings = get_settings()
     dynamodb.bind(settings)
     return CalendarService(
-        dynamodb.PostRepository(), dynamodb.ChannelRepository(settings.org), clock=utc_now, timezone=settings.timezone
+        dynamodb.PostRepository(), dynamodb.ChannelRepository(settings.org), clock=utc_now, timezone=settings.timezone,
+        on_scheduled=lambda post: publishing().enqueue_soon(post),
+    )
+
+
+@functools.cache
+def publishing() -> PublishingService:
+    from chorus.adapters.connectors.provider import connector_for_channel
+
+    settings = get_settings()
+    dynamodb.bind(settings)
+    return PublishingService(
+        dynamodb.PostRepository(),
+        dynamodb.ChannelRepository(settings.org),
+        PublishQueue(settings.publish_queue_url, settings.region),
+        Alerts(settings.alerts_topic_arn, settings.region),
+        connectors=lambda channel: connector_for_channel(channel, settings.secrets_prefix),
+        clock=utc_now,
     )
 
 
@@ -33,4 +52,5 @@ def reset() -> None:
     """Forget every built service and the settings (tests and the local runtime rebind to new resources)."""
     get_settings.cache_clear()
     calendar.cache_clear()
+    publishing.cache_clear()
     token_verifier.cache_clear()

@@ -16,6 +16,10 @@ class Settings:
     region: str
     posts_table: str
     channels_table: str
+    outbox_table: str
+    publish_queue_url: str
+    alerts_topic_arn: str
+    secrets_prefix: str
     user_pool_id: str
     user_pool_client_id: str
     jwt_issuer: str
@@ -36,6 +40,10 @@ class Settings:
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "eu-west-1",
             posts_table=need("CHORUS_POSTS_TABLE"),
             channels_table=need("CHORUS_CHANNELS_TABLE"),
+            outbox_table=need("CHORUS_OUTBOX_TABLE"),
+            publish_queue_url=need("CHORUS_PUBLISH_QUEUE_URL"),
+            alerts_topic_arn=need("CHORUS_ALERTS_TOPIC_ARN"),
+            secrets_prefix=env.get("CHORUS_SECRETS_PREFIX", "chorus/channels/"),
             user_pool_id=need("CHORUS_USER_POOL_ID"),
             user_pool_client_id=need("CHORUS_USER_POOL_CLIENT_ID"),
             jwt_issuer=issuer,

@@ -6,6 +6,8 @@ Access patterns (see README "Data model"):
   calendar: posts in a date range ...... GSI `calendar` month + publish_at             Query per month in range
   calendar for one channel ............. GSI `calendar` + filter `contains(channels)`  Query per month in range
   posts by workflow status ............. GSI `by_status` status + updated_at           Query
+  posts the publisher must look at ..... GSI `due` queue + due_at (sparse)             Query due_at <= now + 1 min
+  a channel's local outbox ............. OutboxTable key channel_id + key             Query / conditional Put
   channels of the organisation ......... ChannelsTable key org + id                    Query
 """
 from __future__ import annotations
@@ -49,6 +51,18 @@ class StatusIndex(GlobalSecondaryIndex["PostItem"]):
     updated_at = UnicodeAttribute(range_key=True)
 
 
+class DueIndex(GlobalSecondaryIndex["PostItem"]):
+    class Meta:
+        index_name = "due"
+        projection = AllProjection()
+
+    queue = UnicodeAttribute(hash_key=True)
+    due_at = UnicodeAttribute(range_key=True)
+
+
+DUE_QUEUE = "publish"  # the one partition of the due index; only posts with work pending carry it
+
+
 class PostItem(Model):
     class Meta:
         table_name = "unbound"  # set by bind() from settings
@@ -70,24 +84,43 @@ class PostItem(Model):
     status = UnicodeAttribute()
     reject_reason = UnicodeAttribute(null=True)
     audit = JSONAttribute(default=list)
+    deliveries = JSONAttribute(default=dict)
+    due_at = UnicodeAttribute(null=True)
+    queue = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     version = VersionAttribute()
 
     calendar = CalendarIndex()
     by_status = StatusIndex()
+    due = DueIndex()
 
     @classmethod
     def from_post(cls, post: Post) -> "PostItem":
         data = post.model_dump(mode="json", by_alias=True, exclude={"publish_at_local"})
         if not data["version"]:
             del data["version"]  # a new item: PynamoDB's VersionAttribute then requires that none exists yet
-        return cls(**data, month=timing.month_key(post.publish_time) if post.publish_time else None)
+        month = timing.month_key(post.publish_time) if post.publish_time else None
+        return cls(**data, month=month, queue=DUE_QUEUE if post.due_at else None)
 
     def to_post(self) -> Post:
-        data = {name: getattr(self, name) for name in self.get_attributes() if name != "month"}
+        data = {name: getattr(self, name) for name in self.get_attributes() if name not in ("month", "queue")}
         data["version"] = self.version or 0
         return Post.model_validate(data)
+
+
+class OutboxItem(Model):
+    """What the `local` platform 'published': the demo's and the tests' stand-in for a social network."""
+
+    class Meta:
+        table_name = "unbound"
+
+    channel_id = UnicodeAttribute(hash_key=True)
+    key = UnicodeAttribute(range_key=True)  # the delivery's idempotency key: a retry finds its first write
+    text = UnicodeAttribute()
+    media = ListAttribute(of=UnicodeAttribute, default=list)
+    in_reply_to = UnicodeAttribute(null=True)
+    published_at = UnicodeAttribute()
 
 
 class ChannelItem(Model):
@@ -99,6 +132,7 @@ class ChannelItem(Model):
     platform = UnicodeAttribute()
     handle = UnicodeAttribute()
     owner = UnicodeAttribute(null=True)
+    connection = JSONAttribute(default=dict)
     cadence_per_week = NumberAttribute(default=0)
     tone = UnicodeAttribute(default="none")
     max_length = NumberAttribute(null=True)
@@ -113,7 +147,8 @@ class ChannelItem(Model):
 
 def bind(settings: Settings) -> None:
     """Point the models at this deployment's tables (names come from the template via the environment)."""
-    for model, table in ((PostItem, settings.posts_table), (ChannelItem, settings.channels_table)):
+    tables = ((PostItem, settings.posts_table), (ChannelItem, settings.channels_table), (OutboxItem, settings.outbox_table))
+    for model, table in tables:
         model.Meta.table_name = table
         model.Meta.region = settings.region
         model.Meta.host = os.environ.get("AWS_ENDPOINT_URL") or None
@@ -215,6 +250,10 @@ class PostRepository:
             if cursor is None:
                 return posts
 
+    def due(self, until: datetime, limit: int = MAX_PAGE) -> list[Post]:
+        """Posts whose due_at has come (or comes before `until`): reads only those, never the whole calendar."""
+        return [item.to_post() for item in PostItem.due.query(DUE_QUEUE, PostItem.due_at <= timing.iso_utc(until), limit=limit)]
+
     def by_status(self, status: str, limit: int, cursor: str | None) -> tuple[list[Post], str | None]:
         """Posts in one workflow state, most recently changed first."""
         results = PostItem.by_status.query(
@@ -223,6 +262,21 @@ class PostRepository:
         posts = [item.to_post() for item in results]
         key = results.last_evaluated_key
         return posts, encode_cursor({"k": key}) if key else None
+
+
+class OutboxRepository:
+    def add(self, item: OutboxItem) -> bool:
+        return _put_if_absent(item, OutboxItem.key)
+
+    def get(self, channel_id: str, key: str) -> OutboxItem | None:
+        try:
+            return OutboxItem.get(channel_id, key, consistent_read=True)
+        except OutboxItem.DoesNotExist:
+            return None
+
+    def latest(self, channel_id: str, limit: int) -> list[OutboxItem]:
+        items = list(OutboxItem.query(channel_id))
+        return sorted(items, key=lambda i: i.published_at, reverse=True)[:limit]
 
 
 class ChannelRepository:

@@ -50,3 +50,13 @@ class ReasonRequest(BaseModel):
 
 class ChannelList(BaseModel):
     items: list[Channel]
+
+
+class OutboxEntry(BaseModel):
+    id: str = Field(description="the delivery's idempotency key: one entry per post and channel, however often retried")
+    text: str
+    published_at: str | None
+
+
+class Outbox(BaseModel):
+    items: list[OutboxEntry]

@@ -37,6 +37,11 @@ class ChannelFields(BaseModel):
     max_length: int | None = Field(default=None, ge=1, le=100_000, description="override of the platform's text limit")
     timezone: str | None = Field(default=None, description="IANA time zone of the posting schedule")
     slots: list[SlotSpec] | None = Field(default=None, max_length=200, description="weekly posting schedule for 'add to queue'")
+    connection: dict[str, str] | None = Field(
+        default=None,
+        description="non-secret connection settings: instance_url (Mastodon), service_url (Bluesky), organization_urn "
+        "(LinkedIn). Tokens live in Secrets Manager under the channel's id, never here.",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -62,6 +67,7 @@ class Channel(BaseModel):
     max_length: int | None = None
     timezone: str = timing.DEFAULT_TIMEZONE
     slots: list[SlotSpec] = Field(default_factory=list)
+    connection: dict[str, str] = Field(default_factory=dict)
     status: ChannelStatus = "active"
 
     @classmethod

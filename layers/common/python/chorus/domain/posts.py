@@ -14,8 +14,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from chorus.domain import delivery as delivery_rules
 from chorus.domain import text as text_rules
 from chorus.domain import timing
+from chorus.domain.delivery import Delivery
 from chorus.domain.channels import Channel
 from chorus.domain.errors import Conflict, Forbidden, ValidationError
 from chorus.domain.roles import AUTHORS, EDITORS, Principal
@@ -110,6 +112,8 @@ class Post(BaseModel):
     status: Status = Status.DRAFT
     reject_reason: str | None = None
     audit: list[AuditEntry] = Field(default_factory=list)
+    deliveries: dict[str, Delivery] = Field(default_factory=dict, description="publishing state per channel")
+    due_at: str | None = Field(default=None, description="when the publisher looks at this post next")
     created_at: str
     updated_at: str
     version: int = 0
@@ -174,6 +178,8 @@ def _apply(post: Post, action: Action, actor: Principal, now: datetime, reason: 
     changed = post.model_copy(deep=True)
     changed.status = action.target
     changed.reject_reason = reason if action.name == "reject" else None
+    if action.target != Status.SCHEDULED:
+        changed.due_at = None  # off the publisher's due index
     return _record(changed, actor, now, action.name, post.status, action.target, reason)
 
 
@@ -189,8 +195,46 @@ def schedule(
     if when <= now:
         raise ValidationError("publish_at", f"{timing.iso_utc(when)} is in the past", now=timing.iso_utc(now))
     require_endorsement(post)
-    planned = post.model_copy(deep=True, update={"publish_at": timing.iso_utc(when), "timezone": tz_name})
-    return _apply(planned, action, actor, now, None)
+    planned = post.model_copy(deep=True, update={
+        "publish_at": timing.iso_utc(when),
+        "timezone": tz_name,
+        "deliveries": {channel_id: Delivery() for channel_id in post.channels},
+    })
+    scheduled = _apply(planned, action, actor, now, None)
+    scheduled.due_at = scheduled.publish_at
+    return scheduled
+
+
+PUBLISHER = Principal("chorus-publisher", frozenset())
+
+
+def lease_delivery(post: Post, channel_id: str, message_planned: str, now: datetime) -> tuple[Post, delivery_rules.Lease] | delivery_rules.Skip | delivery_rules.Wait:
+    """The publisher takes the lease on one channel's delivery (the caller stores it with optimistic locking)."""
+    decision = delivery_rules.begin(post.deliveries.get(channel_id), post.status, post.publish_at, message_planned, now)
+    if not isinstance(decision, delivery_rules.Lease):
+        return decision
+    changed = post.model_copy(deep=True)
+    changed.deliveries[channel_id] = decision.delivery
+    changed.due_at = min(filter(None, [post.due_at, decision.delivery.lease_until]))
+    if post.status == Status.SCHEDULED:
+        changed.status = Status.PUBLISHING
+        _record(changed, PUBLISHER, now, "publish", Status.SCHEDULED, Status.PUBLISHING)
+    return changed, decision
+
+
+def settle_delivery(post: Post, channel_id: str, outcome: Delivery, now: datetime) -> Post:
+    """Record what happened on one channel; once every channel is final the post is published or failed."""
+    changed = post.model_copy(deep=True)
+    changed.deliveries[channel_id] = outcome
+    if outcome.status == "pending" and outcome.not_before:
+        changed.due_at = min(filter(None, [post.due_at, outcome.not_before]))
+    final = delivery_rules.overall(changed.deliveries)
+    if final is not None and changed.status == Status.PUBLISHING:
+        changed.status = Status(final)
+        changed.due_at = None
+        failures = [f"{c}: {d.error}" for c, d in changed.deliveries.items() if d.status == "failed"]
+        _record(changed, PUBLISHER, now, "publish", Status.PUBLISHING, changed.status, "; ".join(failures) or None)
+    return changed
 
 
 def _authorize(post: Post, action_name: str, actor: Principal) -> Action:

@@ -72,7 +72,7 @@ def seed(calendar: CalendarService) -> dict[str, int]:
     calendar.act(creator, approved, "submit")
     calendar.act(editor, approved, "approve")
     scheduled = write("Mijlpaal: 10.000 vragen beantwoord via onze chat. Dank je wel voor je vertrouwen!",
-                      ["demo-local", "mastodon-main"], "milestone")
+                      ["demo-local"], "milestone")
     calendar.act(creator, scheduled, "submit")
     calendar.act(editor, scheduled, "approve")
     tomorrow = (calendar.clock() + timedelta(days=1)).astimezone(timing.zone(calendar.timezone)).date()

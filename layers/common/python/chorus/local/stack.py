@@ -77,6 +77,7 @@ class LocalStack:
         from chorus import container
         from chorus.local import demo as demo_data
         from chorus.local.provision import provision
+        from chorus.local.queues import QueuePoller, consumers_from_template
         from chorus.local.scheduler import Scheduler, jobs_from_template
 
         provisioned = provision(REGION)
@@ -94,6 +95,10 @@ class LocalStack:
         scheduler = Scheduler(jobs, REGION)
         scheduler.start()
         self._parts.append(scheduler)
+        consumers = consumers_from_template(provisioned.template, provisioned.resources)
+        poller = QueuePoller(consumers, REGION)
+        poller.start()
+        self._parts.append(poller)
 
         state = {
             "api": self.url,
@@ -104,6 +109,7 @@ class LocalStack:
             "users": users,
             "pid": os.getpid(),
             "schedules": [job.name for job in jobs],
+            "queue_consumers": [consumer.name for consumer in consumers],
             "seeded": seeded,
         }
         path = state_file(self.port)
@@ -158,7 +164,8 @@ def run(demo: bool = True) -> int:
         seconds = time.perf_counter() - started
         seeded = state["seeded"]
         print(f"Embedded AWS at {state['aws_endpoint']}; {seeded['channels']} channels and {seeded['posts']} demo posts; "
-              f"schedules: {', '.join(state['schedules']) or 'none'}", flush=True)
+              f"schedules: {', '.join(state['schedules']) or 'none'}; "
+              f"queue consumers: {', '.join(state['queue_consumers']) or 'none'}", flush=True)
         print(f"Get a token:  .venv/bin/chorus token editor     (roles: {', '.join(state['users'])})", flush=True)
         print(f"Try:          curl -H \"Authorization: Bearer $(.venv/bin/chorus token editor)\" {stack.url}/posts", flush=True)
         print(f"Chorus ready at {stack.url} (started in {seconds:.1f} s; Ctrl-C stops)", flush=True)

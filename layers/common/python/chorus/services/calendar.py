@@ -42,11 +42,15 @@ class ChannelStore(Protocol):
 
 
 class CalendarService:
-    def __init__(self, posts: PostStore, channels: ChannelStore, clock: Clock, timezone: str) -> None:
+    def __init__(
+        self, posts: PostStore, channels: ChannelStore, clock: Clock, timezone: str,
+        on_scheduled: Callable[[Post], object] = lambda post: None,
+    ) -> None:
         self.posts = posts
         self.channels = channels
         self.clock = clock
         self.timezone = timezone
+        self.on_scheduled = on_scheduled  # the publisher's hook: a post due within a minute is enqueued at once
 
     # ------------------------------------------------------------------ posts
     def create_post(
@@ -95,6 +99,7 @@ class CalendarService:
             when = timing.parse_publish_at(publish_at or "", tz_name)
         scheduled = post_rules.schedule(post, when, tz_name, actor, now, channels)
         saved = self.posts.save(scheduled)
+        self.on_scheduled(saved)
         metrics.add_metric(name="PostsScheduled", unit=MetricUnit.Count, value=1)
         return saved, self.advice(saved, channels)
 

@@ -1,0 +1,27 @@
+"""Builds the connector of a channel: the local outbox directly, other platforms with the channel's credentials
+from Secrets Manager (through Powertools Parameters, cached for five minutes)."""
+from __future__ import annotations
+
+from chorus.adapters.connectors.base import Connector, Credentials, CredentialsRejected
+from chorus.domain.channels import Channel
+
+SECRET_CACHE_SECONDS = 300
+
+
+def connector_for_channel(channel: Channel, secrets_prefix: str) -> Connector:
+    if channel.platform == "local":
+        from chorus.adapters.connectors.local import LocalConnector
+
+        return LocalConnector(channel.id)
+    from aws_lambda_powertools.utilities import parameters
+
+    name = f"{secrets_prefix}{channel.id}"
+    try:
+        values = parameters.get_secret(name, transform="json", max_age=SECRET_CACHE_SECONDS)
+    except parameters.exceptions.GetParameterError:
+        raise CredentialsRejected(f"no credentials stored for channel {channel.id} (secret {name})") from None
+    if not isinstance(values, dict):
+        raise CredentialsRejected(f"the secret {name} must be a JSON object")
+    from chorus.adapters.connectors.registry import connector_for
+
+    return connector_for(channel.platform, dict(channel.connection), Credentials({k: str(v) for k, v in values.items()}))

@@ -1,0 +1,154 @@
+"""Delivering a scheduled post to each of its channels exactly once (pure rules; the publisher applies them).
+
+Per (post, channel) a Delivery goes  pending -> publishing -> published | failed,  and back to pending for a retry.
+`publishing` is a lease: whoever holds an unexpired lease is the only one allowed to talk to the platform. A lease
+that expires means the outcome of that attempt is unknown: the next holder reconciles (reads the account's recent
+posts) before it writes again, so a crash or a lost answer never becomes a second post.
+
+The post carries `due_at`, the next moment the publisher must look at it: its planned time first, then the end of a
+lease or the time of a retry. Only posts with a `due_at` are on the (sparse) due index, so the every-minute run reads
+the posts that need work and nothing else.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel
+
+from chorus.domain import timing
+
+DeliveryStatus = Literal["pending", "publishing", "published", "failed"]
+LEASE = timedelta(seconds=90)
+MAX_ATTEMPTS = 5
+EARLY_TOLERANCE = timedelta(milliseconds=500)
+
+
+class Delivery(BaseModel):
+    status: DeliveryStatus = "pending"
+    attempts: int = 0
+    first_attempt_at: str | None = None  # reconciliation looks at the account's posts from then on
+    lease_until: str | None = None
+    not_before: str | None = None  # a retry waits until then
+    platform_id: str | None = None
+    url: str | None = None
+    published_at: str | None = None
+    error: str | None = None
+
+    @property
+    def final(self) -> bool:
+        return self.status in ("published", "failed")
+
+
+def idempotency_key(post_id: str, channel_id: str, publish_at: str) -> str:
+    """The same for every retry of one delivery; a new planned time is a new delivery."""
+    return f"{post_id}.{channel_id}.{publish_at.replace(':', '').replace('-', '')}"
+
+
+@dataclass(frozen=True)
+class Enqueue:
+    channel_id: str
+    delay_seconds: int
+
+
+def due_work(deliveries: dict[str, Delivery], publish_at: datetime, now: datetime, horizon: timedelta) -> tuple[list[Enqueue], datetime | None]:
+    """What the every-minute run does with one due post: which channels to enqueue (with their delay), and when to
+    look at the post again (None when every delivery is final). Expired leases are enqueued again to reconcile."""
+    work: list[Enqueue] = []
+    recheck: list[datetime] = []
+    for channel_id, delivery in sorted(deliveries.items()):
+        if delivery.final:
+            continue
+        start = max(publish_at, _parse(delivery.not_before) or publish_at)
+        if delivery.status == "publishing":
+            lease_end = _parse(delivery.lease_until) or now
+            if lease_end > now:
+                recheck.append(lease_end)
+                continue
+            start = now
+        if start <= now + horizon:
+            work.append(Enqueue(channel_id, max(0, int((start - now).total_seconds() + 0.999))))
+            recheck.append(max(start, now) + LEASE)  # if nothing happened by then, look again
+        else:
+            recheck.append(start)
+    return work, (min(recheck) if recheck else None)
+
+
+@dataclass(frozen=True)
+class Skip:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Wait:
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Lease:
+    delivery: Delivery
+    reconcile: bool  # an earlier attempt's outcome is unknown: look before writing
+
+
+def begin(delivery: Delivery | None, post_status: str, planned: str | None, message_planned: str, now: datetime) -> Skip | Wait | Lease:
+    """May this message publish now? Only for the planned time it was sent for, while the post is scheduled or
+    publishing, when no one else holds the lease, and not before the planned second."""
+    if delivery is None:
+        return Skip("the post is no longer planned on this channel")
+    if post_status not in ("scheduled", "publishing"):
+        return Skip(f"the post is {post_status}")
+    if planned != message_planned:
+        return Skip("the post was moved to another time")
+    if delivery.final:
+        return Skip(f"already {delivery.status}")
+    if delivery.status == "publishing" and (_parse(delivery.lease_until) or now) > now:
+        return Skip("another delivery holds the lease")
+    start = max(_parse(planned) or now, _parse(delivery.not_before) or now)
+    if start - now > EARLY_TOLERANCE:
+        return Wait((start - now).total_seconds())
+    leased = delivery.model_copy(update={
+        "status": "publishing",
+        "attempts": delivery.attempts + 1,
+        "first_attempt_at": delivery.first_attempt_at or timing.iso_utc(now),
+        "lease_until": timing.iso_utc(now + LEASE),
+        "not_before": None,
+    })
+    return Lease(leased, reconcile=delivery.status == "publishing" or delivery.attempts > 0)
+
+
+def published(delivery: Delivery, platform_id: str, url: str | None, now: datetime) -> Delivery:
+    return delivery.model_copy(update={
+        "status": "published", "platform_id": platform_id, "url": url, "published_at": timing.iso_utc(now),
+        "lease_until": None, "error": None,
+    })
+
+
+def retry_later(delivery: Delivery, now: datetime, delay: timedelta, reason: str) -> Delivery:
+    """Nothing was posted: try again after `delay`, or fail for good after MAX_ATTEMPTS."""
+    if delivery.attempts >= MAX_ATTEMPTS:
+        return failed(delivery, f"{reason} (gave up after {delivery.attempts} attempts)")
+    return delivery.model_copy(update={
+        "status": "pending", "lease_until": None, "not_before": timing.iso_utc(now + delay), "error": reason,
+    })
+
+
+def failed(delivery: Delivery, reason: str) -> Delivery:
+    return delivery.model_copy(update={"status": "failed", "lease_until": None, "error": reason})
+
+
+def backoff(attempts: int, jitter: float) -> timedelta:
+    """Exponential backoff with full jitter (jitter in [0, 1)): 30 s, 60 s, 120 s, … capped at 15 minutes."""
+    ceiling = min(900.0, 30.0 * 2 ** max(0, attempts - 1))
+    return timedelta(seconds=max(5.0, ceiling * jitter))
+
+
+def overall(deliveries: dict[str, Delivery]) -> str | None:
+    """The post's status once every delivery is final: published, or failed when any channel failed."""
+    if not deliveries or not all(d.final for d in deliveries.values()):
+        return None
+    return "published" if all(d.status == "published" for d in deliveries.values()) else "failed"
+
+
+def _parse(value: str | None) -> datetime | None:
+    return timing.from_iso_utc(value) if value else None

@@ -1,0 +1,223 @@
+"""Use cases of the publisher: every minute, enqueue what is due; per message, publish one post on one channel.
+
+Exactly once: the queue may deliver a message twice, two due runs may overlap, a Lambda may die between any two
+steps. The lease (taken with optimistic locking on the post) lets one worker at a time talk to the platform; a
+worker that inherits an expired lease reconciles with the account's recent posts before writing; the platform's own
+idempotency (Mastodon Idempotency-Key, Bluesky record key, the local outbox key) covers the rest.
+"""
+from __future__ import annotations
+
+import math
+import random
+from datetime import datetime, timedelta
+from typing import Callable, Protocol
+
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+from chorus.adapters.connectors.base import (
+    Connector,
+    CredentialsRejected,
+    OutcomeUnknown,
+    PermanentFailure,
+    Published,
+    PublishRequest,
+    RateLimited,
+    RecentPost,
+    TransientFailure,
+)
+from chorus.adapters.messaging import PublishMessage
+from chorus.domain import delivery as delivery_rules
+from chorus.domain import posts as post_rules
+from chorus.domain import text as text_rules
+from chorus.domain import timing
+from chorus.domain.channels import Channel
+from chorus.domain.delivery import Delivery
+from chorus.domain.errors import Conflict
+from chorus.domain.posts import Post
+from chorus.observability import logger
+from chorus.services.calendar import ChannelStore, Clock
+
+HORIZON = timedelta(seconds=60)  # the due run looks one run ahead; SQS DelaySeconds times each post to its second
+SAVE_ATTEMPTS = 5
+
+
+class DuePosts(Protocol):
+    def get(self, post_id: str) -> Post | None: ...
+    def save(self, post: Post) -> Post: ...
+    def due(self, until: datetime, limit: int = 100) -> list[Post]: ...
+
+
+class Queue(Protocol):
+    def send(self, message: PublishMessage, delay_seconds: int) -> None: ...
+
+
+class AlertSink(Protocol):
+    def send(self, subject: str, message: str, **attributes: str) -> None: ...
+
+
+class PublishingService:
+    def __init__(
+        self,
+        posts: DuePosts,
+        channels: ChannelStore,
+        queue: Queue,
+        alerts: AlertSink,
+        connectors: Callable[[Channel], Connector],
+        clock: Clock,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.posts = posts
+        self.channels = channels
+        self.queue = queue
+        self.alerts = alerts
+        self.connectors = connectors
+        self.clock = clock
+        self.jitter = jitter
+
+    # ------------------------------------------------------------------ every minute
+    def enqueue_due(self) -> dict[str, int]:
+        now = self.clock()
+        due = self.posts.due(now + HORIZON)
+        enqueued = 0
+        for post in due:
+            planned = post.publish_time
+            work, recheck = ([], None)
+            if post.status in ("scheduled", "publishing") and planned is not None:
+                work, recheck = delivery_rules.due_work(post.deliveries, planned, now, HORIZON)
+            for item in work:
+                self.queue.send(PublishMessage(post.id, item.channel_id, post.publish_at or ""), item.delay_seconds)
+                enqueued += 1
+            try:
+                self.posts.save(post.model_copy(update={"due_at": timing.iso_utc(recheck) if recheck else None}))
+            except Conflict:
+                pass  # changed meanwhile: the next run reads the new state; duplicate messages are harmless
+        return {"posts_read": len(due), "messages_sent": enqueued}
+
+    def enqueue_soon(self, post: Post) -> int:
+        """A post scheduled inside the next run's window is enqueued at once (the due run would be too late)."""
+        now = self.clock()
+        planned = post.publish_time
+        if planned is None or planned > now + 2 * HORIZON:
+            return 0
+        work, _ = delivery_rules.due_work(post.deliveries, planned, now, 2 * HORIZON)
+        for item in work:
+            self.queue.send(PublishMessage(post.id, item.channel_id, post.publish_at or ""), item.delay_seconds)
+        return len(work)
+
+    def outbox(self, channel: Channel, limit: int) -> list[RecentPost]:
+        """What the `local` platform published on a channel, newest first."""
+        return self.connectors(channel).recent_posts(limit)
+
+    # ------------------------------------------------------------------ one message
+    def deliver(self, message: PublishMessage) -> str:
+        leased = self._lease(message)
+        if isinstance(leased, str):
+            return leased
+        post, lease = leased
+        channel = self.channels.get(message.channel_id)
+        outcome = self._attempt(post, channel, lease) if channel else delivery_rules.failed(lease.delivery, "the channel was deleted")
+        if outcome is lease.delivery:
+            return "outcome unknown; will reconcile when the lease ends"
+        settled = self._settle(message, outcome)
+        self._report(settled, message.channel_id, channel, outcome)
+        return outcome.status
+
+    def _lease(self, message: PublishMessage) -> tuple[Post, delivery_rules.Lease] | str:
+        for _ in range(SAVE_ATTEMPTS):
+            post = self.posts.get(message.post_id)
+            if post is None:
+                return "skipped: the post no longer exists"
+            now = self.clock()
+            decision = post_rules.lease_delivery(post, message.channel_id, message.publish_at, now)
+            if isinstance(decision, delivery_rules.Skip):
+                return f"skipped: {decision.reason}"
+            if isinstance(decision, delivery_rules.Wait):
+                self.queue.send(message, math.ceil(decision.seconds))
+                return f"early by {decision.seconds:.1f} s; sent again with a delay"
+            changed, lease = decision
+            try:
+                return self.posts.save(changed), lease
+            except Conflict:
+                continue
+        raise Conflict(f"post {message.post_id} kept changing; the queue will retry")
+
+    def _attempt(self, post: Post, channel: Channel, lease: delivery_rules.Lease) -> Delivery:
+        request = PublishRequest(
+            text=post.text_for(channel.id),
+            idempotency_key=delivery_rules.idempotency_key(post.id, channel.id, post.publish_at or ""),
+            media=tuple(post.media),
+        )
+        attempt = lease.delivery
+        try:
+            connector = self.connectors(channel)
+            found = self._reconcile(connector, request, attempt) if lease.reconcile else None
+            result = found or connector.publish(request)
+            return delivery_rules.published(attempt, result.platform_id, result.url, self.clock())
+        except RateLimited as error:
+            return delivery_rules.retry_later(attempt, self.clock(), timedelta(seconds=max(1.0, error.retry_after)), f"rate limited: {error}")
+        except TransientFailure as error:
+            delay = delivery_rules.backoff(attempt.attempts, self.jitter())
+            return delivery_rules.retry_later(attempt, self.clock(), delay, f"temporary failure: {error}")
+        except OutcomeUnknown as error:
+            logger.warning("publish outcome unknown", extra={"post": post.id, "channel": channel.id, "error": str(error)})
+            return attempt  # keep the lease; when it ends the due run sends it again and the next worker reconciles
+        except CredentialsRejected as error:
+            self._needs_reconnect(channel, str(error))
+            return delivery_rules.failed(attempt, f"credentials rejected: {error}")
+        except PermanentFailure as error:
+            return delivery_rules.failed(attempt, str(error))
+
+    def _reconcile(self, connector: Connector, request: PublishRequest, attempt: Delivery) -> Published | None:
+        """Did an earlier attempt reach the platform after all? Look before writing again."""
+        wanted = text_rules.duplicate_key(request.text)
+        since = attempt.first_attempt_at or ""
+        for recent in connector.recent_posts(limit=20):
+            if recent.platform_id == request.idempotency_key:
+                return Published(recent.platform_id, recent.url)
+            if text_rules.duplicate_key(recent.text) == wanted and (recent.created_at or "9") >= since[:19]:
+                return Published(recent.platform_id, recent.url)
+        return None
+
+    def _settle(self, message: PublishMessage, outcome: Delivery) -> Post:
+        for _ in range(SAVE_ATTEMPTS):
+            post = self.posts.get(message.post_id)
+            if post is None:
+                raise Conflict("the post disappeared while it was being published")
+            current = post.deliveries.get(message.channel_id)
+            if current is None or current.status != "publishing":
+                return post  # someone else settled it (we lost the lease): theirs stands
+            try:
+                return self.posts.save(post_rules.settle_delivery(post, message.channel_id, outcome, self.clock()))
+            except Conflict:
+                continue
+        raise Conflict(f"post {message.post_id} kept changing while recording the outcome")
+
+    def _needs_reconnect(self, channel: Channel, reason: str) -> None:
+        if channel.status != "needs_reconnect":
+            self.channels.save(channel.model_copy(update={"status": "needs_reconnect"}))
+        self.alerts.send(
+            f"Reconnect channel {channel.id}",
+            f"Chorus can no longer post to {channel.platform} as {channel.handle}: {reason}. "
+            f"The owner ({channel.owner or 'unknown'}) must reconnect it before the next post is due.",
+            team="editors", severity="high", kind="channel_needs_reconnect", owner=channel.owner or "",
+        )
+
+    def _report(self, post: Post, channel_id: str, channel: Channel | None, outcome: Delivery) -> None:
+        platform = channel.platform if channel else "unknown"
+        if outcome.status == "published" and post.publish_time and outcome.published_at:
+            lateness = (timing.from_iso_utc(outcome.published_at) - post.publish_time).total_seconds()
+            _metric("PostsPublished", MetricUnit.Count, 1, platform)
+            _metric("PublishLatencySeconds", MetricUnit.Seconds, lateness, platform)
+        elif outcome.status == "failed":
+            _metric("PublishFailures", MetricUnit.Count, 1, platform)
+            self.alerts.send(
+                f"Post not published on {channel_id}",
+                f"Post {post.id} ({(post.text_for(channel_id))[:80]!r}) planned for {post.publish_at_local} could not "
+                f"be published on {channel_id}: {outcome.error}",
+                team="editors", severity="high", kind="publish_failure", channel=channel_id, platform=platform,
+            )
+
+
+def _metric(name: str, unit: MetricUnit, value: float, platform: str) -> None:
+    with single_metric(name=name, unit=unit, value=value, namespace="Chorus") as metric:
+        metric.add_dimension(name="platform", value=platform)
