@@ -2,10 +2,16 @@
 from Secrets Manager (through Powertools Parameters, cached for five minutes)."""
 from __future__ import annotations
 
+import hashlib
+import json
+
 from chorus.adapters.connectors.base import Connector, Credentials, CredentialsRejected
 from chorus.domain.channels import Channel
 
 SECRET_CACHE_SECONDS = 300
+# One connector per channel and credentials, kept while the Lambda is warm: Bluesky limits sign-ins to 30 per
+# 5 minutes per account, so its session must outlive a single publish.
+_connectors: dict[tuple[str, str], Connector] = {}
 
 
 def connector_for_channel(channel: Channel, secrets_prefix: str) -> Connector:
@@ -24,4 +30,9 @@ def connector_for_channel(channel: Channel, secrets_prefix: str) -> Connector:
         raise CredentialsRejected(f"the secret {name} must be a JSON object")
     from chorus.adapters.connectors.registry import connector_for
 
-    return connector_for(channel.platform, dict(channel.connection), Credentials({k: str(v) for k, v in values.items()}))
+    credentials = {k: str(v) for k, v in values.items()}
+    fingerprint = hashlib.sha256(json.dumps([channel.platform, channel.connection, credentials], sort_keys=True).encode()).hexdigest()
+    key = (channel.id, fingerprint)
+    if key not in _connectors:
+        _connectors[key] = connector_for(channel.platform, dict(channel.connection), Credentials(credentials))
+    return _connectors[key]
