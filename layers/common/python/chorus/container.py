@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from chorus.adapters import dynamodb
 from chorus.adapters.auth import TokenVerifier, jwks_key_lookup
-from chorus.adapters.messaging import Alerts, PublishQueue
 from chorus.services.calendar import CalendarService
-from chorus.services.publishing import PublishingService
 from chorus.settings import get_settings
+
+if TYPE_CHECKING:
+    from chorus.services.publishing import PublishingService
 
 
 def utc_now() -> datetime:
@@ -27,8 +29,11 @@ def calendar() -> CalendarService:
 
 
 @functools.cache
-def publishing() -> PublishingService:
+def publishing() -> "PublishingService":
+    # Imported here: the API needs the publisher only when a post is due within a minute (keeps its import small).
     from chorus.adapters.connectors.provider import connector_for_channel
+    from chorus.adapters.messaging import Alerts, PublishQueue
+    from chorus.services.publishing import PublishingService
 
     settings = get_settings()
     dynamodb.bind(settings)
