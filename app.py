@@ -6,12 +6,13 @@ from chalice import Chalice
 from chorus import container
 from chorus.api.http import Api, Query, Reply
 from chorus.api.schemas import (
-    ChannelList, Health, Me, Outbox, OutboxEntry, PostEnvelope, PostPage, ReasonRequest, ScheduleRequest,
+    ChannelList, CrisisState, Health, HoldRequest, Me, Outbox, OutboxEntry, PostEnvelope, PostPage, ReasonRequest,
+    ReleaseResult, ScheduleRequest,
 )
 from chorus.domain.channels import Channel, ChannelCreate, ChannelFields
 from chorus.domain.errors import ValidationError
 from chorus.domain.posts import Post, PostContent, Status
-from chorus.domain.roles import AUTHORS, EDITORS, EVERYONE, Principal
+from chorus.domain.roles import AUTHORS, CRISIS_TEAM, EDITORS, EVERYONE, Principal
 
 VERSION = "0.1.0"
 
@@ -148,3 +149,22 @@ def channel_outbox(principal: Principal, id: str, limit: int) -> Outbox:
            status=204)
 def delete_channel(principal: Principal, id: str) -> None:
     container.calendar().delete_channel(principal, id)
+
+
+# ---------------------------------------------------------------------------------------------------- crisis
+@api.route("/crisis", "GET", "Whether a crisis hold is on, since when, by whom and why", roles=EVERYONE,
+           response=CrisisState)
+def crisis_state(principal: Principal) -> CrisisState:
+    return CrisisState.model_validate(container.crisis().status())
+
+
+@api.route("/crisis/hold", "POST", "Stop publishing: every scheduled post becomes held, nothing new is scheduled",
+           roles=CRISIS_TEAM, body=HoldRequest, response=CrisisState)
+def crisis_hold(principal: Principal, body: HoldRequest) -> CrisisState:
+    return CrisisState.model_validate(container.crisis().hold(principal, body.reason))
+
+
+@api.route("/crisis/release", "POST", "Resume: held posts still ahead are scheduled again, the others wait for an editor",
+           roles=CRISIS_TEAM, response=ReleaseResult)
+def crisis_release(principal: Principal) -> ReleaseResult:
+    return ReleaseResult.model_validate(container.crisis().release(principal))

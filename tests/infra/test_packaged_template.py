@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from chorus.adapters.dynamodb import ChannelItem, OutboxItem, PostItem
+from chorus.adapters.dynamodb import ChannelItem, OutboxItem, PostItem, StateItem
 from chorus.local.packaging import package
 from chorus.local.template import PROJECT_ROOT, load_template
 
@@ -124,7 +124,7 @@ def test_every_code_path_in_the_template_is_in_the_output(out: Path, sam: dict[s
 
 def test_tables_are_on_demand_encrypted_and_recoverable(cfn: dict[str, Any]) -> None:
     tables = resources(cfn, "AWS::DynamoDB::Table")
-    assert set(tables) == {"PostsTable", "ChannelsTable", "OutboxTable"}
+    assert set(tables) == {"PostsTable", "ChannelsTable", "OutboxTable", "StateTable"}
     posts, channels = tables["PostsTable"]["Properties"], tables["ChannelsTable"]["Properties"]
     assert keys(posts["KeySchema"]) == {"HASH": "id"}
     assert {index["IndexName"] for index in posts["GlobalSecondaryIndexes"]} == {"calendar", "by_status", "due"}
@@ -187,7 +187,8 @@ def test_api_stage_is_throttled(cfn: dict[str, Any]) -> None:
     assert settings[("/*", "*")]["ThrottlingBurstLimit"] > 0
 
 
-@pytest.mark.parametrize(("model", "table"), [(PostItem, "PostsTable"), (ChannelItem, "ChannelsTable"), (OutboxItem, "OutboxTable")])
+@pytest.mark.parametrize(("model", "table"), [(PostItem, "PostsTable"), (ChannelItem, "ChannelsTable"), (OutboxItem, "OutboxTable"),
+                                                (StateItem, "StateTable")])
 def test_models_read_the_keys_and_indexes_the_template_defines(model: Any, table: str) -> None:
     defined = load_template()["Resources"][table]["Properties"]
     schema = model._get_schema()  # PynamoDB's CreateTable view of the model

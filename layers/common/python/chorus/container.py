@@ -11,6 +11,7 @@ from chorus.services.calendar import CalendarService
 from chorus.settings import get_settings
 
 if TYPE_CHECKING:
+    from chorus.services.crisis import CrisisService
     from chorus.services.publishing import PublishingService
 
 
@@ -25,7 +26,17 @@ def calendar() -> CalendarService:
     return CalendarService(
         dynamodb.PostRepository(), dynamodb.ChannelRepository(settings.org), clock=utc_now, timezone=settings.timezone,
         on_scheduled=lambda post: publishing().enqueue_soon(post),
+        active_hold=lambda: crisis().active_hold(),
     )
+
+
+@functools.cache
+def crisis() -> "CrisisService":
+    from chorus.services.crisis import CrisisService
+
+    settings = get_settings()
+    dynamodb.bind(settings)
+    return CrisisService(dynamodb.PostRepository(), dynamodb.StateRepository(settings.org), clock=utc_now)
 
 
 @functools.cache
@@ -58,4 +69,5 @@ def reset() -> None:
     get_settings.cache_clear()
     calendar.cache_clear()
     publishing.cache_clear()
+    crisis.cache_clear()
     token_verifier.cache_clear()

@@ -17,6 +17,7 @@ class Settings:
     posts_table: str
     channels_table: str
     outbox_table: str
+    state_table: str
     publish_queue_url: str
     alerts_topic_arn: str
     secrets_prefix: str
@@ -41,6 +42,7 @@ class Settings:
             posts_table=need("CHORUS_POSTS_TABLE"),
             channels_table=need("CHORUS_CHANNELS_TABLE"),
             outbox_table=need("CHORUS_OUTBOX_TABLE"),
+            state_table=need("CHORUS_STATE_TABLE"),
             publish_queue_url=need("CHORUS_PUBLISH_QUEUE_URL"),
             alerts_topic_arn=need("CHORUS_ALERTS_TOPIC_ARN"),
             secrets_prefix=env.get("CHORUS_SECRETS_PREFIX", "chorus/channels/"),

@@ -8,6 +8,7 @@ Access patterns (see README "Data model"):
   posts by workflow status ............. GSI `by_status` status + updated_at           Query
   posts the publisher must look at ..... GSI `due` queue + due_at (sparse)             Query due_at <= now + 1 min
   a channel's local outbox ............. OutboxTable key channel_id + key             Query / conditional Put
+  organisation state (crisis hold) ..... StateTable key org + name                     GetItem / Put
   channels of the organisation ......... ChannelsTable key org + id                    Query
 """
 from __future__ import annotations
@@ -123,6 +124,16 @@ class OutboxItem(Model):
     published_at = UnicodeAttribute()
 
 
+class StateItem(Model):
+    class Meta:
+        table_name = "unbound"
+
+    org = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute(range_key=True)
+    value = JSONAttribute(default=dict)
+    updated_at = UnicodeAttribute()
+
+
 class ChannelItem(Model):
     class Meta:
         table_name = "unbound"
@@ -147,7 +158,12 @@ class ChannelItem(Model):
 
 def bind(settings: Settings) -> None:
     """Point the models at this deployment's tables (names come from the template via the environment)."""
-    tables = ((PostItem, settings.posts_table), (ChannelItem, settings.channels_table), (OutboxItem, settings.outbox_table))
+    tables = (
+        (PostItem, settings.posts_table),
+        (ChannelItem, settings.channels_table),
+        (OutboxItem, settings.outbox_table),
+        (StateItem, settings.state_table),
+    )
     for model, table in tables:
         model.Meta.table_name = table
         model.Meta.region = settings.region
@@ -277,6 +293,20 @@ class OutboxRepository:
     def latest(self, channel_id: str, limit: int) -> list[OutboxItem]:
         items = list(OutboxItem.query(channel_id))
         return sorted(items, key=lambda i: i.published_at, reverse=True)[:limit]
+
+
+class StateRepository:
+    def __init__(self, org: str) -> None:
+        self.org = org
+
+    def get(self, name: str) -> dict[str, Any]:
+        try:
+            return dict(StateItem.get(self.org, name, consistent_read=True).value)
+        except StateItem.DoesNotExist:
+            return {}
+
+    def put(self, name: str, value: dict[str, Any], updated_at: str) -> None:
+        StateItem(self.org, name, value=value, updated_at=updated_at).save()
 
 
 class ChannelRepository:

@@ -60,3 +60,26 @@ class OutboxEntry(BaseModel):
 
 class Outbox(BaseModel):
     items: list[OutboxEntry]
+
+
+class HoldRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=3, max_length=2000, description="why publishing stops; shown to the team")
+
+
+class CrisisState(BaseModel):
+    active: bool
+    since: str | None = None
+    by: str | None = None
+    reason: str | None = None
+    held: int | None = Field(default=None, description="posts moved to held")
+    could_not_hold: list[str] | None = Field(default=None, description="posts that kept changing (e.g. publishing now)")
+    released_at: str | None = None
+    released_by: str | None = None
+
+
+class ReleaseResult(BaseModel):
+    released: int
+    rescheduled: int = Field(description="back to scheduled: their time is still ahead")
+    awaiting_decision: int = Field(description="back to approved: their time passed during the hold")
+    could_not_release: list[str]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
@@ -20,7 +20,7 @@ from chorus.domain import timing
 from chorus.domain.delivery import Delivery
 from chorus.domain.channels import Channel
 from chorus.domain.errors import Conflict, Forbidden, ValidationError
-from chorus.domain.roles import AUTHORS, EDITORS, Principal
+from chorus.domain.roles import AUTHORS, CRISIS_TEAM, EDITORS, Principal
 
 Category = Literal["vacancy", "event", "milestone", "success", "customer_question", "problem", "other"]
 
@@ -60,6 +60,7 @@ ACTIONS = {
         Action("approve", frozenset({Status.SUBMITTED}), Status.APPROVED, EDITORS),
         Action("reject", frozenset({Status.SUBMITTED, Status.APPROVED}), Status.DRAFT, EDITORS, needs_reason=True),
         Action("schedule", frozenset({Status.APPROVED, Status.SCHEDULED}), Status.SCHEDULED, EDITORS),
+        Action("hold", frozenset({Status.SCHEDULED}), Status.HELD, CRISIS_TEAM, needs_reason=True),
         Action(
             "cancel",
             frozenset({Status.DRAFT, Status.SUBMITTED, Status.APPROVED, Status.SCHEDULED, Status.HELD, Status.FAILED}),
@@ -249,6 +250,30 @@ def _authorize(post: Post, action_name: str, actor: Principal) -> Action:
             allowed_from=sorted(str(s) for s in action.sources),
         )
     return action
+
+
+def hold(post: Post, actor: Principal, now: datetime, reason: str) -> Post:
+    """Crisis hold: a scheduled post stops; messages already queued for it are dropped when they arrive."""
+    return transition(post, "hold", actor, now, reason)
+
+
+def release(post: Post, actor: Principal, now: datetime, margin: timedelta) -> Post:
+    """End of a crisis hold: back to scheduled if its time is still ahead (by at least `margin`), otherwise back to
+    approved, to wait for an editor's decision instead of going out late by surprise."""
+    if not actor.has_any(CRISIS_TEAM):
+        raise Forbidden("only masters, editors and PR release a crisis hold")
+    if post.status != Status.HELD:
+        raise Conflict(f"a {post.status} post is not held", status=str(post.status))
+    changed = post.model_copy(deep=True)
+    when = post.publish_time
+    if when is not None and when > now + margin:
+        changed.status = Status.SCHEDULED
+        changed.due_at = post.publish_at
+        changed.deliveries = {c: d if d.final else Delivery() for c, d in post.deliveries.items()}
+        return _record(changed, actor, now, "release", Status.HELD, Status.SCHEDULED)
+    changed.status = Status.APPROVED
+    return _record(changed, actor, now, "release", Status.HELD, Status.APPROVED,
+                   "its time passed during the crisis hold: reschedule or cancel it")
 
 
 def endorse(post: Post, actor: Principal, now: datetime) -> Post:

@@ -7,6 +7,7 @@ ROLES = ("master", "editor", "creator", "publisher", "care", "pr", "viewer")
 
 EDITORS = frozenset({"master", "editor"})
 AUTHORS = frozenset({"master", "editor", "creator"})
+CRISIS_TEAM = frozenset({"master", "editor", "pr"})
 EVERYONE = frozenset(ROLES)
 
 

@@ -45,12 +45,14 @@ class CalendarService:
     def __init__(
         self, posts: PostStore, channels: ChannelStore, clock: Clock, timezone: str,
         on_scheduled: Callable[[Post], object] = lambda post: None,
+        active_hold: Callable[[], dict | None] = lambda: None,
     ) -> None:
         self.posts = posts
         self.channels = channels
         self.clock = clock
         self.timezone = timezone
         self.on_scheduled = on_scheduled  # the publisher's hook: a post due within a minute is enqueued at once
+        self.active_hold = active_hold  # while a crisis hold is on, nothing new is scheduled
 
     # ------------------------------------------------------------------ posts
     def create_post(
@@ -93,6 +95,12 @@ class CalendarService:
         channels = self._channel_map()
         if queue == bool(publish_at):
             raise ValidationError("publish_at", "give either publish_at or queue=true")
+        hold = self.active_hold()
+        if hold:
+            raise Conflict(
+                f"a crisis hold is on since {hold.get('since')} ({hold.get('reason')}); release it before scheduling",
+                crisis_since=hold.get("since"),
+            )
         if queue:
             when = self._next_free_slot(post, channels, now)
         else:
