@@ -291,3 +291,7 @@ def test_every_queue_has_a_dead_letter_queue_with_an_alarm_and_every_async_funct
     for rule in resources(cfn, "AWS::Events::Rule").values():
         target = rule["Properties"]["Targets"][0]["Arn"]["Fn::GetAtt"][0]
         assert "DeadLetterConfig" in functions[target]["Properties"], f"{target} is invoked asynchronously without a DLQ"
+    for name, schedule in resources(cfn, "AWS::Scheduler::Schedule").items():
+        target = schedule["Properties"]["Target"]
+        assert "DeadLetterConfig" in target, f"{name} has no dead-letter queue"
+        assert "DeadLetterConfig" in functions[target["Arn"]["Fn::GetAtt"][0]]["Properties"]

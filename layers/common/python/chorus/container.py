@@ -11,6 +11,7 @@ from chorus.services.calendar import CalendarService
 from chorus.settings import get_settings
 
 if TYPE_CHECKING:
+    from chorus.services.channel_checks import ChannelChecks
     from chorus.services.crisis import CrisisService
     from chorus.services.publishing import PublishingService
 
@@ -28,6 +29,14 @@ def calendar() -> CalendarService:
         on_scheduled=lambda post: publishing().enqueue_soon(post),
         active_hold=lambda: crisis().active_hold(),
     )
+
+
+@functools.cache
+def channel_checks() -> "ChannelChecks":
+    from chorus.services.channel_checks import ChannelChecks
+
+    service = publishing()
+    return ChannelChecks(calendar().posts, service.channels, service.alerts, service.connectors, clock=utc_now)
 
 
 @functools.cache
@@ -70,4 +79,5 @@ def reset() -> None:
     calendar.cache_clear()
     publishing.cache_clear()
     crisis.cache_clear()
+    channel_checks.cache_clear()
     token_verifier.cache_clear()

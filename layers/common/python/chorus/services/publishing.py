@@ -193,14 +193,7 @@ class PublishingService:
         raise Conflict(f"post {message.post_id} kept changing while recording the outcome")
 
     def _needs_reconnect(self, channel: Channel, reason: str) -> None:
-        if channel.status != "needs_reconnect":
-            self.channels.save(channel.model_copy(update={"status": "needs_reconnect"}))
-        self.alerts.send(
-            f"Reconnect channel {channel.id}",
-            f"Chorus can no longer post to {channel.platform} as {channel.handle}: {reason}. "
-            f"The owner ({channel.owner or 'unknown'}) must reconnect it before the next post is due.",
-            team="editors", severity="high", kind="channel_needs_reconnect", owner=channel.owner or "",
-        )
+        mark_needs_reconnect(self.channels, self.alerts, channel, reason)
 
     def _report(self, post: Post, channel_id: str, channel: Channel | None, outcome: Delivery) -> None:
         platform = channel.platform if channel else "unknown"
@@ -216,6 +209,19 @@ class PublishingService:
                 f"be published on {channel_id}: {outcome.error}",
                 team="editors", severity="high", kind="publish_failure", channel=channel_id, platform=platform,
             )
+
+
+def mark_needs_reconnect(channels: ChannelStore, alerts: AlertSink, channel: Channel, reason: str) -> None:
+    """The channel's token expired or was revoked: flag it and tell its owner (once, not at every attempt)."""
+    if channel.status == "needs_reconnect":
+        return
+    channels.save(channel.model_copy(update={"status": "needs_reconnect"}))
+    alerts.send(
+        f"Reconnect channel {channel.id}",
+        f"Chorus can no longer post to {channel.platform} as {channel.handle}: {reason}. "
+        f"The owner ({channel.owner or 'unknown'}) must reconnect it before the next post is due.",
+        team="editors", severity="high", kind="channel_needs_reconnect", owner=channel.owner or "",
+    )
 
 
 def _metric(name: str, unit: MetricUnit, value: float, platform: str) -> None:
