@@ -32,6 +32,10 @@ test: install
 test-fast: install
 	@$(PY) -m pytest tests/unit tests/integration $(ARGS)
 
+## make bench: due-run reads at 100 and 100,000 posts, publish lateness of 500 posts, import times (~4 min).
+bench: install
+	@$(PY) -m chorus.local.bench
+
 ## make package: the CloudFormation/SAM template and bundles for real AWS, in build/.
 package: install
 	@$(PY) -m chorus.local.packaging $(BUILD) --stage $(STAGE)

@@ -69,7 +69,8 @@ def due_work(deliveries: dict[str, Delivery], publish_at: datetime, now: datetim
             start = now
         if start <= now + horizon:
             work.append(Enqueue(channel_id, max(0, int((start - now).total_seconds() + 0.999))))
-            recheck.append(max(start, now) + LEASE)  # if nothing happened by then, look again
+            # if nothing happened by then (the message was lost), look again: beyond this run's window and the lease
+            recheck.append(max(start, now) + horizon + LEASE)
         else:
             recheck.append(start)
     return work, (min(recheck) if recheck else None)

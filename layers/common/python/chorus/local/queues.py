@@ -10,7 +10,7 @@ from typing import Any
 
 import boto3
 
-from chorus.local.scheduler import LambdaContext, resolve_handler
+from chorus.local.scheduler import LambdaContext, function_events, resolve_handler
 
 
 @dataclass(frozen=True)
@@ -25,25 +25,19 @@ class QueueConsumer:
 
 def consumers_from_template(template: dict[str, Any], resources: dict[str, dict[str, str]]) -> list[QueueConsumer]:
     consumers = []
-    for name, resource in template.get("Resources", {}).items():
-        if resource.get("Type") != "AWS::Serverless::Function":
+    for name, handler_path, event_name, event in function_events(template):
+        if event.get("Type") != "SQS":
             continue
-        props = resource.get("Properties", {})
-        code = str(props.get("CodeUri", "")).strip("/").replace("/", ".")
-        module, _, function = str(props.get("Handler", "")).rpartition(".")
-        for event_name, event in (props.get("Events") or {}).items():
-            if event.get("Type") != "SQS":
-                continue
-            spec = event["Properties"]
-            logical = spec["Queue"]["Fn::GetAtt"][0]
-            consumers.append(QueueConsumer(
-                name=f"{name}.{event_name}",
-                handler_path=f"{code}.{module}:{function}",
-                queue_url=resources[logical]["Ref"],
-                queue_arn=resources[logical]["Arn"],
-                batch_size=int(spec.get("BatchSize", 10)),
-                reports_failures="ReportBatchItemFailures" in spec.get("FunctionResponseTypes", []),
-            ))
+        spec = event["Properties"]
+        logical = spec["Queue"]["Fn::GetAtt"][0]
+        consumers.append(QueueConsumer(
+            name=f"{name}.{event_name}",
+            handler_path=handler_path,
+            queue_url=resources[logical]["Ref"],
+            queue_arn=resources[logical]["Arn"],
+            batch_size=int(spec.get("BatchSize", 10)),
+            reports_failures="ReportBatchItemFailures" in spec.get("FunctionResponseTypes", []),
+        ))
     return consumers
 
 
@@ -65,17 +59,19 @@ def sqs_event(messages: list[dict[str, Any]], consumer: QueueConsumer, region: s
 
 
 class QueuePoller:
-    def __init__(self, consumers: list[QueueConsumer], region: str) -> None:
+    def __init__(self, consumers: list[QueueConsumer], region: str, workers: int = 4) -> None:
         self.consumers = consumers
         self.region = region
+        self.workers = workers  # concurrent invocations per queue, as Lambda scales out (kept small locally)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
         for consumer in self.consumers:
-            thread = threading.Thread(target=self._poll, args=(consumer,), name=f"chorus-sqs-{consumer.name}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+            for worker in range(self.workers):
+                thread = threading.Thread(target=self._poll, args=(consumer,), name=f"chorus-sqs-{consumer.name}-{worker}", daemon=True)
+                thread.start()
+                self._threads.append(thread)
 
     def stop(self) -> None:
         self._stop.set()

@@ -11,7 +11,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
@@ -107,8 +107,8 @@ class ScheduledJob:
     input: dict[str, Any] | None = None
 
 
-def jobs_from_template(template: dict[str, Any]) -> list[ScheduledJob]:
-    jobs = []
+def function_events(template: dict[str, Any]) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
+    """(function, handler path as module:function, event name, event) for every event of every SAM function."""
     for name, resource in template.get("Resources", {}).items():
         if resource.get("Type") != "AWS::Serverless::Function":
             continue
@@ -116,18 +116,24 @@ def jobs_from_template(template: dict[str, Any]) -> list[ScheduledJob]:
         code = str(props.get("CodeUri", "")).strip("/").replace("/", ".")
         module, _, function = str(props.get("Handler", "")).rpartition(".")
         for event_name, event in (props.get("Events") or {}).items():
-            if event.get("Type") not in ("Schedule", "ScheduleV2"):
-                continue
-            spec = event.get("Properties", {})
-            if spec.get("Enabled") is False or spec.get("State") == "DISABLED":
-                continue
-            payload = spec.get("Input")
-            jobs.append(ScheduledJob(
-                name=f"{name}.{event_name}",
-                handler_path=f"{code}.{module}:{function}",
-                schedule=_event_schedule(event["Type"], spec),
-                input=json.loads(payload) if isinstance(payload, str) else payload,
-            ))
+            yield name, f"{code}.{module}:{function}", event_name, event
+
+
+def jobs_from_template(template: dict[str, Any]) -> list[ScheduledJob]:
+    jobs = []
+    for name, handler_path, event_name, event in function_events(template):
+        if event.get("Type") not in ("Schedule", "ScheduleV2"):
+            continue
+        spec = event.get("Properties", {})
+        if spec.get("Enabled") is False or spec.get("State") == "DISABLED":
+            continue
+        payload = spec.get("Input")
+        jobs.append(ScheduledJob(
+            name=f"{name}.{event_name}",
+            handler_path=handler_path,
+            schedule=_event_schedule(event["Type"], spec),
+            input=json.loads(payload) if isinstance(payload, str) else payload,
+        ))
     return jobs
 
 

@@ -8,6 +8,7 @@ idempotency (Mastodon Idempotency-Key, Bluesky record key, the local outbox key)
 from __future__ import annotations
 
 import math
+import os
 import random
 from datetime import datetime, timedelta
 from typing import Callable, Protocol
@@ -37,7 +38,9 @@ from chorus.domain.posts import Post
 from chorus.observability import logger
 from chorus.services.calendar import ChannelStore, Clock
 
-HORIZON = timedelta(seconds=60)  # the due run looks one run ahead; SQS DelaySeconds times each post to its second
+# The due run looks two runs ahead, so a run that takes a while never makes the next minute's posts late; SQS
+# DelaySeconds (at most 900 s) times each message to its post's second.
+HORIZON = timedelta(seconds=120)
 SAVE_ATTEMPTS = 5
 
 
@@ -94,12 +97,12 @@ class PublishingService:
         return {"posts_read": len(due), "messages_sent": enqueued}
 
     def enqueue_soon(self, post: Post) -> int:
-        """A post scheduled inside the next run's window is enqueued at once (the due run would be too late)."""
+        """A post scheduled inside the due run's window is enqueued at once (the next run could be too late)."""
         now = self.clock()
         planned = post.publish_time
-        if planned is None or planned > now + 2 * HORIZON:
+        if planned is None or planned > now + HORIZON:
             return 0
-        work, _ = delivery_rules.due_work(post.deliveries, planned, now, 2 * HORIZON)
+        work, _ = delivery_rules.due_work(post.deliveries, planned, now, HORIZON)
         for item in work:
             self.queue.send(PublishMessage(post.id, item.channel_id, post.publish_at or ""), item.delay_seconds)
         return len(work)
@@ -118,7 +121,7 @@ class PublishingService:
         outcome = self._attempt(post, channel, lease) if channel else delivery_rules.failed(lease.delivery, "the channel was deleted")
         if outcome is lease.delivery:
             return "outcome unknown; will reconcile when the lease ends"
-        settled = self._settle(message, outcome)
+        settled = self._settle(message, outcome, post)
         self._report(settled, message.channel_id, channel, outcome)
         return outcome.status
 
@@ -178,9 +181,10 @@ class PublishingService:
                 return Published(recent.platform_id, recent.url)
         return None
 
-    def _settle(self, message: PublishMessage, outcome: Delivery) -> Post:
+    def _settle(self, message: PublishMessage, outcome: Delivery, leased: Post) -> Post:
+        """Store the outcome on the post as we leased it; re-read only when someone changed it meanwhile."""
+        post: Post | None = leased
         for _ in range(SAVE_ATTEMPTS):
-            post = self.posts.get(message.post_id)
             if post is None:
                 raise Conflict("the post disappeared while it was being published")
             current = post.deliveries.get(message.channel_id)
@@ -189,7 +193,7 @@ class PublishingService:
             try:
                 return self.posts.save(post_rules.settle_delivery(post, message.channel_id, outcome, self.clock()))
             except Conflict:
-                continue
+                post = self.posts.get(message.post_id)
         raise Conflict(f"post {message.post_id} kept changing while recording the outcome")
 
     def _needs_reconnect(self, channel: Channel, reason: str) -> None:
@@ -225,5 +229,7 @@ def mark_needs_reconnect(channels: ChannelStore, alerts: AlertSink, channel: Cha
 
 
 def _metric(name: str, unit: MetricUnit, value: float, platform: str) -> None:
+    if os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() == "true":
+        return  # single_metric does not honour the switch that Metrics honours
     with single_metric(name=name, unit=unit, value=value, namespace="Chorus") as metric:
         metric.add_dimension(name="platform", value=platform)

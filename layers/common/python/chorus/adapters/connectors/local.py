@@ -6,7 +6,6 @@ from datetime import datetime, timezone
 
 from chorus.adapters.connectors.base import Published, PublishRequest, RecentPost
 from chorus.adapters.dynamodb import OutboxItem, OutboxRepository
-from chorus.domain import timing
 
 
 class LocalConnector:
@@ -27,7 +26,7 @@ class LocalConnector:
             text=request.text,
             media=list(request.media),
             in_reply_to=request.in_reply_to,
-            published_at=timing.iso_utc(datetime.now(timezone.utc)),
+            published_at=datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         )
         if not self.outbox.add(item):
             item = self.outbox.get(self.channel_id, request.idempotency_key) or item
