@@ -8,7 +8,7 @@ BUILD  := build
 export AWS_DEFAULT_REGION ?= eu-west-1
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: install run test test-fast package deploy bench clean
+.PHONY: install run test test-fast test-peers package deploy bench clean
 
 install: $(STAMP)
 
@@ -35,6 +35,10 @@ test-fast: install
 ## make bench: due-run reads at 100 and 100,000 posts, publish lateness of 500 posts, import times (~4 min).
 bench: install
 	@$(PY) -m chorus.local.bench
+
+## make test-peers: only the tests against real servers (a Bluesky PDS, snac2) that the suite installs and starts.
+test-peers: install
+	@$(PY) -m pytest tests/peers $(ARGS)
 
 ## make package: the CloudFormation/SAM template and bundles for real AWS, in build/.
 package: install

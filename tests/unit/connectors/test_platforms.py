@@ -52,9 +52,16 @@ def test_mastodon_account_id_is_looked_up_once() -> None:
     (lambda fake: LinkedInConnector("tok", ORG, transport=fake), "urn:li:share:1", "/rest/posts/urn%3Ali%3Ashare%3A1"),
 ])
 def test_deleting_what_is_already_gone_is_not_an_error(build, platform_id: str, path: str) -> None:
-    fake = FakeTransport(json_response(404, {"error": "Record not found"}))
+    fake = FakeTransport(json_response(404, {"error": "Record not found"}), json_response(404, {"error": "Record not found"}))
     build(fake).delete(platform_id)
     assert (fake.sent[0].method, fake.sent[0].path) == ("DELETE", path)
+
+
+def test_mastodon_says_so_when_a_404_delete_left_the_status_in_place() -> None:
+    fake = FakeTransport(json_response(404, {"error": "Not Found"}), json_response(200, {"id": "1", "content": "<p>nog hier</p>"}))
+    with pytest.raises(PermanentFailure):
+        MastodonConnector("https://m.example", "tok", transport=fake).delete("1")
+    assert [(s.method, s.path) for s in fake.sent] == [("DELETE", "/api/v1/statuses/1"), ("GET", "/api/v1/statuses/1")]
 
 
 # ------------------------------------------------------------------------------------------- X

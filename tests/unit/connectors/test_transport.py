@@ -180,3 +180,32 @@ def test_the_retry_delay_comes_from_the_platforms_headers(headers: dict[str, str
     with pytest.raises(RateLimited) as raised:
         raise_for_outcome("POST", Response(429, headers), NOW)
     assert raised.value.retry_after == pytest.approx(expected)
+
+
+class FlakyPool(FakePool):
+    """Drops the first connection (as a server closing a kept-alive socket does), then answers."""
+
+    def request(self, method: str, url: str, **kwargs: Any) -> Any:
+        self.calls.append((method, url, kwargs))
+        if len(self.calls) == 1:
+            raise NO_ANSWER["dropped"]
+        return self.outcome
+
+
+OK = SimpleNamespace(status=200, headers={}, data=b"{}")
+
+
+@pytest.mark.parametrize("method, headers, calls, outcome", [
+    ("GET", {}, 2, None),
+    ("DELETE", {}, 2, None),
+    ("POST", {"Idempotency-Key": "post-1.masto"}, 2, None),
+    ("POST", {}, 1, OutcomeUnknown),  # no key: the platform may have taken it, so no blind retry
+])
+def test_a_dropped_kept_alive_connection_is_retried_once_only_when_safe(method, headers, calls, outcome) -> None:
+    pool = FlakyPool(OK)
+    if outcome is None:
+        assert Transport(pool).request(method, "https://example.test/x", headers=headers).status == 200
+    else:
+        with pytest.raises(outcome):
+            Transport(pool).request(method, "https://example.test/x", headers=headers)
+    assert len(pool.calls) == calls

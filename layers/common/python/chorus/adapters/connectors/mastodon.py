@@ -10,7 +10,7 @@ import time
 from html.parser import HTMLParser
 from urllib.parse import quote, urlencode
 
-from chorus.adapters.connectors.base import Published, PublishRequest, RecentPost
+from chorus.adapters.connectors.base import PermanentFailure, Published, PublishRequest, RecentPost
 from chorus.adapters.connectors.transport import Clock, Response, Transport, raise_for_outcome, shared_transport
 
 MAX_PAGE = 40  # the API's maximum `limit` for account statuses
@@ -39,7 +39,10 @@ class MastodonConnector:
         return Published(platform_id=str(status["id"]), url=status.get("url") or status.get("uri"))
 
     def delete(self, platform_id: str) -> None:
-        self._call("DELETE", f"/api/v1/statuses/{quote(platform_id, safe='')}", missing_ok=True)
+        """A 404 means gone, unless the status can still be read: some servers (snac) cannot delete through the API."""
+        path = f"/api/v1/statuses/{quote(platform_id, safe='')}"
+        if self._call("DELETE", path, missing_ok=True).status == 404 and self._call("GET", path, missing_ok=True).status != 404:
+            raise PermanentFailure("the server answered 404 to DELETE but still has the status: it cannot delete through its API")
 
     def recent_posts(self, limit: int = 20) -> list[RecentPost]:
         if self._account_id is None:

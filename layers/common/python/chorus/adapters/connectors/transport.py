@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from functools import cache
+from http.client import RemoteDisconnected
 from typing import Any
 
 import urllib3
-from urllib3.exceptions import ConnectTimeoutError, HTTPError, ProxyError, SSLError
+from urllib3.exceptions import ConnectTimeoutError, HTTPError, ProtocolError, ProxyError, SSLError
 
 from chorus.adapters.connectors.base import (
     CredentialsRejected,
@@ -90,20 +91,33 @@ class Transport:
         if json is not None:
             body = jsonlib.dumps(json, ensure_ascii=False).encode("utf-8")
             sent_headers.setdefault("Content-Type", "application/json")
-        try:
-            raw = self._pool.request(
-                method,
-                url,
-                body=body,
-                headers=sent_headers,
-                timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT_SECONDS, read=READ_TIMEOUT_SECONDS),
-                retries=False,
-                redirect=False,
-                preload_content=True,
-            )
-        except HTTPError as error:
-            raise _failure_without_answer(method, url, error) from None
-        return Response(raw.status, raw.headers, raw.data or b"")
+        # A kept-alive connection the server was closing fails before any answer; a request that is safe to repeat
+        # (an idempotent method, or one with an Idempotency-Key) is sent once more on a fresh connection.
+        replayable = method.upper() in REPLAYABLE_METHODS or any(k.lower() == "idempotency-key" for k in sent_headers)
+        retried = False
+        while True:
+            try:
+                raw = self._pool.request(
+                    method,
+                    url,
+                    body=body,
+                    headers=sent_headers,
+                    timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT_SECONDS, read=READ_TIMEOUT_SECONDS),
+                    retries=False,
+                    redirect=False,
+                    preload_content=True,
+                )
+                return Response(raw.status, raw.headers, raw.data or b"")
+            except ProtocolError as error:
+                dropped = isinstance(error.args[-1], (ConnectionResetError, BrokenPipeError, RemoteDisconnected))
+                if retried or not replayable or not dropped:
+                    raise _failure_without_answer(method, url, error) from None
+                retried = True
+            except HTTPError as error:
+                raise _failure_without_answer(method, url, error) from None
+
+
+REPLAYABLE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 
 @cache
