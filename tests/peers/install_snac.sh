@@ -17,7 +17,11 @@ command -v apt-get >/dev/null || cannot "no apt-get on this machine"
 [ "${VERSION_CODENAME:-}" = bookworm ] || cannot "snac2 is pinned for Debian bookworm, this is ${VERSION_CODENAME:-unknown}"
 
 if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
-  echo "deb http://deb.debian.org/debian bookworm-backports main" > "$BACKPORTS_LIST"
+  # the Debian mirror this machine already uses, with the backports suite added
+  mirror="$( { cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null || true; } \
+            | awk '/^URIs:/ {print $2} /^deb / {print $2}' | grep -v security | head -n 1 || true)"
+  [ -n "$mirror" ] || cannot "no Debian mirror configured in apt's sources"
+  echo "deb $mirror bookworm-backports main" > "$BACKPORTS_LIST"
 fi
 export DEBIAN_FRONTEND=noninteractive
 timeout 120 apt-get update -qq -o Acquire::Retries=2 -o Acquire::http::Timeout=20 \
