@@ -11,6 +11,7 @@ the posts that need work and nothing else.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -22,13 +23,16 @@ from chorus.domain import timing
 DeliveryStatus = Literal["pending", "publishing", "published", "failed"]
 LEASE = timedelta(seconds=90)
 MAX_ATTEMPTS = 5
-EARLY_TOLERANCE = timedelta(milliseconds=500)
+RECONCILE_SLACK = timedelta(seconds=5)  # clock skew between us and the platform's created_at
 
 
 class Delivery(BaseModel):
     status: DeliveryStatus = "pending"
     attempts: int = 0
-    first_attempt_at: str | None = None  # reconciliation looks at the account's posts from then on
+    first_attempt_at: str | None = None
+    attempt_at: str | None = None  # start of the latest attempt
+    unknown_since: str | None = None  # start of the earliest attempt whose outcome is not known yet
+    alerted_at: str | None = None  # a failure is recorded first, then alerted: the due run re-sends a lost alert
     lease_until: str | None = None
     not_before: str | None = None  # a retry waits until then
     platform_id: str | None = None
@@ -68,7 +72,7 @@ def due_work(deliveries: dict[str, Delivery], publish_at: datetime, now: datetim
                 continue
             start = now
         if start <= now + horizon:
-            work.append(Enqueue(channel_id, max(0, int((start - now).total_seconds() + 0.999))))
+            work.append(Enqueue(channel_id, max(0, math.ceil((start - now).total_seconds()))))
             # if nothing happened by then (the message was lost), look again: beyond this run's window and the lease
             recheck.append(max(start, now) + horizon + LEASE)
         else:
@@ -89,7 +93,8 @@ class Wait:
 @dataclass(frozen=True)
 class Lease:
     delivery: Delivery
-    reconcile: bool  # an earlier attempt's outcome is unknown: look before writing
+    # an earlier attempt's outcome is unknown: look for a post it made in this window before writing again
+    reconcile_window: tuple[datetime, datetime] | None
 
 
 def begin(delivery: Delivery | None, post_status: str, planned: str | None, message_planned: str, now: datetime) -> Skip | Wait | Lease:
@@ -106,36 +111,48 @@ def begin(delivery: Delivery | None, post_status: str, planned: str | None, mess
     if delivery.status == "publishing" and (_parse(delivery.lease_until) or now) > now:
         return Skip("another delivery holds the lease")
     start = max(_parse(planned) or now, _parse(delivery.not_before) or now)
-    if start - now > EARLY_TOLERANCE:
-        return Wait((start - now).total_seconds())
+    if start > now:
+        return Wait((start - now).total_seconds())  # never before the planned second
+    # An expired lease means its holder vanished without a word; an unresolved earlier attempt stays suspect until
+    # a reconciliation has looked. Either way, look for a post made since the earliest unknown attempt began.
+    suspect = delivery.unknown_since or (delivery.attempt_at if delivery.status == "publishing" else None)
+    window = (_parse(suspect) - RECONCILE_SLACK, now + RECONCILE_SLACK) if suspect else None  # type: ignore[operator]
     leased = delivery.model_copy(update={
         "status": "publishing",
         "attempts": delivery.attempts + 1,
         "first_attempt_at": delivery.first_attempt_at or timing.iso_utc(now),
+        "attempt_at": timing.iso_utc(now),
+        "unknown_since": suspect or timing.iso_utc(now),  # this attempt is unknown until its answer is recorded
         "lease_until": timing.iso_utc(now + LEASE),
         "not_before": None,
     })
-    return Lease(leased, reconcile=delivery.status == "publishing" or delivery.attempts > 0)
+    return Lease(leased, reconcile_window=window)
 
 
 def published(delivery: Delivery, platform_id: str, url: str | None, now: datetime) -> Delivery:
     return delivery.model_copy(update={
         "status": "published", "platform_id": platform_id, "url": url, "published_at": timing.iso_utc(now),
-        "lease_until": None, "error": None,
+        "lease_until": None, "error": None, "unknown_since": None,
     })
 
 
-def retry_later(delivery: Delivery, now: datetime, delay: timedelta, reason: str) -> Delivery:
-    """Nothing was posted: try again after `delay`, or fail for good after MAX_ATTEMPTS."""
+def retry_later(delivery: Delivery, now: datetime, delay: timedelta, reason: str, resolved: bool = True) -> Delivery:
+    """Nothing was posted by this attempt: try again after `delay`, or fail for good after MAX_ATTEMPTS.
+    `resolved` is False when an earlier attempt's outcome could not be checked (the read failed): it stays suspect."""
     if delivery.attempts >= MAX_ATTEMPTS:
         return failed(delivery, f"{reason} (gave up after {delivery.attempts} attempts)")
     return delivery.model_copy(update={
         "status": "pending", "lease_until": None, "not_before": timing.iso_utc(now + delay), "error": reason,
+        "unknown_since": None if resolved else delivery.unknown_since,
     })
 
 
 def failed(delivery: Delivery, reason: str) -> Delivery:
-    return delivery.model_copy(update={"status": "failed", "lease_until": None, "error": reason})
+    return delivery.model_copy(update={"status": "failed", "lease_until": None, "error": reason, "alerted_at": None})
+
+
+def unalerted_failures(deliveries: dict[str, Delivery]) -> list[str]:
+    return sorted(c for c, d in deliveries.items() if d.status == "failed" and not d.alerted_at)
 
 
 def backoff(attempts: int, jitter: float) -> timedelta:

@@ -230,11 +230,24 @@ def settle_delivery(post: Post, channel_id: str, outcome: Delivery, now: datetim
     if outcome.status == "pending" and outcome.not_before:
         changed.due_at = min(filter(None, [post.due_at, outcome.not_before]))
     final = delivery_rules.overall(changed.deliveries)
+    if delivery_rules.unalerted_failures(changed.deliveries):
+        changed.due_at = timing.iso_utc(now)  # stays on the due index until the editors have been told
     if final is not None and changed.status == Status.PUBLISHING:
         changed.status = Status(final)
-        changed.due_at = None
+        if not delivery_rules.unalerted_failures(changed.deliveries):
+            changed.due_at = None
         failures = [f"{c}: {d.error}" for c, d in changed.deliveries.items() if d.status == "failed"]
         _record(changed, PUBLISHER, now, "publish", Status.PUBLISHING, changed.status, "; ".join(failures) or None)
+    return changed
+
+
+def mark_alerted(post: Post, channel_ids: list[str], now: datetime) -> Post:
+    """The editors were told about these failures: the post leaves the due index once nothing else is pending."""
+    changed = post.model_copy(deep=True)
+    for channel_id in channel_ids:
+        changed.deliveries[channel_id] = changed.deliveries[channel_id].model_copy(update={"alerted_at": timing.iso_utc(now)})
+    if changed.status in (Status.PUBLISHED, Status.FAILED) and not delivery_rules.unalerted_failures(changed.deliveries):
+        changed.due_at = None
     return changed
 
 

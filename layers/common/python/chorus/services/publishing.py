@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import os
 import random
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Callable, Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
@@ -83,6 +83,8 @@ class PublishingService:
         due = self.posts.due(now + HORIZON)
         enqueued = 0
         for post in due:
+            if delivery_rules.unalerted_failures(post.deliveries):
+                post = self._alert_failures(post) or post
             planned = post.publish_time
             work, recheck = ([], None)
             if post.status in ("scheduled", "publishing") and planned is not None:
@@ -90,6 +92,8 @@ class PublishingService:
             for item in work:
                 self.queue.send(PublishMessage(post.id, item.channel_id, post.publish_at or ""), item.delay_seconds)
                 enqueued += 1
+            if delivery_rules.unalerted_failures(post.deliveries):
+                continue  # its alert could not be sent: it stays due
             try:
                 self.posts.save(post.model_copy(update={"due_at": timing.iso_utc(recheck) if recheck else None}))
             except Conflict:
@@ -123,6 +127,10 @@ class PublishingService:
             return "outcome unknown; will reconcile when the lease ends"
         settled = self._settle(message, outcome, post)
         self._report(settled, message.channel_id, channel, outcome)
+        if message.channel_id in delivery_rules.unalerted_failures(settled.deliveries):
+            # Recorded first, then told: a crash in between leaves the post on the due index and the next due run
+            # sends the alert; nobody is ever told about a failure that was not final.
+            self._alert_failures(settled)
         return outcome.status
 
     def _lease(self, message: PublishMessage) -> tuple[Post, delivery_rules.Lease] | str:
@@ -151,33 +159,44 @@ class PublishingService:
             media=tuple(post.media),
         )
         attempt = lease.delivery
+        checked = lease.reconcile_window is None  # False until the account was read: earlier attempts stay suspect
         try:
             connector = self.connectors(channel)
-            found = self._reconcile(connector, request, attempt) if lease.reconcile else None
+            found = self._reconcile(connector, request, lease.reconcile_window) if lease.reconcile_window else None
+            checked = True
+            if found is None and attempt.attempts > delivery_rules.MAX_ATTEMPTS:
+                # every attempt went unanswered and none of them shows on the account: give up, never write again
+                return delivery_rules.failed(
+                    attempt, f"no answer from {channel.platform} after {delivery_rules.MAX_ATTEMPTS} attempts, "
+                    "and the post is not on the account")
             result = found or connector.publish(request)
             return delivery_rules.published(attempt, result.platform_id, result.url, self.clock())
         except RateLimited as error:
-            return delivery_rules.retry_later(attempt, self.clock(), timedelta(seconds=max(1.0, error.retry_after)), f"rate limited: {error}")
+            delay = timedelta(seconds=max(1.0, error.retry_after))
+            return delivery_rules.retry_later(attempt, self.clock(), delay, f"rate limited: {error}", resolved=checked)
         except TransientFailure as error:
             delay = delivery_rules.backoff(attempt.attempts, self.jitter())
-            return delivery_rules.retry_later(attempt, self.clock(), delay, f"temporary failure: {error}")
+            return delivery_rules.retry_later(attempt, self.clock(), delay, f"temporary failure: {error}", resolved=checked)
         except OutcomeUnknown as error:
             logger.warning("publish outcome unknown", extra={"post": post.id, "channel": channel.id, "error": str(error)})
-            return attempt  # keep the lease; when it ends the due run sends it again and the next worker reconciles
+            # Keep the lease; when it ends the due run sends it again and the next worker reconciles (after the last
+            # attempt, that worker only reconciles: published if the post is there, failed if not).
+            return attempt
         except CredentialsRejected as error:
             self._needs_reconnect(channel, str(error))
             return delivery_rules.failed(attempt, f"credentials rejected: {error}")
         except PermanentFailure as error:
             return delivery_rules.failed(attempt, str(error))
 
-    def _reconcile(self, connector: Connector, request: PublishRequest, attempt: Delivery) -> Published | None:
-        """Did an earlier attempt reach the platform after all? Look before writing again."""
+    def _reconcile(self, connector: Connector, request: PublishRequest, window: tuple[datetime, datetime]) -> Published | None:
+        """Did the attempt whose answer was lost reach the platform after all? Look before writing again: our key,
+        or our text posted while that attempt was under way (a post with the same text from another time is not ours)."""
         wanted = text_rules.duplicate_key(request.text)
-        since = attempt.first_attempt_at or ""
         for recent in connector.recent_posts(limit=20):
             if recent.platform_id == request.idempotency_key:
                 return Published(recent.platform_id, recent.url)
-            if text_rules.duplicate_key(recent.text) == wanted and (recent.created_at or "9") >= since[:19]:
+            created = _created_at(recent.created_at)
+            if created and window[0] <= created <= window[1] and text_rules.duplicate_key(recent.text) == wanted:
                 return Published(recent.platform_id, recent.url)
         return None
 
@@ -207,12 +226,37 @@ class PublishingService:
             _metric("PublishLatencySeconds", MetricUnit.Seconds, lateness, platform)
         elif outcome.status == "failed":
             _metric("PublishFailures", MetricUnit.Count, 1, platform)
+
+    def _alert_failures(self, post: Post) -> Post | None:
+        """Tell the editors about each recorded, not yet alerted failure of the post, then note that they were told."""
+        channel_ids = delivery_rules.unalerted_failures(post.deliveries)
+        for channel_id in channel_ids:
             self.alerts.send(
                 f"Post not published on {channel_id}",
                 f"Post {post.id} ({(post.text_for(channel_id))[:80]!r}) planned for {post.publish_at_local} could not "
-                f"be published on {channel_id}: {outcome.error}",
-                team="editors", severity="high", kind="publish_failure", channel=channel_id, platform=platform,
+                f"be published on {channel_id}: {post.deliveries[channel_id].error}",
+                team="editors", severity="high", kind="publish_failure", channel=channel_id,
             )
+        for _ in range(SAVE_ATTEMPTS):
+            try:
+                return self.posts.save(post_rules.mark_alerted(post, channel_ids, self.clock()))
+            except Conflict:
+                fresh = self.posts.get(post.id)
+                if fresh is None:
+                    return None
+                post = fresh
+        return None
+
+
+def _created_at(value: str | None) -> datetime | None:
+    """A platform's created_at (ISO 8601, with Z or an offset, any precision) in UTC; None when unreadable."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def mark_needs_reconnect(channels: ChannelStore, alerts: AlertSink, channel: Channel, reason: str) -> None:
