@@ -139,8 +139,10 @@ def published(delivery: Delivery, platform_id: str, url: str | None, now: dateti
 def retry_later(delivery: Delivery, now: datetime, delay: timedelta, reason: str, resolved: bool = True) -> Delivery:
     """Nothing was posted by this attempt: try again after `delay`, or fail for good after MAX_ATTEMPTS.
     `resolved` is False when an earlier attempt's outcome could not be checked (the read failed): it stays suspect."""
-    if delivery.attempts >= MAX_ATTEMPTS:
+    if delivery.attempts >= MAX_ATTEMPTS and resolved:
         return failed(delivery, f"{reason} (gave up after {delivery.attempts} attempts)")
+    # Unresolved: an earlier attempt may be live, so keep trying to read the account (the publisher writes again
+    # only within MAX_ATTEMPTS); giving up now could report a published post as failed.
     return delivery.model_copy(update={
         "status": "pending", "lease_until": None, "not_before": timing.iso_utc(now + delay), "error": reason,
         "unknown_since": None if resolved else delivery.unknown_since,
