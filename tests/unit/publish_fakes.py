@@ -255,7 +255,6 @@ class Accepted:
 
 FAULTS = ("rate_limited", "transient", "timeout_before", "timeout_after", "credentials", "permanent")
 READ_FAULTS = ("rate_limited", "transient", "timeout")
-TRANSIENT = frozenset({"rate_limited", "transient"})
 FINAL = frozenset({"credentials", "permanent"})
 
 
@@ -271,7 +270,6 @@ class Platform:
         self.posts: list[Accepted] = []
         self.script: list[tuple[str, float]] = []  # (fault, retry_after) for the next publish calls
         self.read_script: list[str] = []  # faults for the next recent_posts calls
-        self.failed_reads = 0
         self.answers: dict[str, list[str]] = {}  # per idempotency key: what each publish call answered
         self.calls = 0
         self.while_in_flight: Callable[[str], None] = lambda phase: None  # phase: "sent" or "accepted"
@@ -318,7 +316,6 @@ class Platform:
 
     def recent_posts(self, limit: int = 20) -> list[RecentPost]:
         fault = self.read_script.pop(0) if self.read_script else "ok"
-        self.failed_reads += fault != "ok"
         if fault == "rate_limited":
             raise RateLimited(60.0, "429 too many requests")
         if fault == "transient":
