@@ -15,10 +15,10 @@ _connectors: dict[tuple[str, str], Connector] = {}
 
 
 def connector_for_channel(channel: Channel, secrets_prefix: str) -> Connector:
-    if channel.platform == "local":
-        from chorus.adapters.connectors.local import LocalConnector
+    from chorus.adapters.connectors.registry import connector_for
 
-        return LocalConnector(channel.id)
+    if channel.platform == "local":  # the outbox needs no credentials
+        return connector_for("local", {"channel_id": channel.id}, Credentials({}))
     from aws_lambda_powertools.utilities import parameters
 
     name = f"{secrets_prefix}{channel.id}"
@@ -28,8 +28,6 @@ def connector_for_channel(channel: Channel, secrets_prefix: str) -> Connector:
         raise CredentialsRejected(f"no credentials stored for channel {channel.id} (secret {name})") from None
     if not isinstance(values, dict):
         raise CredentialsRejected(f"the secret {name} must be a JSON object")
-    from chorus.adapters.connectors.registry import connector_for
-
     credentials = {k: str(v) for k, v in values.items()}
     fingerprint = hashlib.sha256(json.dumps([channel.platform, channel.connection, credentials], sort_keys=True).encode()).hexdigest()
     key = (channel.id, fingerprint)
