@@ -21,6 +21,7 @@ import os
 import random
 import re
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
@@ -70,11 +71,6 @@ CHANNELS = (
 CHANNEL_SETS = [("x",), ("x",), ("masto",), ("bsky",), ("masto", "x"), ("x", "bsky"), ("masto", "bsky")]
 MAX_POSTS = 10
 DRAIN_ROUNDS = 600
-# Open bugs, each with a strict-xfail test at the end of this file. The machine excuses exactly their symptom and no
-# more, so that it keeps finding others; delete an entry once its test passes.
-OPEN_BUGS = frozenset({
-    "stale_due_read_realerts",  # test_overlapping_due_runs_alert_a_failure_once
-})
 
 
 @pytest.fixture(autouse=True)
@@ -107,7 +103,6 @@ class World:
         )
         self.outcomes: list[str] = []
         self.told_then_died: set[tuple[str, str]] = set()  # failures alerted by a Lambda that died before noting it
-        self.realerted_from_stale_read: set[tuple[str, str]] = set()  # open bug stale_due_read_realerts
         self.concurrent: tuple[str, PublishMessage] | None = None  # (phase, message) a second consumer handles
         for platform in self.platforms.values():
             platform.while_in_flight = self._while_in_flight
@@ -158,14 +153,11 @@ class World:
 
     # -------------------------------------------------------------- what the Lambdas do
     def run_due(self) -> None:
-        told, stale = len(self.alerts.sent), self.service_posts.stale_due is not None
+        told = len(self.alerts.sent)
         try:
             self.service.enqueue_due()
         except Crash:
             self._died_after_telling(told)  # the next minute's run starts over
-        if stale and "stale_due_read_realerts" in OPEN_BUGS:
-            earlier = {alert_key(a) for a in self.alerts.sent[:told]}
-            self.realerted_from_stale_read.update(k for k in map(alert_key, self.alerts.sent[told:]) if k in earlier)
 
     def consume(self, envelope: Envelope) -> None:
         """One SQS receive by the publish_post Lambda (partial batch failures: a failed record stays queued)."""
@@ -495,6 +487,9 @@ def check_safety(world: World, planned: dict[str, Planned]) -> None:
             key = alert_key(alert)
             assert key, alert
             assert posts[key[0]].deliveries[key[1]].status == "failed", f"alert for a delivery that did not fail: {alert}"
+    unverified = Counter((re.match(r"Post (\S+) ", a.message).group(1), a.attributes["channel"])  # type: ignore[union-attr]
+                         for a in world.alerts.sent if a.attributes.get("kind") == "publish_unverified")
+    assert all(count == 1 for count in unverified.values()), f"'cannot verify' told more than once: {unverified}"
 
 
 def alert_key(alert: Alert) -> tuple[str, str] | None:
@@ -519,7 +514,7 @@ def check_failure(world: World, post: Post, channel_id: str) -> None:
     assert refused or delivery.attempts >= delivery_rules.MAX_ATTEMPTS, (
         f"{post.id} failed on {channel_id} ({delivery.error}) after {delivery.attempts} attempts; publish answers {answers}")
     assert not any(a.key == key for a in platform.posts), f"{post.id} is on {channel_id} but recorded as failed ({delivery.error})"
-    excused_twice = {(post.id, channel_id)} & (world.told_then_died | world.realerted_from_stale_read)
+    excused_twice = {(post.id, channel_id)} & world.told_then_died
     if not excused_twice:  # a failure is recorded first, told next: none for a moment, never two
         assert failure_alerts(world, post.id, channel_id) <= 1, f"{post.id} failed on {channel_id}: alerted twice"
 
@@ -673,11 +668,22 @@ def test_a_post_that_went_out_is_not_reported_as_failed() -> None:
     assert post.deliveries["x"].status == "published", post.deliveries["x"]
 
 
-# Open (strict xfail; each is in OPEN_BUGS): found in 733bbf4.
+def test_an_account_that_stays_unreadable_is_reported_once_and_never_posted_twice() -> None:
+    """A lost answer followed by reads that keep failing used to retry quietly for ever: now the editors are told
+    once to look at the account, while Chorus keeps checking and settles when the account can be read again."""
+    world = World()
+    world.platforms["x"].script.append(("timeout_after", 0.0))  # X accepts; the answer is lost
+    world.platforms["x"].read_script.extend(["transient"] * 12)  # and the timeline cannot be read for a long while
+    world.schedule_new("post00", "Hallo", ("x",), T0 + timedelta(seconds=5))
+    world.drain(faults=True)
+    post = world.store.get("post00")
+    assert post is not None and len(world.platforms["x"].posts) == 1
+    assert post.deliveries["x"].status == "published", post.deliveries["x"]
+    kinds = [a.attributes["kind"] for a in world.alerts.sent]
+    assert kinds == ["publish_unverified"], kinds
+    assert "Chorus keeps checking" in world.alerts.sent[0].message
 
-@pytest.mark.xfail(strict=True, reason="bug stale_due_read_realerts: the due run alerts unalerted failures from what "
-                   "it read on the (eventually consistent) due index, without a claim: a run acting on a stale read, "
-                   "or two overlapping runs, tell the editors twice")
+
 def test_overlapping_due_runs_alert_a_failure_once() -> None:
     world = World()
     world.platforms["masto"].script.append(("permanent", 0.0))

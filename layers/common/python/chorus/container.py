@@ -6,11 +6,11 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from chorus.adapters import dynamodb
-from chorus.adapters.auth import TokenVerifier, jwks_key_lookup
 from chorus.services.calendar import CalendarService
 from chorus.settings import get_settings
 
 if TYPE_CHECKING:
+    from chorus.adapters.auth import TokenVerifier
     from chorus.services.channel_checks import ChannelChecks
     from chorus.services.crisis import CrisisService
     from chorus.services.publishing import PublishingService
@@ -68,7 +68,10 @@ def publishing() -> "PublishingService":
 
 
 @functools.cache
-def token_verifier() -> TokenVerifier:
+def token_verifier() -> "TokenVerifier":
+    # Imported here: only the API verifies tokens, and PyJWT with `cryptography` costs ~45 ms of every cold start.
+    from chorus.adapters.auth import TokenVerifier, jwks_key_lookup
+
     settings = get_settings()
     return TokenVerifier(settings.jwt_issuer, settings.user_pool_client_id, jwks_key_lookup(settings.jwks_url))
 

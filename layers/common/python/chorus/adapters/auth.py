@@ -8,13 +8,10 @@ from typing import Any, Callable
 
 import jwt
 
+from chorus.domain.errors import InvalidToken
 from chorus.domain.roles import ROLES, Principal
 
 KeyLookup = Callable[[str], Any]  # kid -> public key
-
-
-class InvalidToken(Exception):
-    """The bearer token is missing, malformed, forged, expired or meant for someone else (401)."""
 
 
 def jwks_key_lookup(jwks_url: str) -> KeyLookup:

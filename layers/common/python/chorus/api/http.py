@@ -5,17 +5,19 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import pydantic
 from aws_lambda_powertools.metrics import MetricUnit
 from chalice import Chalice, Response
 from pydantic.json_schema import models_json_schema
 
-from chorus.adapters.auth import InvalidToken, TokenVerifier
-from chorus.domain.errors import ChorusError, Conflict, Forbidden, NotFound, ValidationError
+from chorus.domain.errors import ChorusError, Conflict, Forbidden, InvalidToken, NotFound, ValidationError
 from chorus.domain.roles import Principal
 from chorus.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from chorus.adapters.auth import TokenVerifier
 
 # Chalice would answer other content types itself, in its own format; the app answers them in ours (415).
 ACCEPTED_CONTENT_TYPES = ["application/json", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]
@@ -95,7 +97,7 @@ class Reply:
 
 
 class Api:
-    def __init__(self, app: Chalice, verifier: Callable[[], TokenVerifier], title: str, version: str) -> None:
+    def __init__(self, app: Chalice, verifier: Callable[[], "TokenVerifier"], title: str, version: str) -> None:
         self.app = app
         self.verifier = verifier
         self.title = title

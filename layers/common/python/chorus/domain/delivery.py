@@ -22,7 +22,11 @@ from chorus.domain import timing
 
 DeliveryStatus = Literal["pending", "publishing", "published", "failed"]
 LEASE = timedelta(seconds=90)
+ALERT_CLAIM = timedelta(seconds=60)
 MAX_ATTEMPTS = 5
+# An attempt whose answer was lost stays suspect until the account can be read. After this many more attempts that
+# could not read it, the editors are told (once) to look at the account themselves; Chorus keeps checking.
+UNVERIFIED_ALERT_AFTER = MAX_ATTEMPTS + 2
 RECONCILE_SLACK = timedelta(seconds=5)  # clock skew between us and the platform's created_at
 
 
@@ -33,6 +37,8 @@ class Delivery(BaseModel):
     attempt_at: str | None = None  # start of the latest attempt
     unknown_since: str | None = None  # start of the earliest attempt whose outcome is not known yet
     alerted_at: str | None = None  # a failure is recorded first, then alerted: the due run re-sends a lost alert
+    alert_claimed_until: str | None = None  # whoever claimed the alert sends it; a claim that ends was lost with its Lambda
+    unverified_alerted_at: str | None = None  # editors were told Chorus cannot check whether an attempt went out
     lease_until: str | None = None
     not_before: str | None = None  # a retry waits until then
     platform_id: str | None = None
@@ -149,12 +155,26 @@ def retry_later(delivery: Delivery, now: datetime, delay: timedelta, reason: str
     })
 
 
+def note_unverified(delivery: Delivery, now: datetime) -> Delivery:
+    """Mark a still-suspect delivery for the one "cannot verify" alert once its reads kept failing."""
+    if delivery.unknown_since and delivery.attempts >= UNVERIFIED_ALERT_AFTER and not delivery.unverified_alerted_at:
+        return delivery.model_copy(update={"unverified_alerted_at": timing.iso_utc(now)})
+    return delivery
+
+
 def failed(delivery: Delivery, reason: str) -> Delivery:
-    return delivery.model_copy(update={"status": "failed", "lease_until": None, "error": reason, "alerted_at": None})
+    return delivery.model_copy(
+        update={"status": "failed", "lease_until": None, "error": reason, "alerted_at": None, "alert_claimed_until": None})
 
 
 def unalerted_failures(deliveries: dict[str, Delivery]) -> list[str]:
     return sorted(c for c, d in deliveries.items() if d.status == "failed" and not d.alerted_at)
+
+
+def alerts_to_claim(deliveries: dict[str, Delivery], now: datetime) -> list[str]:
+    """Failures nobody has told the editors about and nobody is telling them about right now."""
+    return [c for c in unalerted_failures(deliveries)
+            if not deliveries[c].alert_claimed_until or timing.from_iso_utc(deliveries[c].alert_claimed_until) <= now]
 
 
 def backoff(attempts: int, jitter: float) -> timedelta:

@@ -35,3 +35,7 @@ class Conflict(ChorusError):
     """The request is well formed but the resource's state does not allow it: 409."""
 
     code = "conflict"
+
+
+class InvalidToken(Exception):
+    """The bearer token is missing, malformed, forged, expired or meant for someone else (401)."""

@@ -241,6 +241,15 @@ def settle_delivery(post: Post, channel_id: str, outcome: Delivery, now: datetim
     return changed
 
 
+def claim_alerts(post: Post, channel_ids: list[str], now: datetime) -> Post:
+    """Whoever saves this (optimistic locking) is the one who tells the editors; the claim ends after ALERT_CLAIM."""
+    changed = post.model_copy(deep=True)
+    until = timing.iso_utc(now + delivery_rules.ALERT_CLAIM)
+    for channel_id in channel_ids:
+        changed.deliveries[channel_id] = changed.deliveries[channel_id].model_copy(update={"alert_claimed_until": until})
+    return changed
+
+
 def mark_alerted(post: Post, channel_ids: list[str], now: datetime) -> Post:
     """The editors were told about these failures: the post leaves the due index once nothing else is pending."""
     changed = post.model_copy(deep=True)

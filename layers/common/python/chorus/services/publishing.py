@@ -127,6 +127,9 @@ class PublishingService:
             return "outcome unknown; will reconcile when the lease ends"
         settled = self._settle(message, outcome, post)
         self._report(settled, message.channel_id, channel, outcome)
+        recorded = settled.deliveries.get(message.channel_id)
+        if outcome.unverified_alerted_at and not lease.delivery.unverified_alerted_at and recorded == outcome:
+            self._alert_unverified(settled, message.channel_id)
         if message.channel_id in delivery_rules.unalerted_failures(settled.deliveries):
             # Recorded first, then told: a crash in between leaves the post on the due index and the next due run
             # sends the alert; nobody is ever told about a failure that was not final.
@@ -173,10 +176,10 @@ class PublishingService:
             return delivery_rules.published(attempt, result.platform_id, result.url, self.clock())
         except RateLimited as error:
             delay = timedelta(seconds=max(1.0, error.retry_after))
-            return delivery_rules.retry_later(attempt, self.clock(), delay, f"rate limited: {error}", resolved=checked)
+            return self._later(attempt, delay, f"rate limited: {error}", checked)
         except TransientFailure as error:
             delay = delivery_rules.backoff(attempt.attempts, self.jitter())
-            return delivery_rules.retry_later(attempt, self.clock(), delay, f"temporary failure: {error}", resolved=checked)
+            return self._later(attempt, delay, f"temporary failure: {error}", checked)
         except OutcomeUnknown as error:
             logger.warning("publish outcome unknown", extra={"post": post.id, "channel": channel.id, "error": str(error)})
             # Keep the lease; when it ends the due run sends it again and the next worker reconciles (after the last
@@ -187,6 +190,10 @@ class PublishingService:
             return delivery_rules.failed(attempt, f"credentials rejected: {error}")
         except PermanentFailure as error:
             return delivery_rules.failed(attempt, str(error))
+
+    def _later(self, attempt: Delivery, delay: timedelta, reason: str, checked: bool) -> Delivery:
+        later = delivery_rules.retry_later(attempt, self.clock(), delay, reason, resolved=checked)
+        return later if checked else delivery_rules.note_unverified(later, self.clock())
 
     def _reconcile(self, connector: Connector, request: PublishRequest, window: tuple[datetime, datetime]) -> Published | None:
         """Did the attempt whose answer was lost reach the platform after all? Look before writing again: our key,
@@ -227,26 +234,53 @@ class PublishingService:
         elif outcome.status == "failed":
             _metric("PublishFailures", MetricUnit.Count, 1, platform)
 
+    def _alert_unverified(self, post: Post, channel_id: str) -> None:
+        delivery = post.deliveries[channel_id]
+        self.alerts.send(
+            f"Check {channel_id}: did the post go out?",
+            f"Post {post.id} ({post.text_for(channel_id)[:80]!r}) planned for {post.publish_at_local}: an attempt on "
+            f"{channel_id} since {delivery.unknown_since} got no answer, and Chorus has not been able to read the "
+            f"account to check whether it went out ({delivery.error}). Chorus keeps checking and posts it again only "
+            "when it is certainly not there. Please look at the account and at the platform's status.",
+            team="editors", severity="high", kind="publish_unverified", channel=channel_id,
+        )
+
     def _alert_failures(self, post: Post) -> Post | None:
-        """Tell the editors about each recorded, not yet alerted failure of the post, then note that they were told."""
-        channel_ids = delivery_rules.unalerted_failures(post.deliveries)
+        """Tell the editors about each recorded, not yet alerted failure of the post, exactly once: claim the alerts
+        on a consistent read of the post (the due index may be stale, and two due runs may overlap), send, then note
+        that they were told. A Lambda that dies after claiming leaves a claim that ends, and the next due run sends."""
+        claimed: Post | None = None
+        for _ in range(SAVE_ATTEMPTS):
+            fresh = self.posts.get(post.id)
+            if fresh is None:
+                return None
+            now = self.clock()
+            channel_ids = delivery_rules.alerts_to_claim(fresh.deliveries, now)
+            if not channel_ids:
+                return fresh
+            try:
+                claimed = self.posts.save(post_rules.claim_alerts(fresh, channel_ids, now))
+                break
+            except Conflict:
+                continue
+        if claimed is None:
+            return None
         for channel_id in channel_ids:
             self.alerts.send(
                 f"Post not published on {channel_id}",
-                f"Post {post.id} ({(post.text_for(channel_id))[:80]!r}) planned for {post.publish_at_local} could not "
-                f"be published on {channel_id}: {post.deliveries[channel_id].error}",
+                f"Post {claimed.id} ({(claimed.text_for(channel_id))[:80]!r}) planned for {claimed.publish_at_local} "
+                f"could not be published on {channel_id}: {claimed.deliveries[channel_id].error}",
                 team="editors", severity="high", kind="publish_failure", channel=channel_id,
             )
+        current: Post | None = claimed
         for _ in range(SAVE_ATTEMPTS):
+            if current is None:
+                return None
             try:
-                return self.posts.save(post_rules.mark_alerted(post, channel_ids, self.clock()))
+                return self.posts.save(post_rules.mark_alerted(current, channel_ids, self.clock()))
             except Conflict:
-                fresh = self.posts.get(post.id)
-                if fresh is None:
-                    return None
-                post = fresh
+                current = self.posts.get(post.id)
         return None
-
 
 def _created_at(value: str | None) -> datetime | None:
     """A platform's created_at (ISO 8601, with Z or an offset, any precision) in UTC; None when unreadable."""

@@ -15,6 +15,15 @@ class Credentials:
         return self.values.get(name)
 
 
+class SecretStore(Protocol):
+    """Where a channel's credentials live. Platforms that rotate tokens (X refresh tokens are single-use) write the
+    new ones back, and re-read them when another instance rotated first."""
+
+    def load(self) -> dict[str, str]: ...
+
+    def save(self, values: dict[str, str]) -> None: ...
+
+
 @dataclass(frozen=True)
 class PublishRequest:
     text: str

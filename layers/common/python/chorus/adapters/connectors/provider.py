@@ -7,6 +7,7 @@ import json
 
 from chorus.adapters.connectors.base import Connector, Credentials, CredentialsRejected
 from chorus.domain.channels import Channel
+from chorus.observability import logger
 
 SECRET_CACHE_SECONDS = 300
 # One connector per channel and credentials, kept while the Lambda is warm: Bluesky limits sign-ins to 30 per
@@ -19,18 +20,51 @@ def connector_for_channel(channel: Channel, secrets_prefix: str) -> Connector:
 
     if channel.platform == "local":  # the outbox needs no credentials
         return connector_for("local", {"channel_id": channel.id}, Credentials({}))
-    from aws_lambda_powertools.utilities import parameters
-
-    name = f"{secrets_prefix}{channel.id}"
-    try:
-        values = parameters.get_secret(name, transform="json", max_age=SECRET_CACHE_SECONDS)
-    except parameters.exceptions.GetParameterError:
-        raise CredentialsRejected(f"no credentials stored for channel {channel.id} (secret {name})") from None
-    if not isinstance(values, dict):
-        raise CredentialsRejected(f"the secret {name} must be a JSON object")
-    credentials = {k: str(v) for k, v in values.items()}
+    secret = ChannelSecret(f"{secrets_prefix}{channel.id}", channel.id)
+    credentials = secret.cached()
     fingerprint = hashlib.sha256(json.dumps([channel.platform, channel.connection, credentials], sort_keys=True).encode()).hexdigest()
     key = (channel.id, fingerprint)
     if key not in _connectors:
-        _connectors[key] = connector_for(channel.platform, dict(channel.connection), Credentials(credentials))
+        _connectors[key] = connector_for(channel.platform, dict(channel.connection), Credentials(credentials), secret)
     return _connectors[key]
+
+
+class ChannelSecret:
+    """A channel's credentials in Secrets Manager: a JSON object of strings."""
+
+    def __init__(self, name: str, channel_id: str) -> None:
+        self.name = name
+        self.channel_id = channel_id
+        self._last: dict[str, str] = {}
+
+    def cached(self) -> dict[str, str]:
+        return self._read(force=False)
+
+    def load(self) -> dict[str, str]:
+        return self._read(force=True)
+
+    def save(self, values: dict[str, str]) -> None:
+        """Write rotated tokens back, keeping any other values of the secret. A failed write is logged (never the
+        values): the new tokens still work in this instance, and the owner is asked to reconnect if they are lost."""
+        import boto3
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        merged = {**self._last, **values}
+        try:
+            boto3.client("secretsmanager").put_secret_value(SecretId=self.name, SecretString=json.dumps(merged))
+        except (BotoCoreError, ClientError) as error:
+            logger.error("could not store rotated credentials", extra={"channel": self.channel_id, "error": type(error).__name__})
+            return
+        self._last = merged
+
+    def _read(self, force: bool) -> dict[str, str]:
+        from aws_lambda_powertools.utilities import parameters
+
+        try:
+            values = parameters.get_secret(self.name, transform="json", max_age=SECRET_CACHE_SECONDS, force_fetch=force)
+        except parameters.exceptions.GetParameterError:
+            raise CredentialsRejected(f"no credentials stored for channel {self.channel_id} (secret {self.name})") from None
+        if not isinstance(values, dict):
+            raise CredentialsRejected(f"the secret {self.name} must be a JSON object")
+        self._last = {k: str(v) for k, v in values.items()}
+        return dict(self._last)

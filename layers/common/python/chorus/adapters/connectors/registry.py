@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from chorus.adapters.connectors.base import Connector, Credentials, CredentialsRejected, PermanentFailure
+from chorus.adapters.connectors.base import Connector, Credentials, CredentialsRejected, PermanentFailure, SecretStore
 
 DEFAULT_BLUESKY_SERVICE = "https://bsky.social"
 
 
-def connector_for(platform: str, settings: dict[str, str], credentials: Credentials) -> Connector:
+def connector_for(platform: str, settings: dict[str, str], credentials: Credentials, store: SecretStore | None = None) -> Connector:
+    """`store` is where the credentials came from; connectors that rotate tokens write the new ones back there."""
     if platform == "mastodon":
         from chorus.adapters.connectors.mastodon import MastodonConnector
 
@@ -23,9 +24,10 @@ def connector_for(platform: str, settings: dict[str, str], credentials: Credenti
             _credential(platform, credentials, "app_password"),
         )
     if platform == "x":
-        from chorus.adapters.connectors.x import XConnector
+        from chorus.adapters.connectors.x import XConnector, XTokens
 
-        return XConnector(_credential(platform, credentials, "access_token"))
+        _credential(platform, credentials, "access_token")
+        return XConnector(XTokens.from_secret(credentials.values), store=store)
     if platform == "linkedin":
         from chorus.adapters.connectors.linkedin import LinkedInConnector
 
