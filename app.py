@@ -6,13 +6,18 @@ from chalice import Chalice
 from chorus import container
 from chorus.api.http import Api, Query, Reply
 from chorus.api.schemas import (
-    ChannelList, CrisisState, Health, HoldRequest, Me, Outbox, OutboxEntry, PostEnvelope, PostPage, ReasonRequest,
-    ReleaseResult, ScheduleRequest,
+    AlertList, ChannelList, CrisisState, Health, HoldRequest, Mailbox, MailboxEntry, Me, MentionPage, MentionQueued,
+    Outbox, OutboxEntry, PostEnvelope, PostPage, ReasonRequest, ReleaseResult, ScheduleRequest, SubscriptionList,
 )
 from chorus.domain.channels import Channel, ChannelCreate, ChannelFields
-from chorus.domain.errors import ValidationError
+from chorus.domain.errors import NotFound, ValidationError
+from chorus.domain.inbox import Alert, MentionIn, MentionRecord
 from chorus.domain.posts import Post, PostContent, Status
-from chorus.domain.roles import AUTHORS, CRISIS_TEAM, EDITORS, EVERYONE, Principal
+from chorus.domain.roles import (
+    ALERT_ADMINS, AUTHORS, CRISIS_TEAM, EDITORS, EVERYONE, LISTENERS, RESPONDERS, Principal,
+)
+from chorus.domain.routing import RoutingRules
+from chorus.domain.subscriptions import Subscription, SubscriptionIn
 
 VERSION = "0.1.0"
 
@@ -168,3 +173,87 @@ def crisis_hold(principal: Principal, body: HoldRequest) -> CrisisState:
            roles=CRISIS_TEAM, response=ReleaseResult)
 def crisis_release(principal: Principal) -> ReleaseResult:
     return ReleaseResult.model_validate(container.crisis().release(principal))
+
+
+# ---------------------------------------------------------------------------------------------------- listening
+@api.route("/mentions", "POST", "Ingest one mention from another tool, or forward one you saw (processed within seconds)",
+           roles=EVERYONE, body=MentionIn, response=MentionQueued, status=202)
+def ingest_mention(principal: Principal, body: MentionIn) -> Reply:
+    return Reply(MentionQueued.model_validate(container.listening().ingest(body, principal)), status=202)
+
+
+@api.route("/mentions", "GET", "The inbox: mentions in one status, newest first, with filters", roles=LISTENERS,
+           response=MentionPage, query=(
+               Query("status", "default new", enum=("new", "assigned", "responded", "resolved", "ignored")),
+               Query("intent", "complaint, question, praise or other", enum=("complaint", "question", "praise", "other")),
+               Query("team", "routed to this team", enum=("care", "care-lead", "marketing", "pr")),
+               Query("facet", "brand, company or employees", enum=("brand", "company", "employees")),
+               Query("platform", "rss, mastodon, bluesky, x, reddit or other",
+                     enum=("rss", "mastodon", "bluesky", "x", "reddit", "other")),
+               Query("language", "nl, en or other", enum=("nl", "en", "other")),
+               Query("from", "received at or after, ISO 8601"),
+               Query("to", "received at or before, ISO 8601"),
+               *PAGING))
+def list_mentions(principal: Principal, limit: int, cursor: str | None, status: str | None, **filters: str | None) -> MentionPage:
+    since, until = filters.pop("from"), filters.pop("to")
+    chosen = {name: value for name, value in filters.items() if value}
+    items, next_cursor = container.listening().inbox(status or "new", chosen, since, until, limit, cursor)
+    return MentionPage(items=items, next_cursor=next_cursor)
+
+
+@api.route("/mentions/{id}", "GET", "One mention: what was said, how it was classified and routed", roles=LISTENERS,
+           response=MentionRecord)
+def get_mention(principal: Principal, id: str) -> MentionRecord:
+    return container.listening().mention(id)
+
+
+@api.route("/routing-rules", "GET", "Which team gets which mentions, and when a complaint goes to PR", roles=LISTENERS,
+           response=RoutingRules)
+def get_routing_rules(principal: Principal) -> RoutingRules:
+    return container.listening().rules()
+
+
+@api.route("/routing-rules", "PUT", "Replace the routing rules", roles=ALERT_ADMINS, body=RoutingRules,
+           response=RoutingRules)
+def put_routing_rules(principal: Principal, body: RoutingRules) -> RoutingRules:
+    return container.listening().set_rules(body, principal)
+
+
+@api.route("/alerts", "GET", "Alerts of the last hours, newest first", roles=LISTENERS, response=AlertList, query=(
+    Query("hours", "how far back", type="integer", minimum=1, maximum=2160, default=24),
+    Query("limit", "at most this many", type="integer", minimum=1, maximum=500, default=100)))
+def list_alerts(principal: Principal, hours: int, limit: int) -> AlertList:
+    return AlertList(items=container.listening().recent_alerts(hours, limit))
+
+
+@api.route("/alerts/{id}/ack", "POST", "Acknowledge an alert: someone is on it (stops its escalation)", roles=RESPONDERS,
+           response=Alert)
+def acknowledge_alert(principal: Principal, id: str) -> Alert:
+    return container.listening().acknowledge(id, principal)
+
+
+@api.route("/subscriptions", "GET", "Who receives alerts, by email or SMS (addresses partly hidden)", roles=ALERT_ADMINS,
+           response=SubscriptionList)
+def list_subscriptions(principal: Principal) -> SubscriptionList:
+    return SubscriptionList(items=[s.masked() for s in container.subscriptions().all()])
+
+
+@api.route("/subscriptions", "POST", "Subscribe an email address or phone number to a team's alerts", roles=ALERT_ADMINS,
+           body=SubscriptionIn, response=Subscription, status=201)
+def create_subscription(principal: Principal, body: SubscriptionIn) -> Subscription:
+    return container.subscriptions().create(body, principal)
+
+
+@api.route("/subscriptions/{id}", "DELETE", "Stop a subscription", roles=ALERT_ADMINS, status=204)
+def delete_subscription(principal: Principal, id: str) -> None:
+    container.subscriptions().delete(id)
+
+
+@api.route("/mailbox", "GET", "Local runtime only: what each email and SMS subscriber would have received", roles=EVERYONE,
+           response=Mailbox)
+def mailbox(principal: Principal) -> Mailbox:
+    gateway = container.alert_gateway()
+    if not hasattr(gateway, "messages"):
+        raise NotFound("the mailbox exists only in the local runtime (make run); on AWS, SNS delivers email and SMS")
+    entries = gateway.messages(container.subscriptions().all())
+    return Mailbox(items=[MailboxEntry.model_validate(e) for e in entries])

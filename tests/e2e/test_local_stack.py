@@ -156,6 +156,39 @@ def test_a_post_scheduled_ten_seconds_ahead_is_in_the_outbox_within_two_seconds_
     assert post["status"] == "published" and post["deliveries"]["demo-local"]["attempts"] == 1
 
 
+def test_a_dutch_complaint_reaches_care_in_the_mailbox_within_seconds_once_and_a_large_audience_reaches_pr(
+        running: Running) -> None:
+    complaint = {"platform": "x", "id": "e2e-1", "author": {"handle": "klant", "followers": 80},
+                 "text": "Al drie dagen geen internet en niemand neemt op bij de klantenservice. Schandalig!"}
+    posted = time.monotonic()
+    assert running.call("POST", "/mentions", "publisher", {**complaint, "forwarded_by": "demo-publisher"}).status_code == 202
+    assert running.call("POST", "/mentions", "care", complaint).status_code == 202  # the same post, twice
+    token = running.token("care")
+
+    def mailbox() -> list[dict]:
+        answer = requests.get(running.url + "/mailbox", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        assert answer.status_code == 200, answer.text
+        return answer.json()["items"]
+
+    deadline = posted + 10
+    while not mailbox() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    seconds = time.monotonic() - posted
+    entries = mailbox()
+    assert [(e["team"], e["protocol"]) for e in entries] == [("care", "email")], entries
+    assert seconds < 5, f"the care alert took {seconds:.1f} s"
+    assert "klant" in entries[0]["text"]
+
+    famous = {**complaint, "id": "e2e-2", "author": {"handle": "bekend", "followers": 50_000},
+              "text": "Mijn pakket is al twee weken zoek en niemand helpt. Wat een waardeloze service"}
+    assert running.call("POST", "/mentions", "care", famous).status_code == 202
+    deadline = time.monotonic() + 10
+    while len(mailbox()) < 4 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    teams = sorted((e["team"], e["protocol"]) for e in mailbox())
+    assert teams == [("care", "email"), ("care", "email"), ("pr", "email"), ("pr", "sms")], teams
+
+
 def test_sigterm_stops_cleanly_and_leaves_nothing_behind(running: Running) -> None:
     state_files = list(running.state_dir.glob("local-*.json"))
     assert len(state_files) == 1

@@ -14,6 +14,7 @@ from typing import Any, Iterator
 import pytest
 
 from chorus.adapters.dynamodb import ChannelItem, OutboxItem, PostItem, StateItem
+from chorus.adapters.listening_store import AlertItem, MentionItem, SourceItem, SubscriptionItem
 from chorus.local.packaging import package
 from chorus.local.template import PROJECT_ROOT, load_template
 
@@ -124,7 +125,8 @@ def test_every_code_path_in_the_template_is_in_the_output(out: Path, sam: dict[s
 
 def test_tables_are_on_demand_encrypted_and_recoverable(cfn: dict[str, Any]) -> None:
     tables = resources(cfn, "AWS::DynamoDB::Table")
-    assert set(tables) == {"PostsTable", "ChannelsTable", "OutboxTable", "StateTable"}
+    assert set(tables) == {"PostsTable", "ChannelsTable", "OutboxTable", "StateTable", "MentionsTable", "AlertsTable",
+                           "SourcesTable", "SubscriptionsTable"}
     posts, channels = tables["PostsTable"]["Properties"], tables["ChannelsTable"]["Properties"]
     assert keys(posts["KeySchema"]) == {"HASH": "id"}
     assert {index["IndexName"] for index in posts["GlobalSecondaryIndexes"]} == {"calendar", "by_status", "due"}
@@ -188,7 +190,9 @@ def test_api_stage_is_throttled(cfn: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize(("model", "table"), [(PostItem, "PostsTable"), (ChannelItem, "ChannelsTable"), (OutboxItem, "OutboxTable"),
-                                                (StateItem, "StateTable")])
+                                                (StateItem, "StateTable"), (MentionItem, "MentionsTable"),
+                                                (AlertItem, "AlertsTable"), (SourceItem, "SourcesTable"),
+                                                (SubscriptionItem, "SubscriptionsTable")])
 def test_models_read_the_keys_and_indexes_the_template_defines(model: Any, table: str) -> None:
     defined = load_template()["Resources"][table]["Properties"]
     schema = model._get_schema()  # PynamoDB's CreateTable view of the model

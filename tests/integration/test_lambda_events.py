@@ -76,3 +76,25 @@ def test_publisher_functions_with_their_sample_events(stack):
     bad["Records"][1]["body"] = "not json"
     failures = post_handler(bad, LambdaContext("publish"))["batchItemFailures"]
     assert failures == [{"itemIdentifier": bad["Records"][1]["messageId"]}]
+
+
+def test_process_mentions_with_its_sample_event(stack):
+    """A complaint, a question and the complaint again (SQS at least once): stored twice, the repeat dropped."""
+    from chorus import container
+    from functions.process_mentions.handler import handler
+
+    event = json.loads((EVENTS / "process_mentions.json").read_text())
+    assert handler(event, LambdaContext("process")) == {"batchItemFailures": []}
+    complaint = container.listening().mention(_mention_id(event, 0))
+    assert (complaint.intent, complaint.language, complaint.teams, complaint.routed) == ("complaint", "nl", ["care"], True)
+    question = container.listening().mention(_mention_id(event, 1))
+    assert (question.intent, question.facet) == ("question", "company")
+    bad = {"Records": [{**event["Records"][0], "body": "{\"mention\": {}}"}, event["Records"][1]]}
+    assert handler(bad, LambdaContext("process"))["batchItemFailures"] == [{"itemIdentifier": event["Records"][0]["messageId"]}]
+
+
+def _mention_id(event: dict, index: int) -> str:
+    from chorus.adapters.messaging import parse_ingest_message
+
+    mention, _ = parse_ingest_message(event["Records"][index]["body"])
+    return mention.id

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chorus.adapters import dynamodb
 from chorus.services.calendar import CalendarService
@@ -11,6 +11,8 @@ from chorus.settings import get_settings
 
 if TYPE_CHECKING:
     from chorus.adapters.auth import TokenVerifier
+    from chorus.services.listening import ListeningService
+    from chorus.services.subscriptions import SubscriptionService
     from chorus.services.channel_checks import ChannelChecks
     from chorus.services.crisis import CrisisService
     from chorus.services.publishing import PublishingService
@@ -68,6 +70,47 @@ def publishing() -> "PublishingService":
 
 
 @functools.cache
+def listening() -> "ListeningService":
+    from datetime import timedelta
+
+    from chorus.adapters.listening_store import AlertRepository, MentionRepository
+    from chorus.adapters.messaging import Alerts, IngestQueue
+    from chorus.classify import classify
+    from chorus.services.listening import ListeningService
+
+    settings = get_settings()
+    dynamodb.bind(settings)
+    return ListeningService(
+        MentionRepository(), AlertRepository(), dynamodb.StateRepository(settings.org),
+        IngestQueue(settings.ingest_queue_url, settings.region), Alerts(settings.alerts_topic_arn, settings.region),
+        classify=classify, clock=utc_now, retention=timedelta(days=settings.mention_retention_days),
+    )
+
+
+@functools.cache
+def subscriptions() -> "SubscriptionService":
+    from chorus.adapters.listening_store import ConfigRepository, SubscriptionItem
+    from chorus.services.subscriptions import SubscriptionService
+
+    settings = get_settings()
+    dynamodb.bind(settings)
+    return SubscriptionService(ConfigRepository(SubscriptionItem, settings.org), alert_gateway(), clock=utc_now)
+
+
+@functools.cache
+def alert_gateway() -> Any:
+    """SNS email/SMS subscriptions on AWS; locally one SQS queue per subscriber (see chorus.local.mailbox)."""
+    settings = get_settings()
+    if settings.local_mailbox:
+        from chorus.local.mailbox import LocalMailbox
+
+        return LocalMailbox(settings.alerts_topic_arn, settings.region, settings.org)
+    from chorus.adapters.messaging import AlertSubscriptions
+
+    return AlertSubscriptions(settings.alerts_topic_arn, settings.region)
+
+
+@functools.cache
 def token_verifier() -> "TokenVerifier":
     # Imported here: only the API verifies tokens, and PyJWT with `cryptography` costs ~45 ms of every cold start.
     from chorus.adapters.auth import TokenVerifier, jwks_key_lookup
@@ -83,4 +126,7 @@ def reset() -> None:
     publishing.cache_clear()
     crisis.cache_clear()
     channel_checks.cache_clear()
+    listening.cache_clear()
+    subscriptions.cache_clear()
+    alert_gateway.cache_clear()
     token_verifier.cache_clear()

@@ -19,6 +19,11 @@ class Settings:
     outbox_table: str
     state_table: str
     publish_queue_url: str
+    mentions_table: str
+    alerts_table: str
+    sources_table: str
+    subscriptions_table: str
+    ingest_queue_url: str
     alerts_topic_arn: str
     secrets_prefix: str
     user_pool_id: str
@@ -27,6 +32,8 @@ class Settings:
     jwks_url: str
     org: str
     timezone: str
+    local_mailbox: bool  # the local runtime: alert subscribers get an SQS queue each (GET /mailbox shows them)
+    mention_retention_days: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
@@ -44,6 +51,11 @@ class Settings:
             outbox_table=need("CHORUS_OUTBOX_TABLE"),
             state_table=need("CHORUS_STATE_TABLE"),
             publish_queue_url=need("CHORUS_PUBLISH_QUEUE_URL"),
+            mentions_table=need("CHORUS_MENTIONS_TABLE"),
+            alerts_table=need("CHORUS_ALERTS_TABLE"),
+            sources_table=need("CHORUS_SOURCES_TABLE"),
+            subscriptions_table=need("CHORUS_SUBSCRIPTIONS_TABLE"),
+            ingest_queue_url=need("CHORUS_INGEST_QUEUE_URL"),
             alerts_topic_arn=need("CHORUS_ALERTS_TOPIC_ARN"),
             secrets_prefix=env.get("CHORUS_SECRETS_PREFIX", "chorus/channels/"),
             user_pool_id=need("CHORUS_USER_POOL_ID"),
@@ -53,7 +65,15 @@ class Settings:
             jwks_url=env.get("CHORUS_JWKS_URL") or f"{issuer}/.well-known/jwks.json",
             org=env.get("CHORUS_ORG", "default"),
             timezone=env.get("CHORUS_TIMEZONE", "Europe/Amsterdam"),
+            local_mailbox=env.get("CHORUS_LOCAL_MAILBOX", "").lower() == "true",
+            mention_retention_days=_positive_int(env.get("CHORUS_MENTION_RETENTION_DAYS", "90"), "CHORUS_MENTION_RETENTION_DAYS"),
         )
+
+
+def _positive_int(raw: str, name: str) -> int:
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise SettingsError(f"environment variable {name} must be a whole number of at least 1, not {raw!r}")
+    return int(raw)
 
 
 @functools.cache

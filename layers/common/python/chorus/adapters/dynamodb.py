@@ -132,6 +132,7 @@ class StateItem(Model):
     name = UnicodeAttribute(range_key=True)
     value = JSONAttribute(default=dict)
     updated_at = UnicodeAttribute()
+    expires_at = NumberAttribute(null=True)  # TTL, for short-lived items such as SMS budget tokens
 
 
 class ChannelItem(Model):
@@ -158,11 +159,17 @@ class ChannelItem(Model):
 
 def bind(settings: Settings) -> None:
     """Point the models at this deployment's tables (names come from the template via the environment)."""
+    from chorus.adapters import listening_store as listening
+
     tables = (
         (PostItem, settings.posts_table),
         (ChannelItem, settings.channels_table),
         (OutboxItem, settings.outbox_table),
         (StateItem, settings.state_table),
+        (listening.MentionItem, settings.mentions_table),
+        (listening.AlertItem, settings.alerts_table),
+        (listening.SourceItem, settings.sources_table),
+        (listening.SubscriptionItem, settings.subscriptions_table),
     )
     for model, table in tables:
         model.Meta.table_name = table
@@ -307,6 +314,15 @@ class StateRepository:
 
     def put(self, name: str, value: dict[str, Any], updated_at: str) -> None:
         StateItem(self.org, name, value=value, updated_at=updated_at).save()
+
+    def take_token(self, name: str, slots: int, expires_at: int) -> bool:
+        """One of `slots` tokens under `name` (a budget, e.g. SMS per hour), or False when all are taken.
+        Each token is its own conditional put, so concurrent takers never share one."""
+        for slot in range(slots):
+            token = StateItem(self.org, f"{name}#{slot}", value={}, updated_at=str(expires_at), expires_at=expires_at)
+            if _put_if_absent(token, StateItem.name):
+                return True
+        return False
 
 
 class ChannelRepository:

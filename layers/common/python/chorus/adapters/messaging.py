@@ -1,12 +1,15 @@
-"""SQS and SNS: the publish queue and the alerts topic. Clients are built once per process."""
+"""SQS and SNS: the publish and ingest queues and the alerts topic. Clients are built once per process."""
 from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 import boto3
+
+from chorus.domain.mentions import Author, Engagement, Mention
 
 
 @functools.cache
@@ -44,6 +47,40 @@ class PublishQueue:
         self.sent += 1
 
 
+class IngestQueue:
+    """Raw mentions on their way to process_mentions: one message each, the mention and its source's facet."""
+
+    def __init__(self, queue_url: str, region: str) -> None:
+        self.queue_url = queue_url
+        self.region = region
+
+    def send(self, mention: Mention, facet: str | None) -> None:
+        _client("sqs", self.region).send_message(QueueUrl=self.queue_url, MessageBody=ingest_message(mention, facet))
+
+    def send_many(self, mentions: list[Mention], facet: str | None) -> int:
+        for start in range(0, len(mentions), 10):  # SQS takes at most 10 messages per batch
+            entries = [{"Id": str(n), "MessageBody": ingest_message(m, facet)} for n, m in enumerate(mentions[start:start + 10])]
+            failed = _client("sqs", self.region).send_message_batch(QueueUrl=self.queue_url, Entries=entries).get("Failed")
+            if failed:
+                raise RuntimeError(f"{len(failed)} mentions could not be queued: {failed[0].get('Message')}")
+        return len(mentions)
+
+
+def ingest_message(mention: Mention, facet: str | None) -> str:
+    data = asdict(mention)
+    data["created_at"] = mention.created_at.isoformat()
+    return json.dumps({"mention": data, "facet": facet}, ensure_ascii=False)
+
+
+def parse_ingest_message(body: str) -> tuple[Mention, str | None]:
+    data = json.loads(body)
+    fields = dict(data["mention"])
+    fields["author"] = Author(**fields["author"])
+    fields["engagement"] = Engagement(**(fields.get("engagement") or {}))
+    fields["created_at"] = datetime.fromisoformat(fields["created_at"])
+    return Mention(**fields), data.get("facet")
+
+
 class Alerts:
     """Alerts go to one SNS topic; message attributes let each subscription filter what it receives."""
 
@@ -58,3 +95,22 @@ class Alerts:
             Message=message,
             MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
         )
+
+
+class AlertSubscriptions:
+    """Email and SMS subscriptions of the alerts topic, each with its filter policy on the message attributes.
+    An email subscription stays "pending confirmation" until its owner clicks the link SNS sends."""
+
+    def __init__(self, topic_arn: str, region: str) -> None:
+        self.topic_arn = topic_arn
+        self.region = region
+
+    def subscribe(self, subscription: Any) -> str:
+        return _client("sns", self.region).subscribe(
+            TopicArn=self.topic_arn, Protocol=subscription.protocol, Endpoint=subscription.endpoint,
+            Attributes={"FilterPolicy": json.dumps(subscription.filter_policy()), "FilterPolicyScope": "MessageAttributes"},
+            ReturnSubscriptionArn=True,
+        )["SubscriptionArn"]
+
+    def unsubscribe(self, subscription_arn: str) -> None:
+        _client("sns", self.region).unsubscribe(SubscriptionArn=subscription_arn)

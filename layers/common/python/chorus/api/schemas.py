@@ -4,7 +4,9 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from chorus.domain.channels import Channel
+from chorus.domain.inbox import Alert, MentionRecord
 from chorus.domain.posts import Post
+from chorus.domain.subscriptions import Subscription
 
 
 class Health(BaseModel):
@@ -83,3 +85,37 @@ class ReleaseResult(BaseModel):
     rescheduled: int = Field(description="back to scheduled: their time is still ahead")
     awaiting_decision: int = Field(description="back to approved: their time passed during the hold")
     could_not_release: list[str]
+
+
+class MentionQueued(BaseModel):
+    id: str = Field(description="Chorus's id of the mention (GET /mentions/{id} once processed)")
+    status: str = Field(description="queued: classification, routing and alerts follow within seconds")
+
+
+class MentionPage(BaseModel):
+    items: list[MentionRecord]
+    next_cursor: str | None = Field(default=None, description="pass as ?cursor= for the next page")
+
+
+class AlertList(BaseModel):
+    items: list[Alert]
+
+
+class SubscriptionList(BaseModel):
+    items: list[Subscription]
+
+
+class MailboxEntry(BaseModel):
+    subscriber: str
+    subscription_id: str
+    team: str
+    protocol: str
+    endpoint: str
+    subject: str | None
+    text: str
+    received_at: str
+    attributes: dict[str, str | None]
+
+
+class Mailbox(BaseModel):
+    items: list[MailboxEntry]

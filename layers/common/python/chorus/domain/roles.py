@@ -8,6 +8,9 @@ ROLES = ("master", "editor", "creator", "publisher", "care", "pr", "viewer")
 EDITORS = frozenset({"master", "editor"})
 AUTHORS = frozenset({"master", "editor", "creator"})
 CRISIS_TEAM = frozenset({"master", "editor", "pr"})
+LISTENERS = frozenset({"master", "editor", "care", "pr", "viewer"})  # read the inbox and alerts
+RESPONDERS = frozenset({"master", "editor", "care", "pr"})  # acknowledge alerts, work mentions
+ALERT_ADMINS = frozenset({"master", "care", "pr"})  # routing rules and alert subscriptions
 EVERYONE = frozenset(ROLES)
 
 

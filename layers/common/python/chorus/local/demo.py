@@ -10,7 +10,9 @@ from chorus.domain.channels import ChannelCreate, SlotSpec
 from chorus.domain.posts import PostContent
 from chorus.domain.roles import ROLES, Principal
 from chorus.domain import timing
+from chorus.domain.subscriptions import SubscriptionIn
 from chorus.services.calendar import CalendarService
+from chorus.services.subscriptions import SubscriptionService
 
 
 def demo_username(role: str) -> str:
@@ -84,3 +86,21 @@ def seed(calendar: CalendarService) -> dict[str, int]:
     cancelled = write("Storing opgelost (oude melding).", ["x-main"], "problem")
     calendar.act(editor, cancelled, "cancel", "dubbel met de statuspagina")
     return {"channels": len(channels), "posts": 6}
+
+
+DEMO_SUBSCRIBERS = [
+    {"name": "Klantenservice (care desk)", "team": "care", "protocol": "email", "endpoint": "care@example.org"},
+    {"name": "Teamleider care", "team": "care-lead", "protocol": "email", "endpoint": "care-lead@example.org"},
+    {"name": "Woordvoerder (PR)", "team": "pr", "protocol": "email", "endpoint": "pr@example.org"},
+    {"name": "PR dienst-telefoon", "team": "pr", "protocol": "sms", "endpoint": "+31600000001"},
+    {"name": "Marketing", "team": "marketing", "protocol": "email", "endpoint": "marketing@example.org"},
+]
+
+
+def seed_listening(subscriptions: SubscriptionService) -> int:
+    """Alert subscribers for every team (their mail lands in GET /mailbox). Always created: without them nobody
+    would see what listening does."""
+    master = Principal(demo_username("master"), frozenset({"master"}))
+    for body in DEMO_SUBSCRIBERS:
+        subscriptions.create(SubscriptionIn.model_validate(body), master)
+    return len(DEMO_SUBSCRIBERS)

@@ -73,6 +73,8 @@ class LocalStack:
             "AWS_EC2_METADATA_DISABLED": "true",
             # EMF metric lines would drown the request log in a terminal; on Lambda they go to CloudWatch.
             "POWERTOOLS_METRICS_DISABLED": os.environ.get("POWERTOOLS_METRICS_DISABLED", "true"),
+            # moto sends no email or SMS: subscribers get SQS queues with the same filter policies (GET /mailbox).
+            "CHORUS_LOCAL_MAILBOX": "true",
         })
         from chorus import container
         from chorus.local import demo as demo_data
@@ -87,6 +89,7 @@ class LocalStack:
         container.reset()
         users = demo_data.create_role_users(REGION, pool_id)
         seeded = demo_data.seed(container.calendar()) if self.demo else {"channels": 0, "posts": 0}
+        seeded["subscribers"] = demo_data.seed_listening(container.subscriptions())
 
         server = self._api_server()
         threading.Thread(target=server.server.serve_forever, name="chorus-api", daemon=True).start()
@@ -163,7 +166,8 @@ def run(demo: bool = True) -> int:
         state = stack.start()
         seconds = time.perf_counter() - started
         seeded = state["seeded"]
-        print(f"Embedded AWS at {state['aws_endpoint']}; {seeded['channels']} channels and {seeded['posts']} demo posts; "
+        print(f"Embedded AWS at {state['aws_endpoint']}; {seeded['channels']} channels, {seeded['posts']} demo posts, "
+              f"{seeded['subscribers']} alert subscribers; "
               f"schedules: {', '.join(state['schedules']) or 'none'}; "
               f"queue consumers: {', '.join(state['queue_consumers']) or 'none'}", flush=True)
         print(f"Get a token:  .venv/bin/chorus token editor     (roles: {', '.join(state['users'])})", flush=True)

@@ -1,0 +1,65 @@
+"""What each alert subscriber would have received, locally. moto records no email or SMS, but it does evaluate SNS
+filter policies for SQS subscriptions: so each subscriber gets an SQS queue subscribed with the very filter policy
+its email or SMS subscription has on AWS, and GET /mailbox drains those queues into the state table."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+
+from chorus.adapters.dynamodb import StateItem
+from chorus.domain.subscriptions import Subscription
+
+PREFIX = "mailbox#"
+
+
+class LocalMailbox:
+    def __init__(self, topic_arn: str, region: str, org: str) -> None:
+        self.topic_arn = topic_arn
+        self.org = org
+        self.sns = boto3.client("sns", region_name=region)
+        self.sqs = boto3.client("sqs", region_name=region)
+
+    def subscribe(self, subscription: Subscription) -> str:
+        url = self.sqs.create_queue(QueueName=self._queue_name(subscription))["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        return self.sns.subscribe(
+            TopicArn=self.topic_arn, Protocol="sqs", Endpoint=arn,
+            Attributes={"FilterPolicy": json.dumps(subscription.filter_policy()), "FilterPolicyScope": "MessageAttributes"},
+            ReturnSubscriptionArn=True,
+        )["SubscriptionArn"]
+
+    def unsubscribe(self, subscription_arn: str) -> None:
+        self.sns.unsubscribe(SubscriptionArn=subscription_arn)
+
+    def messages(self, subscriptions: list[Subscription]) -> list[dict[str, Any]]:
+        """Everything delivered so far, newest first."""
+        for subscription in subscriptions:
+            self._drain(subscription)
+        entries = [dict(item.value) for item in StateItem.query(self.org, StateItem.name.startswith(PREFIX))]
+        return sorted(entries, key=lambda e: e["received_at"], reverse=True)
+
+    def _drain(self, subscription: Subscription) -> None:
+        url = self.sqs.get_queue_url(QueueName=self._queue_name(subscription))["QueueUrl"]
+        while True:
+            received = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
+                                                AttributeNames=["SentTimestamp"]).get("Messages", [])
+            if not received:
+                return
+            for message in received:
+                envelope = json.loads(message["Body"])
+                sent = envelope.get("Timestamp", "")
+                entry = {
+                    "subscriber": subscription.name, "subscription_id": subscription.id, "team": subscription.team,
+                    "protocol": subscription.protocol, "endpoint": subscription.endpoint,
+                    "subject": envelope.get("Subject"), "text": envelope.get("Message", ""), "received_at": sent,
+                    "attributes": {k: v.get("Value") for k, v in (envelope.get("MessageAttributes") or {}).items()},
+                }
+                StateItem(self.org, f"{PREFIX}{sent}#{subscription.id}#{message['MessageId']}", value=entry,
+                          updated_at=sent).save()
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+    @staticmethod
+    def _queue_name(subscription: Subscription) -> str:
+        return f"chorus-local-mailbox-{subscription.id}"

@@ -1,0 +1,248 @@
+"""Use cases of listening: take mentions in, make sense of them, and tell the right team once.
+
+process() is safe to repeat: SQS may deliver a message twice and a Lambda may die between any two steps. The
+mention is stored with a conditional put (an exact duplicate stops there), routing finishes by marking it `routed`,
+and each alert is one item per (team, conversation): created once, notified by whoever claims it, counted after.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Callable, Protocol
+
+from chorus.domain import timing
+from chorus.domain.errors import Conflict, NotFound
+from chorus.domain.inbox import Alert, MentionIn, MentionRecord, NOTIFY_CLAIM, excerpt, record_of
+from chorus.domain.mentions import Mention, conversation_of, mention_id
+from chorus.domain.roles import Principal
+from chorus.domain.routing import DEFAULT_RULES, Facts, Route, RoutingRules, route
+from chorus.observability import logger
+
+RULES_STATE = "routing_rules"
+SAVE_ATTEMPTS = 5
+SEVERITY_ORDER = {"low": 0, "medium": 1, "high": 2}
+
+Clock = Callable[[], datetime]
+
+
+class ClassificationLike(Protocol):
+    intent: str
+    sentiment: float
+    language: str
+    complaint_score: float
+
+
+class Mentions(Protocol):
+    def get(self, key: str, now: datetime) -> MentionRecord | None: ...
+    def create(self, record: MentionRecord) -> bool: ...
+    def save(self, record: MentionRecord) -> MentionRecord: ...
+    def conversation_since(self, conversation: str, since: datetime, now: datetime, limit: int = 500) -> list[MentionRecord]: ...
+
+
+class Alerts(Protocol):
+    def get(self, alert_id: str, now: datetime) -> Alert | None: ...
+    def create(self, alert: Alert) -> bool: ...
+    def save(self, alert: Alert) -> Alert: ...
+
+
+class State(Protocol):
+    def get(self, name: str) -> dict[str, Any]: ...
+    def put(self, name: str, value: dict[str, Any], updated_at: str) -> None: ...
+    def take_token(self, name: str, slots: int, expires_at: int) -> bool: ...
+
+
+class IngestQueue(Protocol):
+    def send(self, mention: Mention, facet: str | None) -> None: ...
+
+
+class AlertSink(Protocol):
+    def send(self, subject: str, message: str, **attributes: str) -> None: ...
+
+
+class ListeningService:
+    def __init__(self, mentions: Mentions, alerts: Alerts, state: State, queue: IngestQueue, notifier: AlertSink,
+                 classify: Callable[[str], ClassificationLike], clock: Clock, retention: timedelta) -> None:
+        self.mentions = mentions
+        self.alerts = alerts
+        self.state = state
+        self.queue = queue
+        self.notifier = notifier
+        self.classify = classify
+        self.clock = clock
+        self.retention = retention
+
+    # ------------------------------------------------------------------ in
+    def ingest(self, body: MentionIn, principal: Principal) -> dict[str, str]:
+        """POST /mentions: queue a mention for processing (the same pipeline as fetched ones)."""
+        mention = body.to_mention(self.clock())
+        self.queue.send(mention, body.facet or "brand")
+        logger.info("mention queued", extra={"mention": mention.id, "by": principal.username})
+        return {"id": mention.id, "status": "queued"}
+
+    # ------------------------------------------------------------------ processing
+    def process(self, mention: Mention, facet: str | None) -> str:
+        now = self.clock()
+        record = self.mentions.get(mention.id, now)
+        if record is not None and record.routed:
+            return "duplicate"
+        if record is None:
+            record = self._store(mention, facet, now)
+            if record is None:
+                return "duplicate"
+        rules = self.rules()
+        routes = route(rules, self._facts(record, rules, now))
+        for each in routes:
+            self._alert(record, each, now, rules)
+        self._mark_routed(record, routes)
+        return ",".join(f"{r.team}:{r.severity}" for r in routes) or "stored"
+
+    def _store(self, mention: Mention, facet: str | None, now: datetime) -> MentionRecord | None:
+        parent = self._parent(mention, now)
+        result = self.classify(mention.text)
+        language = result.language
+        if language == "other" and mention.language_hint in ("nl", "en"):
+            language = mention.language_hint  # too short or mixed to tell: the platform's or the source's word
+        record = record_of(
+            mention, language=language, intent=result.intent, sentiment=result.sentiment,
+            complaint_score=result.complaint_score, facet=facet, now=now, retention=self.retention,
+            conversation=conversation_of(mention, parent.conversation if parent else None),
+        )
+        return record if self.mentions.create(record) else None
+
+    def _parent(self, mention: Mention, now: datetime) -> MentionRecord | None:
+        for platform_id in (mention.in_reply_to, mention.thread_root):
+            if platform_id:
+                found = self.mentions.get(mention_id(mention.platform, platform_id), now)
+                if found:
+                    return found
+        return None
+
+    def _facts(self, record: MentionRecord, rules: RoutingRules, now: datetime) -> Facts:
+        window = timedelta(minutes=rules.escalation.window_minutes)
+        recent = self.mentions.conversation_since(record.conversation, now - window, now)
+        if all(r.id != record.id for r in recent):
+            recent.append(record)  # an old post that only now reached us still counts itself
+        return Facts(
+            intent=record.intent, language=record.language, facet=record.facet, complaint_score=record.complaint_score,
+            followers=record.author_followers or 0,
+            distinct_authors=len({r.author_handle.lower() for r in recent}),
+            interactions=sum(r.replies + r.reposts for r in recent) + len(recent) - 1,
+        )
+
+    def _alert(self, record: MentionRecord, decided: Route, now: datetime, rules: RoutingRules) -> None:
+        alert_id = Alert.id_for(record.conversation, decided.team)
+        alert = self.alerts.get(alert_id, now)
+        if alert is None:
+            alert = Alert(
+                id=alert_id, team=decided.team, severity=decided.severity, reason=decided.reason, intent=record.intent,
+                language=record.language, platform=record.platform, facet=record.facet, mention_id=record.id,
+                conversation=record.conversation, author_handle=record.author_handle,
+                author_followers=record.author_followers, excerpt=excerpt(record.text), url=record.url,
+                created_at=timing.iso_utc(now), expires_at=record.expires_at,
+                notify_claim_until=timing.iso_utc(now + NOTIFY_CLAIM),
+            )
+            if decided.severity == "high":
+                alert = alert.model_copy(update={"sms": self._sms_budget(decided.team, now, rules)})
+            if self.alerts.create(alert):
+                self._notify(alert, now)
+                return
+            alert = self.alerts.get(alert_id, now)
+            if alert is None:
+                return
+        if alert.mention_id != record.id:
+            self._count(alert, now)
+        elif alert.notify_claimable(now):
+            self._claim_and_notify(alert, now)  # the Lambda that created it died before telling anyone
+        elif not alert.notified_at:
+            # Another worker holds the claim (or died holding it): fail this message so the queue brings it back
+            # after the claim ended, and the mention is marked routed only once its alert went out.
+            raise Conflict(f"alert {alert.id} is being sent by another worker; the queue will retry")
+
+    def _count(self, alert: Alert, now: datetime) -> None:
+        for _ in range(SAVE_ATTEMPTS):
+            try:
+                self.alerts.save(alert.model_copy(update={"mentions": alert.mentions + 1}))
+                return
+            except Conflict:
+                fresh = self.alerts.get(alert.id, now)
+                if fresh is None:
+                    return
+                alert = fresh
+
+    def _claim_and_notify(self, alert: Alert, now: datetime) -> None:
+        try:
+            claimed = self.alerts.save(alert.model_copy(update={"notify_claim_until": timing.iso_utc(now + NOTIFY_CLAIM)}))
+        except Conflict:
+            return  # someone else claimed it
+        self._notify(claimed, now)
+
+    def _notify(self, alert: Alert, now: datetime) -> None:
+        self.notifier.send(alert.subject(), alert.message(None), **alert.attributes())
+        try:
+            self.alerts.save(alert.model_copy(update={"notified_at": timing.iso_utc(now), "notify_claim_until": None}))
+        except Conflict:
+            pass  # counted or acknowledged meanwhile; its claim ends and it is never notified again once noted
+
+    def _sms_budget(self, team: str, now: datetime, rules: RoutingRules) -> bool:
+        """At most `sms_per_hour` alerts per team carry the SMS attribute each clock hour (SMS subscriptions filter
+        on it); the rest still reach email subscribers."""
+        if rules.sms_per_hour == 0:
+            return False
+        hour = now.strftime("%Y%m%d%H")
+        return self.state.take_token(f"sms#{team}#{hour}", rules.sms_per_hour, int((now + timedelta(hours=2)).timestamp()))
+
+    def _mark_routed(self, record: MentionRecord, routes: list[Route]) -> None:
+        teams = [r.team for r in routes]
+        severity = max((r.severity for r in routes), key=SEVERITY_ORDER.__getitem__, default=None)
+        current: MentionRecord | None = record
+        for _ in range(SAVE_ATTEMPTS):
+            if current is None:
+                return
+            try:
+                self.mentions.save(current.model_copy(update={"teams": teams, "severity": severity, "routed": True}))
+                return
+            except Conflict:
+                current = self.mentions.get(record.id, self.clock())
+        raise Conflict(f"mention {record.id} kept changing while it was routed; the queue will retry")
+
+    # ------------------------------------------------------------------ rules
+    def rules(self) -> RoutingRules:
+        stored = self.state.get(RULES_STATE)
+        return RoutingRules.model_validate(stored) if stored else DEFAULT_RULES
+
+    def set_rules(self, rules: RoutingRules, principal: Principal) -> RoutingRules:
+        self.state.put(RULES_STATE, rules.model_dump(mode="json"), timing.iso_utc(self.clock()))
+        logger.info("routing rules changed", extra={"by": principal.username, "rules": len(rules.rules)})
+        return rules
+
+    # ------------------------------------------------------------------ reading and acting
+    def mention(self, mention_id: str) -> MentionRecord:
+        record = self.mentions.get(mention_id, self.clock())
+        if record is None:
+            raise NotFound(f"no mention {mention_id!r}")
+        return record
+
+    def inbox(self, status: str, filters: dict[str, str], since: str | None, until: str | None, limit: int,
+              cursor: str | None) -> tuple[list[MentionRecord], str | None]:
+        start = timing.parse_publish_at(since, field="from") if since else None
+        end = timing.parse_publish_at(until, field="to") if until else None
+        return self.mentions.by_status(status, start, end, filters, self.clock(), limit, cursor)  # type: ignore[attr-defined]
+
+    def recent_alerts(self, hours: int, limit: int) -> list[Alert]:
+        now = self.clock()
+        return self.alerts.recent(now - timedelta(hours=hours), now, limit)  # type: ignore[attr-defined]
+
+    def acknowledge(self, alert_id: str, principal: Principal) -> Alert:
+        now = self.clock()
+        for _ in range(SAVE_ATTEMPTS):
+            alert = self.alerts.get(alert_id, now)
+            if alert is None:
+                raise NotFound(f"no alert {alert_id!r}")
+            if alert.status == "acknowledged":
+                return alert
+            try:
+                return self.alerts.save(alert.model_copy(update={
+                    "status": "acknowledged", "acknowledged_by": principal.username, "acknowledged_at": timing.iso_utc(now)}))
+            except Conflict:
+                continue
+        raise Conflict(f"alert {alert_id} kept changing; try again")
+

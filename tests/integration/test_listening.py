@@ -1,0 +1,104 @@
+"""Listening end to end on moto: POST /mentions -> ingest queue -> process_mentions handler -> SNS with message
+attributes -> per-subscriber SQS queues with the subscriptions' filter policies -> GET /mailbox."""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import boto3
+import pytest
+
+from chorus import container
+from chorus.local.scheduler import LambdaContext
+from tests.integration.conftest import REGION, Api, Stack
+
+DUTCH_COMPLAINT = "Al drie dagen geen internet en de klantenservice neemt niet op. Echt schandalig slecht @Ziggo"
+
+
+@pytest.fixture
+def listening(stack: Stack, api: Api, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Stack, Api]]:
+    monkeypatch.setenv("CHORUS_LOCAL_MAILBOX", "true")
+    container.reset()
+    yield stack, api
+    container.reset()
+
+
+def drain_ingest_queue(stack: Stack) -> dict:
+    """What Lambda's SQS event source does: receive a batch, invoke the handler, delete what succeeded."""
+    from functions.process_mentions.handler import handler
+
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = stack.environment["CHORUS_INGEST_QUEUE_URL"]
+    failures: list[str] = []
+    while True:
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        if not messages:
+            return {"failures": failures}
+        event = {"Records": [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+                              "attributes": {}, "messageAttributes": {}, "md5OfBody": m["MD5OfBody"],
+                              "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:ingest",
+                              "awsRegion": REGION} for m in messages]}
+        result = handler(event, LambdaContext("ProcessMentionsFunction"))
+        failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
+        failures.extend(failed)
+        for message in messages:
+            if message["MessageId"] not in failed:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        if failed:
+            return {"failures": failures}
+
+
+def test_a_dutch_complaint_reaches_care_once_and_a_large_audience_reaches_pr(listening: tuple[Stack, Api]) -> None:
+    stack, api = listening
+    master, care, publisher = stack.user("master"), stack.user("care"), stack.user("publisher")
+    for body in ({"name": "Care desk", "team": "care", "protocol": "email", "endpoint": "care@example.org"},
+                 {"name": "PR duty", "team": "pr", "protocol": "email", "endpoint": "pr@example.org"},
+                 {"name": "PR phone", "team": "pr", "protocol": "sms", "endpoint": "+31612345678"}):
+        status, created = api.call("POST", "/subscriptions", master, body)
+        assert status == 201, created
+
+    mention = {"platform": "x", "id": "1850000000000000001", "text": DUTCH_COMPLAINT,
+               "author": {"handle": "klant123", "followers": 85}, "url": "https://x.com/klant123/status/1850000000000000001"}
+    status, queued = api.call("POST", "/mentions", publisher, {**mention, "forwarded_by": "ellen"})
+    assert status == 202 and queued["status"] == "queued"
+    assert api.call("POST", "/mentions", care, mention)[0] == 202  # the same post again, from another tool
+    assert drain_ingest_queue(stack) == {"failures": []}
+
+    status, box = api.call("GET", "/mailbox", care)
+    assert status == 200
+    assert [(e["subscriber"], e["protocol"], e["attributes"]["team"]) for e in box["items"]] == [("Care desk", "email", "care")]
+    assert "schandalig" in box["items"][0]["text"] and box["items"][0]["attributes"]["language"] == "nl"
+
+    famous = {"platform": "x", "id": "1850000000000000002", "text": "Mijn pakket is al twee weken zoek en niemand helpt me. "
+              "Nooit meer bestellen bij @Webshop, wat een waardeloze service", "author": {"handle": "bekendeNL", "followers": 420_000}}
+    assert api.call("POST", "/mentions", care, famous)[0] == 202
+    assert drain_ingest_queue(stack) == {"failures": []}
+    status, box = api.call("GET", "/mailbox", care)
+    received = sorted((e["subscriber"], e["protocol"]) for e in box["items"])
+    assert received == [("Care desk", "email"), ("Care desk", "email"), ("PR duty", "email"), ("PR phone", "sms")]
+
+    status, page = api.call("GET", "/mentions?intent=complaint&team=pr", care)
+    assert status == 200 and [m["author_handle"] for m in page["items"]] == ["bekendeNL"]
+    status, alerts = api.call("GET", "/alerts", care)
+    assert sorted(a["team"] for a in alerts["items"]) == ["care", "care", "pr"]
+    status, acked = api.call("POST", f"/alerts/{alerts['items'][0]['id']}/ack", care)
+    assert status == 200 and acked["acknowledged_by"]
+
+
+def test_bad_input_is_a_clear_400_and_roles_are_enforced(listening: tuple[Stack, Api]) -> None:
+    stack, api = listening
+    master, publisher = stack.user("master"), stack.user("publisher")
+    status, error = api.call("POST", "/mentions", publisher, {"platform": "x", "id": "1"})
+    assert status == 400 and "text" in json.dumps(error)
+    status, error = api.call("POST", "/subscriptions", master,
+                             {"name": "x", "team": "care", "protocol": "sms", "endpoint": "+31612345678", "min_severity": "low"})
+    assert status == 400 and "SMS is only for high severity" in json.dumps(error)
+    assert api.call("GET", "/mentions", publisher)[0] == 403
+    assert api.call("POST", "/subscriptions", publisher, {"name": "x", "team": "care", "protocol": "email",
+                                                          "endpoint": "a@b.nl"})[0] == 403
+    status, rules = api.call("GET", "/routing-rules", master)
+    assert status == 200 and rules["rules"][0]["intent"] == "complaint"
+    rules["escalation"]["min_followers"] = 500
+    status, saved = api.call("PUT", "/routing-rules", master, rules)
+    assert status == 200 and saved["escalation"]["min_followers"] == 500
+    assert api.call("PUT", "/routing-rules", master, {"rules": [{"intent": "nonsense", "team": "care"}]})[0] == 400

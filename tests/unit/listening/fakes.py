@@ -1,0 +1,131 @@
+"""In-memory stand-ins for the listening service's ports (stores with the real conditional semantics)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from chorus.domain.errors import Conflict
+from chorus.domain.inbox import Alert, MentionRecord
+from chorus.domain.mentions import Mention
+
+T0 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
+
+
+class Clock:
+    def __init__(self, now: datetime = T0) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+class VersionedStore:
+    """Items with optimistic locking, like the DynamoDB repositories: save() of a stale copy is a Conflict."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, tuple[int, Any]] = {}
+        self.read_versions: dict[str, int] = {}
+
+    def _get(self, key: str) -> Any:
+        if key not in self.items:
+            return None
+        version, value = self.items[key]
+        self.read_versions[key] = version
+        return value
+
+    def create(self, value: Any) -> bool:
+        if value.id in self.items:
+            return False
+        self.items[value.id] = (1, value)
+        self.read_versions[value.id] = 1
+        return True
+
+    def save(self, value: Any) -> Any:
+        version, _ = self.items[value.id]
+        if self.read_versions.get(value.id) != version:
+            raise Conflict("changed meanwhile")
+        self.items[value.id] = (version + 1, value)
+        self.read_versions[value.id] = version + 1
+        return value
+
+
+class MemoryMentions(VersionedStore):
+    def get(self, mention_id: str, now: datetime) -> MentionRecord | None:
+        record = self._get(mention_id)
+        return None if record is None or record.expired(now) else record
+
+    def conversation_since(self, conversation: str, since: datetime, now: datetime, limit: int = 500) -> list[MentionRecord]:
+        return [r for _, r in self.items.values()
+                if r.conversation == conversation and r.created_at >= since.strftime("%Y-%m-%dT%H:%M:%SZ") and not r.expired(now)]
+
+
+class MemoryAlerts(VersionedStore):
+    def get(self, alert_id: str, now: datetime) -> Alert | None:
+        return self._get(alert_id)
+
+
+class MemoryState:
+    def __init__(self) -> None:
+        self.values: dict[str, dict[str, Any]] = {}
+        self.tokens: set[str] = set()
+
+    def get(self, name: str) -> dict[str, Any]:
+        return dict(self.values.get(name, {}))
+
+    def put(self, name: str, value: dict[str, Any], updated_at: str) -> None:
+        self.values[name] = dict(value)
+
+    def take_token(self, name: str, slots: int, expires_at: int) -> bool:
+        for slot in range(slots):
+            if f"{name}#{slot}" not in self.tokens:
+                self.tokens.add(f"{name}#{slot}")
+                return True
+        return False
+
+
+@dataclass
+class Sent:
+    subject: str
+    message: str
+    attributes: dict[str, str]
+
+
+@dataclass
+class MemoryNotifier:
+    sent: list[Sent] = field(default_factory=list)
+
+    def send(self, subject: str, message: str, **attributes: str) -> None:
+        self.sent.append(Sent(subject, message, attributes))
+
+
+@dataclass
+class MemoryQueue:
+    messages: list[tuple[Mention, str | None]] = field(default_factory=list)
+
+    def send(self, mention: Mention, facet: str | None) -> None:
+        self.messages.append((mention, facet))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    intent: str
+    sentiment: float
+    language: str
+    complaint_score: float
+
+
+def keyword_classifier(text: str) -> Verdict:
+    """A transparent stand-in for the trained model, so these tests exercise routing, not the model's opinions."""
+    lowered = text.lower()
+    language = "nl" if any(w in lowered.split() for w in ("de", "het", "een", "niet", "mijn", "al", "weer")) else "en"
+    if "klacht" in lowered or "schandalig" in lowered or "terrible" in lowered:
+        return Verdict("complaint", -0.8, language, 0.95)
+    if "?" in text:
+        return Verdict("question", 0.0, language, 0.2)
+    if "bedankt" in lowered or "thanks" in lowered:
+        return Verdict("praise", 0.8, language, 0.05)
+    return Verdict("other", 0.0, language, 0.1)
