@@ -37,12 +37,12 @@ class VersionedStore:
         self.read_versions[key] = version
         return value
 
-    def create(self, value: Any) -> bool:
+    def create(self, value: Any) -> Any:
         if value.id in self.items:
-            return False
+            return None
         self.items[value.id] = (1, value)
         self.read_versions[value.id] = 1
-        return True
+        return value
 
     def save(self, value: Any) -> Any:
         version, _ = self.items[value.id]

@@ -93,14 +93,16 @@ class MentionItem(Model):
     by_conversation = ConversationIndex()
 
     @classmethod
-    def from_record(cls, record: MentionRecord, version: int | None = None) -> "MentionItem":
-        item = cls(**record.model_dump(mode="json"))
-        if version:
-            item.version = version
-        return item
+    def from_record(cls, record: MentionRecord) -> "MentionItem":
+        data = record.model_dump(mode="json")
+        if not data["version"]:
+            del data["version"]  # a new item: PynamoDB's VersionAttribute then requires that none exists yet
+        return cls(**data)
 
     def to_record(self) -> MentionRecord:
-        return MentionRecord.model_validate({name: getattr(self, name) for name in self.get_attributes() if name != "version"})
+        data = {name: getattr(self, name) for name in self.get_attributes()}
+        data["version"] = self.version or 0
+        return MentionRecord.model_validate(data)
 
 
 class AlertMonthIndex(GlobalSecondaryIndex["AlertItem"]):
@@ -126,12 +128,15 @@ class AlertItem(Model):
     recent = AlertMonthIndex()
 
     @classmethod
-    def from_alert(cls, alert: Alert, version: int | None) -> "AlertItem":
-        item = cls(alert.id, month=alert.created_at[:7], created_at=alert.created_at, data=alert.model_dump(mode="json"),
-                   expires_at=alert.expires_at)
-        if version:
-            item.version = version
+    def from_alert(cls, alert: Alert) -> "AlertItem":
+        item = cls(alert.id, month=alert.created_at[:7], created_at=alert.created_at,
+                   data=alert.model_dump(mode="json", exclude={"version"}), expires_at=alert.expires_at)
+        if alert.version:
+            item.version = alert.version
         return item
+
+    def to_alert(self) -> Alert:
+        return Alert.model_validate({**self.data, "version": self.version or 0})
 
 
 class ConfigItem(Model):
@@ -157,37 +162,28 @@ class SubscriptionItem(ConfigItem):
 
 # ---------------------------------------------------------------------------------------------- repositories
 class MentionRepository:
-    def __init__(self) -> None:
-        self._versions: dict[str, int] = {}
-
     def get(self, mention_id: str, now: datetime) -> MentionRecord | None:
         try:
-            item = MentionItem.get(mention_id, consistent_read=True)
+            record = MentionItem.get(mention_id, consistent_read=True).to_record()
         except MentionItem.DoesNotExist:
             return None
-        record = item.to_record()
-        self._versions[mention_id] = item.version or 0
         return None if record.expired(now) else record
 
-    def create(self, record: MentionRecord) -> bool:
-        """Store a new mention; False when one with the same platform and id exists (an exact duplicate)."""
+    def create(self, record: MentionRecord) -> MentionRecord | None:
+        """Store a new mention; None when one with the same platform and id exists (an exact duplicate)."""
         item = MentionItem.from_record(record)
-        created = _put_if_absent(item, MentionItem.id)
-        if created:
-            self._versions[record.id] = item.version or 1
-        return created
+        return record.model_copy(update={"version": item.version}) if _put_if_absent(item, MentionItem.id) else None
 
     def save(self, record: MentionRecord) -> MentionRecord:
         """Store a change to a mention read before (optimistic locking: a concurrent change is a 409)."""
-        item = MentionItem.from_record(record, self._versions.get(record.id))
+        item = MentionItem.from_record(record)
         try:
             item.save()
         except PutError as error:
             if _is_condition_failure(error):
                 raise Conflict("the mention was changed by someone else meanwhile; reload it and try again") from None
             raise
-        self._versions[record.id] = item.version or 0
-        return record
+        return record.model_copy(update={"version": item.version})
 
     def conversation_since(self, conversation: str, since: datetime, now: datetime, limit: int = 500) -> list[MentionRecord]:
         results = MentionItem.by_conversation.query(
@@ -217,36 +213,27 @@ class MentionRepository:
 
 
 class AlertRepository:
-    def __init__(self) -> None:
-        self._versions: dict[str, int] = {}
-
     def get(self, alert_id: str, now: datetime) -> Alert | None:
         try:
-            item = AlertItem.get(alert_id, consistent_read=True)
+            alert = AlertItem.get(alert_id, consistent_read=True).to_alert()
         except AlertItem.DoesNotExist:
             return None
-        self._versions[alert_id] = item.version or 0
-        alert = Alert.model_validate(item.data)
         return None if alert.expires_at <= now.timestamp() else alert
 
-    def create(self, alert: Alert) -> bool:
-        """False when the team was alerted about this conversation already."""
-        item = AlertItem.from_alert(alert, None)
-        created = _put_if_absent(item, AlertItem.id)
-        if created:
-            self._versions[alert.id] = item.version or 1
-        return created
+    def create(self, alert: Alert) -> Alert | None:
+        """None when the team was alerted about this conversation already."""
+        item = AlertItem.from_alert(alert)
+        return alert.model_copy(update={"version": item.version}) if _put_if_absent(item, AlertItem.id) else None
 
     def save(self, alert: Alert) -> Alert:
-        item = AlertItem.from_alert(alert, self._versions.get(alert.id))
+        item = AlertItem.from_alert(alert)
         try:
             item.save()
         except PutError as error:
             if _is_condition_failure(error):
                 raise Conflict("the alert was changed by someone else meanwhile") from None
             raise
-        self._versions[alert.id] = item.version or 0
-        return alert
+        return alert.model_copy(update={"version": item.version})
 
     def recent(self, since: datetime, now: datetime, limit: int) -> list[Alert]:
         """Alerts created since `since`, newest first (one Query per month)."""
@@ -254,7 +241,7 @@ class AlertRepository:
         for month in reversed(timing.months_between(since, now)):
             for item in AlertItem.recent.query(month, AlertItem.created_at >= timing.iso_utc(since), scan_index_forward=False,
                                                filter_condition=AlertItem.expires_at > int(now.timestamp())):
-                alerts.append(Alert.model_validate(item.data))
+                alerts.append(item.to_alert())
                 if len(alerts) >= limit:
                     return alerts
         return alerts

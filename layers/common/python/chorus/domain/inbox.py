@@ -99,6 +99,7 @@ class MentionRecord(BaseModel):
     first_response_at: str | None = None
     routed: bool = False  # routing and alerting finished (a redelivered message resumes until it is)
     expires_at: int  # epoch seconds (DynamoDB TTL); reads ignore expired mentions before TTL removes them
+    version: int = 0  # optimistic locking: a save of an older read is a conflict
 
     def expired(self, now: datetime) -> bool:
         return self.expires_at <= now.timestamp()
@@ -156,6 +157,7 @@ class Alert(BaseModel):
     notify_claim_until: str | None = None
     sms: bool = False  # sent with the SMS attribute (high severity, within the hourly SMS budget)
     expires_at: int
+    version: int = 0  # optimistic locking: a save of an older read is a conflict
 
     @staticmethod
     def id_for(conversation: str, team: str) -> str:

@@ -33,15 +33,18 @@ class ClassificationLike(Protocol):
 
 class Mentions(Protocol):
     def get(self, key: str, now: datetime) -> MentionRecord | None: ...
-    def create(self, record: MentionRecord) -> bool: ...
+    def create(self, record: MentionRecord) -> MentionRecord | None: ...
     def save(self, record: MentionRecord) -> MentionRecord: ...
     def conversation_since(self, conversation: str, since: datetime, now: datetime, limit: int = 500) -> list[MentionRecord]: ...
+    def by_status(self, status: str, since: datetime | None, until: datetime | None, filters: dict[str, str], now: datetime,
+                  limit: int, cursor: str | None) -> tuple[list[MentionRecord], str | None]: ...
 
 
 class Alerts(Protocol):
     def get(self, alert_id: str, now: datetime) -> Alert | None: ...
-    def create(self, alert: Alert) -> bool: ...
+    def create(self, alert: Alert) -> Alert | None: ...
     def save(self, alert: Alert) -> Alert: ...
+    def recent(self, since: datetime, now: datetime, limit: int) -> list[Alert]: ...
 
 
 class State(Protocol):
@@ -106,7 +109,7 @@ class ListeningService:
             complaint_score=result.complaint_score, facet=facet, now=now, retention=self.retention,
             conversation=conversation_of(mention, parent.conversation if parent else None),
         )
-        return record if self.mentions.create(record) else None
+        return self.mentions.create(record)
 
     def _parent(self, mention: Mention, now: datetime) -> MentionRecord | None:
         for platform_id in (mention.in_reply_to, mention.thread_root):
@@ -142,8 +145,9 @@ class ListeningService:
             )
             if decided.severity == "high":
                 alert = alert.model_copy(update={"sms": self._sms_budget(decided.team, now, rules)})
-            if self.alerts.create(alert):
-                self._notify(alert, now)
+            created = self.alerts.create(alert)
+            if created is not None:
+                self._notify(created, now)
                 return
             alert = self.alerts.get(alert_id, now)
             if alert is None:
@@ -225,11 +229,11 @@ class ListeningService:
               cursor: str | None) -> tuple[list[MentionRecord], str | None]:
         start = timing.parse_publish_at(since, field="from") if since else None
         end = timing.parse_publish_at(until, field="to") if until else None
-        return self.mentions.by_status(status, start, end, filters, self.clock(), limit, cursor)  # type: ignore[attr-defined]
+        return self.mentions.by_status(status, start, end, filters, self.clock(), limit, cursor)
 
     def recent_alerts(self, hours: int, limit: int) -> list[Alert]:
         now = self.clock()
-        return self.alerts.recent(now - timedelta(hours=hours), now, limit)  # type: ignore[attr-defined]
+        return self.alerts.recent(now - timedelta(hours=hours), now, limit)
 
     def acknowledge(self, alert_id: str, principal: Principal) -> Alert:
         now = self.clock()
