@@ -8,7 +8,7 @@ BUILD  := build
 export AWS_DEFAULT_REGION ?= eu-west-1
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: install run test test-fast test-peers package deploy bench clean
+.PHONY: install run test test-fast test-peers package deploy bench train clean
 
 install: $(STAMP)
 
@@ -35,6 +35,10 @@ test-fast: install
 ## make bench: due-run reads at 100 and 100,000 posts, publish lateness of 500 posts, import times (~4 min).
 bench: install
 	@$(PY) -m chorus.local.bench
+
+## make train: retrain the mention classifier from ../shared/data/complaints and the hand-written examples; writes the committed model.
+train: install
+	@$(PY) -m chorus.local.train_classifier
 
 ## make test-peers: only the tests against real servers (a Bluesky PDS, snac2) that the suite installs and starts.
 test-peers: install

@@ -5,7 +5,7 @@
     'complaint'
 
 Runs in pure Python on the committed model file (see `chorus.local.train_classifier` for how it is made); the
-model loads on first use, so importing this package costs nothing. `Classifier` is the port: the local model is
+model loads on first use, not on import. `Classifier` is the port: the local model is
 one implementation, a hosted one can stand behind the same interface.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from chorus.classify.features import extract
-from chorus.classify.model import Model, load_model
+from chorus.classify.model import OUTPUTS, Model, load_model
 
 MODEL_PATH = Path(__file__).with_name("model.bin.gz")
 INTENTS = ("complaint", "question", "praise", "other")
@@ -67,9 +67,9 @@ class LocalClassifier:
     def classify(self, text: str) -> Classification:
         model = self._model
         language, lexicon_polarity, groups = extract(text, model.lexicons, model.languages)
-        complaint_score = _sigmoid(model.complaint.logits(groups)[0])
-        other_intents = dict(zip(model.non_complaint_intent.classes,
-                                 _softmax(model.non_complaint_intent.logits(groups))))
+        complaint_logit, *other_logits = model.outputs.logits(groups)
+        complaint_score = _sigmoid(complaint_logit)
+        other_intents = dict(zip(OUTPUTS[1:], _softmax(other_logits)))
         intent = "complaint" if complaint_score >= 0.5 else max(other_intents, key=other_intents.__getitem__)
         # The model's tone catches what a lexicon cannot: sarcasm ("top service, 3 uur in de wacht") and
         # complaints without a single negative word ("al 3 dagen geen internet").

@@ -28,8 +28,9 @@ CHAR_NGRAM_SIZES = (2, 3, 4, 5)
 _LONGEST_WORD = 30  # longer "words" are pasted codes or hashes: their n-grams carry nothing but cost time
 
 _URL = regex.compile(r"(?:https?://|www\.)\S+", regex.IGNORECASE)
-_HANDLE = regex.compile(r"(?<![\w@])@\w{1,30}")
+_HANDLE = regex.compile(r"(?<![\w@])@(\w{1,30})")
 _ELONGATION = regex.compile(r"(.)\1{2,}")
+_DIGIT = regex.compile(r"\d")
 _TOKEN = regex.compile(
     r"""@user|<url>
     | [#]?[\p{L}\p{N}_]+(?:['’][\p{L}]+)*   # words, hashtags, "don't", "zo'n"
@@ -42,11 +43,13 @@ _UPPER_WORD = regex.compile(r"\b\p{Lu}{3,}\b")
 
 
 def normalise(text: str) -> str:
-    """Lower-case text with entities decoded, links as `<url>`, handles as `@user`, elongations cut to two."""
+    """Lower-case text with entities decoded, links as `<url>`, elongations cut to two and digits as 0 ("3 uur"
+    and "45 min" are the same kind of wait). A handle becomes `@user` plus its name as a word: the name's
+    n-grams ("…support", "…_helpt", "…care") tell a message to customer service from chatter."""
     text = html.unescape(text)
     text = _URL.sub(" <url> ", text)
-    text = _HANDLE.sub(" @user ", text)
-    return _ELONGATION.sub(r"\1\1", text.lower())
+    text = _HANDLE.sub(r" @user \1 ", text)
+    return _DIGIT.sub("0", _ELONGATION.sub(r"\1\1", text.lower()))
 
 
 def tokens(normalised: str) -> list[str]:
@@ -75,7 +78,7 @@ def _word_bucket(word: str) -> int:
     return _bucket(word, _WORD_SEED)
 
 
-def cue_names(raw: str, words: list[str], lexicon_polarity: float) -> list[str]:
+def _cue_names(raw: str, words: list[str], lexicon_polarity: float) -> list[str]:
     """Form cues a bag of words misses: questions, exclamations, shouting, replies, links, lexicon tone."""
     cues = []
     if "?" in raw:
@@ -110,7 +113,7 @@ def _hashed_features(raw: str, words: list[str], lexicon_polarity: float) -> tup
     char_buckets: set[int] = set()
     for word in words:
         char_buckets.update(_word_char_buckets(word))
-    cue_buckets = {_bucket(name, _CUE_SEED) for name in cue_names(raw, words, lexicon_polarity)}
+    cue_buckets = {_bucket(name, _CUE_SEED) for name in _cue_names(raw, words, lexicon_polarity)}
     return word_buckets, char_buckets, cue_buckets
 
 

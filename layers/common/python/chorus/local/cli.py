@@ -1,4 +1,5 @@
-"""The `chorus` command: `chorus run` (the local stack) and `chorus token ROLE` (a bearer token for it)."""
+"""The `chorus` command: `chorus run` (the local stack), `chorus token ROLE` (a bearer token for it) and
+`chorus classify` (the mention classifier on JSON lines)."""
 from __future__ import annotations
 
 import argparse
@@ -49,7 +50,16 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--no-demo", action="store_true", help="no demo channels or posts (role users are still created)")
     token = commands.add_parser("token", help="print a bearer token for the demo user of ROLE while `make run` is up")
     token.add_argument("role")
+    commands.add_parser(
+        "classify",
+        help='classify mentions: JSON lines {"id": ..., "text": ...} on stdin; intent, sentiment, language and '
+             "complaint score per line on stdout",
+    )
     args = parser.parse_args(argv)
+    if args.command == "classify":
+        from chorus.classify.cli import run as classify
+
+        return classify(sys.stdin, sys.stdout)
     if args.command == "run":
         from chorus.local.stack import run as run_stack
 
