@@ -32,7 +32,7 @@ test: install
 test-fast: install
 	@$(PY) -m pytest tests/unit tests/integration $(ARGS)
 
-## make bench: due-run reads at 100 and 100,000 posts, publish lateness of 500 posts, import times (~4 min).
+## make bench: due-run reads, publish lateness of 500 posts, import times, classifier scores, mention cost (~6 min).
 bench: install
 	@$(PY) -m chorus.local.bench
 

@@ -1,22 +1,30 @@
 """Chorus REST API (Chalice). Thin: each route parses, calls a service, answers. See README for the API."""
 from __future__ import annotations
 
+from typing import get_args
+
 from chalice import Chalice
 
 from chorus import container
-from chorus.api.http import Api, Query, Reply
+from chorus.api import ack_page
+from chorus.api.http import Api, Query, Reply, SignedLink
 from chorus.api.schemas import (
+    AssignRequest, NoteRequest, ReplyRequest, ReplyResult, StatusRequest,
     AlertList, ChannelList, CrisisState, Health, HoldRequest, Mailbox, MailboxEntry, Me, MentionPage, MentionQueued,
-    Outbox, OutboxEntry, PostEnvelope, PostPage, ReasonRequest, ReleaseResult, ScheduleRequest, SubscriptionList,
+    Outbox, OutboxEntry, PostEnvelope, PostPage, ReasonRequest, ReleaseResult, ScheduleRequest, SpikeList,
+    SubscriptionList,
 )
 from chorus.domain.channels import Channel, ChannelCreate, ChannelFields
 from chorus.domain.errors import NotFound, ValidationError
 from chorus.domain.inbox import Alert, MentionIn, MentionRecord
+from chorus.domain.inbox_workflow import STATUS_FILTERS
+from chorus.domain.mentions import Facet, MentionPlatform
 from chorus.domain.posts import Post, PostContent, Status
 from chorus.domain.roles import (
     ALERT_ADMINS, AUTHORS, CRISIS_TEAM, EDITORS, EVERYONE, LISTENERS, RESPONDERS, Principal,
 )
-from chorus.domain.routing import RoutingRules
+from chorus.domain.routing import TEAMS, Intent, RoutingRules
+from chorus.domain.sources import SOURCE_ADMINS, SourceCreate, SourceFields, SourceList, SourceView
 from chorus.domain.subscriptions import Subscription, SubscriptionIn
 
 VERSION = "0.1.0"
@@ -147,7 +155,8 @@ def channel_outbox(principal: Principal, id: str, limit: int) -> Outbox:
     if channel.platform != "local":
         raise ValidationError("id", f"{id} is a {channel.platform} channel; only local channels have an outbox")
     entries = container.publishing().outbox(channel, limit)
-    return Outbox(items=[OutboxEntry(id=e.platform_id, text=e.text, published_at=e.created_at) for e in entries])
+    return Outbox(items=[OutboxEntry(id=e.platform_id, text=e.text, published_at=e.created_at, in_reply_to=e.in_reply_to)
+                         for e in entries])
 
 
 @api.route("/channels/{id}", "DELETE", "Remove a channel that no planned post uses", roles=frozenset({"master"}),
@@ -182,29 +191,58 @@ def ingest_mention(principal: Principal, body: MentionIn) -> Reply:
     return Reply(MentionQueued.model_validate(container.listening().ingest(body, principal)), status=202)
 
 
-@api.route("/mentions", "GET", "The inbox: mentions in one status, newest first, with filters", roles=LISTENERS,
-           response=MentionPage, query=(
-               Query("status", "default new", enum=("new", "assigned", "responded", "resolved", "ignored")),
-               Query("intent", "complaint, question, praise or other", enum=("complaint", "question", "praise", "other")),
-               Query("team", "routed to this team", enum=("care", "care-lead", "marketing", "pr")),
-               Query("facet", "brand, company or employees", enum=("brand", "company", "employees")),
-               Query("platform", "rss, mastodon, bluesky, x, reddit or other",
-                     enum=("rss", "mastodon", "bluesky", "x", "reddit", "other")),
+@api.route("/mentions", "GET", "The inbox: open mentions (new, assigned) newest first, or those in a status, filtered",
+           roles=LISTENERS, response=MentionPage, query=(
+               Query("status", "open (new and assigned; the default), all, or one status", enum=tuple(STATUS_FILTERS)),
+               Query("intent", "complaint, question, praise or other", enum=get_args(Intent)),
+               Query("team", "routed to this team", enum=TEAMS),
+               Query("facet", "brand, company or employees", enum=get_args(Facet)),
+               Query("platform", "where it was said", enum=get_args(MentionPlatform)),
                Query("language", "nl, en or other", enum=("nl", "en", "other")),
-               Query("from", "received at or after, ISO 8601"),
+               Query("assignee", "assigned to this username"),
+               Query("from", "received at or after, ISO 8601 (local time without an offset)"),
                Query("to", "received at or before, ISO 8601"),
+               Query("order", "newest first (default) or oldest first", enum=("newest", "oldest"), default="newest"),
                *PAGING))
-def list_mentions(principal: Principal, limit: int, cursor: str | None, status: str | None, **filters: str | None) -> MentionPage:
+def list_mentions(principal: Principal, limit: int, cursor: str | None, status: str | None, order: str,
+                  **filters: str | None) -> MentionPage:
     since, until = filters.pop("from"), filters.pop("to")
     chosen = {name: value for name, value in filters.items() if value}
-    items, next_cursor = container.listening().inbox(status or "new", chosen, since, until, limit, cursor)
-    return MentionPage(items=items, next_cursor=next_cursor)
+    page = container.inbox().inbox(status or "open", chosen, since, until, order == "oldest", limit, cursor)
+    return MentionPage(items=page.items, next_cursor=page.next_cursor)
 
 
-@api.route("/mentions/{id}", "GET", "One mention: what was said, how it was classified and routed", roles=LISTENERS,
-           response=MentionRecord)
+@api.route("/mentions/{id}", "GET", "One mention: what was said, how it was classified and routed, and where the team is "
+           "with it", roles=LISTENERS, response=MentionRecord)
 def get_mention(principal: Principal, id: str) -> MentionRecord:
-    return container.listening().mention(id)
+    return container.inbox().mention(id)
+
+
+@api.route("/mentions/{id}/assign", "POST", "Give a mention to someone (also reopens a resolved or ignored one)",
+           roles=RESPONDERS, body=AssignRequest, response=MentionRecord)
+def assign_mention(principal: Principal, id: str, body: AssignRequest) -> MentionRecord:
+    return container.inbox().assign(id, body.assignee, principal)
+
+
+@api.route("/mentions/{id}/status", "POST", "Move a mention: back to new, responded (answered elsewhere), resolved or "
+           "ignored", roles=RESPONDERS, body=StatusRequest, response=MentionRecord)
+def set_mention_status(principal: Principal, id: str, body: StatusRequest) -> MentionRecord:
+    return container.inbox().set_status(id, body.status, principal)
+
+
+@api.route("/mentions/{id}/notes", "POST", "Add an internal note (for the team, never published)", roles=RESPONDERS,
+           body=NoteRequest, response=MentionRecord, status=201)
+def add_mention_note(principal: Principal, id: str, body: NoteRequest) -> MentionRecord:
+    return container.inbox().add_note(id, body.text, principal)
+
+
+@api.route("/mentions/{id}/reply", "POST", "Reply from the organisation's account on the mention's platform (a post "
+           "with a reply target; routed to PR, it waits for an editor's approval)", roles=RESPONDERS, body=ReplyRequest,
+           response=ReplyResult, status=201)
+def reply_to_mention(principal: Principal, id: str, body: ReplyRequest) -> Reply:
+    outcome = container.inbox().reply(id, body.text, body.channel, principal)
+    result = ReplyResult(mention=outcome.mention, post=outcome.post, needs_approval=outcome.needs_approval)
+    return Reply(result, status=201 if outcome.created else 200)
 
 
 @api.route("/routing-rules", "GET", "Which team gets which mentions, and when a complaint goes to PR", roles=LISTENERS,
@@ -226,10 +264,64 @@ def list_alerts(principal: Principal, hours: int, limit: int) -> AlertList:
     return AlertList(items=container.listening().recent_alerts(hours, limit))
 
 
-@api.route("/alerts/{id}/ack", "POST", "Acknowledge an alert: someone is on it (stops its escalation)", roles=RESPONDERS,
-           response=Alert)
-def acknowledge_alert(principal: Principal, id: str) -> Alert:
-    return container.listening().acknowledge(id, principal)
+@api.route("/spikes", "GET", "Spikes of negative mentions detected in the last days, newest first: counts, baseline, why",
+           roles=LISTENERS, response=SpikeList, query=(
+               Query("days", "how far back", type="integer", minimum=1, maximum=90, default=7),
+               Query("limit", "at most this many", type="integer", minimum=1, maximum=200, default=50)))
+def list_spikes(principal: Principal, days: int, limit: int) -> SpikeList:
+    return SpikeList(items=container.spikes().recent(days, limit))
+
+
+# An alert email's acknowledge link carries these instead of a token (see chorus.adapters.signing).
+ACK_LINK = SignedLink(
+    query=(Query("team", "signed link: the team the email went to"),
+           Query("expires", "signed link: until when it works (epoch seconds)"),
+           Query("sig", "signed link: HMAC-SHA256 of the alert, team and expiry")),
+    signer=lambda path, params: container.ack_links().signer(path["id"], params, container.utc_now()),
+)
+
+
+@api.route("/alerts/{id}/ack", "GET", "The page an alert email's signed link opens: the alert and an Acknowledge button "
+           "(HTML; opening it changes nothing, as mail scanners open every link)", roles=RESPONDERS, link=ACK_LINK)
+def acknowledge_page(principal: Principal, id: str) -> Reply:
+    return Reply(ack_page.confirm(container.listening().alert(id), principal.username), headers=ack_page.HEADERS)
+
+
+@api.route("/alerts/{id}/ack", "POST", "Acknowledge an alert: someone is on it (stops its escalation). With a bearer "
+           "token, or with an email's signed link (then it answers a page)", roles=RESPONDERS, response=Alert, link=ACK_LINK)
+def acknowledge_alert(principal: Principal, id: str) -> Alert | Reply:
+    alert = container.listening().acknowledge(id, principal)
+    if any(q.name in (app.current_request.query_params or {}) for q in ACK_LINK.query):
+        return Reply(ack_page.done(alert), headers=ack_page.HEADERS)
+    return alert
+
+
+@api.route("/sources", "GET", "What Chorus listens to, with each source's fetch state", roles=LISTENERS,
+           response=SourceList)
+def list_sources(principal: Principal) -> SourceList:
+    return SourceList(items=container.sources().all())
+
+
+@api.route("/sources", "POST", "Add a source (a feed, an account, a search); it is polled within a minute",
+           roles=SOURCE_ADMINS, body=SourceCreate, response=SourceView, status=201)
+def create_source(principal: Principal, body: SourceCreate) -> SourceView:
+    return container.sources().create(body, principal)
+
+
+@api.route("/sources/{id}", "GET", "One source: its settings and its fetch state", roles=LISTENERS, response=SourceView)
+def get_source(principal: Principal, id: str) -> SourceView:
+    return container.sources().get(id)
+
+
+@api.route("/sources/{id}", "PUT", "Replace a source's settings (all fields; its watermark is kept unless what it "
+           "fetches changes)", roles=SOURCE_ADMINS, body=SourceFields, response=SourceView)
+def replace_source(principal: Principal, id: str, body: SourceFields) -> SourceView:
+    return container.sources().replace(id, body, principal)
+
+
+@api.route("/sources/{id}", "DELETE", "Stop listening to a source", roles=SOURCE_ADMINS, status=204)
+def delete_source(principal: Principal, id: str) -> None:
+    container.sources().delete(id)
 
 
 @api.route("/subscriptions", "GET", "Who receives alerts, by email or SMS (addresses partly hidden)", roles=ALERT_ADMINS,

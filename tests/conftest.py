@@ -11,3 +11,11 @@ os.environ.update({
     "AWS_REGION": "eu-west-1",
     "AWS_EC2_METADATA_DISABLED": "true",
 })
+
+# In CI the property tests replay the same examples every run (a red build is reproducible, never flaky); on a
+# developer's machine they keep exploring new ones.
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+settings.register_profile("ci", derandomize=True, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")

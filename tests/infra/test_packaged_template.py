@@ -15,6 +15,7 @@ import pytest
 
 from chorus.adapters.dynamodb import ChannelItem, OutboxItem, PostItem, StateItem
 from chorus.adapters.listening_store import AlertItem, MentionItem, SourceItem, SubscriptionItem
+from chorus.adapters.spikes_digest_store import CounterItem, VersionedStateItem
 from chorus.local.packaging import package
 from chorus.local.template import PROJECT_ROOT, load_template
 
@@ -192,7 +193,8 @@ def test_api_stage_is_throttled(cfn: dict[str, Any]) -> None:
 @pytest.mark.parametrize(("model", "table"), [(PostItem, "PostsTable"), (ChannelItem, "ChannelsTable"), (OutboxItem, "OutboxTable"),
                                                 (StateItem, "StateTable"), (MentionItem, "MentionsTable"),
                                                 (AlertItem, "AlertsTable"), (SourceItem, "SourcesTable"),
-                                                (SubscriptionItem, "SubscriptionsTable")])
+                                                (SubscriptionItem, "SubscriptionsTable"), (CounterItem, "StateTable"),
+                                                (VersionedStateItem, "StateTable")])
 def test_models_read_the_keys_and_indexes_the_template_defines(model: Any, table: str) -> None:
     defined = load_template()["Resources"][table]["Properties"]
     schema = model._get_schema()  # PynamoDB's CreateTable view of the model

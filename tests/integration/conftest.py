@@ -95,3 +95,12 @@ def api(stack: Stack) -> Iterator[Api]:
 
     with Client(app) as client:
         yield Api(client)
+
+
+@pytest.fixture
+def listening(stack: Stack, api: Api, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Stack, Api]]:
+    """The stack and the API with each alert subscriber given a local mailbox queue (see chorus.local.mailbox)."""
+    monkeypatch.setenv("CHORUS_LOCAL_MAILBOX", "true")
+    container.reset()
+    yield stack, api
+    container.reset()

@@ -85,9 +85,9 @@ def test_process_mentions_with_its_sample_event(stack):
 
     event = json.loads((EVENTS / "process_mentions.json").read_text())
     assert handler(event, LambdaContext("process")) == {"batchItemFailures": []}
-    complaint = container.listening().mention(_mention_id(event, 0))
+    complaint = container.inbox().mention(_mention_id(event, 0))
     assert (complaint.intent, complaint.language, complaint.teams, complaint.routed) == ("complaint", "nl", ["care"], True)
-    question = container.listening().mention(_mention_id(event, 1))
+    question = container.inbox().mention(_mention_id(event, 1))
     assert (question.intent, question.facet) == ("question", "company")
     bad = {"Records": [{**event["Records"][0], "body": "{\"mention\": {}}"}, event["Records"][1]]}
     assert handler(bad, LambdaContext("process"))["batchItemFailures"] == [{"itemIdentifier": event["Records"][0]["messageId"]}]
@@ -98,3 +98,64 @@ def _mention_id(event: dict, index: int) -> str:
 
     mention, _ = parse_ingest_message(event["Records"][index]["body"])
     return mention.id
+
+
+def test_fetch_mentions_with_its_sample_event(stack, monkeypatch):
+    """The scheduled run as Lambda calls it: the demo feed on 127.0.0.1 is read once, its entries queued."""
+    import time
+
+    from chorus import container
+    from chorus.local import demo
+    from chorus.local.demo_feed import serve_demo_feed
+    from functions.fetch_mentions.handler import handler
+
+    monkeypatch.setenv("CHORUS_SOURCES_ALLOW_LOOPBACK", "true")
+    container.reset()
+    feed, url = serve_demo_feed(modified_at=int(time.time()))
+    try:
+        demo.seed_sources(container.sources(), url)
+        event = json.loads((EVENTS / "fetch_mentions.json").read_text())
+        summary = handler(event, LambdaContext("FetchMentionsFunction"))
+        assert (summary["polled"], summary["mentions_queued"], summary["failed"]) == (1, 3, 0)
+        assert handler(event, LambdaContext("FetchMentionsFunction"))["due"] == 0
+    finally:
+        feed.stop()
+
+
+def test_escalate_alerts_with_its_sample_event(stack):
+    """The scheduled run as Lambda calls it: an open care alert raised 31 minutes ago goes to care-lead once."""
+    from datetime import datetime, timedelta, timezone
+
+    from chorus import container
+    from chorus.adapters.listening_store import AlertRepository
+    from functions.escalate_alerts.handler import handler
+    from tests.integration.test_escalation import open_alert
+
+    alert = open_alert(1, datetime.now(timezone.utc) - timedelta(minutes=31))
+    AlertRepository().create(alert)
+    event = json.loads((EVENTS / "escalate_alerts.json").read_text())
+    assert handler(event, LambdaContext("EscalateAlertsFunction")) == {"alerts_due": 1, "escalations_sent": 1}
+    assert handler(event, LambdaContext("EscalateAlertsFunction")) == {"alerts_due": 0, "escalations_sent": 0}
+    assert container.listening().alert(alert.id).escalated_to == ["care-lead"]
+
+
+def test_detect_spikes_and_send_digests_with_their_sample_events(stack):
+    """The scheduled runs as Lambda calls them: nothing negative, no spike; a digest time sends each team once."""
+    from chorus import container
+    from chorus.domain import timing
+    from chorus.domain.roles import Principal
+    from functions.detect_spikes.handler import handler as detect
+    from functions.send_digests.handler import handler as send_digests
+
+    event = json.loads((EVENTS / "detect_spikes.json").read_text())
+    assert detect(event, LambdaContext("DetectSpikesFunction")) == {"series": 9, "items_read": 1 + 9 * 48 + 9, "alerts": 0}
+    listening = container.listening()
+    now_local = container.utc_now().astimezone(timing.zone(container.get_settings().timezone))
+    quarter = f"{now_local.hour:02d}:{now_local.minute // 15 * 15:02d}"  # a digest time that has just come
+    rules = listening.rules()
+    listening.set_rules(rules.model_copy(update={"digest": rules.digest.model_copy(update={"times": [quarter]})}),
+                        Principal("m", frozenset({"master"})))
+    event = json.loads((EVENTS / "send_digests.json").read_text())
+    first = send_digests(event, LambdaContext("SendDigestsFunction"))
+    assert first["sent"] == 4 and first["due"].endswith("Z")
+    assert send_digests(event, LambdaContext("SendDigestsFunction"))["sent"] == 0

@@ -3,24 +3,15 @@ attributes -> per-subscriber SQS queues with the subscriptions' filter policies 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import boto3
-import pytest
 
-from chorus import container
 from chorus.local.scheduler import LambdaContext
 from tests.integration.conftest import REGION, Api, Stack
 
 DUTCH_COMPLAINT = "Al drie dagen geen internet en de klantenservice neemt niet op. Echt schandalig slecht @Ziggo"
 
 
-@pytest.fixture
-def listening(stack: Stack, api: Api, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Stack, Api]]:
-    monkeypatch.setenv("CHORUS_LOCAL_MAILBOX", "true")
-    container.reset()
-    yield stack, api
-    container.reset()
 
 
 def drain_ingest_queue(stack: Stack) -> dict:

@@ -54,6 +54,16 @@ class VersionedStore:
 
 
 class MemoryMentions(VersionedStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.counters: dict[str, int] = {}  # spike counters, added to atomically with the first store
+
+    def create(self, value: Any, counter: Any = None) -> Any:
+        created = super().create(value)
+        if created is not None and counter is not None:
+            self.counters[counter.name] = self.counters.get(counter.name, 0) + 1
+        return created
+
     def get(self, mention_id: str, now: datetime) -> MentionRecord | None:
         record = self._get(mention_id)
         return None if record is None or record.expired(now) else record
@@ -92,14 +102,15 @@ class Sent:
     subject: str
     message: str
     attributes: dict[str, str]
+    sms_text: str | None = None  # what SMS subscribers get when it differs from the email
 
 
 @dataclass
 class MemoryNotifier:
     sent: list[Sent] = field(default_factory=list)
 
-    def send(self, subject: str, message: str, **attributes: str) -> None:
-        self.sent.append(Sent(subject, message, attributes))
+    def send(self, subject: str, message: str, *, sms_text: str | None = None, **attributes: str) -> None:
+        self.sent.append(Sent(subject, message, attributes, sms_text))
 
 
 @dataclass

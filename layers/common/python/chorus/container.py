@@ -11,11 +11,18 @@ from chorus.settings import get_settings
 
 if TYPE_CHECKING:
     from chorus.adapters.auth import TokenVerifier
+    from chorus.services.inbox import InboxService
+    from chorus.adapters.signing import AckLinks
+    from chorus.services.escalation import EscalationService
     from chorus.services.listening import ListeningService
     from chorus.services.subscriptions import SubscriptionService
     from chorus.services.channel_checks import ChannelChecks
     from chorus.services.crisis import CrisisService
     from chorus.services.publishing import PublishingService
+    from chorus.services.fetching import FetchingService
+    from chorus.services.sources import SourcesService
+    from chorus.services.spikes import SpikeService
+    from chorus.services.digest import DigestService
 
 
 def utc_now() -> datetime:
@@ -29,6 +36,22 @@ def calendar() -> CalendarService:
     return CalendarService(
         dynamodb.PostRepository(), dynamodb.ChannelRepository(settings.org), clock=utc_now, timezone=settings.timezone,
         on_scheduled=lambda post: publishing().enqueue_soon(post),
+        active_hold=lambda: crisis().active_hold(),
+        approve_reply=lambda actor, post: inbox().approve_reply(actor, post),
+    )
+
+
+@functools.cache
+def inbox() -> "InboxService":
+    from chorus.adapters.inbox_store import InboxReader, ReplyTransactions
+    from chorus.adapters.listening_store import MentionRepository
+    from chorus.services.inbox import InboxService
+
+    settings = get_settings()
+    dynamodb.bind(settings)
+    return InboxService(
+        MentionRepository(), InboxReader(), dynamodb.PostRepository(), dynamodb.ChannelRepository(settings.org),
+        ReplyTransactions(), clock=utc_now, on_scheduled=lambda post: publishing().enqueue_soon(post),
         active_hold=lambda: crisis().active_hold(),
     )
 
@@ -73,17 +96,77 @@ def publishing() -> "PublishingService":
 def listening() -> "ListeningService":
     from datetime import timedelta
 
-    from chorus.adapters.listening_store import AlertRepository, MentionRepository
+    from chorus.adapters.listening_store import AlertRepository
     from chorus.adapters.messaging import Alerts, IngestQueue
+    from chorus.adapters.spikes_digest_store import CountingMentionRepository
     from chorus.classify import classify
     from chorus.services.listening import ListeningService
 
     settings = get_settings()
     dynamodb.bind(settings)
     return ListeningService(
-        MentionRepository(), AlertRepository(), dynamodb.StateRepository(settings.org),
+        CountingMentionRepository(settings.org), AlertRepository(), dynamodb.StateRepository(settings.org),
         IngestQueue(settings.ingest_queue_url, settings.region), Alerts(settings.alerts_topic_arn, settings.region),
         classify=classify, clock=utc_now, retention=timedelta(days=settings.mention_retention_days),
+        ack_links=ack_links(),
+    )
+
+
+@functools.cache
+def ack_links() -> "AckLinks":
+    from chorus.adapters.signing import AckLinks, SecretKey
+
+    settings = get_settings()
+    return AckLinks(SecretKey(settings.ack_link_secret), settings.public_api_url)
+
+
+@functools.cache
+def escalation() -> "EscalationService":
+    from chorus.adapters.listening_store import AlertRepository
+    from chorus.adapters.messaging import Alerts
+    from chorus.services.escalation import EscalationService
+
+    settings = get_settings()
+    listening_service = listening()
+    return EscalationService(
+        AlertRepository(), Alerts(settings.alerts_topic_arn, settings.region), rules=listening_service.rules,
+        sms_budget=listening_service.sms_budget,  # the one SMS budget per team and hour, first alerts and escalations
+        ack_links=ack_links(), clock=utc_now,
+    )
+
+
+@functools.cache
+def spikes() -> "SpikeService":
+    from datetime import timedelta
+
+    from chorus.adapters.messaging import Alerts
+    from chorus.adapters.spikes_digest_store import SparseIndexReads, SpikeRepository
+    from chorus.services.spikes import SpikeService
+
+    settings = get_settings()
+    dynamodb.bind(settings)
+    listening_service = listening()
+    return SpikeService(
+        SpikeRepository(settings.org), SparseIndexReads(), Alerts(settings.alerts_topic_arn, settings.region),
+        crisis(), rules=listening_service.rules, sms_budget=listening_service.sms_budget, clock=utc_now,
+        retention=timedelta(days=settings.mention_retention_days),
+    )
+
+
+@functools.cache
+def digests() -> "DigestService":
+    from chorus.adapters.inbox_store import InboxReader
+    from chorus.adapters.listening_store import AlertRepository
+    from chorus.adapters.messaging import Alerts
+    from chorus.adapters.spikes_digest_store import DigestSlotRepository, SparseIndexReads, SpikeRepository
+    from chorus.services.digest import DigestService
+
+    settings = get_settings()
+    dynamodb.bind(settings)
+    return DigestService(
+        InboxReader(), SparseIndexReads(), AlertRepository(), SpikeRepository(settings.org),
+        DigestSlotRepository(settings.org), Alerts(settings.alerts_topic_arn, settings.region),
+        rules=listening().rules, clock=utc_now, timezone=settings.timezone,
     )
 
 
@@ -95,6 +178,47 @@ def subscriptions() -> "SubscriptionService":
     settings = get_settings()
     dynamodb.bind(settings)
     return SubscriptionService(ConfigRepository(SubscriptionItem, settings.org), alert_gateway(), clock=utc_now)
+
+
+@functools.cache
+def sources() -> "SourcesService":
+    from chorus.adapters.listening_store import SourceRepository
+    from chorus.adapters.sources.base import SourceSpec
+    from chorus.adapters.sources.checks import check_settings
+    from chorus.services.sources import SourcesService
+
+    settings = get_settings()
+    dynamodb.bind(settings)
+
+    def check(source: Any) -> None:
+        check_settings(SourceSpec(source.id, source.kind, source.settings, source.language), settings.sources_allow_loopback)
+
+    return SourcesService(SourceRepository(settings.org), check, clock=utc_now)
+
+
+@functools.cache
+def fetching() -> "FetchingService":
+    from chorus.adapters.connectors.base import Credentials
+    from chorus.adapters.connectors.provider import ChannelSecret
+    from chorus.adapters.connectors.transport import shared_transport
+    from chorus.adapters.listening_store import SourceRepository
+    from chorus.adapters.messaging import IngestQueue
+    from chorus.adapters.sources.checks import PublicOnlyTransport
+    from chorus.adapters.sources.registry import fetcher_for
+    from chorus.services.fetching import FetchingService
+
+    settings = get_settings()
+    dynamodb.bind(settings)
+    transport = PublicOnlyTransport(shared_transport(), settings.sources_allow_loopback)
+
+    def credentials(source: Any) -> Credentials | None:
+        if not source.secret:
+            return None
+        return Credentials(ChannelSecret(f"{settings.source_secrets_prefix}{source.secret}", source.id).cached())
+
+    # One fetcher per kind while the Lambda is warm: Bluesky sessions and Reddit tokens outlive a run.
+    return FetchingService(SourceRepository(settings.org), IngestQueue(settings.ingest_queue_url, settings.region),
+                           functools.cache(lambda kind: fetcher_for(kind, transport)), credentials, clock=utc_now)
 
 
 @functools.cache
@@ -123,10 +247,17 @@ def reset() -> None:
     """Forget every built service and the settings (tests and the local runtime rebind to new resources)."""
     get_settings.cache_clear()
     calendar.cache_clear()
+    inbox.cache_clear()
     publishing.cache_clear()
     crisis.cache_clear()
     channel_checks.cache_clear()
     listening.cache_clear()
+    ack_links.cache_clear()
+    escalation.cache_clear()
+    spikes.cache_clear()
+    digests.cache_clear()
     subscriptions.cache_clear()
+    sources.cache_clear()
+    fetching.cache_clear()
     alert_gateway.cache_clear()
     token_verifier.cache_clear()

@@ -26,6 +26,7 @@ class Settings:
     ingest_queue_url: str
     alerts_topic_arn: str
     secrets_prefix: str
+    source_secrets_prefix: str  # a source's `secret` names a secret under this prefix
     user_pool_id: str
     user_pool_client_id: str
     jwt_issuer: str
@@ -33,7 +34,10 @@ class Settings:
     org: str
     timezone: str
     local_mailbox: bool  # the local runtime: alert subscribers get an SQS queue each (GET /mailbox shows them)
+    sources_allow_loopback: bool  # the local runtime's demo feed is on 127.0.0.1; on AWS sources must be public
     mention_retention_days: int
+    ack_link_secret: str  # the Secrets Manager secret whose value signs acknowledge links
+    public_api_url: str | None  # where people reach the API; alert emails link to it (no link without it)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
@@ -58,6 +62,7 @@ class Settings:
             ingest_queue_url=need("CHORUS_INGEST_QUEUE_URL"),
             alerts_topic_arn=need("CHORUS_ALERTS_TOPIC_ARN"),
             secrets_prefix=env.get("CHORUS_SECRETS_PREFIX", "chorus/channels/"),
+            source_secrets_prefix=env.get("CHORUS_SOURCE_SECRETS_PREFIX", "chorus/sources/"),
             user_pool_id=need("CHORUS_USER_POOL_ID"),
             user_pool_client_id=need("CHORUS_USER_POOL_CLIENT_ID"),
             jwt_issuer=issuer,
@@ -66,7 +71,10 @@ class Settings:
             org=env.get("CHORUS_ORG", "default"),
             timezone=env.get("CHORUS_TIMEZONE", "Europe/Amsterdam"),
             local_mailbox=env.get("CHORUS_LOCAL_MAILBOX", "").lower() == "true",
+            sources_allow_loopback=env.get("CHORUS_SOURCES_ALLOW_LOOPBACK", "").lower() == "true",
             mention_retention_days=_positive_int(env.get("CHORUS_MENTION_RETENTION_DAYS", "90"), "CHORUS_MENTION_RETENTION_DAYS"),
+            ack_link_secret=need("CHORUS_ACK_LINK_SECRET"),
+            public_api_url=env.get("CHORUS_PUBLIC_API_URL", "").strip().rstrip("/") or None,
         )
 
 

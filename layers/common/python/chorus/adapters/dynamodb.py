@@ -21,7 +21,8 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute, VersionAttribute
-from pynamodb.exceptions import DeleteError, PutError
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -88,6 +89,7 @@ class PostItem(Model):
     deliveries = JSONAttribute(default=dict)
     due_at = UnicodeAttribute(null=True)
     queue = UnicodeAttribute(null=True)
+    reply_to = JSONAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     version = VersionAttribute()
@@ -160,6 +162,7 @@ class ChannelItem(Model):
 def bind(settings: Settings) -> None:
     """Point the models at this deployment's tables (names come from the template via the environment)."""
     from chorus.adapters import listening_store as listening
+    from chorus.adapters import spikes_digest_store as watching
 
     tables = (
         (PostItem, settings.posts_table),
@@ -170,6 +173,8 @@ def bind(settings: Settings) -> None:
         (listening.AlertItem, settings.alerts_table),
         (listening.SourceItem, settings.sources_table),
         (listening.SubscriptionItem, settings.subscriptions_table),
+        (watching.CounterItem, settings.state_table),
+        (watching.VersionedStateItem, settings.state_table),
     )
     for model, table in tables:
         model.Meta.table_name = table
@@ -178,16 +183,33 @@ def bind(settings: Settings) -> None:
         model._connection = None  # PynamoDB caches a connection per model class
 
 
-def _is_condition_failure(error: Exception) -> bool:
+def is_condition_failure(error: Exception) -> bool:
     return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
-def _put_if_absent(item: Model, key: Any) -> bool:
+def transaction_connection() -> Connection:
+    """A connection for TransactWrite, to the same endpoint and region as the models."""
+    return Connection(region=PostItem.Meta.region, host=PostItem.Meta.host)
+
+
+def cancellation_reasons(error: TransactWriteError) -> list[str | None]:
+    """Why each write of a cancelled transaction failed, in order (None: not that one). A failed condition, or a
+    concurrent transaction on the same item, is a conflict the caller resolves by reading again; anything else
+    (throttling, a missing table) is raised as it is."""
+    if error.cause_response_code != "TransactionCanceledException":
+        raise error
+    codes = [reason.code if reason and reason.code != "None" else None for reason in error.cancellation_reasons]
+    if any(code not in (None, "ConditionalCheckFailed", "TransactionConflict") for code in codes):
+        raise error
+    return codes + [None] * (2 - len(codes))
+
+
+def put_if_absent(item: Model, key: Any) -> bool:
     """Store a new item; False when one with that key exists already."""
     try:
         item.save(condition=key.does_not_exist())
     except PutError as error:
-        if _is_condition_failure(error):
+        if is_condition_failure(error):
             return False
         raise
     return True
@@ -218,7 +240,7 @@ class PostRepository:
 
     def create(self, post: Post) -> bool:
         """Store a new post; False when a post with that id exists already (an idempotent retry)."""
-        return _put_if_absent(PostItem.from_post(post), PostItem.id)
+        return put_if_absent(PostItem.from_post(post), PostItem.id)
 
     def save(self, post: Post) -> Post:
         """Store a change; 409 when someone else changed the post since it was read (optimistic locking)."""
@@ -226,7 +248,7 @@ class PostRepository:
         try:
             item.save()
         except PutError as error:
-            if _is_condition_failure(error):
+            if is_condition_failure(error):
                 raise Conflict("the post was changed by someone else meanwhile; reload it and try again") from None
             raise
         return post.model_copy(update={"version": item.version})
@@ -289,7 +311,7 @@ class PostRepository:
 
 class OutboxRepository:
     def add(self, item: OutboxItem) -> bool:
-        return _put_if_absent(item, OutboxItem.key)
+        return put_if_absent(item, OutboxItem.key)
 
     def get(self, channel_id: str, key: str) -> OutboxItem | None:
         try:
@@ -320,7 +342,7 @@ class StateRepository:
         Each token is its own conditional put, so concurrent takers never share one."""
         for slot in range(slots):
             token = StateItem(self.org, f"{name}#{slot}", value={}, updated_at=str(expires_at), expires_at=expires_at)
-            if _put_if_absent(token, StateItem.name):
+            if put_if_absent(token, StateItem.name):
                 return True
         return False
 
@@ -339,7 +361,7 @@ class ChannelRepository:
         return [item.to_channel() for item in ChannelItem.query(self.org)]
 
     def create(self, channel: Channel) -> bool:
-        return _put_if_absent(self._item(channel), ChannelItem.id)
+        return put_if_absent(self._item(channel), ChannelItem.id)
 
     def save(self, channel: Channel) -> None:
         self._item(channel).save(condition=ChannelItem.id.exists())
@@ -348,7 +370,7 @@ class ChannelRepository:
         try:
             ChannelItem(self.org, channel_id).delete(condition=ChannelItem.id.exists())
         except DeleteError as error:
-            if _is_condition_failure(error):
+            if is_condition_failure(error):
                 return False
             raise
         return True

@@ -3,11 +3,14 @@ in infra/template.yaml; bound by chorus.adapters.dynamodb.bind).
 
 Access patterns:
   a mention / drop an exact duplicate ...... MentionsTable key `id` (hash of platform#id) GetItem / conditional Put
-  inbox by status, newest first ............ GSI `by_status` status + received_at         Query (+ filters)
+  the inbox, by status ..................... GSI `by_status` status + received_at         see adapters/inbox_store
   a conversation's recent mentions ......... GSI `conversation` conversation + created_at  Query created_at >= since
   an alert / one per team and conversation . AlertsTable key `id`                         GetItem / conditional Put
   alerts by month, newest first ............ GSI `recent` month + created_at              Query
+  alerts due to escalate ................... GSI `escalation` (sparse, keys) + escalate_at Query escalate_at <= now
   sources, subscriptions ................... key org + id                                 Query
+  sources due for a poll ................... GSI `due` org + next_poll_at (sparse, keys)  Query next_poll_at <= now
+  claim a source / save a poll's result .... SourcesTable key org + id                    conditional UpdateItem
 Expired mentions and alerts (past `expires_at`, not yet removed by TTL) are filtered out of every read.
 """
 from __future__ import annotations
@@ -23,14 +26,15 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     VersionAttribute,
 )
-from pynamodb.exceptions import DeleteError, PutError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.exceptions import DeleteError, PutError, UpdateError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
-from chorus.adapters.dynamodb import _is_condition_failure, _put_if_absent, decode_cursor, encode_cursor
-from chorus.domain import timing
+from chorus.adapters.dynamodb import is_condition_failure, put_if_absent
+from chorus.domain import digest, spikes, timing
 from chorus.domain.errors import Conflict
 from chorus.domain.inbox import Alert, MentionRecord
+from chorus.domain.sources import KEEP, LEASE, EditPlan, FetchState, Source, StoredSource
 
 
 class MentionStatusIndex(GlobalSecondaryIndex["MentionItem"]):
@@ -49,6 +53,33 @@ class ConversationIndex(GlobalSecondaryIndex["MentionItem"]):
 
     conversation = UnicodeAttribute(hash_key=True)
     created_at = UnicodeAttribute(range_key=True)
+
+
+class NegativeIndex(GlobalSecondaryIndex["MentionItem"]):
+    """Sparse: only negative mentions carry `negative_series` (facet#language, chorus.domain.spikes). A spike
+    alert reads its series' last hour here for top terms, authors and examples."""
+
+    class Meta:
+        index_name = "negative"
+        projection = AllProjection()
+
+    negative_series = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class OpenComplaintIndex(GlobalSecondaryIndex["MentionItem"]):
+    """Sparse: only complaints still new or assigned carry `open_complaint`, so the digest reads the backlog
+    oldest first without wading through every mention nobody closes."""
+
+    class Meta:
+        index_name = "open_complaints"
+        projection = AllProjection()
+
+    open_complaint = UnicodeAttribute(hash_key=True)
+    received_at = UnicodeAttribute(range_key=True)
+
+
+OPEN_COMPLAINTS_PARTITION = "open"
 
 
 class MentionItem(Model):
@@ -85,19 +116,26 @@ class MentionItem(Model):
     assignee = UnicodeAttribute(null=True)
     notes = JSONAttribute(default=list)
     first_response_at = UnicodeAttribute(null=True)
+    our_replies = JSONAttribute(default=list)
     routed = BooleanAttribute(default=False)
     expires_at = NumberAttribute()
     version = VersionAttribute()
+    # Index keys derived from the record on every write (never set by hand): see NegativeIndex, OpenComplaintIndex.
+    negative_series = UnicodeAttribute(null=True)
+    open_complaint = UnicodeAttribute(null=True)
 
     by_status = MentionStatusIndex()
     by_conversation = ConversationIndex()
+    negative = NegativeIndex()
+    open_complaints = OpenComplaintIndex()
 
     @classmethod
     def from_record(cls, record: MentionRecord) -> "MentionItem":
-        data = record.model_dump(mode="json")
+        data = record.model_dump(mode="json", exclude={"first_response_seconds"})
         if not data["version"]:
             del data["version"]  # a new item: PynamoDB's VersionAttribute then requires that none exists yet
-        return cls(**data)
+        return cls(**data, negative_series=spikes.series_of(record),
+                   open_complaint=OPEN_COMPLAINTS_PARTITION if digest.is_open_complaint(record) else None)
 
     def to_record(self) -> MentionRecord:
         data = {name: getattr(self, name) for name in self.get_attributes()}
@@ -114,6 +152,23 @@ class AlertMonthIndex(GlobalSecondaryIndex["AlertItem"]):
     created_at = UnicodeAttribute(range_key=True)
 
 
+class AlertEscalationIndex(GlobalSecondaryIndex["AlertItem"]):
+    """Sparse: only alerts with an escalation stage ahead carry `escalation`. Keys only, so counting reposts of an
+    open alert never costs an index write; the run reads each due alert itself (consistently)."""
+
+    class Meta:
+        index_name = "escalation"
+        projection = KeysOnlyProjection()
+
+    escalation = UnicodeAttribute(hash_key=True)
+    escalate_at = UnicodeAttribute(range_key=True)
+
+
+# The one partition of the escalation index: it holds only open care alerts younger than their last stage (a few
+# hundred at most), far below what one partition serves.
+ESCALATION_PARTITION = "pending"
+
+
 class AlertItem(Model):
     class Meta:
         table_name = "unbound"
@@ -122,15 +177,19 @@ class AlertItem(Model):
     month = UnicodeAttribute()
     created_at = UnicodeAttribute()
     data = JSONAttribute()  # the Alert; only keys and index attributes are top-level
+    escalation = UnicodeAttribute(null=True)
+    escalate_at = UnicodeAttribute(null=True)
     expires_at = NumberAttribute()
     version = VersionAttribute()
 
     recent = AlertMonthIndex()
+    escalation_due = AlertEscalationIndex()
 
     @classmethod
     def from_alert(cls, alert: Alert) -> "AlertItem":
         item = cls(alert.id, month=alert.created_at[:7], created_at=alert.created_at,
-                   data=alert.model_dump(mode="json", exclude={"version"}), expires_at=alert.expires_at)
+                   data=alert.model_dump(mode="json", exclude={"version"}), expires_at=alert.expires_at,
+                   escalation=ESCALATION_PARTITION if alert.escalate_at else None, escalate_at=alert.escalate_at)
         if alert.version:
             item.version = alert.version
         return item
@@ -150,9 +209,38 @@ class ConfigItem(Model):
     data = JSONAttribute()
 
 
+class SourceDueIndex(GlobalSecondaryIndex["SourceItem"]):
+    """Sparse: only enabled sources carry next_poll_at. Keys only, so a poll's watermark never costs an index write."""
+
+    class Meta:
+        index_name = "due"
+        projection = KeysOnlyProjection()
+
+    org = UnicodeAttribute(hash_key=True)
+    next_poll_at = UnicodeAttribute(range_key=True)
+
+
 class SourceItem(ConfigItem):
+    """`data` is the configuration people edit; the other attributes are fetch_mentions' state, each written
+    with an update expression so an edit and a poll never overwrite each other."""
+
     class Meta:
         table_name = "unbound"
+
+    revision = NumberAttribute(default=1)  # of `data`: an edit based on an older read is refused
+    next_poll_at = UnicodeAttribute(null=True)
+    lease_until = UnicodeAttribute(null=True)
+    lease_owner = UnicodeAttribute(null=True)
+    watermark = JSONAttribute(null=True)
+    fetch = JSONAttribute(null=True)
+
+    due = SourceDueIndex()
+
+    def stored(self) -> StoredSource:
+        return StoredSource(
+            source=Source.model_validate(self.data), revision=int(self.revision or 1), watermark=dict(self.watermark or {}),
+            fetch=FetchState.model_validate(self.fetch or {}), next_poll_at=self.next_poll_at, lease_until=self.lease_until,
+        )
 
 
 class SubscriptionItem(ConfigItem):
@@ -172,7 +260,7 @@ class MentionRepository:
     def create(self, record: MentionRecord) -> MentionRecord | None:
         """Store a new mention; None when one with the same platform and id exists (an exact duplicate)."""
         item = MentionItem.from_record(record)
-        return record.model_copy(update={"version": item.version}) if _put_if_absent(item, MentionItem.id) else None
+        return record.model_copy(update={"version": item.version}) if put_if_absent(item, MentionItem.id) else None
 
     def save(self, record: MentionRecord) -> MentionRecord:
         """Store a change to a mention read before (optimistic locking: a concurrent change is a 409)."""
@@ -180,7 +268,7 @@ class MentionRepository:
         try:
             item.save()
         except PutError as error:
-            if _is_condition_failure(error):
+            if is_condition_failure(error):
                 raise Conflict("the mention was changed by someone else meanwhile; reload it and try again") from None
             raise
         return record.model_copy(update={"version": item.version})
@@ -191,25 +279,6 @@ class MentionRepository:
             filter_condition=MentionItem.expires_at > int(now.timestamp()), limit=limit,
         )
         return [item.to_record() for item in results]
-
-    def by_status(self, status: str, since: datetime | None, until: datetime | None, filters: dict[str, str], now: datetime,
-                  limit: int, cursor: str | None) -> tuple[list[MentionRecord], str | None]:
-        """Newest first. Filters (intent, team, facet, platform, language, assignee) are applied by DynamoDB while
-        reading the status partition; a page may hold fewer than `limit` mentions, the cursor goes on."""
-        condition = None
-        if since or until:
-            condition = MentionItem.received_at.between(timing.iso_utc(since) if since else "", timing.iso_utc(until) if until else "~")
-        filter_condition = MentionItem.expires_at > int(now.timestamp())
-        for name, value in filters.items():
-            attribute = MentionItem.teams if name == "team" else getattr(MentionItem, name)
-            filter_condition &= attribute.contains(value) if name == "team" else attribute == value
-        results = MentionItem.by_status.query(
-            status, condition, filter_condition=filter_condition, scan_index_forward=False, limit=limit,
-            last_evaluated_key=decode_cursor(cursor).get("k"),
-        )
-        records = [item.to_record() for item in results]
-        key = results.last_evaluated_key
-        return records, encode_cursor({"k": key}) if key else None
 
 
 class AlertRepository:
@@ -223,17 +292,22 @@ class AlertRepository:
     def create(self, alert: Alert) -> Alert | None:
         """None when the team was alerted about this conversation already."""
         item = AlertItem.from_alert(alert)
-        return alert.model_copy(update={"version": item.version}) if _put_if_absent(item, AlertItem.id) else None
+        return alert.model_copy(update={"version": item.version}) if put_if_absent(item, AlertItem.id) else None
 
     def save(self, alert: Alert) -> Alert:
         item = AlertItem.from_alert(alert)
         try:
             item.save()
         except PutError as error:
-            if _is_condition_failure(error):
+            if is_condition_failure(error):
                 raise Conflict("the alert was changed by someone else meanwhile") from None
             raise
         return alert.model_copy(update={"version": item.version})
+
+    def due_for_escalation(self, now: datetime, limit: int) -> list[str]:
+        """Ids of the alerts whose next escalation stage (or a lapsed claim on one) is due: reads only those."""
+        results = AlertItem.escalation_due.query(ESCALATION_PARTITION, AlertItem.escalate_at <= timing.iso_utc(now), limit=limit)
+        return [item.id for item in results]
 
     def recent(self, since: datetime, now: datetime, limit: int) -> list[Alert]:
         """Alerts created since `since`, newest first (one Query per month)."""
@@ -264,7 +338,7 @@ class ConfigRepository:
             return None
 
     def create(self, item_id: str, data: dict[str, Any]) -> bool:
-        return _put_if_absent(self.model(self.org, item_id, data=data), self.model.id)
+        return put_if_absent(self.model(self.org, item_id, data=data), self.model.id)
 
     def save(self, item_id: str, data: dict[str, Any]) -> None:
         self.model(self.org, item_id, data=data).save()
@@ -273,7 +347,86 @@ class ConfigRepository:
         try:
             self.model(self.org, item_id).delete(condition=self.model.id.exists())
         except DeleteError as error:
-            if _is_condition_failure(error):
+            if is_condition_failure(error):
                 return False
             raise
         return True
+
+
+class SourceRepository:
+    """Sources of one organisation: configuration edits and fetch_mentions' polls, on separate attributes."""
+
+    def __init__(self, org: str) -> None:
+        self.org = org
+
+    def all(self) -> list[StoredSource]:
+        return [item.stored() for item in SourceItem.query(self.org)]
+
+    def get(self, source_id: str) -> StoredSource | None:
+        try:
+            return SourceItem.get(self.org, source_id, consistent_read=True).stored()
+        except SourceItem.DoesNotExist:
+            return None
+
+    def create(self, source: Source, next_poll_at: datetime | None) -> bool:
+        item = SourceItem(self.org, source.id, data=source.model_dump(mode="json"), revision=1,
+                          next_poll_at=timing.iso_utc(next_poll_at) if next_poll_at else None)
+        return put_if_absent(item, SourceItem.id)
+
+    def replace(self, source: Source, revision: int, plan: EditPlan) -> bool:
+        """Store an edit read at `revision`; False when someone else edited the source since."""
+        actions = [SourceItem.data.set(source.model_dump(mode="json")), SourceItem.revision.set(revision + 1)]
+        if plan.next_poll_at is None:
+            actions.append(SourceItem.next_poll_at.remove())
+        elif plan.next_poll_at != KEEP:
+            actions.append(SourceItem.next_poll_at.set(timing.iso_utc(plan.next_poll_at)))
+        if plan.end_lease:
+            actions += [SourceItem.lease_until.remove(), SourceItem.lease_owner.remove()]
+        if plan.reset_watermark:
+            actions += [SourceItem.watermark.remove(), SourceItem.fetch.remove()]
+        return _update_if(SourceItem(self.org, source.id), actions, SourceItem.revision == revision)
+
+    def delete(self, source_id: str) -> bool:
+        try:
+            SourceItem(self.org, source_id).delete(condition=SourceItem.id.exists())
+        except DeleteError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def due(self, now: datetime, limit: int) -> list[str]:
+        """Ids of enabled sources whose next poll has come, most overdue first (may be a moment stale: claim)."""
+        results = SourceItem.due.query(self.org, SourceItem.next_poll_at <= timing.iso_utc(now), limit=limit)
+        return [item.id for item in results]
+
+    def claim(self, source_id: str, now: datetime, owner: str) -> StoredSource | None:
+        """Take the source for one poll (a lease of LEASE); None when it is not due, or another run holds it."""
+        stamp = timing.iso_utc(now)
+        item = SourceItem(self.org, source_id)
+        claimed = _update_if(
+            item, [SourceItem.lease_until.set(timing.iso_utc(now + LEASE)), SourceItem.lease_owner.set(owner)],
+            (SourceItem.next_poll_at <= stamp) & (SourceItem.lease_until.does_not_exist() | (SourceItem.lease_until <= stamp)),
+        )
+        return item.stored() if claimed else None
+
+    def finish(self, source_id: str, owner: str, state: FetchState, next_poll_at: datetime,
+               watermark: dict[str, str] | None) -> bool:
+        """Save a poll's result and end its lease; False when the lease was lost (the source was edited so that
+        this poll's result no longer applies, or deleted)."""
+        actions = [SourceItem.fetch.set(state.model_dump(mode="json")), SourceItem.next_poll_at.set(timing.iso_utc(next_poll_at)),
+                   SourceItem.lease_until.remove(), SourceItem.lease_owner.remove()]
+        if watermark is not None:
+            actions.append(SourceItem.watermark.set(watermark))
+        return _update_if(SourceItem(self.org, source_id), actions, SourceItem.lease_owner == owner)
+
+
+def _update_if(item: Model, actions: list[Any], condition: Any) -> bool:
+    """One UpdateItem; the item's attributes become the stored ones. False when the condition does not hold."""
+    try:
+        item.update(actions=actions, condition=condition)
+    except UpdateError as error:
+        if is_condition_failure(error):
+            return False
+        raise
+    return True

@@ -88,12 +88,16 @@ class Alerts:
         self.topic_arn = topic_arn
         self.region = region
 
-    def send(self, subject: str, message: str, **attributes: str) -> None:
+    def send(self, subject: str, message: str, *, sms_text: str | None = None, **attributes: str) -> None:
+        """`sms_text`, when given, is what SMS subscribers get instead of `message` (SNS per-protocol messages)."""
+        text: dict[str, str] = {"Message": message}
+        if sms_text:
+            text = {"MessageStructure": "json", "Message": json.dumps({"default": message, "sms": sms_text})}
         _client("sns", self.region).publish(
             TopicArn=self.topic_arn,
             Subject=subject[:100],
-            Message=message,
             MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
+            **text,
         )
 
 

@@ -75,6 +75,15 @@ class Query:
         return {"name": self.name, "in": "query", "required": False, "description": self.description, "schema": schema}
 
 
+@dataclass(frozen=True)
+class SignedLink:
+    """Lets a link from an email stand in for the bearer token (a mail client cannot send one): when a request carries
+    any of the link's query parameters, `signer(path_params, query_params)` names who signed it or raises Forbidden."""
+
+    query: tuple[Query, ...]
+    signer: Callable[[dict[str, str], dict[str, str]], Principal]
+
+
 @dataclass
 class RouteSpec:
     path: str
@@ -85,11 +94,13 @@ class RouteSpec:
     response: type[pydantic.BaseModel] | None
     status: int
     query: tuple[Query, ...] = field(default_factory=tuple)
+    link: SignedLink | None = None
 
 
 @dataclass
 class Reply:
-    """A view's answer when it needs more than a body: another status, extra headers."""
+    """A view's answer when it needs more than a body: another status, extra headers. A `str` body goes out as it is
+    (a page, with its Content-Type in `headers`)."""
 
     body: Any
     status: int | None = None
@@ -115,9 +126,11 @@ class Api:
         response: type[pydantic.BaseModel] | None = None,
         status: int = 200,
         query: tuple[Query, ...] = (),
+        link: SignedLink | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        """`roles=None` makes a public route; otherwise the caller needs a valid token and one of the roles."""
-        spec = RouteSpec(path, method.upper(), summary, roles, body, response, status, tuple(query))
+        """`roles=None` makes a public route; otherwise the caller needs a valid token and one of the roles, or
+        a valid signed `link`."""
+        spec = RouteSpec(path, method.upper(), summary, roles, body, response, status, tuple(query), link)
         self.routes.append(spec)
 
         def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -138,8 +151,13 @@ class Api:
         user = None
         try:
             kwargs: dict[str, Any] = dict(path_params)
+            params = request.query_params or {}
+            link_query = spec.link.query if spec.link else ()
             if spec.roles is not None:
-                principal = self._authenticate(request.headers.get("authorization"), spec.roles)
+                if spec.link is not None and any(q.name in params for q in link_query):
+                    principal = spec.link.signer(path_params, params)
+                else:
+                    principal = self._authenticate(request.headers.get("authorization"), spec.roles)
                 user = principal.username
                 kwargs["principal"] = principal
             if spec.body is not None:
@@ -147,10 +165,10 @@ class Api:
                 if content_type != "application/json" and request.raw_body:
                     raise UnsupportedMediaType(f"send the body as JSON with Content-Type: application/json, not {content_type or 'none'}")
                 kwargs["body"] = self._parse_body(request.raw_body, spec.body)
-            params = request.query_params or {}
-            unknown = sorted(set(params) - {q.name for q in spec.query})
+            accepted = (*spec.query, *link_query)
+            unknown = sorted(set(params) - {q.name for q in accepted})
             if unknown:
-                raise ValidationError(unknown[0], f"unknown query parameter; this route takes: {', '.join(q.name for q in spec.query) or 'none'}")
+                raise ValidationError(unknown[0], f"unknown query parameter; this route takes: {', '.join(q.name for q in accepted) or 'none'}")
             for q in spec.query:
                 kwargs[q.name] = q.parse(params.get(q.name))
             result = view(**kwargs)
@@ -210,6 +228,8 @@ class Api:
         headers = {"Content-Type": "application/json", **reply.headers}
         if reply.body is None:
             return Response(body="", status_code=status, headers=headers)
+        if isinstance(reply.body, str):
+            return Response(body=reply.body, status_code=status, headers=headers)
         body = reply.body.model_dump_json(by_alias=True) if isinstance(reply.body, pydantic.BaseModel) else json.dumps(reply.body)
         return Response(body=body, status_code=status, headers=headers)
 
@@ -226,7 +246,7 @@ class Api:
             parameters = [
                 {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                 for name in _path_names(spec.path)
-            ] + [q.openapi() for q in spec.query]
+            ] + [q.openapi() for q in (*spec.query, *(spec.link.query if spec.link else ()))]
             if parameters:
                 operation["parameters"] = parameters
             if spec.body is not None:
@@ -246,7 +266,8 @@ class Api:
             if spec.roles is not None:
                 operation["security"] = [{"bearer": []}]
                 responses["401"] = {"description": "Missing, invalid or expired token", **error_ref}
-                responses["403"] = {"description": f"Needs one of the roles: {', '.join(sorted(spec.roles))}", **error_ref}
+                responses["403"] = {"description": f"Needs one of the roles: {', '.join(sorted(spec.roles))}"
+                                    + (" (or a valid, unexpired signed link)" if spec.link else ""), **error_ref}
             if _path_names(spec.path):
                 responses["404"] = {"description": "Not found", **error_ref}
             if spec.method != "GET":

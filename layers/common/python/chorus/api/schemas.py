@@ -5,7 +5,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chorus.domain.channels import Channel
 from chorus.domain.inbox import Alert, MentionRecord
+from chorus.domain.inbox_workflow import NOTE_MAX_CHARS, SettableStatus
 from chorus.domain.posts import Post
+from chorus.domain.spikes import Spike
 from chorus.domain.subscriptions import Subscription
 
 
@@ -58,6 +60,7 @@ class OutboxEntry(BaseModel):
     id: str = Field(description="the delivery's idempotency key: one entry per post and channel, however often retried")
     text: str
     published_at: str | None
+    in_reply_to: str | None = Field(default=None, description="the platform id of the post this replies to")
 
 
 class Outbox(BaseModel):
@@ -94,11 +97,45 @@ class MentionQueued(BaseModel):
 
 class MentionPage(BaseModel):
     items: list[MentionRecord]
-    next_cursor: str | None = Field(default=None, description="pass as ?cursor= for the next page")
+    next_cursor: str | None = Field(default=None, description="pass as ?cursor= for the next page; a page can be short "
+                                    "(even empty) while there is more, when filters left little of what it read")
+
+
+class AssignRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    assignee: str = Field(min_length=1, max_length=128, pattern=r"^\S+$", description="username of who takes the mention")
+
+
+class StatusRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: SettableStatus = Field(
+        description="new: back to the queue, unassigned; responded: answered outside Chorus; resolved; ignored")
+
+
+class NoteRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=NOTE_MAX_CHARS, description="internal: seen by the team, never published")
+
+
+class ReplyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=10_000, description="checked against the platform's length limit")
+    channel: str | None = Field(default=None, max_length=40, description="the account to reply from; needed only when "
+                                "the organisation has several on the mention's platform")
+
+
+class ReplyResult(BaseModel):
+    mention: MentionRecord
+    post: Post = Field(description="the reply: a post with `reply_to`, published by the publisher like any other")
+    needs_approval: bool = Field(description="true: it waits as submitted for an editor's POST /posts/{id}/approve")
 
 
 class AlertList(BaseModel):
     items: list[Alert]
+
+
+class SpikeList(BaseModel):
+    items: list[Spike]
 
 
 class SubscriptionList(BaseModel):

@@ -5,7 +5,7 @@ import hashlib
 from datetime import datetime, timedelta, timezone
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
 from chorus.domain import timing
 from chorus.domain.mentions import Author, Engagement, Facet, Mention, MentionPlatform
@@ -59,9 +59,20 @@ class MentionIn(BaseModel):
 
 
 class Note(BaseModel):
+    """An internal note on a mention: for the team, never published."""
+
     at: str
     by: str
     text: str
+
+
+class OurReply(BaseModel):
+    """A reply the organisation made from Chorus: a post with a reply target (its state lives on the post)."""
+
+    post_id: str
+    channel: str
+    by: str
+    at: str
 
 
 class MentionRecord(BaseModel):
@@ -96,13 +107,21 @@ class MentionRecord(BaseModel):
     status: MentionStatus = "new"
     assignee: str | None = None
     notes: list[Note] = Field(default_factory=list)
-    first_response_at: str | None = None
+    first_response_at: str | None = None  # set once, at the first answer: never moves afterwards
+    our_replies: list[OurReply] = Field(default_factory=list)
     routed: bool = False  # routing and alerting finished (a redelivered message resumes until it is)
     expires_at: int  # epoch seconds (DynamoDB TTL); reads ignore expired mentions before TTL removes them
     version: int = 0  # optimistic locking: a save of an older read is a conflict
 
     def expired(self, now: datetime) -> bool:
         return self.expires_at <= now.timestamp()
+
+    @computed_field(description="seconds from received_at to the first answer; null until answered")  # type: ignore[prop-decorator]
+    @property
+    def first_response_seconds(self) -> int | None:
+        if not self.first_response_at:
+            return None
+        return int((timing.from_iso_utc(self.first_response_at) - timing.from_iso_utc(self.received_at)).total_seconds())
 
 
 def record_of(mention: Mention, *, language: str, intent: str, sentiment: float, complaint_score: float, facet: str | None,
@@ -156,6 +175,8 @@ class Alert(BaseModel):
     notified_at: str | None = None
     notify_claim_until: str | None = None
     sms: bool = False  # sent with the SMS attribute (high severity, within the hourly SMS budget)
+    escalated_to: list[str] = Field(default_factory=list, description="teams told that nobody acknowledged it, in order")
+    escalate_at: str | None = Field(default=None, description="when its next escalation stage is due (None: no stage ahead)")
     expires_at: int
     version: int = 0  # optimistic locking: a save of an older read is a conflict
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
-MentionPlatform = Literal["rss", "mastodon", "bluesky", "x", "reddit", "other"]
+# `local` is the demo and test network of the `local` channel platform: mentions there can be answered from its outbox.
+MentionPlatform = Literal["rss", "mastodon", "bluesky", "x", "reddit", "local", "other"]
 Facet = Literal["brand", "company", "employees"]
 
 

@@ -6,6 +6,7 @@ cancel; masters do everything. The publisher (a later flow) moves scheduled post
 """
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -96,6 +97,15 @@ class PostContent(BaseModel):
     category: Category | None = None
 
 
+class ReplyTarget(BaseModel):
+    """What a reply answers: the mention in Chorus, and the post on the platform (Mastodon status id, Bluesky
+    at:// URI, X post id, local id). Bluesky's root and parent strong refs are read from the parent at publish time."""
+
+    mention_id: str
+    platform_id: str
+    author_handle: str
+
+
 class Post(BaseModel):
     id: str
     text: str = ""
@@ -115,6 +125,7 @@ class Post(BaseModel):
     audit: list[AuditEntry] = Field(default_factory=list)
     deliveries: dict[str, Delivery] = Field(default_factory=dict, description="publishing state per channel")
     due_at: str | None = Field(default=None, description="when the publisher looks at this post next")
+    reply_to: ReplyTarget | None = Field(default=None, description="set on replies to mentions (POST /mentions/{id}/reply)")
     created_at: str
     updated_at: str
     version: int = 0
@@ -204,6 +215,54 @@ def schedule(
     scheduled = _apply(planned, action, actor, now, None)
     scheduled.due_at = scheduled.publish_at
     return scheduled
+
+
+def reply(post_id: str, text: str, channel: Channel, target: ReplyTarget, author: Principal, now: datetime,
+          approval_reason: str | None) -> Post:
+    """A reply to a mention, on one channel. With an `approval_reason` it waits for an editor as submitted;
+    otherwise it is scheduled for now (a responder's answer should not wait for a calendar slot)."""
+    stamp = timing.iso_utc(now)
+    post = Post(id=post_id, text=_addressed(text.strip(), channel.platform, target.author_handle), channels=[channel.id],
+                author=author.username, category="customer_question", reply_to=target, created_at=stamp, updated_at=stamp)
+    errors = content_errors(post, {channel.id: channel})
+    if errors:
+        raise errors[0]
+    if approval_reason:
+        post.status = Status.SUBMITTED
+        return _record(post, author, now, "reply", None, Status.SUBMITTED, approval_reason)
+    _record(post, author, now, "reply", None, Status.SCHEDULED, f"reply to mention {target.mention_id}")
+    return _publish_now(post, now)
+
+
+def approve_reply(post: Post, actor: Principal, now: datetime, channels: dict[str, Channel]) -> Post:
+    """An editor approves a reply that waited: it is scheduled for now, like a responder's reply."""
+    if post.reply_to is None:
+        raise ValueError("approve_reply() is for replies; approve other posts with transition()")
+    action = _authorize(post, "approve", actor)
+    errors = content_errors(post, channels)
+    if errors:
+        raise errors[0]
+    approved = _apply(post, action, actor, now, None)
+    _record(approved, actor, now, "schedule", Status.APPROVED, Status.SCHEDULED, "an approved reply goes out at once")
+    return _publish_now(approved, now)
+
+
+def _publish_now(post: Post, now: datetime) -> Post:
+    post.status = Status.SCHEDULED
+    post.publish_at = timing.iso_utc(now)
+    post.deliveries = {channel_id: Delivery() for channel_id in post.channels}
+    post.due_at = post.publish_at
+    return post
+
+
+def _addressed(text: str, platform: str, author_handle: str) -> str:
+    """Mastodon notifies the people a status mentions, not the author of the status it replies to: a reply that
+    does not name the author would go unseen, so their handle leads the text unless it is already in it."""
+    if platform != "mastodon":
+        return text
+    handle = "@" + author_handle.lstrip("@")
+    named = re.search(re.escape(handle) + r"(?![\w@-])(?!\.\w)", text, re.IGNORECASE)
+    return text if named else f"{handle} {text}"
 
 
 PUBLISHER = Principal("chorus-publisher", frozenset())

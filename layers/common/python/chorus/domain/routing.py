@@ -4,9 +4,9 @@ his network, it becomes a PR problem"). The rules are data, editable through /ro
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Team = Literal["care", "care-lead", "marketing", "pr"]
 Severity = Literal["low", "medium", "high"]
@@ -41,8 +41,41 @@ class Escalation(BaseModel):
     min_interactions: int = Field(default=20, ge=1, description="replies + reposts in the conversation within the window")
     window_minutes: int = Field(default=60, ge=5, le=1440)
     severity: Severity = "high"
-    unacknowledged_to_lead_minutes: int = Field(default=30, ge=1, le=10_080)
-    unacknowledged_to_pr_minutes: int = Field(default=120, ge=1, le=10_080)
+    unacknowledged_to_lead_minutes: int | None = Field(
+        default=30, ge=0, le=10_080, description="an open care alert goes to care-lead this long after it was raised; 0 or null: never")
+    unacknowledged_to_pr_minutes: int | None = Field(
+        default=120, ge=0, le=10_080, description="an open care alert goes to pr this long after it was raised; 0 or null: never")
+
+    @model_validator(mode="after")
+    def _lead_before_pr(self) -> "Escalation":
+        lead, pr = self.unacknowledged_to_lead_minutes, self.unacknowledged_to_pr_minutes
+        if lead and pr and pr <= lead:
+            raise ValueError("unacknowledged_to_pr_minutes must be more than unacknowledged_to_lead_minutes (the lead is told first)")
+        return self
+
+
+class SpikeRules(BaseModel):
+    """When negative mentions about one facet in one language are a spike (chorus.domain.spikes decides)."""
+
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = True
+    sigmas: float = Field(default=3.0, ge=0.5, le=10.0, description="k: a spike is above mean + k·σ of the baseline")
+    min_count: int = Field(default=10, ge=1, le=100_000, description="and at least this many negative mentions in the hour")
+    baseline_days: int = Field(default=7, ge=1, le=28, description="the baseline: the same hour on each of this many days before")
+    cooldown_minutes: int = Field(default=120, ge=10, le=10_080,
+                                  description="after a spike alert, none for the same facet and language for this long")
+    crisis_hold: bool = Field(default=False, description="a spike also switches the crisis hold on (opt in)")
+
+
+QuarterHour = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):(00|15|30|45)$")]
+
+
+class DigestRules(BaseModel):
+    """When each team's email subscribers get the digest (local times in CHORUS_TIMEZONE)."""
+
+    model_config = ConfigDict(extra="forbid")
+    times: list[QuarterHour] = Field(default_factory=lambda: ["09:00", "16:00"], max_length=8,
+                                     description="HH:MM on the quarter hour; empty: no digests")
 
 
 class RoutingRules(BaseModel):
@@ -50,6 +83,8 @@ class RoutingRules(BaseModel):
     rules: list[Rule] = Field(max_length=100)
     escalation: Escalation = Field(default_factory=Escalation)
     sms_per_hour: int = Field(default=5, ge=0, le=100, description="at most this many SMS per subscription per hour")
+    spike: SpikeRules = Field(default_factory=SpikeRules)
+    digest: DigestRules = Field(default_factory=DigestRules)
 
 
 DEFAULT_RULES = RoutingRules(rules=[

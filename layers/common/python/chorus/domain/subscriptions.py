@@ -45,10 +45,12 @@ class Subscription(BaseModel):
     sns_subscription: str | None = None  # the SNS subscription ARN ("pending confirmation" until an email is confirmed)
 
     def filter_policy(self) -> dict[str, Any]:
-        policy: dict[str, Any] = {"team": [self.team], "severity": severities_from(self.min_severity)}
+        severities = severities_from(self.min_severity)
         if self.protocol == "sms":
-            policy["sms"] = ["yes"]  # within the team's hourly SMS budget
-        return policy
+            return {"team": [self.team], "severity": severities, "sms": ["yes"]}  # within the team's hourly SMS budget
+        # Email also gets the team's digest, whatever the minimum severity: a digest carries `kind=digest` and no
+        # severity (nor `sms`), so only this branch of the $or matches it, and SMS subscriptions never do.
+        return {"team": [self.team], "$or": [{"severity": severities}, {"kind": ["digest"]}]}
 
     def masked(self) -> "Subscription":
         """For listings: enough of the address to recognise it, not enough to harvest it."""

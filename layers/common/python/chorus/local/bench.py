@@ -4,6 +4,8 @@
 2. Publish lateness (actual minus planned) for 500 posts due in the same minute on a `local` channel, through the
    whole local runtime: the scheduler's due run, SQS delays, the queue consumer, the outbox.
 3. Import time of each handler (API and functions), median of 5 fresh interpreters.
+4. The mention classifier on its test split, and mentions through process_mentions: speed, AWS requests per mention
+   and cost per million mentions next to a pipeline that calls Comprehend (chorus/local/bench_listening.py).
 Prints a table and writes bench-results.md and bench-results.json in the project root.
 """
 from __future__ import annotations
@@ -21,7 +23,8 @@ from typing import Any
 
 from chorus.local.template import PROJECT_ROOT
 
-HANDLERS = ["app", "functions.publish_due_posts.handler", "functions.publish_post.handler", "functions.channel_checks.handler"]
+HANDLERS = ["app", "functions.publish_due_posts.handler", "functions.publish_post.handler", "functions.channel_checks.handler",
+            "functions.process_mentions.handler"]
 
 
 def _free_port() -> int:
@@ -194,10 +197,11 @@ def import_times(runs: int = 5) -> list[dict[str, Any]]:
 
 
 def main() -> int:
+    from chorus.local import bench_listening
     from chorus.local.stack import LocalStack
 
     os.environ["CHORUS_STATE_DIR"] = os.environ.get("CHORUS_STATE_DIR") or str(PROJECT_ROOT / ".chorus" / "bench")
-    print("1/3 publish lateness, through the whole local runtime (no demo data)", flush=True)
+    print("1/5 publish lateness, through the whole local runtime (no demo data)", flush=True)
     stack = LocalStack(_free_port(), demo=False)
     stack.start()
     try:
@@ -205,13 +209,19 @@ def main() -> int:
     finally:
         stack.stop()
     print(f"  {punctual}", flush=True)
-    print("2/3 items read per due run (a fresh embedded AWS, no runtime threads)", flush=True)
+    print("2/5 items read per due run (a fresh embedded AWS, no runtime threads)", flush=True)
     reads = _on_fresh_moto(due_run_reads)
     print(f"  {reads}", flush=True)
-    print("3/3 handler import times", flush=True)
+    print("3/5 handler import times", flush=True)
     imports = import_times()
+    print("4/5 the mention classifier on its test split", flush=True)
+    quality = bench_listening.classifier_quality()
+    print(f"  {quality}", flush=True)
+    print("5/5 mentions through process_mentions (a fresh embedded AWS)", flush=True)
+    cost = _on_fresh_moto(bench_listening.processing_cost)
+    print(f"  {cost['mentions_per_second']} mentions/s, {cost['requests_per_mention']}", flush=True)
     results = {"measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "due_run": reads,
-               "lateness": punctual, "imports": imports}
+               "lateness": punctual, "imports": imports, "classifier": quality, "process_mentions": cost}
     lines = [
         "# Chorus benchmark", "", f"Measured {results['measured_at']} on the embedded AWS (moto), {os.cpu_count()} cores.", "",
         "| due run | future posts | items read | ScannedCount of the due query | messages sent |", "| --- | ---: | ---: | ---: | ---: |",
@@ -222,6 +232,7 @@ def main() -> int:
         f"{punctual['p50_s']} | {punctual['p99_s']} | {punctual['max_s']} | {punctual['earliest_s']} |",
         "", "| handler | import median ms | min ms |", "| --- | ---: | ---: |",
         *[f"| {r['handler']} | {r['median_ms']} | {r['min_ms']} |" for r in imports],
+        "", *bench_listening.table(quality, cost),
     ]
     table = "\n".join(lines)
     print("\n" + table)

@@ -11,7 +11,9 @@ from chorus.domain.posts import PostContent
 from chorus.domain.roles import ROLES, Principal
 from chorus.domain import timing
 from chorus.domain.subscriptions import SubscriptionIn
+from chorus.domain.sources import SourceCreate
 from chorus.services.calendar import CalendarService
+from chorus.services.sources import SourcesService
 from chorus.services.subscriptions import SubscriptionService
 
 
@@ -104,3 +106,15 @@ def seed_listening(subscriptions: SubscriptionService) -> int:
     for body in DEMO_SUBSCRIBERS:
         subscriptions.create(SubscriptionIn.model_validate(body), master)
     return len(DEMO_SUBSCRIBERS)
+
+
+DEMO_SOURCE_ID = "google-alerts-demo"
+
+
+def seed_sources(sources: SourcesService, feed_url: str) -> int:
+    """A Google-Alerts-like feed on 127.0.0.1 (chorus.local.demo_feed) with a Dutch complaint, a question and
+    praise: fetch_mentions polls it at the next minute, and the complaint reaches the care desk's mailbox."""
+    master = Principal(demo_username("master"), frozenset({"master"}))
+    sources.create(SourceCreate(id=DEMO_SOURCE_ID, kind="rss", name="Google Alert: gemeente Chorusstad (demo)",
+                                facet="brand", language="nl", settings={"url": feed_url}), master)
+    return 1

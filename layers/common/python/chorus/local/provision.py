@@ -4,6 +4,8 @@ There is no second copy of the definitions: properties are passed through from t
 from __future__ import annotations
 
 import json
+import secrets
+import string
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -38,12 +40,14 @@ def provision(region: str, template: dict[str, Any] | None = None) -> Provisione
         "AWS::Cognito::UserPool": _user_pool,
         "AWS::Cognito::UserPoolClient": _user_pool_client,
         "AWS::Cognito::UserPoolGroup": _user_pool_group,
+        "AWS::SecretsManager::Secret": _secret,
     }
     resources = template.get("Resources", {})
     # Dependencies first: queues before the queues that name them as dead-letter targets, pools before clients.
     order = [
         "AWS::DynamoDB::Table", "AWS::SNS::Topic", "AWS::SQS::Queue",
         "AWS::Cognito::UserPool", "AWS::Cognito::UserPoolClient", "AWS::Cognito::UserPoolGroup",
+        "AWS::SecretsManager::Secret",
     ]
     for kind in order:
         pending = [(name, spec) for name, spec in resources.items() if spec["Type"] == kind]
@@ -125,6 +129,18 @@ def _user_pool_client(name: str, props: dict[str, Any], resolver: Resolver, regi
         "TokenValidityUnits", "PreventUserExistenceErrors")})
     created = client.create_user_pool_client(UserPoolId=resolver.resolve(props["UserPoolId"]), **args)["UserPoolClient"]
     resolver.refs[name] = created["ClientId"]
+
+
+def _secret(name: str, props: dict[str, Any], resolver: Resolver, region: str) -> None:
+    """A secret with the value CloudFormation would generate (GenerateSecretString: letters and digits here)."""
+    value = props.get("SecretString")
+    if value is None:
+        length = int(props.get("GenerateSecretString", {}).get("PasswordLength", 32))
+        value = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(length))
+    client = boto3.client("secretsmanager", region_name=region)
+    arn = client.create_secret(Name=props.get("Name") or f"{STACK_NAME}-{name}", Description=props.get("Description", ""),
+                               SecretString=value)["ARN"]
+    resolver.refs[name] = arn
 
 
 def _user_pool_group(name: str, props: dict[str, Any], resolver: Resolver, region: str) -> None:

@@ -75,6 +75,8 @@ class LocalStack:
             "POWERTOOLS_METRICS_DISABLED": os.environ.get("POWERTOOLS_METRICS_DISABLED", "true"),
             # moto sends no email or SMS: subscribers get SQS queues with the same filter policies (GET /mailbox).
             "CHORUS_LOCAL_MAILBOX": "true",
+            # The demo feed is served on 127.0.0.1; on AWS a source may only reach public addresses.
+            "CHORUS_SOURCES_ALLOW_LOOPBACK": "true",
         })
         from chorus import container
         from chorus.local import demo as demo_data
@@ -86,10 +88,17 @@ class LocalStack:
         os.environ.update(provisioned.environment)
         pool_id = os.environ["CHORUS_USER_POOL_ID"]
         os.environ["CHORUS_JWKS_URL"] = f"{endpoint}/{pool_id}/.well-known/jwks.json"
+        os.environ["CHORUS_PUBLIC_API_URL"] = self.url  # acknowledge links in alert emails point here
         container.reset()
         users = demo_data.create_role_users(REGION, pool_id)
         seeded = demo_data.seed(container.calendar()) if self.demo else {"channels": 0, "posts": 0}
         seeded["subscribers"] = demo_data.seed_listening(container.subscriptions())
+        if self.demo:
+            from chorus.local.demo_feed import serve_demo_feed
+
+            feed, feed_url = serve_demo_feed(modified_at=int(time.time()))
+            self._parts.append(feed)
+            seeded["sources"] = demo_data.seed_sources(container.sources(), feed_url)
 
         server = self._api_server()
         threading.Thread(target=server.server.serve_forever, name="chorus-api", daemon=True).start()
@@ -167,7 +176,7 @@ def run(demo: bool = True) -> int:
         seconds = time.perf_counter() - started
         seeded = state["seeded"]
         print(f"Embedded AWS at {state['aws_endpoint']}; {seeded['channels']} channels, {seeded['posts']} demo posts, "
-              f"{seeded['subscribers']} alert subscribers; "
+              f"{seeded['subscribers']} alert subscribers, {seeded.get('sources', 0)} sources; "
               f"schedules: {', '.join(state['schedules']) or 'none'}; "
               f"queue consumers: {', '.join(state['queue_consumers']) or 'none'}", flush=True)
         print(f"Get a token:  .venv/bin/chorus token editor     (roles: {', '.join(state['users'])})", flush=True)

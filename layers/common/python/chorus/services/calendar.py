@@ -46,6 +46,7 @@ class CalendarService:
         self, posts: PostStore, channels: ChannelStore, clock: Clock, timezone: str,
         on_scheduled: Callable[[Post], object] = lambda post: None,
         active_hold: Callable[[], dict | None] = lambda: None,
+        approve_reply: Callable[[Principal, Post], Post] | None = None,
     ) -> None:
         self.posts = posts
         self.channels = channels
@@ -53,6 +54,7 @@ class CalendarService:
         self.timezone = timezone
         self.on_scheduled = on_scheduled  # the publisher's hook: a post due within a minute is enqueued at once
         self.active_hold = active_hold  # while a crisis hold is on, nothing new is scheduled
+        self.approve_reply = approve_reply  # the inbox's: an approved reply goes out now and answers its mention
 
     # ------------------------------------------------------------------ posts
     def create_post(
@@ -79,7 +81,10 @@ class CalendarService:
         return post, self.advice(post)
 
     def act(self, actor: Principal, post_id: str, action: str, reason: str | None = None) -> Post:
-        return self.posts.save(post_rules.transition(self._get(post_id), action, actor, self.clock(), reason))
+        post = self._get(post_id)
+        if action == "approve" and post.reply_to is not None and self.approve_reply is not None:
+            return self.approve_reply(actor, post)
+        return self.posts.save(post_rules.transition(post, action, actor, self.clock(), reason))
 
     def endorse(self, actor: Principal, post_id: str) -> Post:
         return self.posts.save(post_rules.endorse(self._get(post_id), actor, self.clock()))

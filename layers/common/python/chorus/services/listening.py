@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Callable, Protocol
 
-from chorus.domain import timing
+from chorus.domain import escalation, spikes, timing
 from chorus.domain.errors import Conflict, NotFound
 from chorus.domain.inbox import Alert, MentionIn, MentionRecord, NOTIFY_CLAIM, excerpt, record_of
 from chorus.domain.mentions import Mention, conversation_of, mention_id
@@ -33,11 +33,9 @@ class ClassificationLike(Protocol):
 
 class Mentions(Protocol):
     def get(self, key: str, now: datetime) -> MentionRecord | None: ...
-    def create(self, record: MentionRecord) -> MentionRecord | None: ...
+    def create(self, record: MentionRecord, counter: spikes.Tally | None = None) -> MentionRecord | None: ...
     def save(self, record: MentionRecord) -> MentionRecord: ...
     def conversation_since(self, conversation: str, since: datetime, now: datetime, limit: int = 500) -> list[MentionRecord]: ...
-    def by_status(self, status: str, since: datetime | None, until: datetime | None, filters: dict[str, str], now: datetime,
-                  limit: int, cursor: str | None) -> tuple[list[MentionRecord], str | None]: ...
 
 
 class Alerts(Protocol):
@@ -58,12 +56,17 @@ class IngestQueue(Protocol):
 
 
 class AlertSink(Protocol):
-    def send(self, subject: str, message: str, **attributes: str) -> None: ...
+    def send(self, subject: str, message: str, *, sms_text: str | None = None, **attributes: str) -> None: ...
+
+
+class AckLinks(Protocol):
+    def link(self, alert_id: str, team: str, now: datetime) -> str | None: ...
 
 
 class ListeningService:
     def __init__(self, mentions: Mentions, alerts: Alerts, state: State, queue: IngestQueue, notifier: AlertSink,
-                 classify: Callable[[str], ClassificationLike], clock: Clock, retention: timedelta) -> None:
+                 classify: Callable[[str], ClassificationLike], clock: Clock, retention: timedelta,
+                 ack_links: AckLinks | None = None) -> None:
         self.mentions = mentions
         self.alerts = alerts
         self.state = state
@@ -72,6 +75,7 @@ class ListeningService:
         self.classify = classify
         self.clock = clock
         self.retention = retention
+        self.ack_links = ack_links
 
     # ------------------------------------------------------------------ in
     def ingest(self, body: MentionIn, principal: Principal) -> dict[str, str]:
@@ -109,7 +113,8 @@ class ListeningService:
             complaint_score=result.complaint_score, facet=facet, now=now, retention=self.retention,
             conversation=conversation_of(mention, parent.conversation if parent else None),
         )
-        return self.mentions.create(record)
+        # A negative mention is counted for spike detection in the same write that stores it: exactly once.
+        return self.mentions.create(record, counter=spikes.counter_of(record))
 
     def _parent(self, mention: Mention, now: datetime) -> MentionRecord | None:
         for platform_id in (mention.in_reply_to, mention.thread_root):
@@ -143,8 +148,9 @@ class ListeningService:
                 created_at=timing.iso_utc(now), expires_at=record.expires_at,
                 notify_claim_until=timing.iso_utc(now + NOTIFY_CLAIM),
             )
+            alert = alert.model_copy(update={"escalate_at": escalation.next_escalate_at(alert, rules.escalation)})
             if decided.severity == "high":
-                alert = alert.model_copy(update={"sms": self._sms_budget(decided.team, now, rules)})
+                alert = alert.model_copy(update={"sms": self.sms_budget(decided.team, now, rules)})
             created = self.alerts.create(alert)
             if created is not None:
                 self._notify(created, now)
@@ -180,13 +186,16 @@ class ListeningService:
         self._notify(claimed, now)
 
     def _notify(self, alert: Alert, now: datetime) -> None:
-        self.notifier.send(alert.subject(), alert.message(None), **alert.attributes())
+        link = self.ack_links.link(alert.id, alert.team, now) if self.ack_links else None
+        # SMS stays as short as it was: the link is for email, where a click acknowledges.
+        self.notifier.send(alert.subject(), alert.message(link), sms_text=alert.message(None) if link else None,
+                           **alert.attributes())
         try:
             self.alerts.save(alert.model_copy(update={"notified_at": timing.iso_utc(now), "notify_claim_until": None}))
         except Conflict:
             pass  # counted or acknowledged meanwhile; its claim ends and it is never notified again once noted
 
-    def _sms_budget(self, team: str, now: datetime, rules: RoutingRules) -> bool:
+    def sms_budget(self, team: str, now: datetime, rules: RoutingRules) -> bool:
         """At most `sms_per_hour` alerts per team carry the SMS attribute each clock hour (SMS subscriptions filter
         on it); the rest still reach email subscribers."""
         if rules.sms_per_hour == 0:
@@ -218,24 +227,20 @@ class ListeningService:
         logger.info("routing rules changed", extra={"by": principal.username, "rules": len(rules.rules)})
         return rules
 
-    # ------------------------------------------------------------------ reading and acting
-    def mention(self, mention_id: str) -> MentionRecord:
-        record = self.mentions.get(mention_id, self.clock())
-        if record is None:
-            raise NotFound(f"no mention {mention_id!r}")
-        return record
-
-    def inbox(self, status: str, filters: dict[str, str], since: str | None, until: str | None, limit: int,
-              cursor: str | None) -> tuple[list[MentionRecord], str | None]:
-        start = timing.parse_publish_at(since, field="from") if since else None
-        end = timing.parse_publish_at(until, field="to") if until else None
-        return self.mentions.by_status(status, start, end, filters, self.clock(), limit, cursor)
-
+    # ------------------------------------------------------------------ alerts (mentions are read and worked in services/inbox)
     def recent_alerts(self, hours: int, limit: int) -> list[Alert]:
         now = self.clock()
         return self.alerts.recent(now - timedelta(hours=hours), now, limit)
 
+    def alert(self, alert_id: str) -> Alert:
+        alert = self.alerts.get(alert_id, self.clock())
+        if alert is None:
+            raise NotFound(f"no alert {alert_id!r}")
+        return alert
+
     def acknowledge(self, alert_id: str, principal: Principal) -> Alert:
+        """Someone is on it: no escalation stage is sent after this (`escalate_at` goes, so the alert leaves the
+        escalation index)."""
         now = self.clock()
         for _ in range(SAVE_ATTEMPTS):
             alert = self.alerts.get(alert_id, now)
@@ -245,7 +250,8 @@ class ListeningService:
                 return alert
             try:
                 return self.alerts.save(alert.model_copy(update={
-                    "status": "acknowledged", "acknowledged_by": principal.username, "acknowledged_at": timing.iso_utc(now)}))
+                    "status": "acknowledged", "acknowledged_by": principal.username, "acknowledged_at": timing.iso_utc(now),
+                    "escalate_at": None}))
             except Conflict:
                 continue
         raise Conflict(f"alert {alert_id} kept changing; try again")

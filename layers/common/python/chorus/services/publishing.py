@@ -160,6 +160,7 @@ class PublishingService:
             text=post.text_for(channel.id),
             idempotency_key=delivery_rules.idempotency_key(post.id, channel.id, post.publish_at or ""),
             media=tuple(post.media),
+            in_reply_to=post.reply_to.platform_id if post.reply_to else None,
         )
         attempt = lease.delivery
         checked = lease.reconcile_window is None  # False until the account was read: earlier attempts stay suspect

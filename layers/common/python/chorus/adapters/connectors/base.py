@@ -44,6 +44,7 @@ class RecentPost:
     url: str | None
     text: str
     created_at: str | None  # ISO 8601 as the platform gave it
+    in_reply_to: str | None = None  # the post it replies to, where the platform says (the local outbox does)
 
 
 class PublishError(Exception):

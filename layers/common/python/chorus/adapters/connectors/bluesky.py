@@ -32,6 +32,8 @@ from chorus.adapters.connectors.transport import Clock, Response, Transport, rai
 
 POST_COLLECTION = "app.bsky.feed.post"
 MAX_PAGE = 100  # `limit` bound of com.atproto.repo.listRecords
+# Query parameters: a dict, or pairs when an array parameter repeats (`reasons=mention&reasons=reply`).
+XrpcParams = dict[str, Any] | list[tuple[str, str]]
 
 # ---------------------------------------------------------------------------------------------- record keys (TID)
 TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"  # base32-sortable: string order is numeric order
@@ -132,7 +134,7 @@ class BlueskyConnector:
     def publish(self, request: PublishRequest) -> Published:
         record = self.build_record(request)
         uri = AtUri(self._did, POST_COLLECTION, tid_for(request.idempotency_key))
-        self._xrpc("POST", "com.atproto.repo.putRecord", body={
+        self.xrpc("POST", "com.atproto.repo.putRecord", body={
             "repo": uri.repo,
             "collection": uri.collection,
             "rkey": uri.rkey,
@@ -157,12 +159,12 @@ class BlueskyConnector:
 
     def delete(self, platform_id: str) -> None:
         uri = AtUri.parse(platform_id)
-        self._xrpc("POST", "com.atproto.repo.deleteRecord", body={"repo": uri.repo, "collection": uri.collection, "rkey": uri.rkey})
+        self.xrpc("POST", "com.atproto.repo.deleteRecord", body={"repo": uri.repo, "collection": uri.collection, "rkey": uri.rkey})
 
     def recent_posts(self, limit: int = 20) -> list[RecentPost]:
         """Newest first by `createdAt`. Record keys of Chorus posts are hashes (see `tid_for`), so the key order of
         `listRecords` is not time order: a full page is read and sorted here."""
-        page = self._xrpc("GET", "com.atproto.repo.listRecords", params={
+        page = self.xrpc("GET", "com.atproto.repo.listRecords", params={
             "repo": self._did, "collection": POST_COLLECTION, "limit": MAX_PAGE,
         }).json()
         posts = [
@@ -177,20 +179,20 @@ class BlueskyConnector:
         return sorted(posts, key=lambda post: post.created_at or "", reverse=True)[:limit]
 
     def verify_credentials(self) -> str:
-        session = self._xrpc("GET", "com.atproto.server.getSession").json()
+        session = self.xrpc("GET", "com.atproto.server.getSession").json()
         return f"@{session['handle']}"
 
     # ------------------------------------------------------------------------------------------ helpers
     def _resolve_handle(self, handle: str) -> str | None:
         try:
-            return self._xrpc("GET", "com.atproto.identity.resolveHandle", params={"handle": handle}).json().get("did")
+            return self.xrpc("GET", "com.atproto.identity.resolveHandle", params={"handle": handle}).json().get("did")
         except CredentialsRejected:
             raise
         except PermanentFailure:  # not a handle anyone holds: the text stays, without a mention facet
             return None
 
     def _reply_refs(self, parent: AtUri) -> dict[str, Any]:
-        found = self._xrpc("GET", "com.atproto.repo.getRecord", params={
+        found = self.xrpc("GET", "com.atproto.repo.getRecord", params={
             "repo": parent.repo, "collection": parent.collection, "rkey": parent.rkey,
         }).json()
         if not found.get("cid"):
@@ -237,8 +239,8 @@ class BlueskyConnector:
         except OutcomeUnknown as error:
             raise TransientFailure(f"signing in to Bluesky: {error}") from None
 
-    def _xrpc(self, method: str, nsid: str, params: dict[str, Any] | None = None, body: dict[str, Any] | None = None,
-              tolerated: tuple[str, ...] = ()) -> Response:
+    def xrpc(self, method: str, nsid: str, params: XrpcParams | None = None, body: dict[str, Any] | None = None,
+             tolerated: tuple[str, ...] = ()) -> Response:
         """Call with the session's access token, refreshing it once if it expired. An XRPC error named in
         `tolerated` comes back as the response; every other failure raises its outcome."""
         response = self._send(method, nsid, self._signed_in()["accessJwt"], params, body)
@@ -248,7 +250,7 @@ class BlueskyConnector:
             return response
         return raise_for_outcome(method, response, self._clock())
 
-    def _send(self, method: str, nsid: str, token: str | None, params: dict[str, Any] | None = None,
+    def _send(self, method: str, nsid: str, token: str | None, params: XrpcParams | None = None,
               body: dict[str, Any] | None = None) -> Response:
         url = f"{self._service_url}/xrpc/{nsid}" + (f"?{urlencode(params)}" if params else "")
         headers = {"Authorization": f"Bearer {token}"} if token else {}

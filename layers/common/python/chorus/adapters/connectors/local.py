@@ -39,7 +39,8 @@ class LocalConnector:
 
     def recent_posts(self, limit: int = 20) -> list[RecentPost]:
         return [
-            RecentPost(platform_id=i.key, url=f"local://{self.channel_id}/{i.key}", text=i.text, created_at=i.published_at)
+            RecentPost(platform_id=i.key, url=f"local://{self.channel_id}/{i.key}", text=i.text, created_at=i.published_at,
+                       in_reply_to=i.in_reply_to)
             for i in self.outbox.latest(self.channel_id, limit)
         ]
 

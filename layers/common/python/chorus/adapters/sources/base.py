@@ -11,14 +11,14 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from chorus.adapters.connectors.base import Credentials, CredentialsRejected
 from chorus.adapters.connectors.transport import Response, Transport
 from chorus.domain.mentions import Mention
+from chorus.domain.sources import SourceKind
 
-SourceKind = Literal["rss", "mastodon", "bluesky", "x", "reddit"]
 SOURCE_KINDS: tuple[SourceKind, ...] = ("rss", "mastodon", "bluesky", "x", "reddit")
 MAX_PAGES = 5  # per poll: a backlog bigger than this is left for the next poll (or skipped, see FetchResult.capped)
 MAX_SEEN_KEYS = 100  # keys kept in a time watermark: enough for the entries that share one timestamp
@@ -26,7 +26,7 @@ MAX_SEEN_KEYS = 100  # keys kept in a time watermark: enough for the entries tha
 
 @dataclass(frozen=True)
 class SourceSpec:
-    """What a fetcher needs to know about a configured source. `settings` per kind: see docs/sources.md."""
+    """What a fetcher needs to know about a configured source. `settings` per kind: see the README, "Sources"."""
 
     id: str
     kind: SourceKind
@@ -48,6 +48,9 @@ class Fetcher(Protocol):
 
     def fetch(self, spec: SourceSpec, watermark: Mapping[str, str], credentials: Credentials | None,
               now: float) -> FetchResult: ...
+
+    def check(self, spec: SourceSpec) -> None:
+        """BadSetting when `fetch` would refuse these settings; no request is made (the API checks before saving)."""
 
 
 class BadSetting(ValueError):

@@ -63,6 +63,11 @@ class BlueskyFetcher:
         self._sessions: dict[tuple[str, str, str], BlueskyConnector] = {}
         self._now = 0.0  # the clock of the sessions' rate-limit arithmetic: the `now` of the running fetch
 
+    def check(self, spec: SourceSpec) -> None:
+        if mode_of(spec, MODES) == "search":
+            required_setting(spec, "query")
+        _service(spec, DEFAULT_BLUESKY_SERVICE)
+
     def fetch(self, spec: SourceSpec, watermark: Mapping[str, str], credentials: Credentials | None,
               now: float) -> FetchResult:
         mode = mode_of(spec, MODES)
@@ -122,7 +127,7 @@ class BlueskyFetcher:
     def _get(self, session: BlueskyConnector | None, spec: SourceSpec, nsid: str, params: Query) -> dict[str, Any]:
         if session is not None:
             # The connector's call signs in, refreshes an expired session once, and maps failures to outcomes.
-            response = session._xrpc("GET", nsid, params=params)  # type: ignore[arg-type]
+            response = session.xrpc("GET", nsid, params=params)
         else:
             response = self._transport.request("GET", f"{_service(spec, PUBLIC_APPVIEW)}/xrpc/{nsid}?{urlencode(params)}")
             if response.status in (401, 403):

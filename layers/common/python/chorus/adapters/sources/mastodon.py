@@ -53,6 +53,10 @@ class MastodonFetcher:
     def __init__(self, transport: Transport | None = None) -> None:
         self._transport = CountingTransport(transport or shared_transport())
 
+    def check(self, spec: SourceSpec) -> None:
+        http_url_setting(spec, "instance_url")
+        _request_for(spec, mode_of(spec, MODES))
+
     def fetch(self, spec: SourceSpec, watermark: Mapping[str, str], credentials: Credentials | None,
               now: float) -> FetchResult:
         base_url = http_url_setting(spec, "instance_url").rstrip("/")

@@ -49,13 +49,12 @@ class RedditFetcher:
         self._token_url = token_url
         self._tokens: dict[tuple[str, str], tuple[str, float]] = {}  # (client id, secret) → (token, valid until)
 
+    def check(self, spec: SourceSpec) -> None:
+        _search_of(spec)
+
     def fetch(self, spec: SourceSpec, watermark: Mapping[str, str], credentials: Credentials | None,
               now: float) -> FetchResult:
-        query = required_setting(spec, "query")
-        subreddit = (spec.settings.get("subreddit") or "").strip().removeprefix("/").removeprefix("r/")
-        if subreddit and not _SUBREDDIT.match(subreddit):
-            raise BadSetting("subreddit", f"the reddit source {spec.id!r} has setting 'subreddit' {subreddit!r}: "
-                                          "expected a subreddit name such as 'thenetherlands'")
+        query, subreddit = _search_of(spec)
         client = (required_credential(spec, credentials, "client_id"), required_credential(spec, credentials, "client_secret"))
         user_agent = (credentials.get("user_agent") if credentials else None) or DEFAULT_USER_AGENT
         path = f"/r/{subreddit}/search" if subreddit else "/search"
@@ -123,6 +122,16 @@ class RedditFetcher:
         valid_for = float(lifetime) if isinstance(lifetime, (int, float)) else 3600.0
         self._tokens[client] = (token, now + valid_for - TOKEN_MARGIN_SECONDS)
         return token
+
+
+def _search_of(spec: SourceSpec) -> tuple[str, str]:
+    """The query and the subreddit(s) to search ('' for all of Reddit)."""
+    query = required_setting(spec, "query")
+    subreddit = (spec.settings.get("subreddit") or "").strip().removeprefix("/").removeprefix("r/")
+    if subreddit and not _SUBREDDIT.match(subreddit):
+        raise BadSetting("subreddit", f"the reddit source {spec.id!r} has setting 'subreddit' {subreddit!r}: "
+                                      "expected a subreddit name such as 'thenetherlands'")
+    return query, subreddit
 
 
 def _readable(post: Any) -> bool:

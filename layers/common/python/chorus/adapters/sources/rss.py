@@ -34,6 +34,9 @@ class RssFetcher:
     def __init__(self, transport: Transport | None = None) -> None:
         self._transport = CountingTransport(transport or shared_transport())
 
+    def check(self, spec: SourceSpec) -> None:
+        http_url_setting(spec, "url")
+
     def fetch(self, spec: SourceSpec, watermark: Mapping[str, str], credentials: Credentials | None,
               now: float) -> FetchResult:
         url = http_url_setting(spec, "url")

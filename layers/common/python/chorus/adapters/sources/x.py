@@ -46,19 +46,13 @@ class XFetcher:
         self._transport = CountingTransport(transport or shared_transport())
         self._base_url = base_url.rstrip("/")
 
+    def check(self, spec: SourceSpec) -> None:
+        _endpoint(spec)
+
     def fetch(self, spec: SourceSpec, watermark: Mapping[str, str], credentials: Credentials | None,
               now: float) -> FetchResult:
         mode = mode_of(spec, MODES)
-        if mode == "search":
-            path, page_param = "/2/tweets/search/recent", "next_token"
-            params = {"query": required_setting(spec, "query")}
-        else:
-            user_id = required_setting(spec, "user_id")
-            if not user_id.isdigit():
-                raise BadSetting("user_id", f"the x source {spec.id!r} has setting 'user_id' {user_id!r}: "
-                                            "expected the numeric user id")
-            path, page_param = f"/2/users/{quote(user_id)}/mentions", "pagination_token"
-            params = {}
+        path, page_param, params = _endpoint(spec)
         headers = {"Authorization": f"Bearer {required_credential(spec, credentials, 'access_token')}"}
         since_id = watermark.get("since_id")
         moment = datetime.fromtimestamp(now, tz=timezone.utc)
@@ -94,6 +88,17 @@ class XFetcher:
             requests=self._transport.count - started,
             capped=capped,
         )
+
+
+def _endpoint(spec: SourceSpec) -> tuple[str, str, dict[str, str]]:
+    """The path, its paging parameter and its own query parameters."""
+    if mode_of(spec, MODES) == "search":
+        return "/2/tweets/search/recent", "next_token", {"query": required_setting(spec, "query")}
+    user_id = required_setting(spec, "user_id")
+    if not user_id.isdigit():
+        raise BadSetting("user_id", f"the x source {spec.id!r} has setting 'user_id' {user_id!r}: "
+                                    "expected the numeric user id")
+    return f"/2/users/{quote(user_id)}/mentions", "pagination_token", {}
 
 
 def _mention(spec: SourceSpec, post: dict[str, Any], user: dict[str, Any] | None) -> Mention:

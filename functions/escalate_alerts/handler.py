@@ -1,0 +1,16 @@
+"""Every minute: a care alert nobody acknowledged goes to the care lead, later to PR (each stage once)."""
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from chorus import container
+from chorus.observability import logger
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    result = container.escalation().run()
+    logger.info("escalation run", extra=result)
+    return result

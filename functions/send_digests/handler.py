@@ -1,0 +1,15 @@
+"""Every quarter of an hour: when a digest time (routing rules `digest.times`) has come, send each team's email
+subscribers their digest, once per time (see chorus.services.digest)."""
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from chorus import container
+from chorus.observability import logger
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return container.digests().send_due()

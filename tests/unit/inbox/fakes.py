@@ -1,0 +1,113 @@
+"""In-memory stand-ins for the inbox service's ports. Optimistic locking works as in the DynamoDB repositories: the
+version travels with the record, and saving a record whose version is not the stored one is a Conflict."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Callable
+
+from chorus.domain import timing
+from chorus.domain.channels import Channel
+from chorus.domain.errors import Conflict
+from chorus.domain.inbox import MentionRecord
+from chorus.domain.inbox_workflow import InboxPage, InboxQuery
+from chorus.domain.posts import Post
+from tests.unit.listening.fakes import T0, Clock  # noqa: F401 (re-exported to the tests of this folder)
+
+
+def mention(mention_id: str = "m1", *, platform: str = "x", teams: tuple[str, ...] = ("care",), received: datetime = T0,
+            **fields: object) -> MentionRecord:
+    stamp = timing.iso_utc(received)
+    values: dict[str, object] = dict(
+        id=mention_id, platform=platform, platform_id=f"{platform}-{mention_id}", text="Al drie dagen geen internet",
+        author_handle="klant", created_at=stamp, received_at=stamp, language="nl", intent="complaint", sentiment=-0.7,
+        complaint_score=0.9, reach=80, conversation=f"c-{mention_id}", teams=list(teams), routed=True,
+        expires_at=int((received + timedelta(days=90)).timestamp()))
+    values.update(fields)
+    return MentionRecord.model_validate(values)
+
+
+class MemoryMentions:
+    def __init__(self, *records: MentionRecord) -> None:
+        self.items: dict[str, MentionRecord] = {}
+        self.saves = 0
+        self.before_save: Callable[[], None] | None = None  # runs once, just before the next save: a rival's edit
+        for record in records:
+            self.items[record.id] = record.model_copy(update={"version": 1})
+
+    def get(self, mention_id: str, now: datetime) -> MentionRecord | None:
+        record = self.items.get(mention_id)
+        return None if record is None or record.expired(now) else record.model_copy(deep=True)
+
+    def save(self, record: MentionRecord) -> MentionRecord:
+        rival, self.before_save = self.before_save, None
+        if rival:
+            rival()
+        stored = self.items[record.id]
+        if stored.version != record.version:
+            raise Conflict("the mention was changed by someone else meanwhile")
+        self.saves += 1
+        saved = record.model_copy(deep=True, update={"version": record.version + 1})
+        self.items[record.id] = saved
+        return saved.model_copy(deep=True)
+
+
+class MemoryReads:
+    def __init__(self) -> None:
+        self.queries: list[InboxQuery] = []
+
+    def page(self, query: InboxQuery, now: datetime, limit: int, cursor: str | None) -> InboxPage:
+        self.queries.append(query)
+        return InboxPage([], None, 0)
+
+
+class MemoryPosts:
+    def __init__(self) -> None:
+        self.items: dict[str, Post] = {}
+
+    def get(self, post_id: str) -> Post | None:
+        post = self.items.get(post_id)
+        return post.model_copy(deep=True) if post else None
+
+
+class MemoryChannels:
+    def __init__(self, *channels: Channel) -> None:
+        self.channels = list(channels)
+
+    def all(self) -> list[Channel]:
+        return list(self.channels)
+
+
+class MemoryReplyWrites:
+    """Both writes or neither, with the conditions of the real transaction."""
+
+    def __init__(self, posts: MemoryPosts, mentions: MemoryMentions) -> None:
+        self.posts = posts
+        self.mentions = mentions
+        self.transactions = 0
+
+    def create(self, post: Post, mention: MentionRecord) -> tuple[Post, MentionRecord] | None:
+        if post.id in self.posts.items:
+            return None
+        self._check(mention)
+        return self._commit(post, mention)
+
+    def approve(self, post: Post, mention: MentionRecord) -> tuple[Post, MentionRecord]:
+        if self.posts.items[post.id].version != post.version:
+            raise Conflict("the reply was changed meanwhile")
+        self._check(mention)
+        return self._commit(post, mention)
+
+    def _check(self, mention: MentionRecord) -> None:
+        rival, self.mentions.before_save = self.mentions.before_save, None
+        if rival:
+            rival()
+        if self.mentions.items[mention.id].version != mention.version:
+            raise Conflict("the mention was changed by someone else meanwhile")
+
+    def _commit(self, post: Post, mention: MentionRecord) -> tuple[Post, MentionRecord]:
+        self.transactions += 1
+        saved_post = post.model_copy(deep=True, update={"version": post.version + 1})
+        saved_mention = mention.model_copy(deep=True, update={"version": mention.version + 1})
+        self.posts.items[post.id] = saved_post
+        self.mentions.items[mention.id] = saved_mention
+        return saved_post.model_copy(deep=True), saved_mention.model_copy(deep=True)

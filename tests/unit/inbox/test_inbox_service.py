@@ -1,0 +1,249 @@
+"""The inbox service on in-memory ports: working mentions under concurrent edits, and replies as posts (scheduled at
+once, or waiting for an editor when the mention went to PR), written together with the mention they answer."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from chorus.domain import inbox_workflow as workflow
+from chorus.domain.channels import Channel
+from chorus.domain.errors import Conflict, Forbidden, NotFound, ValidationError
+from chorus.domain.posts import Post
+from chorus.domain.roles import Principal
+from chorus.services.calendar import CalendarService
+from chorus.services.inbox import SAVE_ATTEMPTS, InboxService
+from tests.unit.inbox.fakes import (T0, Clock, MemoryChannels, MemoryMentions, MemoryPosts, MemoryReads,
+                                    MemoryReplyWrites, mention)
+
+CARE = Principal("carla", frozenset({"care"}))
+PR = Principal("piet", frozenset({"pr"}))
+EDITOR = Principal("ed", frozenset({"editor"}))
+X_MAIN = Channel(id="x-main", platform="x", handle="@org")
+MASTODON = Channel(id="mastodon-main", platform="mastodon", handle="@org@social.example")
+LOCAL = Channel(id="demo-local", platform="local", handle="@demo")
+
+
+class World:
+    def __init__(self, *records, channels=(X_MAIN, MASTODON, LOCAL)) -> None:  # type: ignore[no-untyped-def]
+        self.clock = Clock(T0 + timedelta(minutes=10))
+        self.mentions = MemoryMentions(*(records or (mention("m1"),)))
+        self.reads = MemoryReads()
+        self.posts = MemoryPosts()
+        self.channels = MemoryChannels(*channels)
+        self.writes = MemoryReplyWrites(self.posts, self.mentions)
+        self.scheduled: list[Post] = []
+        self.hold: dict | None = None
+        self.pauses: list[int] = []
+        self.service = InboxService(self.mentions, self.reads, self.posts, self.channels, self.writes, self.clock,
+                                    on_scheduled=self.scheduled.append, active_hold=lambda: self.hold,
+                                    pause=self.pauses.append)
+
+    def stored(self, mention_id: str = "m1"):  # type: ignore[no-untyped-def]
+        return self.mentions.items[mention_id]
+
+
+# ---------------------------------------------------------------------------------------------- listing
+def test_the_inbox_lists_open_mentions_unless_told_otherwise_and_parses_the_window() -> None:
+    world = World()
+    world.service.inbox("open", {"intent": "complaint"}, "2026-11-20T10:00", None, False, 50, None)
+    world.service.inbox("resolved", {}, None, "2026-11-21T00:00:00Z", True, 50, None)
+    first, second = world.reads.queries
+    assert (first.statuses, first.filters, first.since.isoformat()) == (("new", "assigned"), {"intent": "complaint"},
+                                                                        "2026-11-20T09:00:00+00:00")  # Amsterdam time
+    assert (second.statuses, second.oldest_first, second.until.isoformat()) == (("resolved",), True, "2026-11-21T00:00:00+00:00")
+    with pytest.raises(ValidationError) as raised:
+        world.service.inbox("open", {}, "yesterday", None, False, 50, None)
+    assert raised.value.field == "from"
+
+
+# ---------------------------------------------------------------------------------------------- working a mention
+def test_assign_status_and_notes_are_saved_and_an_unknown_mention_is_not_found() -> None:
+    world = World()
+    assert world.service.assign("m1", "ann", CARE).status == "assigned"
+    world.clock.advance(minutes=5)
+    noted = world.service.add_note("m1", "Belt vanmiddag terug", CARE)
+    assert [(n.by, n.text, n.at) for n in noted.notes] == [("carla", "Belt vanmiddag terug", "2026-11-20T09:15:00Z")]
+    answered = world.service.set_status("m1", "responded", CARE)
+    assert answered.first_response_seconds == 15 * 60 and world.stored().status == "responded"
+    with pytest.raises(NotFound):
+        world.service.assign("nope", "ann", CARE)
+
+
+def test_a_rival_edit_between_read_and_save_is_kept_and_ours_applied_on_top() -> None:
+    world = World()
+    world.mentions.before_save = lambda: world.service.add_note("m1", "first, by a colleague", PR)
+    world.service.add_note("m1", "second, by me", CARE)
+    assert [n.text for n in world.stored().notes] == ["first, by a colleague", "second, by me"]
+
+
+def test_a_mention_that_keeps_changing_is_a_conflict_after_a_few_attempts() -> None:
+    world = World()
+
+    def rival() -> None:
+        current = world.mentions.items["m1"]
+        world.mentions.items["m1"] = current.model_copy(update={"version": current.version + 1})
+        world.mentions.before_save = rival
+
+    world.mentions.before_save = rival
+    with pytest.raises(Conflict, match="kept changing"):
+        world.service.add_note("m1", "lost?", CARE)
+    assert world.stored().notes == [] and world.pauses == list(range(SAVE_ATTEMPTS - 1))  # longer waits after each loss
+
+
+def test_repeating_a_status_change_writes_nothing() -> None:
+    world = World()
+    world.service.set_status("m1", "resolved", CARE)
+    world.service.set_status("m1", "resolved", CARE)
+    assert world.mentions.saves == 1
+
+
+# ---------------------------------------------------------------------------------------------- replies
+def test_a_responders_reply_is_a_post_scheduled_now_and_the_mentions_first_response() -> None:
+    world = World()
+    outcome = world.service.reply("m1", "Sorry! We kijken ernaar, stuur je ons een DM?", None, CARE)
+    post = outcome.post
+    assert (outcome.created, outcome.needs_approval, post.status, post.channels) == (True, False, "scheduled", ["x-main"])
+    assert post.publish_at == "2026-11-20T09:10:00Z" == post.due_at and list(post.deliveries) == ["x-main"]
+    assert post.reply_to is not None and (post.reply_to.mention_id, post.reply_to.platform_id) == ("m1", "x-m1")
+    assert [(a.action, a.to_status) for a in post.audit] == [("reply", "scheduled")]
+    stored = world.stored()
+    assert (stored.status, stored.first_response_seconds, [r.post_id for r in stored.our_replies]) == ("responded", 600, [post.id])
+    assert world.scheduled == [post] and world.writes.transactions == 1
+
+
+def test_the_same_reply_twice_is_one_reply() -> None:
+    world = World()
+    first = world.service.reply("m1", "Sorry, we kijken ernaar", None, CARE)
+    world.clock.advance(minutes=1)
+    again = world.service.reply("m1", "  Sorry,  we kijken ernaar ", None, CARE)
+    assert (again.created, again.post.id) == (False, first.post.id)
+    assert world.writes.transactions == 1 and len(world.scheduled) == 1 and len(world.stored().our_replies) == 1
+
+
+def test_a_reply_to_a_pr_mention_waits_for_an_editor_and_answers_when_approved() -> None:
+    world = World(mention("m1", teams=("care", "pr")))
+    outcome = world.service.reply("m1", "We nemen contact met u op.", None, PR)
+    assert (outcome.needs_approval, outcome.post.status, world.scheduled) == (True, "submitted", [])
+    waiting = world.stored()
+    assert (waiting.status, waiting.first_response_at, len(waiting.our_replies)) == ("new", None, 1)
+
+    world.clock.advance(minutes=20)
+    with pytest.raises(Forbidden):
+        world.service.approve_reply(CARE, world.posts.get(outcome.post.id))  # type: ignore[arg-type]
+    approved = world.service.approve_reply(EDITOR, world.posts.get(outcome.post.id))  # type: ignore[arg-type]
+    assert (approved.status, approved.publish_at) == ("scheduled", "2026-11-20T09:30:00Z")
+    assert [(a.action, a.by) for a in approved.audit] == [("reply", "piet"), ("approve", "ed"), ("schedule", "ed")]
+    answered = world.stored()
+    assert (answered.status, answered.first_response_seconds, len(answered.our_replies)) == ("responded", 1800, 1)
+    assert world.scheduled == [approved]
+
+
+def test_an_editors_own_reply_to_a_pr_mention_needs_no_second_editor() -> None:
+    world = World(mention("m1", teams=("pr",)))
+    assert world.service.reply("m1", "Wij bellen u vandaag.", None, EDITOR).post.status == "scheduled"
+
+
+def test_a_reply_whose_mention_was_closed_meanwhile_is_not_approved() -> None:
+    world = World(mention("m1", teams=("pr",)))
+    post = world.service.reply("m1", "We zoeken het uit.", None, PR).post
+    world.service.set_status("m1", "resolved", PR)
+    with pytest.raises(Conflict, match="reopen"):
+        world.service.approve_reply(EDITOR, world.posts.get(post.id))  # type: ignore[arg-type]
+    assert world.posts.items[post.id].status == "submitted" and world.scheduled == []
+
+
+def test_during_a_crisis_hold_replies_wait_and_cannot_be_approved_until_release() -> None:
+    world = World()
+    world.hold = {"since": "2026-11-20T08:00:00Z", "reason": "storing"}
+    outcome = world.service.reply("m1", "We werken eraan.", None, CARE)
+    assert outcome.needs_approval and outcome.post.audit[0].reason and "crisis hold" in outcome.post.audit[0].reason
+    with pytest.raises(Conflict, match="crisis hold"):
+        world.service.approve_reply(EDITOR, world.posts.get(outcome.post.id))  # type: ignore[arg-type]
+    world.hold = None
+    assert world.service.approve_reply(EDITOR, world.posts.get(outcome.post.id)).status == "scheduled"  # type: ignore[arg-type]
+
+
+def test_a_mastodon_reply_names_the_author_so_they_are_notified() -> None:
+    world = World(mention("m1", platform="mastodon", author_handle="@boos@elders.example"))
+    post = world.service.reply("m1", "Sorry, we bellen je.", None, CARE).post
+    assert post.text == "@boos@elders.example Sorry, we bellen je."
+    assert post.reply_to is not None and post.reply_to.platform_id == "mastodon-m1"
+    named = World(mention("m1", platform="mastodon", author_handle="@boos@elders.example"))
+    assert named.service.reply("m1", "Hoi @Boos@elders.example, sorry.", None, CARE).post.text == "Hoi @Boos@elders.example, sorry."
+
+
+@pytest.mark.parametrize("platform", ["rss", "reddit"])
+def test_platforms_without_a_connector_are_refused_with_the_reason(platform: str) -> None:
+    world = World(mention("m1", platform=platform, url="https://forum.example/t/1"))
+    with pytest.raises(Conflict, match=f"cannot reply on {platform}") as raised:
+        world.service.reply("m1", "Dank je", None, CARE)
+    assert "https://forum.example/t/1" in raised.value.message
+    assert world.writes.transactions == 0
+
+
+def test_choosing_the_account_to_reply_from() -> None:
+    second_x = Channel(id="x-care", platform="x", handle="@org_care")
+    world = World(channels=(X_MAIN, second_x, MASTODON, Channel(id="bsky", platform="bluesky", handle="org.example",
+                                                                 status="needs_reconnect")))
+    with pytest.raises(ValidationError, match="x-main, x-care") as raised:
+        world.service.reply("m1", "Hoi", None, CARE)
+    assert raised.value.field == "channel"
+    with pytest.raises(ValidationError, match="is a mastodon channel"):
+        world.service.reply("m1", "Hoi", "mastodon-main", CARE)
+    with pytest.raises(ValidationError, match="no channel"):
+        world.service.reply("m1", "Hoi", "x-nope", CARE)
+    assert world.service.reply("m1", "Hoi", "x-care", CARE).post.channels == ["x-care"]
+    bluesky = World(mention("m2", platform="bluesky"), channels=world.channels.channels)
+    with pytest.raises(Conflict, match="reconnected"):
+        bluesky.service.reply("m2", "Hoi", None, CARE)
+    nothing = World(mention("m3", platform="mastodon"), channels=(X_MAIN,))
+    with pytest.raises(Conflict, match="no mastodon channel"):
+        nothing.service.reply("m3", "Hoi", None, CARE)
+
+
+def test_a_reply_too_long_for_the_platform_is_bad_input_and_nothing_is_written() -> None:
+    world = World()
+    with pytest.raises(ValidationError) as raised:
+        world.service.reply("m1", "x" * 281, None, CARE)
+    assert raised.value.field == "text" and world.writes.transactions == 0 and world.stored().our_replies == []
+
+
+def test_a_closed_mention_gets_no_reply() -> None:
+    world = World()
+    world.service.set_status("m1", "ignored", CARE)
+    with pytest.raises(Conflict, match="reopen"):
+        world.service.reply("m1", "Toch nog even", None, CARE)
+    assert world.posts.items == {}
+
+
+def test_a_note_added_while_a_reply_is_written_survives_with_the_reply() -> None:
+    world = World()
+    world.mentions.before_save = lambda: world.service.add_note("m1", "Klant belde ook", PR)
+    world.service.reply("m1", "Sorry, we zoeken het uit", None, CARE)
+    stored = world.stored()
+    assert [n.text for n in stored.notes] == ["Klant belde ook"] and len(stored.our_replies) == 1
+    assert stored.status == "responded" and world.writes.transactions == 1
+
+
+def test_replies_are_bounded() -> None:
+    world = World()
+    for n in range(workflow.MAX_REPLIES):
+        world.service.reply("m1", f"antwoord {n}", None, CARE)
+    with pytest.raises(Conflict, match="replies already"):
+        world.service.reply("m1", "nog een", None, CARE)
+
+
+def test_approving_a_reply_through_the_calendar_goes_to_the_inbox() -> None:
+    """POST /posts/{id}/approve: the calendar hands replies to the inbox; other posts keep the plain approval."""
+    world = World(mention("m1", teams=("pr",)))
+    post = world.service.reply("m1", "We zoeken het uit.", None, PR).post
+    handed: list[str] = []
+
+    class Posts:
+        def get(self, post_id: str) -> Post | None:
+            return world.posts.get(post_id)
+
+    calendar = CalendarService(Posts(), world.channels, world.clock, "Europe/Amsterdam",  # type: ignore[arg-type]
+                               approve_reply=lambda actor, reply: handed.append(reply.id) or world.service.approve_reply(actor, reply))
+    assert calendar.act(EDITOR, post.id, "approve").status == "scheduled" and handed == [post.id]
