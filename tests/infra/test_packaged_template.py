@@ -13,8 +13,14 @@ from typing import Any, Iterator
 
 import pytest
 
+from chorus.adapters.advocacy_store import AdvocacyItem
+from chorus.adapters.content_store import ContentItem, PrecheckListItem, UploadItem
 from chorus.adapters.dynamodb import ChannelItem, OutboxItem, PostItem, StateItem
+from chorus.adapters.engagement_settings_store import ReportSettingsItem
+from chorus.adapters.engagement_store import EngagementItem
 from chorus.adapters.listening_store import AlertItem, MentionItem, SourceItem, SubscriptionItem
+from chorus.adapters.people_store import PersonItem, PolicyItem, ProgrammeSettingsItem, UsernameItem
+from chorus.adapters.pool_store import LinkItem, NotifyQueueItem, OfferItem, RecipientItem, ShareItem, WatchItem
 from chorus.adapters.spikes_digest_store import CounterItem, VersionedStateItem
 from chorus.local.packaging import package
 from chorus.local.template import PROJECT_ROOT, load_template
@@ -127,7 +133,7 @@ def test_every_code_path_in_the_template_is_in_the_output(out: Path, sam: dict[s
 def test_tables_are_on_demand_encrypted_and_recoverable(cfn: dict[str, Any]) -> None:
     tables = resources(cfn, "AWS::DynamoDB::Table")
     assert set(tables) == {"PostsTable", "ChannelsTable", "OutboxTable", "StateTable", "MentionsTable", "AlertsTable",
-                           "SourcesTable", "SubscriptionsTable"}
+                           "SourcesTable", "SubscriptionsTable", "AdvocacyTable"}
     posts, channels = tables["PostsTable"]["Properties"], tables["ChannelsTable"]["Properties"]
     assert keys(posts["KeySchema"]) == {"HASH": "id"}
     assert {index["IndexName"] for index in posts["GlobalSecondaryIndexes"]} == {"calendar", "by_status", "due"}
@@ -194,7 +200,15 @@ def test_api_stage_is_throttled(cfn: dict[str, Any]) -> None:
                                                 (StateItem, "StateTable"), (MentionItem, "MentionsTable"),
                                                 (AlertItem, "AlertsTable"), (SourceItem, "SourcesTable"),
                                                 (SubscriptionItem, "SubscriptionsTable"), (CounterItem, "StateTable"),
-                                                (VersionedStateItem, "StateTable")])
+                                                (VersionedStateItem, "StateTable"), (AdvocacyItem, "AdvocacyTable"),
+                                                (EngagementItem, "AdvocacyTable"), (ReportSettingsItem, "AdvocacyTable"),
+                                                (PersonItem, "AdvocacyTable"), (UsernameItem, "AdvocacyTable"),
+                                                (PolicyItem, "AdvocacyTable"), (ProgrammeSettingsItem, "AdvocacyTable"),
+                                                (ContentItem, "AdvocacyTable"), (UploadItem, "AdvocacyTable"),
+                                                (PrecheckListItem, "AdvocacyTable"), (OfferItem, "AdvocacyTable"),
+                                                (RecipientItem, "AdvocacyTable"), (LinkItem, "AdvocacyTable"),
+                                                (NotifyQueueItem, "AdvocacyTable"), (ShareItem, "AdvocacyTable"),
+                                                (WatchItem, "AdvocacyTable")])
 def test_models_read_the_keys_and_indexes_the_template_defines(model: Any, table: str) -> None:
     defined = load_template()["Resources"][table]["Properties"]
     schema = model._get_schema()  # PynamoDB's CreateTable view of the model
@@ -301,3 +315,28 @@ def test_every_queue_has_a_dead_letter_queue_with_an_alarm_and_every_async_funct
         target = schedule["Properties"]["Target"]
         assert "DeadLetterConfig" in target, f"{name} has no dead-letter queue"
         assert "DeadLetterConfig" in functions[target["Arn"]["Fn::GetAtt"][0]]["Properties"]
+
+
+def test_the_media_bucket_is_private_encrypted_tls_only_and_forgets_unsubmitted_uploads(cfn: dict[str, Any]) -> None:
+    (name,) = resources(cfn, "AWS::S3::Bucket")
+    bucket = cfn["Resources"][name]
+    properties = bucket["Properties"]
+    assert bucket.get("DeletionPolicy") == "Retain"
+    assert set(properties["PublicAccessBlockConfiguration"].values()) == {True}
+    assert properties["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    rules = {rule["Id"]: rule for rule in properties["LifecycleConfiguration"]["Rules"]}
+    assert rules["ExpireUnsubmittedUploads"]["Prefix"] == "uploads/" and rules["ExpireUnsubmittedUploads"]["ExpirationInDays"] >= 1
+    assert rules["AbortIncompleteMultipartUploads"]["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] >= 1
+    assert properties["CorsConfiguration"]["CorsRules"][0]["AllowedMethods"] == ["POST"]
+    (policy,) = resources(cfn, "AWS::S3::BucketPolicy").values()
+    (deny,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": False}}
+    # The API may write and read uploads and submitted content, delete only uploads, and nothing else in the bucket.
+    granted = {
+        json.dumps(statement["Resource"], sort_keys=True): sorted(as_list(statement["Action"]))
+        for statement in statements(cfn["Resources"]["ApiHandlerRole"]["Properties"])
+        if any(str(a).startswith("s3:") for a in as_list(statement["Action"]))
+    }
+    assert sorted(granted.values()) == [["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], ["s3:GetObject", "s3:PutObject"],
+                                        ["s3:ListBucket"]]
+    assert all(name in resource for resource in granted)

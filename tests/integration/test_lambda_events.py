@@ -159,3 +159,42 @@ def test_detect_spikes_and_send_digests_with_their_sample_events(stack):
     first = send_digests(event, LambdaContext("SendDigestsFunction"))
     assert first["sent"] == 4 and first["due"].endswith("Z")
     assert send_digests(event, LambdaContext("SendDigestsFunction"))["sent"] == 0
+
+
+def test_notify_offers_and_track_shares_with_their_sample_events(stack, monkeypatch):
+    """The scheduled runs as Lambda calls them: an offer fanned out to one publisher is announced once (to their own
+    local mailbox queue); the tracker finds the offer and its publisher, who has no Mastodon or Bluesky handle."""
+    from chorus import container
+    from chorus.domain.channels import ChannelCreate
+    from chorus.domain.people import PersonChange, PersonIn, PolicyIn
+    from chorus.domain.pool import OfferIn
+    from chorus.domain.posts import PostContent
+    from chorus.domain.roles import Principal
+    from functions.notify_offers.handler import handler as notify_offers
+    from functions.track_shares.handler import handler as track_shares
+
+    monkeypatch.setenv("CHORUS_LOCAL_MAILBOX", "true")
+    container.reset()
+    master, editor, ann = (Principal(name, frozenset({role})) for name, role in
+                           (("mia", "master"), ("ed", "editor"), ("ann", "publisher")))
+    people = container.ambassadors()
+    people.publish_policy(master, PolicyIn(version="2026-1", summary="Be yourself.", text="The policy."))
+    people.create(master, PersonIn(username="ann", name="Ann", email="ann@example.org", team="sales"))
+    people.set_opted_in(ann, True)
+    people.acknowledge_policy(ann, "2026-1")
+    calendar = container.calendar()
+    calendar.create_channel(editor, ChannelCreate(id="demo-local", platform="local", handle="@demo"))
+    post, _, _ = calendar.create_post(editor, PostContent(text="Kom erbij!", channels=["demo-local"]))
+    calendar.act(editor, post.id, "submit")
+    calendar.act(editor, post.id, "approve")
+    offer, _ = container.pool().offer(editor, OfferIn(post_id=post.id, url="https://example.org/"), "https://api.example")
+    assert offer.recipients == 1
+    people.change_me(ann, PersonChange(rhythm="immediate"))
+
+    event = json.loads((EVENTS / "notify_offers.json").read_text())
+    assert notify_offers(event, LambdaContext("NotifyOffersFunction")) == {
+        "fanouts_resumed": 0, "due": 1, "sent": 1, "waiting": 0, "dropped": 0}
+    assert notify_offers(event, LambdaContext("NotifyOffersFunction"))["sent"] == 0
+    event = json.loads((EVENTS / "track_shares.json").read_text())
+    summary = track_shares(event, LambdaContext("TrackSharesFunction"))
+    assert (summary["offers"], summary["people"], summary["requests"], summary["failed"]) == (1, 0, 0, 0)

@@ -26,3 +26,12 @@ def test_reads_round_up_per_four_kilobytes_and_halve_when_eventually_consistent(
     assert counter.read_units == 1.0  # 2 x 4 KB, eventually consistent
     counter._units("GetItem", {"TableName": "T", "ConsistentRead": True}, {})
     assert counter.read_units == 2.0  # a miss still costs one unit
+
+
+def test_each_write_of_a_transaction_counts_twice() -> None:
+    counter = RequestCounter({"M": 1})
+    counter._units("TransactWriteItems", {"TransactItems": [
+        {"Put": {"TableName": "M", "Item": {"id": {"S": "m1"}}}},
+        {"Update": {"TableName": "S", "Key": {"id": {"S": "n"}}}},
+    ]}, {})
+    assert counter.write_units == 2 * 1 * 2 + 2 * 1 * 1  # the put in the table and its index; the update (1 KB assumed)

@@ -10,6 +10,13 @@ from chorus.services.calendar import CalendarService
 from chorus.settings import get_settings
 
 if TYPE_CHECKING:
+    from chorus.adapters.engagement_store import EngagementLedger
+    from chorus.services.ambassadors import AmbassadorService
+    from chorus.services.privacy import PersonalData, PrivacyService
+    from chorus.services.content import ContentService, SubmissionsPersonalData
+    from chorus.services.engagement import EngagementReports, Forwards
+    from chorus.services.pool import OfferNotifier, PoolService
+    from chorus.services.shares import ShareService, ShareTracker
     from chorus.adapters.auth import TokenVerifier
     from chorus.services.inbox import InboxService
     from chorus.adapters.signing import AckLinks
@@ -108,7 +115,7 @@ def listening() -> "ListeningService":
         CountingMentionRepository(settings.org), AlertRepository(), dynamodb.StateRepository(settings.org),
         IngestQueue(settings.ingest_queue_url, settings.region), Alerts(settings.alerts_topic_arn, settings.region),
         classify=classify, clock=utc_now, retention=timedelta(days=settings.mention_retention_days),
-        ack_links=ack_links(),
+        ack_links=ack_links(), on_forwarded=lambda principal, mention_id: forwards().count(principal, mention_id),
     )
 
 
@@ -168,6 +175,159 @@ def digests() -> "DigestService":
         DigestSlotRepository(settings.org), Alerts(settings.alerts_topic_arn, settings.region),
         rules=listening().rules, clock=utc_now, timezone=settings.timezone,
     )
+
+
+@functools.cache
+def engagement_ledger() -> "EngagementLedger":
+    from chorus.adapters.engagement_store import EngagementLedger
+
+    dynamodb.bind(get_settings())
+    return EngagementLedger()
+
+
+@functools.cache
+def ambassadors() -> "AmbassadorService":
+    from chorus.adapters.people_store import PeopleRepository, PolicyRepository
+    from chorus.services.ambassadors import AmbassadorService
+
+    dynamodb.bind(get_settings())
+    return AmbassadorService(PeopleRepository(), PolicyRepository(), clock=utc_now)
+
+
+@functools.cache
+def personal_data() -> "list[PersonalData]":
+    """Every kind of data the programme keeps about a person: export and erase go through all of them."""
+    from chorus.adapters.people_store import PeopleRepository
+    from chorus.services.privacy import EngagementSection, PeopleSection
+
+    dynamodb.bind(get_settings())
+    return [
+        PeopleSection(PeopleRepository()),
+        EngagementSection(engagement_ledger()),
+        content_personal_data(),
+        forwards_personal_data(),
+        pool_personal_data(),
+    ]
+
+
+def forwards_personal_data() -> "PersonalData":
+    from chorus.adapters.listening_store import MentionRepository
+    from chorus.adapters.people_store import PeopleRepository
+    from chorus.services.engagement import ForwardsSection
+
+    return ForwardsSection(MentionRepository(), PeopleRepository(), clock=utc_now)
+
+
+@functools.cache
+def content() -> "ContentService":
+    from chorus.adapters.content_store import (
+        InboxSuggestions, PrecheckListRepository, SubmissionRepository, UploadRepository,
+    )
+    from chorus.adapters.media import MediaBucket
+    from chorus.services.content import ContentService
+
+    settings = get_settings()
+    dynamodb.bind(settings)
+    return ContentService(
+        SubmissionRepository(), UploadRepository(), MediaBucket(settings.media_bucket, settings.region),
+        PrecheckListRepository(), ambassadors(), InboxSuggestions(inbox()), dynamodb.PostRepository(),
+        channels=lambda: calendar().list_channels(), ledger=engagement_ledger(), clock=utc_now,
+    )
+
+
+def content_personal_data() -> "SubmissionsPersonalData":
+    from chorus.services.content import SubmissionsPersonalData
+
+    service = content()
+    return SubmissionsPersonalData(service.submissions, service.uploads, service.media, service.posts)
+
+
+@functools.cache
+def privacy() -> "PrivacyService":
+    from chorus.services.privacy import PrivacyService
+
+    return PrivacyService(ambassadors().visible, personal_data(), clock=utc_now)
+
+
+@functools.cache
+def engagement_reports() -> "EngagementReports":
+    from chorus.adapters.engagement_settings_store import ReportSettingsRepository
+    from chorus.adapters.people_store import PeopleRepository
+    from chorus.services.engagement import EngagementReports
+
+    return EngagementReports(engagement_ledger(), ambassadors(), PeopleRepository(), ReportSettingsRepository(),
+                             clock=utc_now)
+
+
+@functools.cache
+def forwards() -> "Forwards":
+    from chorus.adapters.listening_store import MentionRepository
+    from chorus.services.engagement import Forwards
+
+    dynamodb.bind(get_settings())
+    return Forwards(engagement_ledger(), ambassadors(), MentionRepository(), clock=utc_now)
+
+
+@functools.cache
+def pool() -> "PoolService":
+    from chorus.adapters.pool_store import PoolStore
+    from chorus.services.pool import PoolService
+
+    dynamodb.bind(get_settings())
+    return PoolService(PoolStore(), ambassadors(), dynamodb.PostRepository(), engagement_ledger(), clock=utc_now)
+
+
+@functools.cache
+def shares() -> "ShareService":
+    from chorus.adapters.pool_store import PoolStore
+    from chorus.services.shares import ShareService
+
+    dynamodb.bind(get_settings())
+    return ShareService(PoolStore(), ambassadors(), engagement_ledger(), clock=utc_now)
+
+
+@functools.cache
+def offer_messages() -> Any:
+    """SNS on AWS; locally each publisher's subscription is an SQS queue shown by GET /mailbox (chorus.local.mailbox)."""
+    settings = get_settings()
+    if settings.local_mailbox:
+        from chorus.local.mailbox import LocalOfferMailbox
+
+        return LocalOfferMailbox(settings.offers_topic_arn, settings.region, settings.org)
+    from chorus.adapters.messaging import OfferMessages
+
+    return OfferMessages(settings.offers_topic_arn, settings.region)
+
+
+def offer_notifier() -> "OfferNotifier":
+    from chorus.adapters.pool_store import PoolStore
+    from chorus.services.pool import OfferNotifier
+
+    settings = get_settings()
+    return OfferNotifier(PoolStore(), ambassadors(), offer_messages(), pool(), clock=utc_now, pool_url=settings.public_api_url)
+
+
+def share_tracker() -> "ShareTracker":
+    from chorus.adapters.connectors.transport import shared_transport
+    from chorus.adapters.pool_store import PoolStore
+    from chorus.adapters.share_readers import BlueskyReader, MastodonReader
+    from chorus.adapters.sources.checks import PublicOnlyTransport
+    from chorus.services.shares import ShareTracker
+
+    settings = get_settings()
+    # Mastodon instances come from handles people typed: only public addresses are read.
+    transport = PublicOnlyTransport(shared_transport(), settings.sources_allow_loopback)
+    return ShareTracker(PoolStore(), ambassadors(), shares(), engagement_ledger(),
+                        [MastodonReader(transport), BlueskyReader(transport)], clock=utc_now,
+                        window_days=settings.share_tracking_days)
+
+
+def pool_personal_data() -> "PersonalData":
+    from chorus.adapters.pool_store import PoolStore
+    from chorus.services.pool import PoolPersonalData
+
+    dynamodb.bind(get_settings())
+    return PoolPersonalData(PoolStore(), offer_messages())
 
 
 @functools.cache
@@ -257,6 +417,16 @@ def reset() -> None:
     spikes.cache_clear()
     digests.cache_clear()
     subscriptions.cache_clear()
+    engagement_ledger.cache_clear()
+    ambassadors.cache_clear()
+    personal_data.cache_clear()
+    privacy.cache_clear()
+    content.cache_clear()
+    engagement_reports.cache_clear()
+    forwards.cache_clear()
+    pool.cache_clear()
+    shares.cache_clear()
+    offer_messages.cache_clear()
     sources.cache_clear()
     fetching.cache_clear()
     alert_gateway.cache_clear()

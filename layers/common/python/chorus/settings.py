@@ -18,6 +18,8 @@ class Settings:
     channels_table: str
     outbox_table: str
     state_table: str
+    advocacy_table: str
+    media_bucket: str  # creators' photos and videos (presigned uploads)
     publish_queue_url: str
     mentions_table: str
     alerts_table: str
@@ -38,6 +40,8 @@ class Settings:
     mention_retention_days: int
     ack_link_secret: str  # the Secrets Manager secret whose value signs acknowledge links
     public_api_url: str | None  # where people reach the API; alert emails link to it (no link without it)
+    offers_topic_arn: str  # offer notifications: one SNS subscription per publisher, filtered on `person`
+    share_tracking_days: int  # track_shares reads publishers' posts for offers of this many days
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
@@ -54,6 +58,8 @@ class Settings:
             channels_table=need("CHORUS_CHANNELS_TABLE"),
             outbox_table=need("CHORUS_OUTBOX_TABLE"),
             state_table=need("CHORUS_STATE_TABLE"),
+            advocacy_table=need("CHORUS_ADVOCACY_TABLE"),
+            media_bucket=need("CHORUS_MEDIA_BUCKET"),
             publish_queue_url=need("CHORUS_PUBLISH_QUEUE_URL"),
             mentions_table=need("CHORUS_MENTIONS_TABLE"),
             alerts_table=need("CHORUS_ALERTS_TABLE"),
@@ -75,6 +81,8 @@ class Settings:
             mention_retention_days=_positive_int(env.get("CHORUS_MENTION_RETENTION_DAYS", "90"), "CHORUS_MENTION_RETENTION_DAYS"),
             ack_link_secret=need("CHORUS_ACK_LINK_SECRET"),
             public_api_url=env.get("CHORUS_PUBLIC_API_URL", "").strip().rstrip("/") or None,
+            offers_topic_arn=need("CHORUS_OFFERS_TOPIC_ARN"),
+            share_tracking_days=_positive_int(env.get("CHORUS_SHARE_TRACKING_DAYS", "14"), "CHORUS_SHARE_TRACKING_DAYS"),
         )
 
 

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import os
+import threading
 from datetime import datetime
 from typing import Any
 
@@ -90,6 +92,7 @@ class PostItem(Model):
     due_at = UnicodeAttribute(null=True)
     queue = UnicodeAttribute(null=True)
     reply_to = JSONAttribute(null=True)
+    source = JSONAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     version = VersionAttribute()
@@ -161,7 +164,12 @@ class ChannelItem(Model):
 
 def bind(settings: Settings) -> None:
     """Point the models at this deployment's tables (names come from the template via the environment)."""
+    from chorus.adapters import content_store as content
+    from chorus.adapters import engagement_settings_store as engagement_settings
+    from chorus.adapters import engagement_store as engagement
     from chorus.adapters import listening_store as listening
+    from chorus.adapters import people_store as people
+    from chorus.adapters import pool_store as pool
     from chorus.adapters import spikes_digest_store as watching
 
     tables = (
@@ -175,6 +183,21 @@ def bind(settings: Settings) -> None:
         (listening.SubscriptionItem, settings.subscriptions_table),
         (watching.CounterItem, settings.state_table),
         (watching.VersionedStateItem, settings.state_table),
+        (engagement.EngagementItem, settings.advocacy_table),
+        (people.PersonItem, settings.advocacy_table),
+        (people.UsernameItem, settings.advocacy_table),
+        (people.PolicyItem, settings.advocacy_table),
+        (people.ProgrammeSettingsItem, settings.advocacy_table),
+        (engagement_settings.ReportSettingsItem, settings.advocacy_table),
+        (content.ContentItem, settings.advocacy_table),
+        (content.UploadItem, settings.advocacy_table),
+        (content.PrecheckListItem, settings.advocacy_table),
+        (pool.OfferItem, settings.advocacy_table),
+        (pool.RecipientItem, settings.advocacy_table),
+        (pool.LinkItem, settings.advocacy_table),
+        (pool.NotifyQueueItem, settings.advocacy_table),
+        (pool.ShareItem, settings.advocacy_table),
+        (pool.WatchItem, settings.advocacy_table),
     )
     for model, table in tables:
         model.Meta.table_name = table
@@ -189,7 +212,20 @@ def is_condition_failure(error: Exception) -> bool:
 
 def transaction_connection() -> Connection:
     """A connection for TransactWrite, to the same endpoint and region as the models."""
-    return Connection(region=PostItem.Meta.region, host=PostItem.Meta.host)
+    return _connection(PostItem.Meta.region, PostItem.Meta.host)
+
+
+@functools.cache
+def _connection(region: str | None, host: str | None) -> Connection:
+    """One per endpoint and process: a new one builds a botocore client (~0.1 s), which every transaction would pay.
+    Built under a lock: creating botocore clients is not thread-safe (using one is)."""
+    with _CONNECTION_LOCK:
+        connection = Connection(region=region, host=host)
+        connection.client  # noqa: B018 - built now, under the lock
+        return connection
+
+
+_CONNECTION_LOCK = threading.Lock()
 
 
 def cancellation_reasons(error: TransactWriteError) -> list[str | None]:

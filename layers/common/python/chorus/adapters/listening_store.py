@@ -5,6 +5,7 @@ Access patterns:
   a mention / drop an exact duplicate ...... MentionsTable key `id` (hash of platform#id) GetItem / conditional Put
   the inbox, by status ..................... GSI `by_status` status + received_at         see adapters/inbox_store
   a conversation's recent mentions ......... GSI `conversation` conversation + created_at  Query created_at >= since
+  an employee's forwards, newest first ..... GSI `forwarded` forwarded_by + received_at   Query (sparse: forwards only)
   an alert / one per team and conversation . AlertsTable key `id`                         GetItem / conditional Put
   alerts by month, newest first ............ GSI `recent` month + created_at              Query
   alerts due to escalate ................... GSI `escalation` (sparse, keys) + escalate_at Query escalate_at <= now
@@ -30,9 +31,9 @@ from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
-from chorus.adapters.dynamodb import is_condition_failure, put_if_absent
+from chorus.adapters.dynamodb import decode_cursor, encode_cursor, is_condition_failure, put_if_absent
 from chorus.domain import digest, spikes, timing
-from chorus.domain.errors import Conflict
+from chorus.domain.errors import Conflict, ValidationError
 from chorus.domain.inbox import Alert, MentionRecord
 from chorus.domain.sources import KEEP, LEASE, EditPlan, FetchState, Source, StoredSource
 
@@ -82,6 +83,17 @@ class OpenComplaintIndex(GlobalSecondaryIndex["MentionItem"]):
 OPEN_COMPLAINTS_PARTITION = "open"
 
 
+class ForwardedIndex(GlobalSecondaryIndex["MentionItem"]):
+    """Sparse: only forwarded mentions carry `forwarded_by` (the username of the employee who forwarded it)."""
+
+    class Meta:
+        index_name = "forwarded"
+        projection = AllProjection()
+
+    forwarded_by = UnicodeAttribute(hash_key=True)
+    received_at = UnicodeAttribute(range_key=True)
+
+
 class MentionItem(Model):
     class Meta:
         table_name = "unbound"
@@ -128,6 +140,7 @@ class MentionItem(Model):
     by_conversation = ConversationIndex()
     negative = NegativeIndex()
     open_complaints = OpenComplaintIndex()
+    forwarded = ForwardedIndex()
 
     @classmethod
     def from_record(cls, record: MentionRecord) -> "MentionItem":
@@ -279,6 +292,18 @@ class MentionRepository:
             filter_condition=MentionItem.expires_at > int(now.timestamp()), limit=limit,
         )
         return [item.to_record() for item in results]
+
+    def forwarded_by(self, username: str, now: datetime, limit: int,
+                     cursor: str | None) -> tuple[list[MentionRecord], str | None]:
+        """The mentions `username` forwarded, newest first: one page of one Query."""
+        start = decode_cursor(cursor).get("k") if cursor else None
+        if cursor and (not isinstance(start, dict) or start.get("forwarded_by") != {"S": username}):
+            raise ValidationError("cursor", "is not a cursor this API returned for your forwards")
+        results = MentionItem.forwarded.query(username, scan_index_forward=False, limit=limit, last_evaluated_key=start,
+                                              filter_condition=MentionItem.expires_at > int(now.timestamp()))
+        records = [item.to_record() for item in results]
+        key = results.last_evaluated_key
+        return records, encode_cursor({"k": key}) if key else None
 
 
 class AlertRepository:

@@ -118,3 +118,15 @@ class AlertSubscriptions:
 
     def unsubscribe(self, subscription_arn: str) -> None:
         _client("sns", self.region).unsubscribe(SubscriptionArn=subscription_arn)
+
+
+class OfferMessages(AlertSubscriptions):
+    """The offers topic: each publisher's own email or SMS subscription, filtered on the `person` attribute."""
+
+    def confirmed(self, subscription_arn: str) -> bool:
+        """Email subscriptions wait for their owner to click SNS's confirmation link; until then nothing arrives."""
+        attributes = _client("sns", self.region).get_subscription_attributes(SubscriptionArn=subscription_arn)["Attributes"]
+        return attributes.get("PendingConfirmation") == "false"
+
+    def send(self, subscription: Any, subject: str, message: str, sms_text: str) -> None:
+        Alerts(self.topic_arn, self.region).send(subject, message, sms_text=sms_text, person=subscription.person)

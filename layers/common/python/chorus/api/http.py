@@ -95,6 +95,7 @@ class RouteSpec:
     status: int
     query: tuple[Query, ...] = field(default_factory=tuple)
     link: SignedLink | None = None
+    any_query: bool = False  # accept query parameters it does not name (a link others decorate: fbclid, trk, ...)
 
 
 @dataclass
@@ -127,10 +128,11 @@ class Api:
         status: int = 200,
         query: tuple[Query, ...] = (),
         link: SignedLink | None = None,
+        any_query: bool = False,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """`roles=None` makes a public route; otherwise the caller needs a valid token and one of the roles, or
         a valid signed `link`."""
-        spec = RouteSpec(path, method.upper(), summary, roles, body, response, status, tuple(query), link)
+        spec = RouteSpec(path, method.upper(), summary, roles, body, response, status, tuple(query), link, any_query)
         self.routes.append(spec)
 
         def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -167,7 +169,7 @@ class Api:
                 kwargs["body"] = self._parse_body(request.raw_body, spec.body)
             accepted = (*spec.query, *link_query)
             unknown = sorted(set(params) - {q.name for q in accepted})
-            if unknown:
+            if unknown and not spec.any_query:
                 raise ValidationError(unknown[0], f"unknown query parameter; this route takes: {', '.join(q.name for q in accepted) or 'none'}")
             for q in spec.query:
                 kwargs[q.name] = q.parse(params.get(q.name))

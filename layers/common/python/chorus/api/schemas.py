@@ -1,11 +1,15 @@
 """Request and response bodies of the REST API (validated on the way in, documented in /openapi.json)."""
 from __future__ import annotations
 
+from datetime import date
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from chorus.domain.channels import Channel
-from chorus.domain.inbox import Alert, MentionRecord
+from chorus.domain.engagement_report import Row
+from chorus.domain.inbox import Alert, MentionRecord, OurReply, excerpt
 from chorus.domain.inbox_workflow import NOTE_MAX_CHARS, SettableStatus
+from chorus.domain.people import Ambassador
 from chorus.domain.posts import Post
 from chorus.domain.spikes import Spike
 from chorus.domain.subscriptions import Subscription
@@ -101,6 +105,41 @@ class MentionPage(BaseModel):
                                     "(even empty) while there is more, when filters left little of what it read")
 
 
+class ForwardedMention(BaseModel):
+    """A mention you forwarded, and what became of it (the team's internal notes stay with the team)."""
+
+    id: str
+    platform: str
+    url: str | None
+    author_handle: str
+    excerpt: str
+    received_at: str
+    teams: list[str] = Field(description="the teams it was routed to (empty until processed, or when nobody must act)")
+    status: str = Field(description="new, assigned, responded, resolved or ignored")
+    assignee: str | None
+    first_response_at: str | None
+    first_response_seconds: int | None = Field(description="from received to the first answer")
+    replies: list[OurReply] = Field(description="the organisation's replies from Chorus (GET /posts/{post_id} for the text)")
+
+    @classmethod
+    def of(cls, record: MentionRecord) -> "ForwardedMention":
+        return cls(id=record.id, platform=record.platform, url=record.url, author_handle=record.author_handle,
+                   excerpt=excerpt(record.text), received_at=record.received_at, teams=record.teams,
+                   status=record.status, assignee=record.assignee, first_response_at=record.first_response_at,
+                   first_response_seconds=record.first_response_seconds, replies=record.our_replies)
+
+
+class ForwardedPage(BaseModel):
+    items: list[ForwardedMention]
+    next_cursor: str | None = Field(default=None, description="pass as ?cursor= for the next page")
+
+
+class PersonalEngagement(BaseModel):
+    start: date
+    end: date
+    row: Row = Field(description="your counts in the period, as in the report")
+
+
 class AssignRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     assignee: str = Field(min_length=1, max_length=128, pattern=r"^\S+$", description="username of who takes the mention")
@@ -140,6 +179,21 @@ class SpikeList(BaseModel):
 
 class SubscriptionList(BaseModel):
     items: list[Subscription]
+
+
+class AmbassadorPage(BaseModel):
+    items: list[Ambassador]
+    next_cursor: str | None = Field(default=None, description="pass as ?cursor= for the next page")
+
+
+class AcknowledgeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: str = Field(description="the current policy's version (GET /policy): you have read it")
+
+
+class TrainingRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    completed: bool = Field(description="true records today as the training date; false clears it")
 
 
 class MailboxEntry(BaseModel):

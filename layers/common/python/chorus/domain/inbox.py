@@ -34,7 +34,12 @@ class MentionIn(BaseModel):
     author: AuthorIn | None = None
     created_at: datetime | None = Field(default=None, description="ISO 8601; without an offset it is taken as UTC")
     forwarded_by: str | None = Field(default=None, min_length=1, max_length=128,
-                                     description="who forwarded it (an employee who saw it and cannot answer it)")
+                                     description="marks it as forwarded by an employee who saw it and cannot answer it; "
+                                                 "the caller is recorded as the forwarder, whatever name is given here")
+    to: Literal["care", "marketing"] | None = Field(default=None, description="forwarding: the team that should answer "
+                                                    "it (added to the teams routing chooses)")
+    note: str | None = Field(default=None, min_length=1, max_length=1000,
+                             description="forwarding: what that team should know (an internal note on the mention)")
     facet: Facet | None = None
     language: Literal["nl", "en"] | None = Field(default=None, description="a hint; detection may overrule it")
     in_reply_to: str | None = Field(default=None, max_length=300)
@@ -46,6 +51,10 @@ class MentionIn(BaseModel):
             raise ValueError("text must not be blank")
         return value
 
+    @property
+    def is_forward(self) -> bool:
+        return bool(self.forwarded_by or self.to or self.note)
+
     def to_mention(self, now: datetime) -> Mention:
         created = self.created_at or now
         if created.tzinfo is None:
@@ -55,6 +64,7 @@ class MentionIn(BaseModel):
             platform=self.platform, platform_id=self.id, text=self.text, created_at=created,
             author=Author(author.handle, author.name, author.followers, author.url), url=self.url,
             language_hint=self.language, in_reply_to=self.in_reply_to, forwarded_by=self.forwarded_by,
+            forwarded_to=self.to, forward_note=self.note,
         )
 
 
@@ -136,7 +146,15 @@ def record_of(mention: Mention, *, language: str, intent: str, sentiment: float,
         forwarded_by=mention.forwarded_by, in_reply_to=mention.in_reply_to, conversation=conversation,
         replies=engagement.replies, reposts=engagement.reposts, likes=engagement.likes,
         expires_at=int((now + retention).timestamp()),
+        notes=forward_notes(mention, now),
     )
+
+
+def forward_notes(mention: Mention, now: datetime) -> list[Note]:
+    """The note an employee forwarded the mention with, as the team's internal note (none without one)."""
+    if not mention.forward_note:
+        return []
+    return [Note(at=timing.iso_utc(now), by=mention.forwarded_by or "unknown", text=mention.forward_note)]
 
 
 def reach_of(mention: Mention) -> int:

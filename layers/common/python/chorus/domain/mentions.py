@@ -44,6 +44,8 @@ class Mention:
     thread_root: str | None = None  # platform id of the conversation's first post (X conversation_id, Bluesky root)
     source_id: str | None = None  # the Chorus source that found it; None when posted to the API
     forwarded_by: str | None = None  # username of the employee who forwarded it
+    forwarded_to: str | None = None  # the team the employee forwarded it to: routing adds that team
+    forward_note: str | None = None  # what the employee told that team (kept as an internal note)
 
     @property
     def key(self) -> str:

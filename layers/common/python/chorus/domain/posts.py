@@ -106,6 +106,14 @@ class ReplyTarget(BaseModel):
     author_handle: str
 
 
+class PostSource(BaseModel):
+    """What a post was made from: a creator's submission, or a praise mention suggested by listening."""
+
+    kind: Literal["content", "mention"]
+    id: str = Field(description="the submission's or the mention's id")
+    creator: str | None = Field(default=None, description="the creator's person id (content; null once erased)")
+
+
 class Post(BaseModel):
     id: str
     text: str = ""
@@ -126,6 +134,7 @@ class Post(BaseModel):
     deliveries: dict[str, Delivery] = Field(default_factory=dict, description="publishing state per channel")
     due_at: str | None = Field(default=None, description="when the publisher looks at this post next")
     reply_to: ReplyTarget | None = Field(default=None, description="set on replies to mentions (POST /mentions/{id}/reply)")
+    source: PostSource | None = Field(default=None, description="set on posts made from content or a suggestion")
     created_at: str
     updated_at: str
     version: int = 0

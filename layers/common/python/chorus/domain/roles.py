@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 ROLES = ("master", "editor", "creator", "publisher", "care", "pr", "viewer")
 
+MASTERS = frozenset({"master"})  # run the ambassador programme: people, policy
 EDITORS = frozenset({"master", "editor"})
 AUTHORS = frozenset({"master", "editor", "creator"})
 CRISIS_TEAM = frozenset({"master", "editor", "pr"})

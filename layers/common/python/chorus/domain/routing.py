@@ -145,3 +145,11 @@ def _matches(rule: Rule, facts: Facts) -> bool:
         and (not rule.facets or facts.facet in rule.facets)
         and facts.complaint_score >= rule.min_complaint_score
     )
+
+
+def with_forward(routes: list[Route], team: str | None, forwarded_by: str | None) -> list[Route]:
+    """An employee who forwards a mention to a team (seed 001 BEdreiging: pass on what is beyond your knowledge)
+    reaches that team whatever the classifier made of it; the teams routing chose are alerted too."""
+    if not team or any(r.team == team for r in routes):
+        return routes
+    return [Route(team, "medium", f"forwarded by {forwarded_by or 'an employee'}"), *routes]

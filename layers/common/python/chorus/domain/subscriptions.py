@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chorus.domain.routing import Severity, Team, severities_from
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_PHONE = re.compile(r"^\+[1-9]\d{6,14}$")  # E.164, as SNS requires
+EMAIL_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+E164_PHONE = re.compile(r"^\+[1-9]\d{6,14}$")  # E.164, as SNS requires
 
 
 class SubscriptionIn(BaseModel):
@@ -23,10 +23,10 @@ class SubscriptionIn(BaseModel):
 
     @model_validator(mode="after")
     def _endpoint_fits_protocol(self) -> "SubscriptionIn":
-        if self.protocol == "email" and not _EMAIL.match(self.endpoint):
+        if self.protocol == "email" and not EMAIL_ADDRESS.match(self.endpoint):
             raise ValueError("endpoint must be an email address for protocol email")
         if self.protocol == "sms":
-            if not _PHONE.match(self.endpoint):
+            if not E164_PHONE.match(self.endpoint):
                 raise ValueError("endpoint must be a phone number in E.164 form (+31612345678) for protocol sms")
             if self.min_severity not in (None, "high"):
                 raise ValueError("SMS is only for high severity: leave min_severity out or set it to high")

@@ -23,8 +23,7 @@ from typing import Any
 
 from chorus.local.template import PROJECT_ROOT
 
-HANDLERS = ["app", "functions.publish_due_posts.handler", "functions.publish_post.handler", "functions.channel_checks.handler",
-            "functions.process_mentions.handler"]
+HANDLERS = ["app", *sorted(f"functions.{path.parent.name}.handler" for path in (PROJECT_ROOT / "functions").glob("*/handler.py"))]
 
 
 def _free_port() -> int:

@@ -67,8 +67,8 @@ def item_bytes(item: dict[str, Any]) -> int:
 class RequestCounter:
     """Every AWS API call made through botocore (boto3 and PynamoDB alike), by service and operation, and the
     DynamoDB capacity units they would consume on demand: writes round up per 1 KB and are repeated in each global
-    secondary index (an upper bound: sparse indexes skip items without their key); reads round up per 4 KB, half for
-    eventually consistent reads."""
+    secondary index (an upper bound: sparse indexes skip items without their key), twice inside a transaction; reads
+    round up per 4 KB, half for eventually consistent reads."""
 
     def __init__(self, indexes: dict[str, int]) -> None:
         self.calls: Counter[str] = Counter()
@@ -77,15 +77,23 @@ class RequestCounter:
         self.write_units = 0.0
         self.put_bytes: dict[str, int] = {}
 
-    def _units(self, operation: str, params: dict[str, Any], response: dict[str, Any]) -> None:
+    def _write(self, operation: str, params: dict[str, Any], factor: int = 1) -> None:
         table = params.get("TableName", "")
-        if operation == "PutItem":
+        if operation == "Put":
             size = item_bytes(params["Item"])
             self.put_bytes[table] = max(self.put_bytes.get(table, 0), size)
-            self.write_units += -(-size // 1024) * (1 + self.indexes.get(table, 0))
-        elif operation in ("UpdateItem", "DeleteItem"):
+        else:
             size = self.put_bytes.get(table, 1024)
-            self.write_units += -(-size // 1024) * (1 + self.indexes.get(table, 0))
+        self.write_units += factor * -(-size // 1024) * (1 + self.indexes.get(table, 0))
+
+    def _units(self, operation: str, params: dict[str, Any], response: dict[str, Any]) -> None:
+        if operation in ("PutItem", "UpdateItem", "DeleteItem"):
+            self._write(operation.removesuffix("Item"), params)
+        elif operation == "TransactWriteItems":  # each write of a transaction costs twice
+            for entry in params["TransactItems"]:
+                (kind, write), = entry.items()
+                if kind != "ConditionCheck":
+                    self._write(kind, write, factor=2)
         elif operation in ("GetItem", "Query"):
             items = [response["Item"]] if response.get("Item") else response.get("Items", [])
             size = sum(item_bytes(i) for i in items)
@@ -173,7 +181,7 @@ def processing_cost(count: int = 1_000) -> dict[str, Any]:
     elapsed = time.perf_counter() - started
     per_mention = {name: n / count for name, n in sorted(counter.calls.items())}
     dynamodb_reads = counter.of("dynamodb", ("GetItem", "Query", "BatchGetItem")) / count
-    dynamodb_writes = counter.of("dynamodb", ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem")) / count
+    dynamodb_writes = counter.of("dynamodb", ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")) / count
     sns = counter.of("sns") / count
     # Around the handler, per mention: one SQS send (fetch or API; fetched ones go in batches of 10, 1 is counted to
     # stay conservative), a 1/25 share of the receive and the delete, a 1/25 share of a Lambda request.

@@ -63,3 +63,17 @@ class LocalMailbox:
     @staticmethod
     def _queue_name(subscription: Subscription) -> str:
         return f"chorus-local-mailbox-{subscription.id}"
+
+
+class LocalOfferMailbox(LocalMailbox):
+    """Offer notifications, locally: each publisher's subscription to the offers topic is an SQS queue with the same
+    filter policy, collected into the mailbox as soon as a message is sent (so GET /mailbox shows it)."""
+
+    def confirmed(self, subscription_arn: str) -> bool:
+        return True  # an SQS subscription needs no confirmation
+
+    def send(self, subscription: Any, subject: str, message: str, sms_text: str) -> None:
+        from chorus.adapters.messaging import Alerts
+
+        Alerts(self.topic_arn, self.sns.meta.region_name).send(subject, message, sms_text=sms_text, person=subscription.person)
+        self._drain(subscription)

@@ -41,13 +41,14 @@ def provision(region: str, template: dict[str, Any] | None = None) -> Provisione
         "AWS::Cognito::UserPoolClient": _user_pool_client,
         "AWS::Cognito::UserPoolGroup": _user_pool_group,
         "AWS::SecretsManager::Secret": _secret,
+        "AWS::S3::Bucket": _bucket,
     }
     resources = template.get("Resources", {})
     # Dependencies first: queues before the queues that name them as dead-letter targets, pools before clients.
     order = [
         "AWS::DynamoDB::Table", "AWS::SNS::Topic", "AWS::SQS::Queue",
         "AWS::Cognito::UserPool", "AWS::Cognito::UserPoolClient", "AWS::Cognito::UserPoolGroup",
-        "AWS::SecretsManager::Secret",
+        "AWS::SecretsManager::Secret", "AWS::S3::Bucket",
     ]
     for kind in order:
         pending = [(name, spec) for name, spec in resources.items() if spec["Type"] == kind]
@@ -141,6 +142,40 @@ def _secret(name: str, props: dict[str, Any], resolver: Resolver, region: str) -
     arn = client.create_secret(Name=props.get("Name") or f"{STACK_NAME}-{name}", Description=props.get("Description", ""),
                                SecretString=value)["ARN"]
     resolver.refs[name] = arn
+
+
+def _bucket(name: str, props: dict[str, Any], resolver: Resolver, region: str) -> None:
+    """A bucket with the template's encryption, public access block, lifecycle and CORS (CloudFormation's property
+    names translated to the S3 API's)."""
+    client = boto3.client("s3", region_name=region)
+    bucket = props.get("BucketName") or f"{STACK_NAME}-{name}".lower()
+    location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    client.create_bucket(Bucket=bucket, **location)
+    if "BucketEncryption" in props:
+        rules = [{"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]}
+                 for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]]
+        client.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": rules})
+    if "PublicAccessBlockConfiguration" in props:
+        client.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"])
+    if "LifecycleConfiguration" in props:
+        client.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={
+            "Rules": [_lifecycle_rule(rule) for rule in props["LifecycleConfiguration"]["Rules"]]})
+    if "CorsConfiguration" in props:
+        names = {"AllowedMethods": "AllowedMethods", "AllowedOrigins": "AllowedOrigins", "AllowedHeaders": "AllowedHeaders",
+                 "ExposedHeaders": "ExposeHeaders", "MaxAge": "MaxAgeSeconds"}
+        rules = [{names[k]: v for k, v in rule.items() if k in names} for rule in props["CorsConfiguration"]["CorsRules"]]
+        client.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": rules})
+    resolver.refs[name] = bucket
+    resolver.attrs[(name, "Arn")] = f"arn:aws:s3:::{bucket}"
+
+
+def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    converted: dict[str, Any] = {"ID": rule["Id"], "Status": rule["Status"], "Filter": {"Prefix": rule.get("Prefix", "")}}
+    if "ExpirationInDays" in rule:
+        converted["Expiration"] = {"Days": rule["ExpirationInDays"]}
+    if "AbortIncompleteMultipartUpload" in rule:
+        converted["AbortIncompleteMultipartUpload"] = rule["AbortIncompleteMultipartUpload"]
+    return converted
 
 
 def _user_pool_group(name: str, props: dict[str, Any], resolver: Resolver, region: str) -> None:

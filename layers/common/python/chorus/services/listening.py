@@ -11,10 +11,10 @@ from typing import Any, Callable, Protocol
 
 from chorus.domain import escalation, spikes, timing
 from chorus.domain.errors import Conflict, NotFound
-from chorus.domain.inbox import Alert, MentionIn, MentionRecord, NOTIFY_CLAIM, excerpt, record_of
+from chorus.domain.inbox import Alert, MentionIn, MentionRecord, NOTIFY_CLAIM, excerpt, forward_notes, record_of
 from chorus.domain.mentions import Mention, conversation_of, mention_id
-from chorus.domain.roles import Principal
-from chorus.domain.routing import DEFAULT_RULES, Facts, Route, RoutingRules, route
+from chorus.domain.roles import LISTENERS, Principal
+from chorus.domain.routing import DEFAULT_RULES, Facts, Route, RoutingRules, route, with_forward
 from chorus.observability import logger
 
 RULES_STATE = "routing_rules"
@@ -66,7 +66,8 @@ class AckLinks(Protocol):
 class ListeningService:
     def __init__(self, mentions: Mentions, alerts: Alerts, state: State, queue: IngestQueue, notifier: AlertSink,
                  classify: Callable[[str], ClassificationLike], clock: Clock, retention: timedelta,
-                 ack_links: AckLinks | None = None) -> None:
+                 ack_links: AckLinks | None = None,
+                 on_forwarded: Callable[[Principal, str], object] = lambda principal, mention_id: None) -> None:
         self.mentions = mentions
         self.alerts = alerts
         self.state = state
@@ -76,14 +77,39 @@ class ListeningService:
         self.clock = clock
         self.retention = retention
         self.ack_links = ack_links
+        self.on_forwarded = on_forwarded  # counts the forward in the engagement ledger (services/engagement.Forwards)
 
     # ------------------------------------------------------------------ in
     def ingest(self, body: MentionIn, principal: Principal) -> dict[str, str]:
-        """POST /mentions: queue a mention for processing (the same pipeline as fetched ones)."""
-        mention = body.to_mention(self.clock())
+        """POST /mentions: queue a mention for processing (the same pipeline as fetched ones). A forward (the body
+        says forwarded_by, to or note, or the caller does not work the inbox) is recorded as the caller's: a
+        forward cannot be put in someone else's name."""
+        forward = body.is_forward or not principal.has_any(LISTENERS)
+        if forward:
+            body = body.model_copy(update={"forwarded_by": principal.username})
+        now = self.clock()
+        mention = body.to_mention(now)
         self.queue.send(mention, body.facet or "brand")
-        logger.info("mention queued", extra={"mention": mention.id, "by": principal.username})
+        if forward:
+            self._mark_forwarded(mention, now)
+            self.on_forwarded(principal, mention.id)
+        logger.info("mention queued", extra={"mention": mention.id, "by": principal.username, "forward": forward})
         return {"id": mention.id, "status": "queued"}
+
+    def _mark_forwarded(self, mention: Mention, now: datetime) -> None:
+        """A mention Chorus found before it was forwarded is processed already (the queued copy is a duplicate):
+        the forwarder and their note go on the stored one, so the forwarder can follow it up. Its routing stays."""
+        for _ in range(SAVE_ATTEMPTS):
+            record = self.mentions.get(mention.id, now)
+            if record is None or record.forwarded_by:
+                return  # the queued copy stores it as forwarded, or someone forwarded it first
+            notes = [*record.notes, *forward_notes(mention, now)]
+            try:
+                self.mentions.save(record.model_copy(update={"forwarded_by": mention.forwarded_by, "notes": notes}))
+                return
+            except Conflict:
+                continue
+        raise Conflict(f"mention {mention.id} kept changing; forward it again")
 
     # ------------------------------------------------------------------ processing
     def process(self, mention: Mention, facet: str | None) -> str:
@@ -96,7 +122,7 @@ class ListeningService:
             if record is None:
                 return "duplicate"
         rules = self.rules()
-        routes = route(rules, self._facts(record, rules, now))
+        routes = with_forward(route(rules, self._facts(record, rules, now)), mention.forwarded_to, mention.forwarded_by)
         for each in routes:
             self._alert(record, each, now, rules)
         self._mark_routed(record, routes)

@@ -1,0 +1,18 @@
+"""Every 15 minutes: find publishers' shares of recent offers on their Mastodon and Bluesky accounts and count the
+replies to their shares (see chorus.services.shares)."""
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from chorus import container
+from chorus.observability import logger
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    summary = asdict(container.share_tracker().run(seconds_left=lambda: context.get_remaining_time_in_millis() / 1000))
+    logger.info("shares tracked", extra=summary)
+    return summary
