@@ -90,12 +90,13 @@ def list_posts(principal: Principal, limit: int, cursor: str | None, status: str
         items, next_cursor = service.by_status(status, limit, cursor)
     else:
         items, next_cursor = service.calendar(when["from"], when["to"], channel, limit, cursor)
-    return PostPage(items=items, next_cursor=next_cursor)
+    return PostPage(items=service.visible(principal, items), next_cursor=next_cursor)
 
 
-@api.route("/posts/{id}", "GET", "One post with its audit trail", roles=EVERYONE, response=Post)
+@api.route("/posts/{id}", "GET", "One post with its audit trail (someone else's draft only for master, editor, pr)",
+           roles=EVERYONE, response=Post)
 def get_post(principal: Principal, id: str) -> Post:
-    return container.calendar().get_post(id)
+    return container.calendar().get_post(id, viewer=principal)
 
 
 @api.route("/posts/{id}", "PATCH", "Change a draft or submitted post", roles=AUTHORS, body=PostContent,

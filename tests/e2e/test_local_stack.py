@@ -2,75 +2,21 @@
 over HTTP the way a new user following the README would. Then stop it with SIGTERM and check it left nothing."""
 from __future__ import annotations
 
-import os
-import queue
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import requests
 
+if TYPE_CHECKING:
+    from tests.e2e.conftest import Running  # the stack itself is the session's `running` fixture (conftest.py)
+
 pytestmark = pytest.mark.e2e
-READY_TIMEOUT = 60
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Running:
-    def __init__(self, url: str, env: dict[str, str], state_dir: Path, process: subprocess.Popen, lines: list[str]):
-        self.url, self.env, self.state_dir, self.process, self.lines = url, env, state_dir, process, lines
-
-    def token(self, role: str) -> str:
-        result = subprocess.run([sys.executable, "-m", "chorus.local.cli", "token", role], env=self.env,
-                                capture_output=True, text=True, timeout=30)
-        assert result.returncode == 0, result.stderr
-        return result.stdout.strip().splitlines()[-1]
-
-    def call(self, method: str, path: str, role: str | None = None, body: dict | None = None) -> requests.Response:
-        headers = {"Authorization": f"Bearer {self.token(role)}"} if role else {}
-        return requests.request(method, self.url + path, json=body, headers=headers, timeout=10)
-
-
-@pytest.fixture(scope="module")
-def running(tmp_path_factory: pytest.TempPathFactory):
-    port = _free_port()
-    state_dir = tmp_path_factory.mktemp("state")
-    env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
-    env.update({"CHORUS_PORT": str(port), "CHORUS_STATE_DIR": str(state_dir), "PYTHONUNBUFFERED": "1"})
-    started = time.monotonic()
-    process = subprocess.Popen([sys.executable, "-m", "chorus.local.cli", "run"], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-    lines: list[str] = []
-    ready: queue.Queue[str] = queue.Queue()
-
-    def pump() -> None:
-        for line in process.stdout:  # type: ignore[union-attr]
-            lines.append(line)
-            if line.startswith("Chorus ready at "):
-                ready.put(line)
-
-    threading.Thread(target=pump, daemon=True).start()
-    try:
-        line = ready.get(timeout=READY_TIMEOUT)
-    except queue.Empty:
-        process.kill()
-        pytest.fail("no ready line within %d s:\n%s" % (READY_TIMEOUT, "".join(lines)))
-    print(f"stack ready in {time.monotonic() - started:.1f} s: {line.strip()}")
-    url = line.split()[3]
-    assert url == f"http://127.0.0.1:{port}"
-    yield Running(url, env, state_dir, process, lines)
-    if process.poll() is None:
-        process.kill()
 
 
 def test_health_and_openapi_need_no_token(running: Running) -> None:
@@ -84,7 +30,7 @@ def test_demo_organisation_is_seeded(running: Running) -> None:
     assert {c["platform"] for c in channels} == {"local", "mastodon", "bluesky", "x", "linkedin"}
     statuses = set()
     for status in ("draft", "submitted", "approved", "scheduled", "cancelled"):
-        if running.call("GET", f"/posts?status={status}", "viewer").json()["items"]:
+        if running.call("GET", f"/posts?status={status}", "editor").json()["items"]:  # drafts: not shown to viewers
             statuses.add(status)
     assert statuses == {"draft", "submitted", "approved", "scheduled", "cancelled"}
 
@@ -212,6 +158,7 @@ def test_the_demo_feeds_dutch_complaint_reaches_the_care_mailbox_once(running: R
     assert (source["fetch"]["items_last_run"], source["fetch"]["last_error"]) == (3, None), source
 
 
+@pytest.mark.stops_stack
 def test_sigterm_stops_cleanly_and_leaves_nothing_behind(running: Running) -> None:
     state_files = list(running.state_dir.glob("local-*.json"))
     assert len(state_files) == 1

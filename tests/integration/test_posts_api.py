@@ -106,6 +106,18 @@ def test_creator_cannot_submit_someone_elses_draft(api, tokens, stack, channels)
     assert api.call("PATCH", f"/posts/{post_id}", other, {"text": "hijack"})[0] == 403
 
 
+def test_someone_elses_draft_is_hidden_until_it_is_approved(api, tokens, stack, channels):
+    other = stack.user("creator", "other-creator")
+    post_id = api.call("POST", "/posts", tokens["creator"], {"text": "nog geheim", "channels": ["x-main"]})[1]["post"]["id"]
+    assert api.call("GET", f"/posts/{post_id}", other)[0] == 404
+    assert api.call("GET", f"/posts/{post_id}", tokens["publisher"])[0] == 404
+    assert post_id not in [p["id"] for p in api.call("GET", "/posts?status=draft", other)[1]["items"]]
+    assert post_id in [p["id"] for p in api.call("GET", "/posts?status=draft", tokens["editor"])[1]["items"]]
+    api.call("POST", f"/posts/{post_id}/submit", tokens["creator"])
+    assert api.call("POST", f"/posts/{post_id}/approve", tokens["editor"])[0] == 200
+    assert api.call("GET", f"/posts/{post_id}", other)[0] == 200
+
+
 def test_illegal_transitions_get_409(api, tokens, channels):
     post_id = api.call("POST", "/posts", tokens["creator"], {"text": "x", "channels": ["x-main"]})[1]["post"]["id"]
     status, body = api.call("POST", f"/posts/{post_id}/approve", tokens["editor"])

@@ -814,3 +814,16 @@ class PostWorkflow(RuleBasedStateMachine):
 
 PostWorkflow.TestCase.settings = settings(max_examples=150, stateful_step_count=25, deadline=None)
 TestPostWorkflow = PostWorkflow.TestCase
+
+
+# --- who sees a post --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", list(Status), ids=str)
+def test_work_in_progress_is_shown_only_to_the_crisis_team_its_author_and_the_person_it_speaks_for(status: Status) -> None:
+    post = at_status(status, on_behalf_of="olga")
+    in_progress = status in (Status.DRAFT, Status.SUBMITTED)
+    assert posts.visible_to(post, MASTER) and posts.visible_to(post, EDITOR) and posts.visible_to(post, who("pia", "pr"))
+    assert posts.visible_to(post, CREATOR) and posts.visible_to(post, who("olga", "publisher"))
+    for outsider in (who("carl", "creator"), who("pete", "publisher"), who("cas", "care"), who("vic", "viewer")):
+        assert posts.visible_to(post, outsider) is not in_progress, (outsider.username, status)

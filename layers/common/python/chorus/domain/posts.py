@@ -159,6 +159,12 @@ def new_post_id() -> str:
     return uuid.uuid4().hex
 
 
+def visible_to(post: Post, viewer: Principal) -> bool:
+    """Drafts and submitted posts are work in progress: the crisis team (master, editor, pr) sees them all, anyone
+    else only their own and those that would speak on their behalf. From approval on, the calendar is everyone's."""
+    return post.status not in EDITABLE or viewer.has_any(CRISIS_TEAM) or viewer.username in (post.author, post.on_behalf_of)
+
+
 def draft(post_id: str, content: PostContent, author: Principal, now: datetime) -> Post:
     if not author.has_any(AUTHORS):
         raise Forbidden("only creators, editors and masters write posts")

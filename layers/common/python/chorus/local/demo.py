@@ -118,3 +118,72 @@ def seed_sources(sources: SourcesService, feed_url: str) -> int:
     sources.create(SourceCreate(id=DEMO_SOURCE_ID, kind="rss", name="Google Alert: gemeente Chorusstad (demo)",
                                 facet="brand", language="nl", settings={"url": feed_url}), master)
     return 1
+
+
+# (username, name, team, roles, handles, topics): demo-<role> users log in; the others are colleagues in the programme
+DEMO_PEOPLE = [
+    ("demo-master", "Marieke Jansen", "communicatie", ["master"], {}, []),
+    ("demo-editor", "Eva de Boer", "communicatie", ["editor"], {"linkedin": "eva-de-boer"}, ["nieuws"]),
+    ("demo-creator", "Chris Bakker", "wijkteams", ["creator"], {"bluesky": "chris.bsky.social"}, ["wijk"]),
+    ("demo-publisher", "Priya Ramdin", "burgerzaken", ["publisher"],
+     {"mastodon": "@priya@social.example", "bluesky": "priya.bsky.social", "linkedin": "priya-ramdin"}, ["werken", "wijk"]),
+    ("sanne.visser", "Sanne Visser", "hr", ["publisher", "creator"], {"linkedin": "sanne-visser", "x": "sannevisser"}, ["werken"]),
+    ("tom.mulder", "Tom Mulder", "wijkteams", ["publisher"], {"mastodon": "@tom@social.example"}, ["wijk"]),
+    ("ahmed.elamrani", "Ahmed El Amrani", "ict", ["publisher"], {"x": "ahmed_ict"}, ["nieuws"]),
+    ("lotte.smit", "Lotte Smit", "hr", ["publisher"], {"linkedin": "lotte-smit"}, ["werken"]),  # has not acknowledged
+]
+DEMO_POLICY = "2026-1"
+
+
+def seed_ambassadors(api_url: str) -> dict[str, int]:
+    """The programme with two weeks of history: a policy, people in every role (all but one acknowledged it), creator
+    submissions (one accepted, one declined, one waiting), an offer in the pool with a share, and past engagement, so
+    `GET /reports/engagement` shows something from the start."""
+    from chorus import container
+    from chorus.domain.content import AcceptRequest, SubmissionIn
+    from chorus.domain.people import PersonChange, PersonIn, PolicyIn
+    from chorus.domain.pool import OfferIn, ShareIn
+
+    people, content, calendar = container.ambassadors(), container.content(), container.calendar()
+    master, editor = (Principal(demo_username(r), frozenset({r})) for r in ("master", "editor"))
+    people.publish_policy(master, PolicyIn(version=DEMO_POLICY, summary="Deel alleen wat openbaar is; noem niemand "
+                                           "zonder toestemming; twijfel je, vraag het de redactie.", url="https://example.org/beleid"))
+    ids = {}
+    for username, name, team, roles, handles, topics in DEMO_PEOPLE:
+        person, _ = people.create(master, PersonIn(username=username, name=name, team=team, roles=roles, platforms=handles,
+                                                  topics=topics, email=f"{username}@example.org"))
+        ids[username] = person.id
+        self_ = Principal(username, frozenset(roles))
+        people.set_opted_in(self_, True)
+        if username != "lotte.smit":
+            people.acknowledge_policy(self_, DEMO_POLICY)
+        people.change_me(self_, PersonChange(notify_by="email", rhythm="daily", named_consent=username != "tom.mulder"))
+
+    creator = Principal("demo-creator", frozenset({"creator"}))
+    stories = [
+        ("Vanochtend de nieuwe speeltuin in de Vogelwijk geopend, samen met de kinderen van De Regenboog.", "event"),
+        ("Onze wijkagent en het wijkteam hielpen deze week 40 buren met hun energietoeslag.", "behind-the-scenes"),
+        ("Foto's van de verhuizing van het archief: 2 km aan dossiers in één weekend.", "behind-the-scenes"),
+    ]
+    submitted = [content.submit(creator, SubmissionIn(text=text, pillar=pillar, tags=["wijk"]))[0] for text, pillar in stories]
+    _, post, _ = content.accept(editor, submitted[0].id, AcceptRequest(channels=["demo-local"]))
+    content.decline(editor, submitted[1].id, "Mooi verhaal, maar we wachten op toestemming van de buren op de foto.")
+    calendar.act(editor, post.id, "submit")
+    calendar.act(editor, post.id, "approve")
+
+    offer, _ = container.pool().offer(editor, OfferIn(post_id=post.id, topics=["wijk", "werken"],
+                                                      url="https://example.org/nieuws/speeltuin-vogelwijk"), api_url)
+    publisher = Principal("demo-publisher", frozenset({"publisher"}))
+    container.shares().confirm(publisher, ShareIn(offer_id=offer.id, url="https://social.example/@priya/113000000000000001"))
+
+    # Two weeks of past activity (the ledger's counters, as the live flows write them).
+    ledger, today = container.engagement_ledger(), calendar.clock()
+    history = [("demo-publisher", "share", "mastodon", 3), ("demo-publisher", "click", "mastodon", 14),
+               ("demo-publisher", "reply", "mastodon", 2), ("sanne.visser", "share", "linkedin", 4),
+               ("sanne.visser", "click", "linkedin", 22), ("sanne.visser", "submission_made", None, 2),
+               ("sanne.visser", "submission_accepted", None, 1), ("tom.mulder", "offer_received", None, 3),
+               ("ahmed.elamrani", "share", "x", 1), ("ahmed.elamrani", "forward", None, 1),
+               ("demo-editor", "post_edited", None, 3), ("demo-creator", "submission_made", None, 2)]
+    for n, (username, event, channel, count) in enumerate(history):
+        ledger.record(ids[username], event, today - timedelta(days=1 + n % 13), channel, count)
+    return {"people": len(DEMO_PEOPLE), "submissions": len(stories), "offers": 1}

@@ -99,6 +99,7 @@ class LocalStack:
             feed, feed_url = serve_demo_feed(modified_at=int(time.time()))
             self._parts.append(feed)
             seeded["sources"] = demo_data.seed_sources(container.sources(), feed_url)
+            seeded["ambassadors"] = demo_data.seed_ambassadors(self.url)["people"]
 
         server = self._api_server()
         threading.Thread(target=server.server.serve_forever, name="chorus-api", daemon=True).start()
@@ -176,7 +177,8 @@ def run(demo: bool = True) -> int:
         seconds = time.perf_counter() - started
         seeded = state["seeded"]
         print(f"Embedded AWS at {state['aws_endpoint']}; {seeded['channels']} channels, {seeded['posts']} demo posts, "
-              f"{seeded['subscribers']} alert subscribers, {seeded.get('sources', 0)} sources; "
+              f"{seeded['subscribers']} alert subscribers, {seeded.get('sources', 0)} sources, "
+              f"{seeded.get('ambassadors', 0)} ambassadors; "
               f"schedules: {', '.join(state['schedules']) or 'none'}; "
               f"queue consumers: {', '.join(state['queue_consumers']) or 'none'}", flush=True)
         print(f"Get a token:  .venv/bin/chorus token editor     (roles: {', '.join(state['users'])})", flush=True)

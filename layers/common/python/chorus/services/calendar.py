@@ -71,8 +71,14 @@ class CalendarService:
             return existing, self.advice(existing), False
         return post, self.advice(post), True
 
-    def get_post(self, post_id: str) -> Post:
-        return self._get(post_id)
+    def get_post(self, post_id: str, viewer: Principal | None = None) -> Post:
+        post = self._get(post_id)
+        if viewer is not None and not post_rules.visible_to(post, viewer):
+            raise NotFound(f"no post {post_id!r}")  # someone else's draft: not even its existence is shown
+        return post
+
+    def visible(self, viewer: Principal, posts: list[Post]) -> list[Post]:
+        return [post for post in posts if post_rules.visible_to(post, viewer)]
 
     def update_post(self, actor: Principal, post_id: str, changes: PostContent) -> tuple[Post, list[dict[str, str]]]:
         post = post_rules.edit(self._get(post_id), changes, actor, self.clock())
