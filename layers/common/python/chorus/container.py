@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from chorus.services.privacy import PersonalData, PrivacyService
     from chorus.services.content import ContentService, SubmissionsPersonalData
     from chorus.services.engagement import EngagementReports, Forwards
-    from chorus.services.pool import OfferNotifier, PoolService
+    from chorus.services.pool import OfferNotifier, PoolPersonalData, PoolService
     from chorus.services.shares import ShareService, ShareTracker
     from chorus.adapters.auth import TokenVerifier
     from chorus.services.inbox import InboxService
@@ -191,18 +191,22 @@ def ambassadors() -> "AmbassadorService":
     from chorus.services.ambassadors import AmbassadorService
 
     dynamodb.bind(get_settings())
-    return AmbassadorService(PeopleRepository(), PolicyRepository(), clock=utc_now)
+    return AmbassadorService(PeopleRepository(), PolicyRepository(), clock=utc_now, announcements=offer_messages(),
+                             stop_offer_notifications=lambda person_id: pool_personal_data().stop_notifications(person_id))
 
 
 @functools.cache
 def personal_data() -> "list[PersonalData]":
     """Every kind of data the programme keeps about a person: export and erase go through all of them."""
+    from chorus.adapters.logins import CognitoLogins
     from chorus.adapters.people_store import PeopleRepository
-    from chorus.services.privacy import EngagementSection, PeopleSection
+    from chorus.services.privacy import EngagementSection, LoginSection, PeopleSection
 
-    dynamodb.bind(get_settings())
+    settings = get_settings()
+    dynamodb.bind(settings)
     return [
         PeopleSection(PeopleRepository()),
+        LoginSection(PeopleRepository(), CognitoLogins(settings.user_pool_id, settings.region)),
         EngagementSection(engagement_ledger()),
         content_personal_data(),
         forwards_personal_data(),
@@ -322,7 +326,7 @@ def share_tracker() -> "ShareTracker":
                         window_days=settings.share_tracking_days)
 
 
-def pool_personal_data() -> "PersonalData":
+def pool_personal_data() -> "PoolPersonalData":
     from chorus.adapters.pool_store import PoolStore
     from chorus.services.pool import PoolPersonalData
 

@@ -88,15 +88,17 @@ class Alerts:
         self.topic_arn = topic_arn
         self.region = region
 
-    def send(self, subject: str, message: str, *, sms_text: str | None = None, **attributes: str) -> None:
-        """`sms_text`, when given, is what SMS subscribers get instead of `message` (SNS per-protocol messages)."""
+    def send(self, subject: str, message: str, *, sms_text: str | None = None, **attributes: str | list[str]) -> None:
+        """`sms_text`, when given, is what SMS subscribers get instead of `message` (SNS per-protocol messages). A list
+        attribute is a String.Array: a filter policy on it matches when any of its values matches."""
         text: dict[str, str] = {"Message": message}
         if sms_text:
             text = {"MessageStructure": "json", "Message": json.dumps({"default": message, "sms": sms_text})}
         _client("sns", self.region).publish(
             TopicArn=self.topic_arn,
             Subject=subject[:100],
-            MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
+            MessageAttributes={k: {"DataType": "String", "StringValue": v} if isinstance(v, str)
+                               else {"DataType": "String.Array", "StringValue": json.dumps(v)} for k, v in attributes.items()},
             **text,
         )
 
@@ -128,5 +130,14 @@ class OfferMessages(AlertSubscriptions):
         attributes = _client("sns", self.region).get_subscription_attributes(SubscriptionArn=subscription_arn)["Attributes"]
         return attributes.get("PendingConfirmation") == "false"
 
+    ANNOUNCE_BATCH = 1000  # person ids per message: ~20 KB of the 256 KB a message may carry with its attributes
+
     def send(self, subscription: Any, subject: str, message: str, sms_text: str) -> None:
         Alerts(self.topic_arn, self.region).send(subject, message, sms_text=sms_text, person=subscription.person)
+
+    def announce(self, subscriptions: list[Any], subject: str, message: str, sms_text: str) -> None:
+        """One message to many people: each person's filter policy {"person": [id]} matches their id in the array."""
+        people = sorted({subscription.person for subscription in subscriptions})
+        for start in range(0, len(people), self.ANNOUNCE_BATCH):
+            Alerts(self.topic_arn, self.region).send(subject, message, sms_text=sms_text,
+                                                     person=people[start:start + self.ANNOUNCE_BATCH])

@@ -383,6 +383,12 @@ class Policy(BaseModel):
     published_at: str
     published_by: str
 
+    def announcement(self) -> tuple[str, str, str]:
+        """(subject, email text, SMS text) asking everyone to acknowledge this version."""
+        text = (f"policy {self.version} published: {self.summary}; acknowledge it to keep receiving content: "
+                "POST /ambassadors/me/acknowledge-policy")
+        return f"New social-media policy {self.version}", text, text
+
 
 # ---------------------------------------------------------------------------------------------------- inventory
 class PresenceEntry(BaseModel):

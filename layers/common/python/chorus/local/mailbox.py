@@ -77,3 +77,13 @@ class LocalOfferMailbox(LocalMailbox):
 
         Alerts(self.topic_arn, self.sns.meta.region_name).send(subject, message, sms_text=sms_text, person=subscription.person)
         self._drain(subscription)
+
+    def announce(self, subscriptions: list[Any], subject: str, message: str, sms_text: str) -> None:
+        from chorus.adapters.messaging import OfferMessages
+
+        OfferMessages(self.topic_arn, self.sns.meta.region_name).announce(subscriptions, subject, message, sms_text)
+        for subscription in subscriptions:
+            try:
+                self._drain(subscription)
+            except self.sqs.exceptions.QueueDoesNotExist:
+                pass  # never subscribed (no offer notified yet): the message did not reach them

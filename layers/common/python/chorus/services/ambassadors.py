@@ -28,7 +28,9 @@ from chorus.domain.people import (
     inventory,
     new_person,
 )
+from chorus.domain.pool import OfferSubscription, subscription_for
 from chorus.domain.roles import Principal
+from chorus.observability import logger
 
 CHANGE_ATTEMPTS = 5
 NO_PROFILE = "you have no ambassador profile yet; a social master adds you (POST /ambassadors)"
@@ -54,11 +56,23 @@ class PolicyStore(Protocol):
         """False when another version was published since `previous_version`; Conflict when this version exists."""
 
 
+class Announcements(Protocol):
+    """The offers topic (chorus.adapters.messaging.OfferMessages): one message to many people's own subscriptions."""
+
+    def announce(self, subscriptions: list[OfferSubscription], subject: str, message: str, sms_text: str) -> None: ...
+
+
 class AmbassadorService:
-    def __init__(self, people: PeopleStore, policies: PolicyStore, clock: Callable[[], datetime]) -> None:
+    def __init__(self, people: PeopleStore, policies: PolicyStore, clock: Callable[[], datetime],
+                 announcements: Announcements | None = None,
+                 stop_offer_notifications: Callable[[str], object] | None = None) -> None:
+        """`stop_offer_notifications(person_id)` unsubscribes a person from the offers topic and drops their
+        notification queue (the pool's, chorus.services.pool.PoolPersonalData), so an opt-out takes effect at once."""
         self.people = people
         self.policies = policies
         self.clock = clock
+        self.announcements = announcements
+        self.stop_offer_notifications = stop_offer_notifications
 
     # ------------------------------------------------------------------ reading (also for the other advocacy services)
     def get(self, person_id: str) -> Person:
@@ -149,7 +163,15 @@ class AmbassadorService:
     def set_opted_in(self, principal: Principal, opted_in: bool) -> Person:
         """Only the person themselves: there is no route by which anyone else opts a person in."""
         me = self.me(principal)
-        return self._update(me.id, lambda current, stamp: current.model_copy(update={"opted_in": opted_in, "updated_at": stamp}))
+        person = self._update(me.id, lambda current, stamp: current.model_copy(update={"opted_in": opted_in, "updated_at": stamp}))
+        if not opted_in and self.stop_offer_notifications is not None:
+            # Also when already opted out, so repeating the request completes one whose unsubscribe failed. A failure
+            # is no error: the opt-out is stored, and notify_offers drops the queue of anyone not eligible.
+            try:
+                self.stop_offer_notifications(me.id)
+            except Exception:
+                logger.exception("offer notifications could not be stopped at opt-out", extra={"person": me.id})
+        return person
 
     def acknowledge_policy(self, principal: Principal, version: str) -> Person:
         me = self.me(principal)
@@ -188,7 +210,27 @@ class AmbassadorService:
         policy = Policy(**body.model_dump(), published_at=timing.iso_utc(self.clock()), published_by=principal.username)
         if not self.policies.publish(policy, previous):
             raise Conflict("another policy version was published meanwhile; reload it (GET /policy) and try again")
+        self.announce(policy)
         return policy
+
+    def announce(self, policy: Policy) -> int:
+        """Ask everyone opted in (and not erased) who can be reached to acknowledge `policy`: one message each, on
+        the offers topic, through their own subscription. Called once, after the conditional publish succeeded (a
+        retried request ends in Conflict before it), so nobody hears twice; a failure is logged and does not undo the
+        publish (each person's profile and pool still say what is missing). People who have no subscription yet are
+        not reached: see the README (Ambassadors). How many were addressed."""
+        if self.announcements is None:
+            return 0
+        try:
+            audience = [subscription for person in self.people.directory() if person.opted_in and person.erased_at is None
+                        for subscription in [subscription_for(person)] if subscription is not None]
+            if audience:
+                self.announcements.announce(audience, *policy.announcement())
+        except Exception:
+            logger.exception("the new policy version could not be announced", extra={"version": policy.version})
+            return 0
+        logger.info("policy version announced", extra={"version": policy.version, "people": len(audience)})
+        return len(audience)
 
     # ------------------------------------------------------------------ internals
     def _update(self, person_id: str, change: Callable[[Person, str], Person]) -> Person:

@@ -352,8 +352,12 @@ class PoolPersonalData:
             if share.url is not None:
                 self.records.forget_share_url(share.id)
                 changed += 1
+        return changed + self.stop_notifications(person_id) + self.records.delete_watch(person_id)
+
+    def stop_notifications(self, person_id: str) -> int:
+        """Nothing more reaches the person about offers: their subscription to the offers topic goes, and their
+        queue with it (erasing, and opting out through chorus.services.ambassadors). Safe to repeat."""
         queue = self.records.queue(person_id)
         if queue is not None and queue.subscription_arn:
             self.messages.unsubscribe(queue.subscription_arn)
-        changed += self.records.delete_queue(person_id) + self.records.delete_watch(person_id)
-        return changed
+        return int(self.records.delete_queue(person_id))

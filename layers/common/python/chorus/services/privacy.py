@@ -80,6 +80,41 @@ class PeopleSection:
         raise Conflict("the profile kept changing meanwhile; send the erase request again")
 
 
+class Logins(Protocol):
+    """The user pool people sign in with (chorus.adapters.logins.CognitoLogins)."""
+
+    def describe(self, username: str) -> dict[str, Any] | None:
+        """The username, its attributes (such as the email address) and groups; None when there is no such user."""
+
+    def delete(self, username: str) -> bool:
+        """False when there was no such user."""
+
+
+class LoginSection:
+    """The person's login: their user in the user pool, with its username, email and groups. Erased, the user is
+    deleted, so they can no longer sign in (tokens already issued run out within the hour). Listed after the
+    profile, it is erased before it: the profile's username is still there to find the user by."""
+
+    section = "login"
+
+    def __init__(self, people: PeopleStore, logins: Logins) -> None:
+        self.people = people
+        self.logins = logins
+
+    def export(self, person_id: str) -> list[dict[str, Any]]:
+        username = self._username(person_id)
+        found = self.logins.describe(username) if username else None
+        return [] if found is None else [found]
+
+    def erase(self, person_id: str, now: datetime) -> int:
+        username = self._username(person_id)
+        return int(self.logins.delete(username)) if username else 0
+
+    def _username(self, person_id: str) -> str | None:
+        person = self.people.get(person_id)
+        return person.username if person is not None else None
+
+
 class EngagementLedgerReader(Protocol):
     def of_person(self, person: str, start: date, end: date) -> list[Count]: ...
 

@@ -1,0 +1,156 @@
+"""What reaches people beyond their profile: a new policy version announced once to everyone opted in who can be
+reached, an opt-out that stops offer notifications at once, and an erase that deletes the login."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+
+from chorus.domain.errors import Conflict
+from chorus.domain.people import PolicyIn
+from chorus.domain.pool import OfferSubscription
+from chorus.domain.roles import Principal
+from chorus.services.ambassadors import AmbassadorService
+from chorus.services.pool import PoolPersonalData
+from chorus.services.privacy import LoginSection, PeopleSection, PrivacyService
+from tests.unit.advocacy.people_fakes import MemoryPeople, MemoryPolicies
+from tests.unit.advocacy.pool_fakes import FakeMessages, MemoryPoolStore, QueueRecord
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+MASTER = Principal("mia", frozenset({"master"}))
+ANN = Principal("ann", frozenset({"publisher"}))
+POLICY = PolicyIn(version="2026-2", summary="Never share customer data.", text="The policy.")
+
+
+class FakeAnnouncements:
+    def __init__(self, fails: bool = False) -> None:
+        self.sent: list[tuple[list[OfferSubscription], str, str, str]] = []
+        self.fails = fails
+
+    def announce(self, subscriptions: list[OfferSubscription], subject: str, message: str, sms_text: str) -> None:
+        if self.fails:
+            raise TimeoutError("SNS did not answer")
+        self.sent.append((subscriptions, subject, message, sms_text))
+
+
+class StopHook:
+    def __init__(self, fails: bool = False) -> None:
+        self.stopped: list[str] = []
+        self.fails = fails
+
+    def __call__(self, person_id: str) -> None:
+        self.stopped.append(person_id)
+        if self.fails:
+            raise TimeoutError("SNS did not answer")
+
+
+def service(people: MemoryPeople, announcements: Any = None, stop: Any = None,
+            policies: MemoryPolicies | None = None) -> AmbassadorService:
+    return AmbassadorService(people, policies or MemoryPolicies(), clock=lambda: NOW, announcements=announcements,
+                             stop_offer_notifications=stop)
+
+
+@pytest.fixture
+def crowd() -> MemoryPeople:
+    people = MemoryPeople()
+    people.add(id="pann", username="ann", opted_in=True, notify_by="email", email="ann@example.org")
+    people.add(id="pbo", username="bo", opted_in=True, notify_by="sms", phone="+31612345678", roles=["creator"])
+    people.add(id="pcy", username="cy", opted_in=False, notify_by="email", email="cy@example.org")  # opted out
+    people.add(id="pdee", username="dee", opted_in=True, notify_by="none", email="dee@example.org")  # wants nothing
+    people.add(id="peve", username="eve", opted_in=True, notify_by="sms", phone=None)  # no number for SMS
+    return people
+
+
+# ---------------------------------------------------------------------------------------------------- policy versions
+def test_a_new_policy_version_is_announced_once_to_everyone_opted_in_who_can_be_reached(crowd: MemoryPeople) -> None:
+    announcements = FakeAnnouncements()
+    assert service(crowd, announcements).publish_policy(MASTER, POLICY).version == "2026-2"
+    ((subscriptions, subject, message, sms),) = announcements.sent
+    assert sorted((s.person, s.protocol, s.endpoint) for s in subscriptions) == [
+        ("pann", "email", "ann@example.org"), ("pbo", "sms", "+31612345678")]
+    assert message == sms == ("policy 2026-2 published: Never share customer data.; acknowledge it to keep receiving "
+                              "content: POST /ambassadors/me/acknowledge-policy")
+    assert "2026-2" in subject
+
+
+def test_a_retried_or_lost_publish_announces_nothing_more(crowd: MemoryPeople) -> None:
+    announcements, policies = FakeAnnouncements(), MemoryPolicies()
+    ambassadors = service(crowd, announcements, policies=policies)
+    ambassadors.publish_policy(MASTER, POLICY)
+    with pytest.raises(Conflict):
+        ambassadors.publish_policy(MASTER, POLICY)  # the same request again
+    policies.publish = lambda policy, previous: False  # type: ignore[method-assign]  # another version won the race
+    with pytest.raises(Conflict):
+        ambassadors.publish_policy(MASTER, PolicyIn(version="2026-3", summary="Later.", text="x"))
+    assert len(announcements.sent) == 1
+
+
+def test_a_failed_announcement_does_not_fail_the_publish(crowd: MemoryPeople) -> None:
+    ambassadors = service(crowd, FakeAnnouncements(fails=True))
+    assert ambassadors.publish_policy(MASTER, POLICY).version == "2026-2"
+    assert ambassadors.current_policy_version() == "2026-2"
+
+
+def test_erased_people_hear_nothing(crowd: MemoryPeople) -> None:
+    erased = crowd.items["pann"].erased("2026-11-22T00:00:00Z")
+    crowd.items["pann"] = erased.model_copy(update={"opted_in": True, "notify_by": "email", "email": "x@example.org"})
+    announcements = FakeAnnouncements()
+    service(crowd, announcements).publish_policy(MASTER, POLICY)
+    assert [s.person for s in announcements.sent[0][0]] == ["pbo"]
+
+
+# ---------------------------------------------------------------------------------------------------- opting out
+def test_opting_out_stops_offer_notifications_at_once_and_opting_in_does_not(crowd: MemoryPeople) -> None:
+    stop = StopHook()
+    ambassadors = service(crowd, stop=stop)
+    ambassadors.set_opted_in(ANN, True)
+    assert stop.stopped == []
+    assert ambassadors.set_opted_in(ANN, False).opted_in is False
+    ambassadors.set_opted_in(ANN, False)  # a repeat completes one whose unsubscribe failed
+    assert stop.stopped == ["pann", "pann"]
+
+
+def test_an_opt_out_is_stored_even_when_unsubscribing_fails(crowd: MemoryPeople) -> None:
+    ambassadors = service(crowd, stop=StopHook(fails=True))
+    assert ambassadors.set_opted_in(ANN, False).opted_in is False
+    assert crowd.items["pann"].opted_in is False
+
+
+def test_stopping_notifications_unsubscribes_and_drops_the_queue_once() -> None:
+    store, messages = MemoryPoolStore(), FakeMessages()
+    store.queues["pann"] = QueueRecord(queued={"offer1"}, subscription_arn="arn:offers:pann-0")
+    store.queues["pbo"] = QueueRecord(queued={"offer1"}, subscription_arn="arn:offers:pbo-0")
+    pool = PoolPersonalData(store, messages)
+    assert pool.stop_notifications("pann") == 1
+    assert pool.stop_notifications("pann") == 0
+    assert (messages.unsubscribed, sorted(store.queues)) == (["arn:offers:pann-0"], ["pbo"])
+
+
+# ---------------------------------------------------------------------------------------------------- the login
+class FakeLogins:
+    def __init__(self, *usernames: str) -> None:
+        self.users = {name: {"username": name, "attributes": {"email": f"{name}@example.org"}, "groups": ["publisher"]}
+                      for name in usernames}
+        self.deleted: list[str] = []
+
+    def describe(self, username: str) -> dict[str, Any] | None:
+        return self.users.get(username)
+
+    def delete(self, username: str) -> bool:
+        self.deleted.append(username)
+        return self.users.pop(username, None) is not None
+
+
+def test_the_login_is_exported_and_erased_before_the_profile_forgets_the_username(crowd: MemoryPeople) -> None:
+    crowd.add(id="pout", username=None, opted_in=True)  # an outside publisher without a login
+    logins = FakeLogins("ann", "bo")
+    ambassadors = service(crowd)
+    privacy = PrivacyService(ambassadors.visible, [PeopleSection(crowd), LoginSection(crowd, logins)], clock=lambda: NOW)
+    exported = privacy.export(MASTER, "pann").sections["login"]
+    assert exported == [{"username": "ann", "attributes": {"email": "ann@example.org"}, "groups": ["publisher"]}]
+    assert privacy.erase(MASTER, "pann") == {"login": 1, "person": 1}
+    assert privacy.erase(MASTER, "pann") == {"login": 0, "person": 0}  # idempotent: no username left to look up
+    assert (logins.deleted, sorted(logins.users)) == (["ann"], ["bo"])
+    assert privacy.export(MASTER, "pann").sections["login"] == []
+    assert privacy.erase(MASTER, "pout") == {"login": 0, "person": 1} and logins.deleted == ["ann"]
