@@ -6,39 +6,101 @@ from typing import get_args
 from chalice import Chalice
 
 from chorus import container
-from chorus.api import ack_page
-from chorus.api.http import Api, Query, Reply, SignedLink
-from chorus.api.schemas import (
-    AssignRequest, NoteRequest, ReplyRequest, ReplyResult, StatusRequest,
-    AlertList, ChannelList, CrisisState, Health, HoldRequest, Mailbox, MailboxEntry, Me, MentionPage, MentionQueued,
-    Outbox, OutboxEntry, PostEnvelope, PostPage, ReasonRequest, ReleaseResult, ScheduleRequest, SpikeList,
-    SubscriptionList, ForwardedMention, ForwardedPage, PersonalEngagement,
-    AcknowledgeRequest, AmbassadorPage, TrainingRequest,
+from chorus.advocacy.content.schemas import (
+    AcceptRequest,
+    AcceptResult,
+    ContentQueue,
+    DeclineRequest,
+    PrecheckLists,
+    PrecheckListsView,
+    PrecheckRequest,
+    PrecheckResult,
+    Submission,
+    SubmissionIn,
+    SubmissionPage,
+    SubmissionView,
+    UploadRequest,
+    UploadTicket,
 )
-from chorus.domain.channels import Channel, ChannelCreate, ChannelFields
-from chorus.domain.content import (
-    AcceptRequest, AcceptResult, ContentQueue, DeclineRequest, PrecheckListsView, PrecheckRequest, PrecheckResult,
-    Submission, SubmissionIn, SubmissionPage, SubmissionView, UploadRequest, UploadTicket,
+from chorus.advocacy.engagement.rules import GROUPINGS, MAX_PERIOD_DAYS, to_csv
+from chorus.advocacy.engagement.schemas import (
+    EngagementReport,
+    ForwardedMention,
+    ForwardedPage,
+    Leaderboard,
+    PersonalEngagement,
+    ReportSettings,
+    ReportSettingsIn,
 )
-from chorus.domain.engagement_report import (
-    GROUPINGS, MAX_PERIOD_DAYS, EngagementReport, Leaderboard, ReportSettings, ReportSettingsIn, to_csv,
+from chorus.advocacy.people.schemas import (
+    PROGRAMME_ROLES,
+    AcknowledgeRequest,
+    Ambassador,
+    AmbassadorPage,
+    Inventory,
+    Person,
+    PersonChange,
+    PersonIn,
+    Policy,
+    PolicyIn,
+    TrainingRequest,
 )
-from chorus.domain.errors import Forbidden, NotFound, ValidationError
-from chorus.domain.inbox import Alert, MentionIn, MentionRecord
-from chorus.domain.inbox_workflow import STATUS_FILTERS
-from chorus.domain.mentions import Facet, MentionPlatform
-from chorus.domain.people import PROGRAMME_ROLES, Ambassador, Inventory, Person, PersonChange, PersonIn, Policy, PolicyIn
-from chorus.domain.pool import POOL_READERS, RECEIVERS, Offer, OfferIn, PoolEntry, PoolPage, Share, ShareIn, SharePage
-from chorus.domain.posts import Post, PostContent, Status
-from chorus.domain.prechecks import PrecheckLists
-from chorus.domain.roles import (
-    ALERT_ADMINS, AUTHORS, CRISIS_TEAM, EDITORS, EVERYONE, LISTENERS, MASTERS, RESPONDERS, Principal,
+from chorus.advocacy.pool.rules import POOL_READERS, RECEIVERS, is_link_preview
+from chorus.advocacy.pool.schemas import Offer, OfferIn, PoolEntry, PoolPage, Share, ShareIn, SharePage
+from chorus.advocacy.privacy.schemas import PersonalDataExport
+from chorus.calendar.schemas import (
+    Channel,
+    ChannelCreate,
+    ChannelFields,
+    ChannelList,
+    CrisisState,
+    HoldRequest,
+    Post,
+    PostContent,
+    PostEnvelope,
+    PostPage,
+    ReasonRequest,
+    ReleaseResult,
+    ScheduleRequest,
+    Status,
 )
-from chorus.domain.routing import TEAMS, Intent, RoutingRules
-from chorus.domain.share_links import is_link_preview
-from chorus.domain.sources import SOURCE_ADMINS, SourceCreate, SourceFields, SourceList, SourceView
-from chorus.domain.subscriptions import Subscription, SubscriptionIn
-from chorus.services.privacy import PersonalDataExport
+from chorus.core.errors import Forbidden, NotFound, ValidationError
+from chorus.core.roles import (
+    ALERT_ADMINS,
+    AUTHORS,
+    CRISIS_TEAM,
+    EDITORS,
+    EVERYONE,
+    LISTENERS,
+    MASTERS,
+    RESPONDERS,
+    Principal,
+)
+from chorus.http import pages as ack_page
+from chorus.http.api import Api, Health, Me, Query, Reply, SignedLink
+from chorus.inbox.rules import STATUS_FILTERS
+from chorus.inbox.schemas import AssignRequest, MentionPage, NoteRequest, ReplyRequest, ReplyResult, StatusRequest
+from chorus.listening.schemas import (
+    TEAMS,
+    Alert,
+    AlertList,
+    Facet,
+    Intent,
+    Mailbox,
+    MailboxEntry,
+    MentionIn,
+    MentionQueued,
+    MentionRecord,
+    RoutingRules,
+    Subscription,
+    SubscriptionIn,
+    SubscriptionList,
+)
+from chorus.listening.sources.rules import SOURCE_ADMINS
+from chorus.listening.sources.schemas import SourceCreate, SourceFields, SourceList, SourceView
+from chorus.listening.spikes.schemas import SpikeList
+from chorus.platforms.base import MentionPlatform
+from chorus.publishing.schemas import Outbox, OutboxEntry
 
 VERSION = "0.1.0"
 
@@ -293,7 +355,7 @@ def list_spikes(principal: Principal, days: int, limit: int) -> SpikeList:
     return SpikeList(items=container.spikes().recent(days, limit))
 
 
-# An alert email's acknowledge link carries these instead of a token (see chorus.adapters.signing).
+# An alert email's acknowledge link carries these instead of a token (see chorus.http.signing).
 ACK_LINK = SignedLink(
     query=(Query("team", "signed link: the team the email went to"),
            Query("expires", "signed link: until when it works (epoch seconds)"),

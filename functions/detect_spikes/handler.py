@@ -1,5 +1,5 @@
 """Every 5 minutes: compare each facet and language's negative mentions of the last hour with the same hour on the
-days before, and alert PR once per spike (see chorus.services.spikes)."""
+days before, and alert PR once per spike (see chorus.listening.spikes.service)."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chorus import container
-from chorus.observability import logger
+from chorus.core.observability import logger
 
 
 @logger.inject_lambda_context

@@ -1,5 +1,5 @@
 """Every 5 minutes: finish offer fan-outs that died midway, then send each publisher whose queue is due one message
-about their new offers, never more often than their rhythm (see chorus.services.pool)."""
+about their new offers, never more often than their rhythm (see chorus.advocacy.pool.service)."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chorus import container
-from chorus.observability import logger
+from chorus.core.observability import logger
 
 
 @logger.inject_lambda_context

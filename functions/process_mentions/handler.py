@@ -10,8 +10,8 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chorus import container
-from chorus.adapters.messaging import parse_ingest_message
-from chorus.observability import logger
+from chorus.core.observability import logger
+from chorus.listening.store import parse_ingest_message
 
 processor = BatchProcessor(event_type=EventType.SQS)
 

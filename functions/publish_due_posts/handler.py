@@ -6,7 +6,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chorus import container
-from chorus.observability import logger
+from chorus.core.observability import logger
 
 
 @logger.inject_lambda_context

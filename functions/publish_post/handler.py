@@ -10,8 +10,8 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chorus import container
-from chorus.adapters.messaging import PublishMessage
-from chorus.observability import logger
+from chorus.core.observability import logger
+from chorus.publishing.store import PublishMessage
 
 processor = BatchProcessor(event_type=EventType.SQS)
 

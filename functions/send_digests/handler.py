@@ -1,5 +1,5 @@
 """Every quarter of an hour: when a digest time (routing rules `digest.times`) has come, send each team's email
-subscribers their digest, once per time (see chorus.services.digest)."""
+subscribers their digest, once per time (see chorus.listening.digests.service)."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chorus import container
-from chorus.observability import logger
+from chorus.core.observability import logger
 
 
 @logger.inject_lambda_context

@@ -1,5 +1,5 @@
 """Every 15 minutes: find publishers' shares of recent offers on their Mastodon and Bluesky accounts and count the
-replies to their shares (see chorus.services.shares)."""
+replies to their shares (see chorus.advocacy.pool.service)."""
 from __future__ import annotations
 
 from dataclasses import asdict
@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chorus import container
-from chorus.observability import logger
+from chorus.core.observability import logger
 
 
 @logger.inject_lambda_context

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chorus.adapters.connectors.base import PermanentFailure, PublishRequest, RateLimited
-from chorus.adapters.connectors.bluesky import BlueskyConnector, tid_for
-from chorus.adapters.connectors.transport import Response
+from chorus.platforms.base import PermanentFailure, PublishRequest, RateLimited
+from chorus.platforms.bluesky import BlueskyConnector, tid_for
+from chorus.platforms.transport import Response
 from tests.contract.lexicon import Lexicons
 from tests.contract.recorded import load, platform_dir
 from tests.unit.connectors.fakes import Clock, FakeTransport, Sent, json_response

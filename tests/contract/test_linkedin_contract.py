@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from chorus.adapters.connectors.base import CredentialsRejected, PermanentFailure, PublishRequest, RateLimited
-from chorus.adapters.connectors.linkedin import LinkedInConnector
-from chorus.adapters.connectors.transport import Response
+from chorus.platforms.base import CredentialsRejected, PermanentFailure, PublishRequest, RateLimited
+from chorus.platforms.linkedin import LinkedInConnector
+from chorus.platforms.transport import Response
 from tests.contract.recorded import platform_dir
 from tests.unit.connectors.fakes import Clock, FakeTransport, Sent, json_response
 

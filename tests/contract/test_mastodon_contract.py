@@ -7,9 +7,9 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from chorus.adapters.connectors.base import CredentialsRejected, PublishRequest, RateLimited, TransientFailure
-from chorus.adapters.connectors.mastodon import MastodonConnector, html_to_text
-from chorus.adapters.connectors.transport import Response
+from chorus.platforms.base import CredentialsRejected, PublishRequest, RateLimited, TransientFailure
+from chorus.platforms.mastodon import MastodonConnector, html_to_text
+from chorus.platforms.transport import Response
 from tests.contract.recorded import load, platform_dir, replay, response_of
 from tests.unit.connectors.fakes import Clock, FakeTransport, json_response
 

@@ -11,15 +11,14 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from chorus.adapters.connectors.bluesky import BlueskyConnector
-from chorus.adapters.connectors.mastodon import MastodonConnector
-from chorus.adapters.connectors.x import XConnector
-from chorus.adapters.messaging import PublishMessage
-from chorus.domain import posts as post_rules
-from chorus.domain.channels import Channel
-from chorus.domain.posts import Post, ReplyTarget
-from chorus.domain.roles import Principal
-from chorus.services.publishing import PublishingService
+from chorus.calendar import rules as post_rules
+from chorus.calendar.schemas import Channel, Post, ReplyTarget
+from chorus.core.roles import Principal
+from chorus.platforms.bluesky import BlueskyConnector
+from chorus.platforms.mastodon import MastodonConnector
+from chorus.platforms.x import XConnector
+from chorus.publishing.service import PublishingService
+from chorus.publishing.store import PublishMessage
 from tests.contract.lexicon import Lexicons
 from tests.contract.recorded import load, platform_dir, response_of
 from tests.contract.test_x_contract import check_schema

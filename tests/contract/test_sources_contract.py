@@ -17,14 +17,13 @@ from typing import Any
 
 import pytest
 
-from chorus.adapters.connectors.base import Credentials, RateLimited
-from chorus.adapters.connectors.transport import Response
-from chorus.adapters.sources.base import SourceSpec
-from chorus.adapters.sources.bluesky import BlueskyFetcher
-from chorus.adapters.sources.mastodon import MastodonFetcher
-from chorus.adapters.sources.reddit import RedditFetcher
-from chorus.adapters.sources.rss import RssFetcher
-from chorus.adapters.sources.x import XFetcher
+from chorus.platforms.base import Credentials, RateLimited, SourceSpec
+from chorus.platforms.bluesky import BlueskyFetcher
+from chorus.platforms.mastodon import MastodonFetcher
+from chorus.platforms.reddit import RedditFetcher
+from chorus.platforms.rss import RssFetcher
+from chorus.platforms.transport import Response
+from chorus.platforms.x import XFetcher
 from tests.contract.lexicon import Lexicons
 from tests.contract.recorded import load, platform_dir, replay, response_of
 from tests.unit.connectors.fakes import FakeTransport, Sent, json_response

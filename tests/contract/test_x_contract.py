@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from chorus.adapters.connectors.base import CredentialsRejected, OutcomeUnknown, PublishRequest, RateLimited
-from chorus.adapters.connectors.x import XConnector
+from chorus.platforms.base import CredentialsRejected, OutcomeUnknown, PublishRequest, RateLimited
+from chorus.platforms.x import XConnector
 from tests.contract.recorded import load, platform_dir, replay, response_of
 from tests.unit.connectors.fakes import Clock, FakeTransport, json_response
 

@@ -13,17 +13,18 @@ from typing import Any, Iterator
 
 import pytest
 
-from chorus.adapters.advocacy_store import AdvocacyItem
-from chorus.adapters.content_store import ContentItem, PrecheckListItem, UploadItem
-from chorus.adapters.dynamodb import ChannelItem, OutboxItem, PostItem, StateItem
-from chorus.adapters.engagement_settings_store import ReportSettingsItem
-from chorus.adapters.engagement_store import EngagementItem
-from chorus.adapters.listening_store import AlertItem, MentionItem, SourceItem, SubscriptionItem
-from chorus.adapters.people_store import PersonItem, PolicyItem, ProgrammeSettingsItem, UsernameItem
-from chorus.adapters.pool_store import LinkItem, NotifyQueueItem, OfferItem, RecipientItem, ShareItem, WatchItem
-from chorus.adapters.spikes_digest_store import CounterItem, VersionedStateItem
+from chorus.advocacy.content.store import ContentItem, PrecheckListItem, UploadItem
+from chorus.advocacy.engagement.store import EngagementItem, ReportSettingsItem
+from chorus.advocacy.people.store import PersonItem, PolicyItem, ProgrammeSettingsItem, UsernameItem
+from chorus.advocacy.pool.store import LinkItem, NotifyQueueItem, OfferItem, RecipientItem, ShareItem, WatchItem
+from chorus.advocacy.store import AdvocacyItem
+from chorus.aws.state import StateItem, VersionedStateItem
+from chorus.calendar.store import ChannelItem, PostItem
+from chorus.listening.sources.store import SourceItem
+from chorus.listening.store import AlertItem, CounterItem, MentionItem, SubscriptionItem
 from chorus.local.packaging import package
 from chorus.local.template import PROJECT_ROOT, load_template
+from chorus.platforms.local import OutboxItem
 
 pytestmark = pytest.mark.infra
 

@@ -14,7 +14,7 @@ import requests
 from chalice.test import Client
 
 from chorus import container
-from chorus.domain.roles import ROLES
+from chorus.core.roles import ROLES
 from chorus.local.provision import provision
 
 REGION = "eu-west-1"

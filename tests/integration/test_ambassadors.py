@@ -11,8 +11,8 @@ import boto3
 import pytest
 
 from chorus import container
-from chorus.domain.people import PersonChange
-from chorus.domain.roles import Principal
+from chorus.advocacy.people.schemas import PersonChange
+from chorus.core.roles import Principal
 from tests.integration.conftest import REGION, Api, Stack
 
 ANN = {"username": "ann", "name": "Ann de Vries", "email": "ann.devries@example.org", "phone": "+31 6 1234 5678",

@@ -9,9 +9,8 @@ import boto3
 import pytest
 
 from chorus import container
-from chorus.domain.channels import ChannelCreate
-from chorus.domain.posts import PostContent
-from chorus.domain.roles import Principal
+from chorus.calendar.schemas import ChannelCreate, PostContent
+from chorus.core.roles import Principal
 from chorus.local.scheduler import LambdaContext
 from functions.channel_checks.handler import handler
 

@@ -5,9 +5,10 @@ import json
 
 import boto3
 
-from chorus.adapters.connectors.provider import ChannelSecret, connector_for_channel
-from chorus.adapters.connectors.x import XConnector
-from chorus.domain.channels import Channel
+from chorus.aws.secrets import ChannelSecret
+from chorus.calendar.schemas import Channel
+from chorus.platforms.registry import connector_for_channel
+from chorus.platforms.x import XConnector
 from tests.integration.conftest import REGION, Stack
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from chorus import container
-from chorus.adapters import dynamodb
-from chorus.domain.channels import ChannelCreate
-from chorus.domain.posts import PostContent
-from chorus.domain.roles import Principal
-from chorus.services.crisis import CrisisService
+from chorus.aws.state import StateRepository
+from chorus.calendar.schemas import ChannelCreate, PostContent
+from chorus.calendar.service import CrisisService
+from chorus.calendar.store import PostRepository
+from chorus.core.roles import Principal
 
 EDITOR = Principal("ed", frozenset({"editor"}))
 PR = Principal("pria", frozenset({"pr"}))
@@ -61,7 +61,7 @@ def test_a_post_whose_time_passed_during_the_hold_waits_for_an_editor(stack):
     early = _scheduled(calendar, start + timedelta(minutes=30), "vroeg")
     late = _scheduled(calendar, start + timedelta(hours=5), "laat")
     clock = {"now": start}
-    crisis = CrisisService(dynamodb.PostRepository(), dynamodb.StateRepository("default"), lambda: clock["now"])
+    crisis = CrisisService(PostRepository(), StateRepository("default"), lambda: clock["now"])
     assert crisis.hold(PR, "datalek")["held"] == 2
     clock["now"] = start + timedelta(hours=1)
     assert crisis.release(PR) == {"released": 2, "rescheduled": 1, "awaiting_decision": 1, "could_not_release": []}

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from chorus import container
-from chorus.domain import timing
+from chorus.core import time as timing
 from chorus.local.scheduler import LambdaContext
 from tests.integration.conftest import Api, Stack
 from tests.integration.test_listening import drain_ingest_queue

@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 import pytest
 
 from chorus import container
-from chorus.domain.engagement import Count
+from chorus.advocacy.engagement.rules import Count
 from tests.integration.conftest import Stack
 from tests.unit.advocacy.fakes import MemoryLedger
 

@@ -15,10 +15,11 @@ from urllib.parse import urlsplit
 import pytest
 
 from chorus import container
-from chorus.adapters.listening_store import AlertRepository
-from chorus.domain import escalation, timing
-from chorus.domain.inbox import Alert
-from chorus.domain.routing import DEFAULT_RULES
+from chorus.core import time as timing
+from chorus.listening.escalation import rules as escalation
+from chorus.listening.rules import DEFAULT_RULES
+from chorus.listening.schemas import Alert
+from chorus.listening.store import AlertRepository
 from chorus.local.scheduler import LambdaContext
 from tests.integration.conftest import Api, Stack
 from tests.integration.test_listening import DUTCH_COMPLAINT, drain_ingest_queue

@@ -15,11 +15,11 @@ import boto3
 import pytest
 
 from chorus import container
-from chorus.adapters.listening_store import SourceItem
-from chorus.adapters.messaging import parse_ingest_message
-from chorus.domain import timing
-from chorus.domain.roles import Principal
-from chorus.domain.sources import SourceCreate
+from chorus.core import time as timing
+from chorus.core.roles import Principal
+from chorus.listening.sources.schemas import SourceCreate
+from chorus.listening.sources.store import SourceItem
+from chorus.listening.store import parse_ingest_message
 from chorus.local.demo_feed import FeedServer
 from chorus.local.scheduler import LambdaContext
 from tests.integration.conftest import REGION, Stack

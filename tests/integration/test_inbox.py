@@ -9,19 +9,19 @@ from typing import Any, Iterator
 import pytest
 
 from chorus import container
-from chorus.adapters.connectors.local import LocalConnector
-from chorus.adapters.dynamodb import OutboxRepository, PostRepository, encode_cursor
-from chorus.adapters.inbox_store import ReplyTransactions
-from chorus.adapters.listening_store import MentionRepository
-from chorus.domain import posts as post_rules
-from chorus.domain import timing
-from chorus.domain.channels import ChannelCreate
-from chorus.domain.errors import Conflict
-from chorus.domain.inbox import MentionRecord
-from chorus.domain.posts import ReplyTarget
-from chorus.domain.roles import Principal
+from chorus.aws.cursors import encode_cursor
+from chorus.calendar import rules as post_rules
+from chorus.calendar.schemas import ChannelCreate, ReplyTarget
+from chorus.calendar.store import PostRepository
+from chorus.core import time as timing
+from chorus.core.errors import Conflict
+from chorus.core.roles import Principal
+from chorus.inbox.store import ReplyTransactions
+from chorus.listening.schemas import MentionRecord
+from chorus.listening.store import MentionRepository
 from chorus.local.queues import QueuePoller, consumers_from_template
 from chorus.local.template import load_template
+from chorus.platforms.local import LocalConnector, OutboxRepository
 from tests.integration.conftest import REGION, Api, Stack
 from tests.integration.test_listening import drain_ingest_queue
 

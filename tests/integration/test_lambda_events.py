@@ -29,8 +29,8 @@ def test_every_api_sample_event_is_routed(stack):
 def test_sample_events_walk_a_post_through_the_lambda_entry_point(stack):
     creator, editor = stack.user("creator"), stack.user("editor")
     from chorus import container
-    from chorus.domain.channels import ChannelCreate
-    from chorus.domain.roles import Principal
+    from chorus.calendar.schemas import ChannelCreate
+    from chorus.core.roles import Principal
 
     container.calendar().create_channel(Principal("m", frozenset({"master"})), ChannelCreate(id="demo-local", platform="local", handle="@demo"))
     status, body = _invoke("api_create_post.json", creator)
@@ -52,9 +52,8 @@ def test_publisher_functions_with_their_sample_events(stack):
     from datetime import datetime, timedelta, timezone
 
     from chorus import container
-    from chorus.domain.channels import ChannelCreate
-    from chorus.domain.posts import PostContent
-    from chorus.domain.roles import Principal
+    from chorus.calendar.schemas import ChannelCreate, PostContent
+    from chorus.core.roles import Principal
     from functions.publish_due_posts.handler import handler as due_handler
     from functions.publish_post.handler import handler as post_handler
 
@@ -94,7 +93,7 @@ def test_process_mentions_with_its_sample_event(stack):
 
 
 def _mention_id(event: dict, index: int) -> str:
-    from chorus.adapters.messaging import parse_ingest_message
+    from chorus.listening.store import parse_ingest_message
 
     mention, _ = parse_ingest_message(event["Records"][index]["body"])
     return mention.id
@@ -127,7 +126,7 @@ def test_escalate_alerts_with_its_sample_event(stack):
     from datetime import datetime, timedelta, timezone
 
     from chorus import container
-    from chorus.adapters.listening_store import AlertRepository
+    from chorus.listening.store import AlertRepository
     from functions.escalate_alerts.handler import handler
     from tests.integration.test_escalation import open_alert
 
@@ -142,8 +141,8 @@ def test_escalate_alerts_with_its_sample_event(stack):
 def test_detect_spikes_and_send_digests_with_their_sample_events(stack):
     """The scheduled runs as Lambda calls them: nothing negative, no spike; a digest time sends each team once."""
     from chorus import container
-    from chorus.domain import timing
-    from chorus.domain.roles import Principal
+    from chorus.core import time as timing
+    from chorus.core.roles import Principal
     from functions.detect_spikes.handler import handler as detect
     from functions.send_digests.handler import handler as send_digests
 
@@ -165,11 +164,10 @@ def test_notify_offers_and_track_shares_with_their_sample_events(stack, monkeypa
     """The scheduled runs as Lambda calls them: an offer fanned out to one publisher is announced once (to their own
     local mailbox queue); the tracker finds the offer and its publisher, who has no Mastodon or Bluesky handle."""
     from chorus import container
-    from chorus.domain.channels import ChannelCreate
-    from chorus.domain.people import PersonChange, PersonIn, PolicyIn
-    from chorus.domain.pool import OfferIn
-    from chorus.domain.posts import PostContent
-    from chorus.domain.roles import Principal
+    from chorus.advocacy.people.schemas import PersonChange, PersonIn, PolicyIn
+    from chorus.advocacy.pool.schemas import OfferIn
+    from chorus.calendar.schemas import ChannelCreate, PostContent
+    from chorus.core.roles import Principal
     from functions.notify_offers.handler import handler as notify_offers
     from functions.track_shares.handler import handler as track_shares
 

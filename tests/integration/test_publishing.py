@@ -10,14 +10,14 @@ import boto3
 import pytest
 
 from chorus import container
-from chorus.adapters import dynamodb
-from chorus.adapters.connectors.base import OutcomeUnknown, RateLimited, TransientFailure
-from chorus.adapters.connectors.local import LocalConnector
-from chorus.adapters.messaging import Alerts, PublishMessage
-from chorus.domain.channels import ChannelCreate
-from chorus.domain.posts import PostContent
-from chorus.domain.roles import Principal
-from chorus.services.publishing import PublishingService
+from chorus.aws.messaging import Alerts
+from chorus.calendar.schemas import ChannelCreate, PostContent
+from chorus.calendar.store import PostRepository
+from chorus.core.roles import Principal
+from chorus.platforms.base import OutcomeUnknown, RateLimited, TransientFailure
+from chorus.platforms.local import LocalConnector
+from chorus.publishing.service import PublishingService
+from chorus.publishing.store import PublishMessage
 
 EDITOR = Principal("ed", frozenset({"editor"}))
 CREATOR = Principal("cara", frozenset({"creator"}))
@@ -83,7 +83,7 @@ def world(stack):
         return platforms.setdefault(channel.id, ScriptedPlatform(channel.id))
 
     alerts = Alerts(stack.environment["CHORUS_ALERTS_TOPIC_ARN"], "eu-west-1")
-    service = PublishingService(dynamodb.PostRepository(), calendar.channels, queue, alerts, connector, clock, jitter=lambda: 0.5)
+    service = PublishingService(PostRepository(), calendar.channels, queue, alerts, connector, clock, jitter=lambda: 0.5)
 
     class World:
         pass
@@ -237,7 +237,7 @@ def test_a_post_that_keeps_failing_becomes_failed_and_alerts_the_editors(world):
 def test_a_channel_without_credentials_fails_clearly_and_needs_reconnecting(world):
     world.calendar.create_channel(EDITOR, ChannelCreate(id="masto", platform="mastodon", handle="@org@social.example",
                                                         connection={"instance_url": "https://social.example"}))
-    service = PublishingService(dynamodb.PostRepository(), world.calendar.channels, world.queue, world.service.alerts,
+    service = PublishingService(PostRepository(), world.calendar.channels, world.queue, world.service.alerts,
                                 container.publishing().connectors, world.clock)
     post_id = scheduled(world, T0, channels=("masto",))
     world.clock.now = T0

@@ -12,8 +12,16 @@ from __future__ import annotations
 import json
 import re
 
-from chorus.domain.roles import (
-    ALERT_ADMINS, AUTHORS, CRISIS_TEAM, EDITORS, EVERYONE, LISTENERS, MASTERS, RESPONDERS, ROLES,
+from chorus.core.roles import (
+    ALERT_ADMINS,
+    AUTHORS,
+    CRISIS_TEAM,
+    EDITORS,
+    EVERYONE,
+    LISTENERS,
+    MASTERS,
+    RESPONDERS,
+    ROLES,
 )
 from tests.integration.conftest import Api, Stack
 

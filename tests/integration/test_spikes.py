@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from chorus import container
-from chorus.adapters.spikes_digest_store import CounterItem, SpikeRepository
-from chorus.classify import classify
-from chorus.domain import spikes
+from chorus.listening.classify import classify
+from chorus.listening.spikes import rules as spikes
+from chorus.listening.spikes.store import SpikeRepository
+from chorus.listening.store import CounterItem
 from chorus.local.scheduler import LambdaContext
 from tests.integration.conftest import Api, Stack
 from tests.integration.test_listening import drain_ingest_queue
@@ -144,7 +145,7 @@ def test_a_clash_on_a_busy_counter_is_retried_and_the_mention_counted_once(liste
     (TransactionConflict). The store retries it; nothing is lost and nothing counted twice."""
     from pynamodb.exceptions import CancellationReason, TransactWriteError, VerboseClientError
 
-    from chorus.adapters import spikes_digest_store
+    from chorus.listening import store as spikes_digest_store
 
     clashes: list[int] = []
 

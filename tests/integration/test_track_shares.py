@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 
 from chorus import container
-from chorus.adapters.connectors.base import RateLimited
-from chorus.adapters.pool_store import PoolStore
-from chorus.adapters.share_readers import BlueskyReader, MastodonReader
-from chorus.domain.pool import Offer
-from chorus.services.shares import ShareService, ShareTracker
+from chorus.advocacy.pool.schemas import Offer
+from chorus.advocacy.pool.service import ShareService, ShareTracker
+from chorus.advocacy.pool.store import PoolStore
+from chorus.platforms.base import RateLimited
+from chorus.platforms.bluesky import BlueskyReader
+from chorus.platforms.mastodon import MastodonReader
 from tests.contract.lexicon import Lexicons
 from tests.contract.recorded import load, platform_dir, response_of
 from tests.unit.advocacy.pool_fakes import Clock, FakePeople, person

@@ -20,8 +20,18 @@ from typing import Any
 
 import pytest
 
-from tests.peers.servers import (HERE, TIMINGS, FreshConnections, Pds, Server, Snac, answers, free_port, install,
-                                run_snac)
+from tests.peers.servers import (
+    HERE,
+    TIMINGS,
+    FreshConnections,
+    Pds,
+    Server,
+    Snac,
+    answers,
+    free_port,
+    install,
+    run_snac,
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:

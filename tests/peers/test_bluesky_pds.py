@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from chorus.adapters.connectors.base import CredentialsRejected, PermanentFailure, Published, PublishRequest
-from chorus.adapters.connectors.bluesky import BlueskyConnector
-from chorus.adapters.connectors.transport import Response, Transport
+from chorus.platforms.base import CredentialsRejected, PermanentFailure, Published, PublishRequest
+from chorus.platforms.bluesky import BlueskyConnector
+from chorus.platforms.transport import Response, Transport
 from tests.peers.servers import Account, Pds
 from tests.unit.connectors.fakes import Clock
 

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import pytest
 
-from chorus.adapters.connectors.base import CredentialsRejected, PublishError, PublishRequest
-from chorus.adapters.connectors.mastodon import MastodonConnector
-from chorus.adapters.connectors.transport import Transport
+from chorus.platforms.base import CredentialsRejected, PublishError, PublishRequest
+from chorus.platforms.mastodon import MastodonConnector
+from chorus.platforms.transport import Transport
 from tests.peers.servers import FreshConnections, Snac
 
 pytestmark = pytest.mark.peers

@@ -26,11 +26,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from chorus.adapters.connectors.base import Credentials
-from chorus.adapters.connectors.transport import Transport
-from chorus.adapters.sources.base import FetchResult, SourceSpec
-from chorus.adapters.sources.mastodon import MastodonFetcher
-from chorus.adapters.sources.rss import RssFetcher
+from chorus.platforms.base import Credentials, FetchResult, SourceSpec
+from chorus.platforms.mastodon import MastodonFetcher
+from chorus.platforms.rss import RssFetcher
+from chorus.platforms.transport import Transport
 from tests.peers.servers import FreshConnections, Server, Snac, answers, free_port, run_snac
 
 pytestmark = pytest.mark.peers

@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from chorus.adapters.connectors.base import (
+from chorus.calendar.schemas import Channel, Post
+from chorus.core import time as timing
+from chorus.core.errors import Conflict
+from chorus.platforms.base import (
     CredentialsRejected,
     OutcomeUnknown,
     PermanentFailure,
@@ -25,11 +28,7 @@ from chorus.adapters.connectors.base import (
     RecentPost,
     TransientFailure,
 )
-from chorus.adapters.messaging import PublishMessage
-from chorus.domain import timing
-from chorus.domain.channels import Channel
-from chorus.domain.errors import Conflict
-from chorus.domain.posts import Post
+from chorus.publishing.store import PublishMessage
 
 VISIBILITY_TIMEOUT = timedelta(seconds=360)  # infra/template.yaml PublishQueue
 MAX_RECEIVES = 5  # its redrive policy

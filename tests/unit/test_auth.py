@@ -1,4 +1,4 @@
-"""Cognito access-token verification in app code (chorus.adapters.auth.TokenVerifier).
+"""Cognito access-token verification in app code (chorus.http.auth.TokenVerifier).
 
 Keys are generated here and tokens signed with PyJWT, so every case is checked against a real RS256 signature.
 """
@@ -16,8 +16,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from chorus.adapters.auth import InvalidToken, TokenVerifier
-from chorus.domain.roles import Principal
+from chorus.core.roles import Principal
+from chorus.http.auth import InvalidToken, TokenVerifier
 
 ISSUER = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_TESTPOOL"
 CLIENT_ID = "7abc123clientid"

@@ -1,4 +1,4 @@
-"""The post approval workflow (chorus.domain.posts): drafting, transitions, editing, endorsement, scheduling,
+"""The post approval workflow (chorus.calendar.rules): drafting, transitions, editing, endorsement, scheduling,
 content checks and advice; then a stateful model of the whole workflow driven by Hypothesis."""
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from chorus.domain import posts
-from chorus.domain.channels import Channel
-from chorus.domain.errors import Conflict, Forbidden, ValidationError
-from chorus.domain.posts import ON_CALENDAR, Post, PostContent, Status
-from chorus.domain.roles import Principal
+from chorus.calendar import rules as posts
+from chorus.calendar.rules import ON_CALENDAR
+from chorus.calendar.schemas import Channel, Post, PostContent, Status
+from chorus.core.errors import Conflict, Forbidden, ValidationError
+from chorus.core.roles import Principal
 
 UTC = timezone.utc
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)

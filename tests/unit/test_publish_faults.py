@@ -30,16 +30,15 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
-from chorus.adapters.messaging import PublishMessage
-from chorus.domain import delivery as delivery_rules
-from chorus.domain import posts as post_rules
-from chorus.domain import timing
-from chorus.domain.channels import Channel
-from chorus.domain.errors import Conflict
-from chorus.domain.posts import Post, PostContent, Status
-from chorus.domain.roles import Principal
-from chorus.services import publishing
-from chorus.services.publishing import HORIZON, PublishingService
+from chorus.calendar import rules as post_rules
+from chorus.calendar.schemas import Channel, Post, PostContent, Status
+from chorus.core import time as timing
+from chorus.core.errors import Conflict
+from chorus.core.roles import Principal
+from chorus.publishing import rules as delivery_rules
+from chorus.publishing import service as publishing
+from chorus.publishing.service import HORIZON, PublishingService
+from chorus.publishing.store import PublishMessage
 from tests.unit.publish_fakes import (
     FAULTS,
     FINAL,

@@ -1,4 +1,4 @@
-"""Per-platform length rules, Dutch tone of voice and duplicate keys (chorus.domain.text)."""
+"""Per-platform length rules, Dutch tone of voice and duplicate keys (chorus.core.text)."""
 from __future__ import annotations
 
 import unicodedata
@@ -8,8 +8,8 @@ import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chorus.domain.errors import ValidationError
-from chorus.domain.text import (
+from chorus.core.errors import ValidationError
+from chorus.core.text import (
     DEFAULT_LIMITS,
     check_length,
     duplicate_key,

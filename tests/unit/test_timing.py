@@ -1,4 +1,4 @@
-"""Calendar time handling across time zones and DST transitions (chorus.domain.timing)."""
+"""Calendar time handling across time zones and DST transitions (chorus.core.time)."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from chorus.domain.errors import ValidationError
-from chorus.domain.timing import (
+from chorus.core.errors import ValidationError
+from chorus.core.time import (
     DEFAULT_TIMEZONE,
     WEEKDAYS,
     Slot,

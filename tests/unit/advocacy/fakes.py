@@ -4,11 +4,11 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, datetime, timedelta
 
-from chorus.domain.engagement import Count, check_event, day_of
+from chorus.advocacy.engagement.rules import Count, check_event, day_of
 
 
 class MemoryLedger:
-    """The EngagementLedger's behaviour (chorus.adapters.engagement_store) without DynamoDB."""
+    """The EngagementLedger's behaviour (chorus.advocacy.engagement.store) without DynamoDB."""
 
     def __init__(self) -> None:
         self.counts: Counter[tuple[str, str, str, str]] = Counter()

@@ -1,4 +1,4 @@
-"""In-memory stand-ins for the people and policy stores (chorus.adapters.people_store), for every advocacy unit test.
+"""In-memory stand-ins for the people and policy stores (chorus.advocacy.people.store), for every advocacy unit test.
 
     people = MemoryPeople(); policies = MemoryPolicies()
     service = AmbassadorService(people, policies, clock=lambda: NOW)
@@ -9,8 +9,8 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from chorus.domain.errors import Conflict
-from chorus.domain.people import CreateOutcome, Person, Policy, eligible_partition
+from chorus.advocacy.people.schemas import CreateOutcome, Person, Policy, eligible_partition
+from chorus.core.errors import Conflict
 
 STAMP = "2026-11-23T09:00:00Z"
 _ids = itertools.count(1)

@@ -1,4 +1,4 @@
-"""In-memory stand-ins for the content pool's ports (chorus.adapters.pool_store, the people service, SNS), with the
+"""In-memory stand-ins for the content pool's ports (chorus.advocacy.pool.store, the people service, SNS), with the
 same behaviour as the DynamoDB ones: conditional writes, sets that vanish when emptied, newest-first listings."""
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
-from chorus.adapters.pool_store import Queue, Watch
-from chorus.domain import timing
-from chorus.domain.errors import NotFound
-from chorus.domain.people import Person, Policy
-from chorus.domain.pool import NotifyState, Offer, OfferSubscription, Recipient, Share
-from chorus.domain.posts import Post, Status
-from chorus.domain.roles import Principal
+from chorus.advocacy.people.schemas import Person, Policy
+from chorus.advocacy.pool.rules import NotifyState, OfferSubscription
+from chorus.advocacy.pool.schemas import Offer, Recipient, Share
+from chorus.advocacy.pool.store import Queue, Watch
+from chorus.calendar.schemas import Post, Status
+from chorus.core import time as timing
+from chorus.core.errors import NotFound
+from chorus.core.roles import Principal
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
 POLICY = "2026-1"

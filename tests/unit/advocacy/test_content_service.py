@@ -1,4 +1,4 @@
-"""Creators' content (chorus.services.content) with in-memory ports that keep the stores' conditional semantics:
+"""Creators' content (chorus.advocacy.content.service) with in-memory ports that keep the stores' conditional semantics:
 uploads, submissions, the queue with suggestions, accept and decline at most once, engagement, privacy; then a
 Hypothesis state machine of editors racing, retrying and crashing."""
 from __future__ import annotations
@@ -11,17 +11,21 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from chorus.domain import content as rules
-from chorus.domain.channels import Channel
-from chorus.domain.content import (
-    AcceptRequest, StoredObject, Submission, SubmissionIn, Upload, UploadRequest,
+from chorus.advocacy.content import rules
+from chorus.advocacy.content.schemas import (
+    AcceptRequest,
+    PrecheckLists,
+    StoredObject,
+    Submission,
+    SubmissionIn,
+    Upload,
+    UploadRequest,
 )
-from chorus.domain.errors import Conflict, Forbidden, NotFound, ValidationError
-from chorus.domain.inbox import MentionRecord
-from chorus.domain.posts import Post
-from chorus.domain.prechecks import PrecheckLists
-from chorus.domain.roles import Principal
-from chorus.services.content import ContentService, SubmissionsPersonalData
+from chorus.advocacy.content.service import ContentService, SubmissionsPersonalData
+from chorus.calendar.schemas import Channel, Post
+from chorus.core.errors import Conflict, Forbidden, NotFound, ValidationError
+from chorus.core.roles import Principal
+from chorus.listening.schemas import MentionRecord
 from tests.unit.advocacy.fakes import MemoryLedger
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from chorus.domain.inbox import MentionIn
-from chorus.domain.roles import Principal
-from chorus.domain.routing import Route, with_forward
-from chorus.services.engagement import Forwards
-from chorus.services.listening import ListeningService
+from chorus.advocacy.engagement.service import Forwards
+from chorus.core.roles import Principal
+from chorus.listening.rules import Route, with_forward
+from chorus.listening.schemas import MentionIn
+from chorus.listening.service import ListeningService
 from tests.unit.advocacy.fakes import MemoryLedger
 from tests.unit.advocacy.test_engagement_report import FakePeople, person
-from tests.unit.listening.fakes import (Clock, MemoryAlerts, MemoryMentions, MemoryNotifier, MemoryQueue, MemoryState,
-                                        keyword_classifier)
+from tests.unit.listening.fakes import (
+    Clock,
+    MemoryAlerts,
+    MemoryMentions,
+    MemoryNotifier,
+    MemoryQueue,
+    MemoryState,
+    keyword_classifier,
+)
 
 COMPLAINT = "Al drie dagen geen internet en niemand neemt op, echt schandalig"
 QUESTION_FOR_SALES = "Does anyone know whether the new plan includes roaming in Canada?"

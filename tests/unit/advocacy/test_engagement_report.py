@@ -10,15 +10,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chorus.domain.engagement import EVENTS, Count
-from chorus.domain.engagement_report import (
-    MAX_PERIOD_DAYS, Member, Period, ReportSettings, ReportSettingsIn, Tally, leaderboard, period_of, report, tally_of,
+from chorus.advocacy.engagement.rules import (
+    EVENTS,
+    MAX_PERIOD_DAYS,
+    Count,
+    Member,
+    Period,
+    leaderboard,
+    period_of,
+    report,
+    tally_of,
     to_csv,
 )
-from chorus.domain.errors import NotFound, ValidationError
-from chorus.domain.people import Person
-from chorus.domain.roles import Principal
-from chorus.services.engagement import EngagementReports, member_of
+from chorus.advocacy.engagement.schemas import ReportSettings, ReportSettingsIn, Tally
+from chorus.advocacy.engagement.service import EngagementReports, member_of
+from chorus.advocacy.people.schemas import Person
+from chorus.core.errors import NotFound, ValidationError
+from chorus.core.roles import Principal
 from tests.unit.advocacy.fakes import MemoryLedger
 
 DAY = date(2026, 11, 23)

@@ -1,4 +1,4 @@
-"""People, handles, change rules, policy and inventory: the pure rules of chorus.domain.people."""
+"""People, handles, change rules, policy and inventory: the pure rules of chorus.advocacy.people.rules."""
 from __future__ import annotations
 
 import pydantic
@@ -6,20 +6,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chorus.domain.errors import Forbidden, ValidationError
-from chorus.domain.people import (
+from chorus.advocacy.people.rules import apply_change, check_change, inventory
+from chorus.advocacy.people.schemas import (
     PLATFORMS,
     PROGRAMME_ROLES,
     PersonChange,
     PersonIn,
     PolicyIn,
-    apply_change,
-    check_change,
     eligible_partition,
-    inventory,
     normalise_handle,
 )
-from chorus.domain.roles import Principal
+from chorus.core.errors import Forbidden, ValidationError
+from chorus.core.roles import Principal
 from tests.unit.advocacy.people_fakes import person
 
 LABEL = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?", fullmatch=True)

@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from chorus.domain.errors import Conflict
-from chorus.domain.people import PolicyIn
-from chorus.domain.pool import OfferSubscription
-from chorus.domain.roles import Principal
-from chorus.services.ambassadors import AmbassadorService
-from chorus.services.pool import PoolPersonalData
-from chorus.services.privacy import LoginSection, PeopleSection, PrivacyService
+from chorus.advocacy.people.schemas import PolicyIn
+from chorus.advocacy.people.service import AmbassadorService
+from chorus.advocacy.pool.rules import OfferSubscription
+from chorus.advocacy.pool.service import PoolPersonalData
+from chorus.advocacy.privacy.service import LoginSection, PeopleSection, PrivacyService
+from chorus.core.errors import Conflict
+from chorus.core.roles import Principal
 from tests.unit.advocacy.people_fakes import MemoryPeople, MemoryPolicies
 from tests.unit.advocacy.pool_fakes import FakeMessages, MemoryPoolStore, QueueRecord
 

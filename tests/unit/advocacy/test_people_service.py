@@ -8,11 +8,11 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from chorus.domain.errors import Conflict, Forbidden, NotFound, ValidationError
-from chorus.domain.people import PersonChange, PersonIn, PolicyIn
-from chorus.domain.roles import Principal
-from chorus.services.ambassadors import AmbassadorService
-from chorus.services.privacy import EngagementSection, PeopleSection, PrivacyService
+from chorus.advocacy.people.schemas import PersonChange, PersonIn, PolicyIn
+from chorus.advocacy.people.service import AmbassadorService
+from chorus.advocacy.privacy.service import EngagementSection, PeopleSection, PrivacyService
+from chorus.core.errors import Conflict, Forbidden, NotFound, ValidationError
+from chorus.core.roles import Principal
 from tests.unit.advocacy.fakes import MemoryLedger
 from tests.unit.advocacy.people_fakes import MemoryPeople, MemoryPolicies
 

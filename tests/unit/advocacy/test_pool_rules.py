@@ -1,4 +1,4 @@
-"""The pool's pure rules (chorus.domain.pool): making and withdrawing offers, what a publisher sees, finding which
+"""The pool's pure rules (chorus.advocacy.pool.rules): making and withdrawing offers, what a publisher sees, finding which
 offer a post shares, and the rhythm of offer notifications."""
 from __future__ import annotations
 
@@ -8,13 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chorus.domain.delivery import Delivery
-from chorus.domain.errors import Conflict, Forbidden, ValidationError
-from chorus.domain.pool import (
+from chorus.advocacy.pool.rules import (
     RHYTHM_PERIODS,
     NotifyState,
-    OfferIn,
-    Recipient,
     audience,
     dropped,
     enqueue,
@@ -28,8 +24,11 @@ from chorus.domain.pool import (
     subscription_for,
     withdraw,
 )
-from chorus.domain.posts import Status
-from chorus.domain.roles import Principal
+from chorus.advocacy.pool.schemas import OfferIn, Recipient
+from chorus.calendar.schemas import Status
+from chorus.core.errors import Conflict, Forbidden, ValidationError
+from chorus.core.roles import Principal
+from chorus.publishing.schemas import Delivery
 from tests.unit.advocacy.pool_fakes import EDITOR, NOW, POLICY, person, post
 
 API = "https://abc123.execute-api.eu-west-1.amazonaws.com/api"
@@ -191,7 +190,7 @@ EVENTS = st.lists(st.one_of(
 
 
 def run_once(state: NotifyState, rhythm: str, now: datetime) -> tuple[NotifyState, bool]:
-    """What one notify_offers run does with one person's queue (as chorus.services.pool.OfferNotifier does)."""
+    """What one notify_offers run does with one person's queue (as chorus.advocacy.pool.service.OfferNotifier does)."""
     if state.due_at is None or state.due_at > now:
         return state, False
     decision = plan(state, rhythm, now)

@@ -1,4 +1,4 @@
-"""PoolService, OfferNotifier and PoolPersonalData (chorus.services.pool) with in-memory ports."""
+"""PoolService, OfferNotifier and PoolPersonalData (chorus.advocacy.pool.service) with in-memory ports."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -6,11 +6,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from chorus.domain.errors import Conflict, Forbidden, NotFound
-from chorus.domain.pool import OfferIn, new_share
-from chorus.domain.posts import Status
-from chorus.domain.roles import Principal
-from chorus.services.pool import CLAIM, OfferNotifier, PoolPersonalData, PoolService
+from chorus.advocacy.pool.rules import new_share
+from chorus.advocacy.pool.schemas import OfferIn
+from chorus.advocacy.pool.service import CLAIM, OfferNotifier, PoolPersonalData, PoolService
+from chorus.calendar.schemas import Status
+from chorus.core.errors import Conflict, Forbidden, NotFound
+from chorus.core.roles import Principal
 from tests.unit.advocacy.fakes import MemoryLedger
 from tests.unit.advocacy.pool_fakes import (
     EDITOR,
@@ -119,7 +120,7 @@ def test_a_fan_out_that_died_midway_is_finished_once_by_the_next_run(world: Worl
 
 def test_an_audience_too_big_for_the_request_is_finished_by_the_next_run(world: World,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("chorus.services.pool.FANOUT_SECONDS", -1.0)  # the request's time is up at once
+    monkeypatch.setattr("chorus.advocacy.pool.service.FANOUT_SECONDS", -1.0)  # the request's time is up at once
     made = world.offer()
     assert made.recipients is None and world.store.recipients_ == {} and world.store.fanout_pending == {made.id}
     world.clock.now += timedelta(minutes=3)

@@ -1,4 +1,4 @@
-"""The pre-share check (chorus.domain.prechecks): examples of what it flags and what it leaves alone, then properties
+"""The pre-share check (chorus.advocacy.content.rules): examples of what it flags and what it leaves alone, then properties
 of the parser over generated texts."""
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from chorus.domain.prechecks import TUSSENVOEGSELS, Consent, Flag, PrecheckLists, check
+from chorus.advocacy.content.rules import TUSSENVOEGSELS, Consent, check
+from chorus.advocacy.content.schemas import Flag, PrecheckLists
 
 NOBODY = Consent.of()
 

@@ -1,4 +1,4 @@
-"""Share intents, tracked codes, UTM parameters, link-preview bots and share URLs (chorus.domain.share_links)."""
+"""Share intents, tracked codes, UTM parameters, link-preview bots and share URLs (chorus.advocacy.pool.rules)."""
 from __future__ import annotations
 
 from urllib.parse import parse_qs, parse_qsl, urlsplit
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chorus.domain.share_links import (
+from chorus.advocacy.pool.rules import (
     BASE62,
     CHANNEL_LETTERS,
     CODE_BASE_LENGTH,

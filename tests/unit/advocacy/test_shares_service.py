@@ -1,4 +1,4 @@
-"""ShareService and ShareTracker (chorus.services.shares) with in-memory ports and scripted platform readers."""
+"""ShareService and ShareTracker (chorus.advocacy.pool.service) with in-memory ports and scripted platform readers."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -7,15 +7,22 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from chorus.adapters.connectors.base import RateLimited
-from chorus.adapters.share_readers import PublicPost, Reading
-from chorus.domain.errors import Conflict, Forbidden, NotFound
-from chorus.domain.pool import OfferIn, ShareIn
-from chorus.domain.roles import Principal
-from chorus.services.pool import PoolService
-from chorus.services.shares import ShareService, ShareTracker
+from chorus.advocacy.pool.schemas import OfferIn, ShareIn
+from chorus.advocacy.pool.service import PoolService, ShareService, ShareTracker
+from chorus.core.errors import Conflict, Forbidden, NotFound
+from chorus.core.roles import Principal
+from chorus.platforms.base import PublicPost, RateLimited, Reading
 from tests.unit.advocacy.fakes import MemoryLedger
-from tests.unit.advocacy.pool_fakes import EDITOR, Clock, FakePeople, FakePosts, MemoryPoolStore, person, post, principal
+from tests.unit.advocacy.pool_fakes import (
+    EDITOR,
+    Clock,
+    FakePeople,
+    FakePosts,
+    MemoryPoolStore,
+    person,
+    post,
+    principal,
+)
 
 API = "https://api.example/api"
 URL = "https://www.example.org/vacatures/42"

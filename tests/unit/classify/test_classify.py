@@ -1,7 +1,7 @@
 """The committed model on mentions it never saw: shapes and ranges, and clear cases of each intent."""
 import pytest
 
-from chorus.classify import INTENTS, Classification, classify, classify_many
+from chorus.listening.classify import INTENTS, Classification, classify, classify_many
 
 # Written for these tests, not taken from the training examples.
 CLEAR_CASES = [

@@ -2,7 +2,7 @@
 import io
 import json
 
-from chorus.classify.cli import run
+from chorus.listening.classify.cli import run
 from chorus.local.cli import main
 
 

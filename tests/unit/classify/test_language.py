@@ -1,8 +1,8 @@
 """Language detection on the committed profiles, short texts included."""
 import pytest
 
-from chorus.classify import local_classifier
-from chorus.classify.language import detect_language
+from chorus.listening.classify import local_classifier
+from chorus.listening.classify.language import detect_language
 
 
 def language_of(text: str) -> str:

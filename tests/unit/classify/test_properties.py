@@ -2,7 +2,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chorus.classify import INTENTS, classify
+from chorus.listening.classify import INTENTS, classify
 
 emoji = st.sampled_from("😡👍🎉❤️🙄😂👏🏽🇳🇱👨‍👩‍👧\u200d\ufe0f")
 mention_like = st.lists(

@@ -1,5 +1,5 @@
 """The lexicon rules, on a lexicon made for the test."""
-from chorus.classify.sentiment import polarity
+from chorus.listening.classify.sentiment import polarity
 
 LEXICON = {"goed": 0.6, "slecht": -0.7, "good": 0.6, "bad": -0.6, "👍": 0.5}
 

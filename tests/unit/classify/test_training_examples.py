@@ -1,7 +1,7 @@
 """The hand-written Dutch and English mentions: enough of each intent, stable unique ids, a held-out fifth."""
 from collections import Counter
 
-from chorus.classify import INTENTS
+from chorus.listening.classify import INTENTS
 from chorus.local.train_classifier import is_test, load_hand_written
 
 

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from chorus.adapters.connectors.transport import Response
+from chorus.platforms.transport import Response
 
 
 @dataclass

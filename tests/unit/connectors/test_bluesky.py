@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from chorus.adapters.connectors.base import CredentialsRejected, PublishRequest
-from chorus.adapters.connectors.bluesky import (
+from chorus.platforms.base import CredentialsRejected, PublishRequest
+from chorus.platforms.bluesky import (
     TID_ALPHABET,
     BlueskyConnector,
     Span,

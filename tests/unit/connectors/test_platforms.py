@@ -5,11 +5,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chorus.adapters.connectors.base import OutcomeUnknown, PermanentFailure, PublishRequest
-from chorus.adapters.connectors.linkedin import LinkedInConnector, escape_little_text, unescape_little_text
-from chorus.adapters.connectors.mastodon import MastodonConnector, html_to_text
-from chorus.adapters.connectors.transport import Response
-from chorus.adapters.connectors.x import XConnector, posted_text
+from chorus.platforms.base import OutcomeUnknown, PermanentFailure, PublishRequest
+from chorus.platforms.linkedin import LinkedInConnector, escape_little_text, unescape_little_text
+from chorus.platforms.mastodon import MastodonConnector, html_to_text
+from chorus.platforms.transport import Response
+from chorus.platforms.x import XConnector, posted_text
 from tests.unit.connectors.fakes import FakeTransport, json_response
 
 ORG = "urn:li:organization:2414183"

@@ -7,8 +7,8 @@ import textwrap
 
 import pytest
 
-from chorus.adapters.connectors.base import Credentials, CredentialsRejected, PermanentFailure
-from chorus.adapters.connectors.registry import connector_for
+from chorus.platforms.base import Credentials, CredentialsRejected, PermanentFailure
+from chorus.platforms.registry import connector_for
 
 CASES = {
     "mastodon": ({"instance_url": "https://m.example"}, {"access_token": "tok"}),
@@ -56,10 +56,10 @@ def test_an_unknown_platform_is_a_permanent_failure() -> None:
 def test_only_the_platform_asked_for_is_imported() -> None:
     script = textwrap.dedent("""
         import sys
-        from chorus.adapters.connectors.base import Credentials
-        from chorus.adapters.connectors.registry import connector_for
+        from chorus.platforms.base import Credentials
+        from chorus.platforms.registry import connector_for
         connector_for("x", {}, Credentials({"access_token": "tok"}))
-        print(sorted(m.rsplit(".", 1)[1] for m in sys.modules if m.startswith("chorus.adapters.connectors.")))
+        print(sorted(m.rsplit(".", 1)[1] for m in sys.modules if m.startswith("chorus.platforms.")))
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "['base', 'registry', 'transport', 'x']"

@@ -1,4 +1,4 @@
-"""The one mapping from HTTP failures to publish outcomes (chorus.adapters.connectors.transport), case by case."""
+"""The one mapping from HTTP failures to publish outcomes (chorus.platforms.transport), case by case."""
 from __future__ import annotations
 
 import http.client
@@ -17,20 +17,8 @@ from urllib3.exceptions import (
     SSLError,
 )
 
-from chorus.adapters.connectors.base import (
-    CredentialsRejected,
-    OutcomeUnknown,
-    PermanentFailure,
-    RateLimited,
-    TransientFailure,
-)
-from chorus.adapters.connectors.transport import (
-    Response,
-    Transport,
-    error_message,
-    raise_for_outcome,
-    retry_after_seconds,
-)
+from chorus.platforms.base import CredentialsRejected, OutcomeUnknown, PermanentFailure, RateLimited, TransientFailure
+from chorus.platforms.transport import Response, Transport, error_message, raise_for_outcome, retry_after_seconds
 from tests.unit.connectors.fakes import json_response
 
 TOKEN = "s3cr3t-token-value"

@@ -6,8 +6,8 @@ import base64
 
 import pytest
 
-from chorus.adapters.connectors.base import CredentialsRejected, OutcomeUnknown, PublishRequest, TransientFailure
-from chorus.adapters.connectors.x import XConnector, XTokens
+from chorus.platforms.base import CredentialsRejected, OutcomeUnknown, PublishRequest, TransientFailure
+from chorus.platforms.x import XConnector, XTokens
 from tests.unit.connectors.fakes import Clock, FakeTransport, Sent, json_response
 
 NOW = 1_800_000_000.0

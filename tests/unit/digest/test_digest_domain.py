@@ -1,4 +1,4 @@
-"""The digest rules (chorus.domain.digest): when one is due, what each team's shows, and how it reads."""
+"""The digest rules (chorus.listening.digests.rules): when one is due, what each team's shows, and how it reads."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -6,11 +6,12 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chorus.domain import digest, timing
-from chorus.domain.digest import Period, Slot, SlotState
-from chorus.domain.inbox import Alert
-from chorus.domain.spikes import Reading, evidence, new_spike
-from chorus.domain.routing import SpikeRules
+from chorus.core import time as timing
+from chorus.listening.digests import rules as digest
+from chorus.listening.digests.rules import Period
+from chorus.listening.digests.schemas import SLOT_CLAIM, Slot, SlotState
+from chorus.listening.schemas import Alert, SpikeRules
+from chorus.listening.spikes.rules import Reading, evidence, new_spike
 from tests.unit.spikes.fakes import record
 
 AMS = "Europe/Amsterdam"
@@ -127,7 +128,7 @@ def test_a_slot_is_claimed_by_one_run_and_done_when_every_team_is_sent() -> None
     state = SlotState(key=SLOT.key)
     assert state.claimable(NINE)
     claimed = state.claimed(SLOT, NINE)
-    assert not claimed.claimable(NINE + timedelta(minutes=2)) and claimed.claimable(NINE + digest.SLOT_CLAIM)
+    assert not claimed.claimable(NINE + timedelta(minutes=2)) and claimed.claimable(NINE + SLOT_CLAIM)
     for team in ("care", "care-lead", "marketing", "pr"):
         claimed = claimed.with_sent(team, NINE)
     assert claimed.done and not claimed.claimable(NINE + timedelta(hours=1)) and claimed.claim_until is None

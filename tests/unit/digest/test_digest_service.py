@@ -6,11 +6,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from chorus.domain import digest, timing
-from chorus.domain.inbox import Alert, MentionRecord
-from chorus.domain.inbox_workflow import InboxPage, InboxQuery
-from chorus.domain.routing import DEFAULT_RULES, DigestRules, RoutingRules
-from chorus.services.digest import DigestService
+from chorus.core import time as timing
+from chorus.inbox.rules import InboxPage, InboxQuery
+from chorus.listening.digests import rules as digest
+from chorus.listening.digests.service import DigestService
+from chorus.listening.rules import DEFAULT_RULES
+from chorus.listening.schemas import Alert, DigestRules, MentionRecord, RoutingRules
 from tests.unit.listening.fakes import Clock, MemoryNotifier
 from tests.unit.spikes.fakes import MemorySlots, MemorySpikeStore, record
 

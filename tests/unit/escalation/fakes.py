@@ -5,17 +5,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from chorus.adapters.signing import AckLinks
-from chorus.domain import timing
-from chorus.domain.errors import Conflict
-from chorus.domain.inbox import Alert
-from chorus.domain.mentions import Author, Mention
-from chorus.domain.roles import Principal
-from chorus.domain.routing import DEFAULT_RULES, RoutingRules
-from chorus.services.escalation import EscalationService
-from chorus.services.listening import ListeningService
-from tests.unit.listening.fakes import (T0, Clock, MemoryMentions, MemoryNotifier, MemoryQueue, MemoryState, Sent,
-                                        keyword_classifier)
+from chorus.core import time as timing
+from chorus.core.errors import Conflict
+from chorus.core.roles import Principal
+from chorus.http.signing import AckLinks
+from chorus.listening.escalation.service import EscalationService
+from chorus.listening.rules import DEFAULT_RULES
+from chorus.listening.schemas import Alert, RoutingRules
+from chorus.listening.service import ListeningService
+from chorus.platforms.base import Author, Mention
+from tests.unit.listening.fakes import (
+    T0,
+    Clock,
+    MemoryMentions,
+    MemoryNotifier,
+    MemoryQueue,
+    MemoryState,
+    Sent,
+    keyword_classifier,
+)
 
 COMPLAINT = "Al drie dagen geen internet en niemand neemt op, echt schandalig @KPN"
 QUESTION = "Weet iemand waarom de app van @KPN niet werkt?"

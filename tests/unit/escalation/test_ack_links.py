@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chorus.adapters.signing import AckLinks
-from chorus.domain.errors import Forbidden
+from chorus.core.errors import Forbidden
+from chorus.http.signing import AckLinks
 from tests.unit.listening.fakes import T0
 
 KEY = b"k" * 64

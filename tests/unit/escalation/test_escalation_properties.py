@@ -8,9 +8,9 @@ from collections import Counter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chorus.domain import escalation
-from chorus.domain.inbox import Alert
-from chorus.domain.roles import Principal
+from chorus.core.roles import Principal
+from chorus.listening.escalation import rules as escalation
+from chorus.listening.schemas import Alert
 from tests.unit.escalation.fakes import Crash, FrozenReads, World, rules_with
 
 CARLA = Principal("carla", frozenset({"care"}))

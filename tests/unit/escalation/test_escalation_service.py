@@ -7,9 +7,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from chorus.domain import timing
-from chorus.domain.roles import Principal
-from chorus.domain.routing import RoutingRules
+from chorus.core import time as timing
+from chorus.core.roles import Principal
+from chorus.listening.schemas import RoutingRules
 from tests.unit.escalation.fakes import ADMIN, PUBLIC_API, QUESTION, Crash, FrozenReads, World, rules_with
 from tests.unit.listening.fakes import T0
 

@@ -7,11 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from chorus.adapters.connectors.base import Credentials
-from chorus.adapters.sources.base import FetchResult, SourceSpec
-from chorus.domain import timing
-from chorus.domain.mentions import Author, Mention
-from chorus.domain.sources import KEEP, LEASE, EditPlan, FetchState, Source, StoredSource
+from chorus.core import time as timing
+from chorus.listening.sources.rules import KEEP, LEASE, EditPlan, StoredSource
+from chorus.listening.sources.schemas import FetchState, Source
+from chorus.platforms.base import Author, Credentials, FetchResult, Mention, SourceSpec
 from tests.unit.listening.fakes import T0, Clock  # noqa: F401 (re-exported to the tests of this folder)
 
 

@@ -5,13 +5,12 @@ from datetime import timedelta
 
 import pytest
 
-from chorus.adapters.connectors.base import Credentials, CredentialsRejected, RateLimited, TransientFailure
-from chorus.adapters.sources.base import FetchResult
-from chorus.domain import timing
-from chorus.domain.roles import Principal
-from chorus.domain.sources import BACKOFF_CAP, SourceFields
-from chorus.services.fetching import RESERVE_SECONDS, FetchingService
-from chorus.services.sources import SourcesService
+from chorus.core import time as timing
+from chorus.core.roles import Principal
+from chorus.listening.sources.rules import BACKOFF_CAP
+from chorus.listening.sources.schemas import SourceFields
+from chorus.listening.sources.service import RESERVE_SECONDS, FetchingService, SourcesService
+from chorus.platforms.base import Credentials, CredentialsRejected, FetchResult, RateLimited, TransientFailure
 from tests.unit.fetching.fakes import T0, Clock, MemoryQueue, MemorySources, ScriptedFetcher, mention, source
 
 PLENTY = lambda: 100.0  # noqa: E731 - seconds left in the Lambda

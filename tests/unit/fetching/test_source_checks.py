@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from chorus.adapters.connectors.base import TransientFailure
-from chorus.adapters.connectors.transport import Response
-from chorus.adapters.sources.base import SourceSpec
-from chorus.adapters.sources.checks import PublicOnlyTransport, UnsafeAddress, check_public, check_settings
-from chorus.adapters.sources.rss import RssFetcher
-from chorus.domain.errors import ValidationError
+from chorus.core.errors import ValidationError
+from chorus.platforms.base import SourceSpec, TransientFailure
+from chorus.platforms.checks import PublicOnlyTransport, UnsafeAddress, check_public, check_settings
+from chorus.platforms.rss import RssFetcher
+from chorus.platforms.transport import Response
 from tests.unit.connectors.fakes import FakeTransport
 
 HOSTS = {

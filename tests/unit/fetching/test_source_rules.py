@@ -8,20 +8,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chorus.domain.errors import ValidationError
-from chorus.domain.sources import (
+from chorus.core.errors import ValidationError
+from chorus.listening.sources.rules import (
     BACKOFF_CAP,
     KEEP,
-    POLL_LIMITS,
-    FetchState,
-    SourceCreate,
-    SourceFields,
     address_problem,
     next_poll_after_failure,
     next_poll_after_rate_limit,
     next_poll_after_success,
     plan_edit,
 )
+from chorus.listening.sources.schemas import POLL_LIMITS, FetchState, SourceCreate, SourceFields
 from tests.unit.fetching.fakes import T0, source
 
 

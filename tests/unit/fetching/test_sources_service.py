@@ -5,11 +5,11 @@ from datetime import timedelta
 
 import pytest
 
-from chorus.domain import timing
-from chorus.domain.errors import Conflict, NotFound, ValidationError
-from chorus.domain.roles import Principal
-from chorus.domain.sources import SourceCreate, SourceFields
-from chorus.services.sources import SourcesService
+from chorus.core import time as timing
+from chorus.core.errors import Conflict, NotFound, ValidationError
+from chorus.core.roles import Principal
+from chorus.listening.sources.schemas import SourceCreate, SourceFields
+from chorus.listening.sources.service import SourcesService
 from tests.unit.fetching.fakes import T0, Clock, MemorySources
 
 CARE = Principal("anna", frozenset({"care"}))

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Callable
 
-from chorus.domain import timing
-from chorus.domain.channels import Channel
-from chorus.domain.errors import Conflict
-from chorus.domain.inbox import MentionRecord
-from chorus.domain.inbox_workflow import InboxPage, InboxQuery
-from chorus.domain.posts import Post
+from chorus.calendar.schemas import Channel, Post
+from chorus.core import time as timing
+from chorus.core.errors import Conflict
+from chorus.inbox.rules import InboxPage, InboxQuery
+from chorus.listening.schemas import MentionRecord
 from tests.unit.listening.fakes import T0, Clock  # noqa: F401 (re-exported to the tests of this folder)
 
 

@@ -6,15 +6,22 @@ from datetime import timedelta
 
 import pytest
 
-from chorus.domain import inbox_workflow as workflow
-from chorus.domain.channels import Channel
-from chorus.domain.errors import Conflict, Forbidden, NotFound, ValidationError
-from chorus.domain.posts import Post
-from chorus.domain.roles import Principal
-from chorus.services.calendar import CalendarService
-from chorus.services.inbox import SAVE_ATTEMPTS, InboxService
-from tests.unit.inbox.fakes import (T0, Clock, MemoryChannels, MemoryMentions, MemoryPosts, MemoryReads,
-                                    MemoryReplyWrites, mention)
+from chorus.calendar.schemas import Channel, Post
+from chorus.calendar.service import CalendarService
+from chorus.core.errors import Conflict, Forbidden, NotFound, ValidationError
+from chorus.core.roles import Principal
+from chorus.inbox import rules as workflow
+from chorus.inbox.service import SAVE_ATTEMPTS, InboxService
+from tests.unit.inbox.fakes import (
+    T0,
+    Clock,
+    MemoryChannels,
+    MemoryMentions,
+    MemoryPosts,
+    MemoryReads,
+    MemoryReplyWrites,
+    mention,
+)
 
 CARE = Principal("carla", frozenset({"care"}))
 PR = Principal("piet", frozenset({"pr"}))

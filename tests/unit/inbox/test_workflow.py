@@ -1,4 +1,4 @@
-"""The mention workflow (chorus.domain.inbox_workflow): the transitions one by one, then random sequences of actions
+"""The mention workflow (chorus.inbox.rules): the transitions one by one, then random sequences of actions
 driven by Hypothesis against an independent statement of the rules and the invariants."""
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chorus.domain import inbox_workflow as workflow
-from chorus.domain import timing
-from chorus.domain.errors import Conflict, ValidationError
-from chorus.domain.inbox import MentionRecord
-from chorus.domain.inbox_workflow import MAX_NOTES, NOTE_MAX_CHARS, STATUSES, InboxQuery
+from chorus.core import time as timing
+from chorus.core.errors import Conflict, ValidationError
+from chorus.inbox import rules as workflow
+from chorus.inbox.rules import MAX_NOTES, STATUSES, InboxQuery
+from chorus.inbox.schemas import NOTE_MAX_CHARS
+from chorus.listening.schemas import MentionRecord
 from tests.unit.inbox.fakes import T0, mention
 
 

@@ -5,9 +5,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from chorus.domain.errors import Conflict
-from chorus.domain.inbox import Alert, MentionRecord
-from chorus.domain.mentions import Mention
+from chorus.core.errors import Conflict
+from chorus.listening.schemas import Alert, MentionRecord
+from chorus.platforms.base import Mention
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
 

@@ -7,14 +7,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chorus.domain.errors import Conflict
-from chorus.domain.inbox import MentionIn
-from chorus.domain.mentions import Author, Engagement, Mention, conversation_of, text_fingerprint
-from chorus.domain.roles import Principal
-from chorus.domain.routing import DEFAULT_RULES, Escalation, RoutingRules, Rule
-from chorus.services.listening import ListeningService
-from tests.unit.listening.fakes import (T0, Clock, MemoryAlerts, MemoryMentions, MemoryNotifier, MemoryQueue, MemoryState,
-                                        keyword_classifier)
+from chorus.core.errors import Conflict
+from chorus.core.roles import Principal
+from chorus.listening.rules import DEFAULT_RULES, conversation_of, text_fingerprint
+from chorus.listening.schemas import Escalation, MentionIn, RoutingRules, Rule
+from chorus.listening.service import ListeningService
+from chorus.platforms.base import Author, Engagement, Mention
+from tests.unit.listening.fakes import (
+    T0,
+    Clock,
+    MemoryAlerts,
+    MemoryMentions,
+    MemoryNotifier,
+    MemoryQueue,
+    MemoryState,
+    keyword_classifier,
+)
 
 COMPLAINT = "Al drie dagen geen internet en niemand neemt op, echt schandalig @KPN"
 CARE = Principal("carla", frozenset({"care"}))

@@ -7,10 +7,9 @@ from typing import Any
 
 import pytest
 
-from chorus.adapters.connectors.base import Credentials, CredentialsRejected, RateLimited
-from chorus.adapters.connectors.transport import Response
-from chorus.adapters.sources.base import BadSetting, SourceSpec, TimeMark
-from chorus.adapters.sources.bluesky import BlueskyFetcher
+from chorus.platforms.base import BadSetting, Credentials, CredentialsRejected, RateLimited, SourceSpec, TimeMark
+from chorus.platforms.bluesky import BlueskyFetcher
+from chorus.platforms.transport import Response
 from tests.unit.connectors.fakes import FakeTransport, Sent, json_response
 
 NOW = 1_785_585_600.0  # 2026-08-01T12:00:00Z

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chorus.domain.feeds import FeedError, html_to_text, parse_feed, unwrap_redirect
+from chorus.platforms.rss import FeedError, html_to_text, parse_feed, unwrap_redirect
 
 UTC = timezone.utc
 

@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 
-from chorus.adapters.connectors.base import Credentials, CredentialsRejected, RateLimited
-from chorus.adapters.sources.base import BadSetting, SourceSpec
-from chorus.adapters.sources.mastodon import MastodonFetcher
+from chorus.platforms.base import BadSetting, Credentials, CredentialsRejected, RateLimited, SourceSpec
+from chorus.platforms.mastodon import MastodonFetcher
 from tests.unit.connectors.fakes import FakeTransport, json_response
 
 NOW = 1_785_585_600.0  # 2026-08-01T12:00:00Z

@@ -5,10 +5,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from chorus.adapters.connectors.base import PermanentFailure, RateLimited
-from chorus.adapters.connectors.transport import Response
-from chorus.adapters.sources.base import BadSetting, SourceSpec
-from chorus.adapters.sources.rss import RssFetcher
+from chorus.platforms.base import BadSetting, PermanentFailure, RateLimited, SourceSpec
+from chorus.platforms.rss import RssFetcher
+from chorus.platforms.transport import Response
 from tests.unit.connectors.fakes import FakeTransport
 
 NOW = 1_785_585_600.0  # 2026-08-01T12:00:00Z

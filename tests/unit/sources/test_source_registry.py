@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chorus.adapters.sources.base import SOURCE_KINDS, BadSetting, TimeMark, id_order, primary_language
-from chorus.adapters.sources.registry import fetcher_for
+from chorus.platforms.base import SOURCE_KINDS, BadSetting, TimeMark, id_order, primary_language
+from chorus.platforms.registry import fetcher_for
 from tests.unit.connectors.fakes import FakeTransport
 
 T0 = datetime(2026, 8, 1, tzinfo=timezone.utc)
@@ -30,15 +30,13 @@ def test_an_unknown_kind_is_a_bad_setting() -> None:
 def test_only_the_kind_asked_for_is_imported() -> None:
     script = textwrap.dedent("""
         import sys
-        from chorus.adapters.sources.registry import fetcher_for
+        from chorus.platforms.registry import fetcher_for
         fetcher_for("rss")
-        print(sorted(m for m in sys.modules if m.startswith("chorus.adapters.sources.")))
-        print(sorted(m for m in sys.modules if m.startswith("chorus.adapters.connectors.")))
+        print(sorted(m for m in sys.modules if m.startswith("chorus.platforms.")))
     """)
-    sources, connectors = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                                         check=True).stdout.strip().splitlines()
-    assert sources == "['chorus.adapters.sources.base', 'chorus.adapters.sources.registry', 'chorus.adapters.sources.rss']"
-    assert connectors == "['chorus.adapters.connectors.base', 'chorus.adapters.connectors.transport']"
+    imported = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.strip()
+    assert imported == ("['chorus.platforms.base', 'chorus.platforms.registry', 'chorus.platforms.rss', "
+                        "'chorus.platforms.transport']")
 
 
 def test_ids_order_by_length_then_text() -> None:

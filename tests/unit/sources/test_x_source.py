@@ -6,9 +6,8 @@ from typing import Any
 
 import pytest
 
-from chorus.adapters.connectors.base import Credentials, CredentialsRejected, RateLimited
-from chorus.adapters.sources.base import BadSetting, SourceSpec
-from chorus.adapters.sources.x import XFetcher
+from chorus.platforms.base import BadSetting, Credentials, CredentialsRejected, RateLimited, SourceSpec
+from chorus.platforms.x import XFetcher
 from tests.unit.connectors.fakes import FakeTransport, Sent, json_response
 
 NOW = 1_785_585_600.0  # 2026-08-01T12:00:00Z

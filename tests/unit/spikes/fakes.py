@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from chorus.domain import timing
-from chorus.domain.digest import SlotState
-from chorus.domain.errors import Conflict
-from chorus.domain.inbox import MentionRecord
-from chorus.domain.roles import Principal
-from chorus.domain.spikes import Spike, Watch
+from chorus.core import time as timing
+from chorus.core.errors import Conflict
+from chorus.core.roles import Principal
+from chorus.listening.digests.schemas import SlotState
+from chorus.listening.schemas import MentionRecord
+from chorus.listening.spikes.schemas import Spike, Watch
 
 
 def record(n: int, at: datetime, *, facet: str | None = "brand", language: str = "nl", intent: str = "complaint",
@@ -72,7 +72,7 @@ class MemoryNegativeMentions:
     records: list[MentionRecord] = field(default_factory=list)
 
     def negative_since(self, series: str, since: datetime, now: datetime, limit: int) -> list[MentionRecord]:
-        from chorus.domain.spikes import series_of
+        from chorus.listening.spikes.rules import series_of
 
         found = [r for r in self.records if series_of(r) == series and r.created_at >= timing.iso_utc(since)]
         return sorted(found, key=lambda r: r.created_at, reverse=True)[:limit]

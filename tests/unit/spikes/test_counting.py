@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from chorus.domain.mentions import Author, Mention
+from chorus.platforms.base import Author, Mention
 from tests.unit.listening.test_listening_service import COMPLAINT, World
 
 

@@ -1,4 +1,4 @@
-"""The spike rules (chorus.domain.spikes): what counts, in which bucket, against which baseline, and when to alert."""
+"""The spike rules (chorus.listening.spikes.rules): what counts, in which bucket, against which baseline, and when to alert."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -6,9 +6,10 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chorus.domain import spikes
-from chorus.domain.routing import SpikeRules
-from chorus.domain.spikes import Reading, Watch
+from chorus.listening.schemas import SpikeRules
+from chorus.listening.spikes import rules as spikes
+from chorus.listening.spikes.rules import Reading
+from chorus.listening.spikes.schemas import Watch, threshold
 from tests.unit.spikes.fakes import record
 
 NOW = datetime(2026, 11, 20, 9, 7, 30, tzinfo=timezone.utc)
@@ -70,9 +71,9 @@ daily = st.lists(st.integers(min_value=0, max_value=500), min_size=1, max_size=2
 def test_the_threshold_never_falls_as_k_grows(baseline: list[int], count: int, k1: float, k2: float, min_count: int) -> None:
     low, high = sorted((k1, k2))
     mean, sigma = spikes.baseline_stats(baseline)
-    assert spikes.threshold(mean, sigma, low) <= spikes.threshold(mean, sigma, high)
-    strict = Reading("brand#nl", count, mean, sigma, spikes.threshold(mean, sigma, high), min_count)
-    loose = Reading("brand#nl", count, mean, sigma, spikes.threshold(mean, sigma, low), min_count)
+    assert threshold(mean, sigma, low) <= threshold(mean, sigma, high)
+    strict = Reading("brand#nl", count, mean, sigma, threshold(mean, sigma, high), min_count)
+    loose = Reading("brand#nl", count, mean, sigma, threshold(mean, sigma, low), min_count)
     assert not strict.is_spike or loose.is_spike  # whatever a larger k calls a spike, a smaller k does too
 
 
@@ -82,7 +83,7 @@ def test_no_spike_below_the_minimum_count(baseline: list[int], min_count: int, d
     count = data.draw(st.integers(min_value=0, max_value=min_count - 1))
     mean, sigma = spikes.baseline_stats(baseline)
     for k in (0.5, 1.0, 3.0):
-        assert not Reading("brand#nl", count, mean, sigma, spikes.threshold(mean, sigma, k), min_count).is_spike
+        assert not Reading("brand#nl", count, mean, sigma, threshold(mean, sigma, k), min_count).is_spike
 
 
 @settings(max_examples=200, deadline=None)

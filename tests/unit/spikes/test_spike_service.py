@@ -5,9 +5,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from chorus.domain import spikes
-from chorus.domain.routing import DEFAULT_RULES, RoutingRules, SpikeRules
-from chorus.services.spikes import SpikeService
+from chorus.listening.rules import DEFAULT_RULES
+from chorus.listening.schemas import RoutingRules, SpikeRules
+from chorus.listening.spikes import rules as spikes
+from chorus.listening.spikes.service import SpikeService
 from tests.unit.listening.fakes import Clock, MemoryNotifier
 from tests.unit.spikes.fakes import MemoryCrisis, MemoryNegativeMentions, MemorySpikeStore, record
 

@@ -5,31 +5,31 @@ import functools
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from chorus.adapters import dynamodb
-from chorus.services.calendar import CalendarService
-from chorus.settings import get_settings
+from chorus.aws import tables as dynamodb
+from chorus.aws.state import StateRepository
+from chorus.calendar.service import CalendarService
+from chorus.calendar.store import ChannelRepository, PostRepository
+from chorus.core.settings import get_settings
 
 if TYPE_CHECKING:
-    from chorus.adapters.engagement_store import EngagementLedger
-    from chorus.services.ambassadors import AmbassadorService
-    from chorus.services.privacy import PersonalData, PrivacyService
-    from chorus.services.content import ContentService, SubmissionsPersonalData
-    from chorus.services.engagement import EngagementReports, Forwards
-    from chorus.services.pool import OfferNotifier, PoolPersonalData, PoolService
-    from chorus.services.shares import ShareService, ShareTracker
-    from chorus.adapters.auth import TokenVerifier
-    from chorus.services.inbox import InboxService
-    from chorus.adapters.signing import AckLinks
-    from chorus.services.escalation import EscalationService
-    from chorus.services.listening import ListeningService
-    from chorus.services.subscriptions import SubscriptionService
-    from chorus.services.channel_checks import ChannelChecks
-    from chorus.services.crisis import CrisisService
-    from chorus.services.publishing import PublishingService
-    from chorus.services.fetching import FetchingService
-    from chorus.services.sources import SourcesService
-    from chorus.services.spikes import SpikeService
-    from chorus.services.digest import DigestService
+    from chorus.advocacy.content.service import ContentService, SubmissionsPersonalData
+    from chorus.advocacy.engagement.service import EngagementReports, Forwards
+    from chorus.advocacy.engagement.store import EngagementLedger
+    from chorus.advocacy.people.service import AmbassadorService
+    from chorus.advocacy.pool.service import OfferNotifier, PoolPersonalData, PoolService, ShareService, ShareTracker
+    from chorus.advocacy.privacy.service import PersonalData, PrivacyService
+    from chorus.calendar.service import ChannelChecks, CrisisService
+    from chorus.core.roles import Principal
+    from chorus.http.auth import TokenVerifier
+    from chorus.listening.schemas import MentionRecord
+    from chorus.http.signing import AckLinks
+    from chorus.inbox.service import InboxService
+    from chorus.listening.digests.service import DigestService
+    from chorus.listening.escalation.service import EscalationService
+    from chorus.listening.service import ListeningService, SubscriptionService
+    from chorus.listening.sources.service import FetchingService, SourcesService
+    from chorus.listening.spikes.service import SpikeService
+    from chorus.publishing.service import PublishingService
 
 
 def utc_now() -> datetime:
@@ -41,7 +41,7 @@ def calendar() -> CalendarService:
     settings = get_settings()
     dynamodb.bind(settings)
     return CalendarService(
-        dynamodb.PostRepository(), dynamodb.ChannelRepository(settings.org), clock=utc_now, timezone=settings.timezone,
+        PostRepository(), ChannelRepository(settings.org), clock=utc_now, timezone=settings.timezone,
         on_scheduled=lambda post: publishing().enqueue_soon(post),
         active_hold=lambda: crisis().active_hold(),
         approve_reply=lambda actor, post: inbox().approve_reply(actor, post),
@@ -50,14 +50,14 @@ def calendar() -> CalendarService:
 
 @functools.cache
 def inbox() -> "InboxService":
-    from chorus.adapters.inbox_store import InboxReader, ReplyTransactions
-    from chorus.adapters.listening_store import MentionRepository
-    from chorus.services.inbox import InboxService
+    from chorus.inbox.service import InboxService
+    from chorus.inbox.store import InboxReader, ReplyTransactions
+    from chorus.listening.store import MentionRepository
 
     settings = get_settings()
     dynamodb.bind(settings)
     return InboxService(
-        MentionRepository(), InboxReader(), dynamodb.PostRepository(), dynamodb.ChannelRepository(settings.org),
+        MentionRepository(), InboxReader(), PostRepository(), ChannelRepository(settings.org),
         ReplyTransactions(), clock=utc_now, on_scheduled=lambda post: publishing().enqueue_soon(post),
         active_hold=lambda: crisis().active_hold(),
     )
@@ -65,7 +65,7 @@ def inbox() -> "InboxService":
 
 @functools.cache
 def channel_checks() -> "ChannelChecks":
-    from chorus.services.channel_checks import ChannelChecks
+    from chorus.calendar.service import ChannelChecks
 
     service = publishing()
     return ChannelChecks(calendar().posts, service.channels, service.alerts, service.connectors, clock=utc_now)
@@ -73,25 +73,26 @@ def channel_checks() -> "ChannelChecks":
 
 @functools.cache
 def crisis() -> "CrisisService":
-    from chorus.services.crisis import CrisisService
+    from chorus.calendar.service import CrisisService
 
     settings = get_settings()
     dynamodb.bind(settings)
-    return CrisisService(dynamodb.PostRepository(), dynamodb.StateRepository(settings.org), clock=utc_now)
+    return CrisisService(PostRepository(), StateRepository(settings.org), clock=utc_now)
 
 
 @functools.cache
 def publishing() -> "PublishingService":
     # Imported here: the API needs the publisher only when a post is due within a minute (keeps its import small).
-    from chorus.adapters.connectors.provider import connector_for_channel
-    from chorus.adapters.messaging import Alerts, PublishQueue
-    from chorus.services.publishing import PublishingService
+    from chorus.aws.messaging import Alerts
+    from chorus.platforms.registry import connector_for_channel
+    from chorus.publishing.service import PublishingService
+    from chorus.publishing.store import PublishQueue
 
     settings = get_settings()
     dynamodb.bind(settings)
     return PublishingService(
-        dynamodb.PostRepository(),
-        dynamodb.ChannelRepository(settings.org),
+        PostRepository(),
+        ChannelRepository(settings.org),
         PublishQueue(settings.publish_queue_url, settings.region),
         Alerts(settings.alerts_topic_arn, settings.region),
         connectors=lambda channel: connector_for_channel(channel, settings.secrets_prefix),
@@ -103,16 +104,15 @@ def publishing() -> "PublishingService":
 def listening() -> "ListeningService":
     from datetime import timedelta
 
-    from chorus.adapters.listening_store import AlertRepository
-    from chorus.adapters.messaging import Alerts, IngestQueue
-    from chorus.adapters.spikes_digest_store import CountingMentionRepository
-    from chorus.classify import classify
-    from chorus.services.listening import ListeningService
+    from chorus.aws.messaging import Alerts
+    from chorus.listening.classify import classify
+    from chorus.listening.service import ListeningService
+    from chorus.listening.store import AlertRepository, CountingMentionRepository, IngestQueue
 
     settings = get_settings()
     dynamodb.bind(settings)
     return ListeningService(
-        CountingMentionRepository(settings.org), AlertRepository(), dynamodb.StateRepository(settings.org),
+        CountingMentionRepository(settings.org), AlertRepository(), StateRepository(settings.org),
         IngestQueue(settings.ingest_queue_url, settings.region), Alerts(settings.alerts_topic_arn, settings.region),
         classify=classify, clock=utc_now, retention=timedelta(days=settings.mention_retention_days),
         ack_links=ack_links(), on_forwarded=lambda principal, mention_id: forwards().count(principal, mention_id),
@@ -121,7 +121,7 @@ def listening() -> "ListeningService":
 
 @functools.cache
 def ack_links() -> "AckLinks":
-    from chorus.adapters.signing import AckLinks, SecretKey
+    from chorus.http.signing import AckLinks, SecretKey
 
     settings = get_settings()
     return AckLinks(SecretKey(settings.ack_link_secret), settings.public_api_url)
@@ -129,9 +129,9 @@ def ack_links() -> "AckLinks":
 
 @functools.cache
 def escalation() -> "EscalationService":
-    from chorus.adapters.listening_store import AlertRepository
-    from chorus.adapters.messaging import Alerts
-    from chorus.services.escalation import EscalationService
+    from chorus.aws.messaging import Alerts
+    from chorus.listening.escalation.service import EscalationService
+    from chorus.listening.store import AlertRepository
 
     settings = get_settings()
     listening_service = listening()
@@ -146,9 +146,10 @@ def escalation() -> "EscalationService":
 def spikes() -> "SpikeService":
     from datetime import timedelta
 
-    from chorus.adapters.messaging import Alerts
-    from chorus.adapters.spikes_digest_store import SparseIndexReads, SpikeRepository
-    from chorus.services.spikes import SpikeService
+    from chorus.aws.messaging import Alerts
+    from chorus.listening.spikes.service import SpikeService
+    from chorus.listening.spikes.store import SpikeRepository
+    from chorus.listening.store import SparseIndexReads
 
     settings = get_settings()
     dynamodb.bind(settings)
@@ -162,11 +163,12 @@ def spikes() -> "SpikeService":
 
 @functools.cache
 def digests() -> "DigestService":
-    from chorus.adapters.inbox_store import InboxReader
-    from chorus.adapters.listening_store import AlertRepository
-    from chorus.adapters.messaging import Alerts
-    from chorus.adapters.spikes_digest_store import DigestSlotRepository, SparseIndexReads, SpikeRepository
-    from chorus.services.digest import DigestService
+    from chorus.aws.messaging import Alerts
+    from chorus.inbox.store import InboxReader
+    from chorus.listening.digests.service import DigestService
+    from chorus.listening.digests.store import DigestSlotRepository
+    from chorus.listening.spikes.store import SpikeRepository
+    from chorus.listening.store import AlertRepository, SparseIndexReads
 
     settings = get_settings()
     dynamodb.bind(settings)
@@ -179,7 +181,7 @@ def digests() -> "DigestService":
 
 @functools.cache
 def engagement_ledger() -> "EngagementLedger":
-    from chorus.adapters.engagement_store import EngagementLedger
+    from chorus.advocacy.engagement.store import EngagementLedger
 
     dynamodb.bind(get_settings())
     return EngagementLedger()
@@ -187,8 +189,8 @@ def engagement_ledger() -> "EngagementLedger":
 
 @functools.cache
 def ambassadors() -> "AmbassadorService":
-    from chorus.adapters.people_store import PeopleRepository, PolicyRepository
-    from chorus.services.ambassadors import AmbassadorService
+    from chorus.advocacy.people.service import AmbassadorService
+    from chorus.advocacy.people.store import PeopleRepository, PolicyRepository
 
     dynamodb.bind(get_settings())
     return AmbassadorService(PeopleRepository(), PolicyRepository(), clock=utc_now, announcements=offer_messages(),
@@ -198,9 +200,9 @@ def ambassadors() -> "AmbassadorService":
 @functools.cache
 def personal_data() -> "list[PersonalData]":
     """Every kind of data the programme keeps about a person: export and erase go through all of them."""
-    from chorus.adapters.logins import CognitoLogins
-    from chorus.adapters.people_store import PeopleRepository
-    from chorus.services.privacy import EngagementSection, LoginSection, PeopleSection
+    from chorus.advocacy.people.store import PeopleRepository
+    from chorus.advocacy.privacy.service import EngagementSection, LoginSection, PeopleSection
+    from chorus.advocacy.privacy.store import CognitoLogins
 
     settings = get_settings()
     dynamodb.bind(settings)
@@ -215,32 +217,34 @@ def personal_data() -> "list[PersonalData]":
 
 
 def forwards_personal_data() -> "PersonalData":
-    from chorus.adapters.listening_store import MentionRepository
-    from chorus.adapters.people_store import PeopleRepository
-    from chorus.services.engagement import ForwardsSection
+    from chorus.advocacy.engagement.service import ForwardsSection
+    from chorus.advocacy.people.store import PeopleRepository
+    from chorus.listening.store import MentionRepository
 
     return ForwardsSection(MentionRepository(), PeopleRepository(), clock=utc_now)
 
 
 @functools.cache
 def content() -> "ContentService":
-    from chorus.adapters.content_store import (
-        InboxSuggestions, PrecheckListRepository, SubmissionRepository, UploadRepository,
+    from chorus.advocacy.content.service import ContentService
+    from chorus.advocacy.content.store import (
+        MediaBucket,
+        PrecheckListRepository,
+        SubmissionRepository,
+        UploadRepository,
     )
-    from chorus.adapters.media import MediaBucket
-    from chorus.services.content import ContentService
 
     settings = get_settings()
     dynamodb.bind(settings)
     return ContentService(
         SubmissionRepository(), UploadRepository(), MediaBucket(settings.media_bucket, settings.region),
-        PrecheckListRepository(), ambassadors(), InboxSuggestions(inbox()), dynamodb.PostRepository(),
+        PrecheckListRepository(), ambassadors(), InboxSuggestions(inbox()), PostRepository(),
         channels=lambda: calendar().list_channels(), ledger=engagement_ledger(), clock=utc_now,
     )
 
 
 def content_personal_data() -> "SubmissionsPersonalData":
-    from chorus.services.content import SubmissionsPersonalData
+    from chorus.advocacy.content.service import SubmissionsPersonalData
 
     service = content()
     return SubmissionsPersonalData(service.submissions, service.uploads, service.media, service.posts)
@@ -248,16 +252,16 @@ def content_personal_data() -> "SubmissionsPersonalData":
 
 @functools.cache
 def privacy() -> "PrivacyService":
-    from chorus.services.privacy import PrivacyService
+    from chorus.advocacy.privacy.service import PrivacyService
 
     return PrivacyService(ambassadors().visible, personal_data(), clock=utc_now)
 
 
 @functools.cache
 def engagement_reports() -> "EngagementReports":
-    from chorus.adapters.engagement_settings_store import ReportSettingsRepository
-    from chorus.adapters.people_store import PeopleRepository
-    from chorus.services.engagement import EngagementReports
+    from chorus.advocacy.engagement.service import EngagementReports
+    from chorus.advocacy.engagement.store import ReportSettingsRepository
+    from chorus.advocacy.people.store import PeopleRepository
 
     return EngagementReports(engagement_ledger(), ambassadors(), PeopleRepository(), ReportSettingsRepository(),
                              clock=utc_now)
@@ -265,8 +269,8 @@ def engagement_reports() -> "EngagementReports":
 
 @functools.cache
 def forwards() -> "Forwards":
-    from chorus.adapters.listening_store import MentionRepository
-    from chorus.services.engagement import Forwards
+    from chorus.advocacy.engagement.service import Forwards
+    from chorus.listening.store import MentionRepository
 
     dynamodb.bind(get_settings())
     return Forwards(engagement_ledger(), ambassadors(), MentionRepository(), clock=utc_now)
@@ -274,17 +278,17 @@ def forwards() -> "Forwards":
 
 @functools.cache
 def pool() -> "PoolService":
-    from chorus.adapters.pool_store import PoolStore
-    from chorus.services.pool import PoolService
+    from chorus.advocacy.pool.service import PoolService
+    from chorus.advocacy.pool.store import PoolStore
 
     dynamodb.bind(get_settings())
-    return PoolService(PoolStore(), ambassadors(), dynamodb.PostRepository(), engagement_ledger(), clock=utc_now)
+    return PoolService(PoolStore(), ambassadors(), PostRepository(), engagement_ledger(), clock=utc_now)
 
 
 @functools.cache
 def shares() -> "ShareService":
-    from chorus.adapters.pool_store import PoolStore
-    from chorus.services.shares import ShareService
+    from chorus.advocacy.pool.service import ShareService
+    from chorus.advocacy.pool.store import PoolStore
 
     dynamodb.bind(get_settings())
     return ShareService(PoolStore(), ambassadors(), engagement_ledger(), clock=utc_now)
@@ -298,25 +302,26 @@ def offer_messages() -> Any:
         from chorus.local.mailbox import LocalOfferMailbox
 
         return LocalOfferMailbox(settings.offers_topic_arn, settings.region, settings.org)
-    from chorus.adapters.messaging import OfferMessages
+    from chorus.advocacy.pool.store import OfferMessages
 
     return OfferMessages(settings.offers_topic_arn, settings.region)
 
 
 def offer_notifier() -> "OfferNotifier":
-    from chorus.adapters.pool_store import PoolStore
-    from chorus.services.pool import OfferNotifier
+    from chorus.advocacy.pool.service import OfferNotifier
+    from chorus.advocacy.pool.store import PoolStore
 
     settings = get_settings()
     return OfferNotifier(PoolStore(), ambassadors(), offer_messages(), pool(), clock=utc_now, pool_url=settings.public_api_url)
 
 
 def share_tracker() -> "ShareTracker":
-    from chorus.adapters.connectors.transport import shared_transport
-    from chorus.adapters.pool_store import PoolStore
-    from chorus.adapters.share_readers import BlueskyReader, MastodonReader
-    from chorus.adapters.sources.checks import PublicOnlyTransport
-    from chorus.services.shares import ShareTracker
+    from chorus.advocacy.pool.service import ShareTracker
+    from chorus.advocacy.pool.store import PoolStore
+    from chorus.platforms.bluesky import BlueskyReader
+    from chorus.platforms.checks import PublicOnlyTransport
+    from chorus.platforms.mastodon import MastodonReader
+    from chorus.platforms.transport import shared_transport
 
     settings = get_settings()
     # Mastodon instances come from handles people typed: only public addresses are read.
@@ -327,8 +332,8 @@ def share_tracker() -> "ShareTracker":
 
 
 def pool_personal_data() -> "PoolPersonalData":
-    from chorus.adapters.pool_store import PoolStore
-    from chorus.services.pool import PoolPersonalData
+    from chorus.advocacy.pool.service import PoolPersonalData
+    from chorus.advocacy.pool.store import PoolStore
 
     dynamodb.bind(get_settings())
     return PoolPersonalData(PoolStore(), offer_messages())
@@ -336,8 +341,8 @@ def pool_personal_data() -> "PoolPersonalData":
 
 @functools.cache
 def subscriptions() -> "SubscriptionService":
-    from chorus.adapters.listening_store import ConfigRepository, SubscriptionItem
-    from chorus.services.subscriptions import SubscriptionService
+    from chorus.listening.service import SubscriptionService
+    from chorus.listening.store import ConfigRepository, SubscriptionItem
 
     settings = get_settings()
     dynamodb.bind(settings)
@@ -346,10 +351,10 @@ def subscriptions() -> "SubscriptionService":
 
 @functools.cache
 def sources() -> "SourcesService":
-    from chorus.adapters.listening_store import SourceRepository
-    from chorus.adapters.sources.base import SourceSpec
-    from chorus.adapters.sources.checks import check_settings
-    from chorus.services.sources import SourcesService
+    from chorus.listening.sources.service import SourcesService
+    from chorus.listening.sources.store import SourceRepository
+    from chorus.platforms.base import SourceSpec
+    from chorus.platforms.checks import check_settings
 
     settings = get_settings()
     dynamodb.bind(settings)
@@ -362,14 +367,14 @@ def sources() -> "SourcesService":
 
 @functools.cache
 def fetching() -> "FetchingService":
-    from chorus.adapters.connectors.base import Credentials
-    from chorus.adapters.connectors.provider import ChannelSecret
-    from chorus.adapters.connectors.transport import shared_transport
-    from chorus.adapters.listening_store import SourceRepository
-    from chorus.adapters.messaging import IngestQueue
-    from chorus.adapters.sources.checks import PublicOnlyTransport
-    from chorus.adapters.sources.registry import fetcher_for
-    from chorus.services.fetching import FetchingService
+    from chorus.aws.secrets import ChannelSecret
+    from chorus.listening.sources.service import FetchingService
+    from chorus.listening.sources.store import SourceRepository
+    from chorus.listening.store import IngestQueue
+    from chorus.platforms.base import Credentials
+    from chorus.platforms.checks import PublicOnlyTransport
+    from chorus.platforms.registry import fetcher_for
+    from chorus.platforms.transport import shared_transport
 
     settings = get_settings()
     dynamodb.bind(settings)
@@ -393,7 +398,7 @@ def alert_gateway() -> Any:
         from chorus.local.mailbox import LocalMailbox
 
         return LocalMailbox(settings.alerts_topic_arn, settings.region, settings.org)
-    from chorus.adapters.messaging import AlertSubscriptions
+    from chorus.aws.messaging import AlertSubscriptions
 
     return AlertSubscriptions(settings.alerts_topic_arn, settings.region)
 
@@ -401,7 +406,7 @@ def alert_gateway() -> Any:
 @functools.cache
 def token_verifier() -> "TokenVerifier":
     # Imported here: only the API verifies tokens, and PyJWT with `cryptography` costs ~45 ms of every cold start.
-    from chorus.adapters.auth import TokenVerifier, jwks_key_lookup
+    from chorus.http.auth import TokenVerifier, jwks_key_lookup
 
     settings = get_settings()
     return TokenVerifier(settings.jwt_issuer, settings.user_pool_client_id, jwks_key_lookup(settings.jwks_url))
@@ -435,3 +440,22 @@ def reset() -> None:
     fetching.cache_clear()
     alert_gateway.cache_clear()
     token_verifier.cache_clear()
+
+
+class InboxSuggestions:
+    """Praise routed to marketing, still open, read through the inbox (no copy of the mentions is kept)."""
+
+    FILTERS = {"intent": "praise", "team": "marketing"}
+
+    def __init__(self, inbox: "InboxService") -> None:
+        self.inbox = inbox
+
+    def open_praise(self, limit: int, cursor: str | None) -> "tuple[list[MentionRecord], str | None]":
+        page = self.inbox.inbox("open", dict(self.FILTERS), None, None, True, limit, cursor)
+        return page.items, page.next_cursor
+
+    def mention(self, mention_id: str) -> "MentionRecord":
+        return self.inbox.mention(mention_id)
+
+    def resolve(self, mention_id: str, actor: "Principal") -> "MentionRecord":
+        return self.inbox.set_status(mention_id, "resolved", actor)

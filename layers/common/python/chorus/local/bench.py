@@ -41,10 +41,10 @@ def _scheduled_posts(posts: list[tuple[str, datetime]], channel: str) -> None:
     """Scheduled posts (text, planned time) written straight to the table in batches."""
     import uuid
 
-    from chorus.adapters.dynamodb import PostItem
-    from chorus.domain import timing
-    from chorus.domain.delivery import Delivery
-    from chorus.domain.posts import Post
+    from chorus.calendar.schemas import Post
+    from chorus.calendar.store import PostItem
+    from chorus.core import time as timing
+    from chorus.publishing.schemas import Delivery
 
     stamp = timing.iso_utc(datetime.now(timezone.utc))
     with PostItem.batch_write() as batch:
@@ -63,11 +63,11 @@ def due_run_reads(sizes: tuple[int, ...] = (100, 100_000)) -> list[dict[str, Any
     import boto3
 
     from chorus import container
-    from chorus.adapters.dynamodb import DUE_QUEUE, PostItem
-    from chorus.domain import timing
-    from chorus.domain.channels import ChannelCreate
-    from chorus.domain.roles import Principal
-    from chorus.services.publishing import HORIZON
+    from chorus.calendar.schemas import ChannelCreate
+    from chorus.calendar.store import DUE_QUEUE, PostItem
+    from chorus.core import time as timing
+    from chorus.core.roles import Principal
+    from chorus.publishing.service import HORIZON
 
     class CountingQueue:
         def __init__(self) -> None:
@@ -116,7 +116,7 @@ def due_run_reads(sizes: tuple[int, ...] = (100, 100_000)) -> list[dict[str, Any
 
 
 def _content(text: str) -> Any:
-    from chorus.domain.posts import PostContent
+    from chorus.calendar.schemas import PostContent
 
     return PostContent(text=text, channels=["bench"])
 
@@ -124,10 +124,10 @@ def _content(text: str) -> Any:
 def lateness(count: int = 500) -> dict[str, Any]:
     """Posts due in one minute through the running local stack; lateness from the outbox's millisecond stamps."""
     from chorus import container
-    from chorus.adapters.connectors.local import LocalConnector
-    from chorus.domain import timing
-    from chorus.domain.channels import ChannelCreate
-    from chorus.domain.roles import Principal
+    from chorus.calendar.schemas import ChannelCreate
+    from chorus.core import time as timing
+    from chorus.core.roles import Principal
+    from chorus.platforms.local import LocalConnector
 
     editor = Principal("bench", frozenset({"editor"}))
     container.calendar().create_channel(editor, ChannelCreate(id="bench", platform="local", handle="@bench"))
@@ -161,13 +161,13 @@ def lateness(count: int = 500) -> dict[str, Any]:
 
 
 def _on_fresh_moto(measure: Any) -> Any:
+    import urllib.request
+
     from moto.server import ThreadedMotoServer
 
     from chorus import container
     from chorus.local.provision import provision
     from chorus.local.stack import REGION
-
-    import urllib.request
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()

@@ -30,7 +30,7 @@ SQS_BATCH = 25  # the ingest queue's event source batch size (infra/template.yam
 
 def classifier_quality() -> dict[str, Any]:
     """Test-split numbers of the committed model, and its throughput on one core."""
-    from chorus.classify import classify_many
+    from chorus.listening.classify import classify_many
     from chorus.local.train_classifier import evaluate
 
     results = evaluate()
@@ -128,7 +128,7 @@ class RequestCounter:
 def _demo_mentions(count: int, seed: int = 11) -> list[Any]:
     """A realistic mix from the hand-written examples: Dutch and English, every intent, a few large accounts, and
     one in five a repost of an earlier text (same words, another author: one conversation)."""
-    from chorus.domain.mentions import Author, Engagement, Mention
+    from chorus.platforms.base import Author, Engagement, Mention
 
     rng = random.Random(seed)
     texts = [json.loads(line)["text"] for name in ("mentions_nl.jsonl", "mentions_en.jsonl")
@@ -147,7 +147,7 @@ def _demo_mentions(count: int, seed: int = 11) -> list[Any]:
 
 
 def _sqs_event(mentions: list[Any], first: int) -> dict[str, Any]:
-    from chorus.adapters.messaging import ingest_message
+    from chorus.listening.store import ingest_message
 
     return {"Records": [{
         "messageId": f"bench-{first + n}", "receiptHandle": "bench", "body": ingest_message(mention, "brand"),
@@ -159,9 +159,8 @@ def _sqs_event(mentions: list[Any], first: int) -> dict[str, Any]:
 def processing_cost(count: int = 1_000) -> dict[str, Any]:
     """Mentions through the real process_mentions handler on a fresh embedded AWS, in SQS batches of 25, counting
     every AWS request; then the cost per million mentions next to the same pipeline plus Comprehend."""
-    from functions.process_mentions.handler import handler
-
     from chorus.local.scheduler import LambdaContext
+    from functions.process_mentions.handler import handler
 
     mentions = _demo_mentions(count)
     memory_gb = 1.0  # ProcessMentionsFunction MemorySize 1024

@@ -10,7 +10,7 @@ import sys
 def _token(role: str) -> int:
     import boto3
 
-    from chorus.domain.roles import ROLES
+    from chorus.core.roles import ROLES
     from chorus.local.stack import configured_port, state_file
 
     if role not in ROLES:
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.command == "classify":
-        from chorus.classify.cli import run as classify
+        from chorus.listening.classify.cli import run as classify
 
         return classify(sys.stdin, sys.stdout)
     if args.command == "run":

@@ -6,15 +6,14 @@ from datetime import timedelta
 
 import boto3
 
-from chorus.domain.channels import ChannelCreate, SlotSpec
-from chorus.domain.posts import PostContent
-from chorus.domain.roles import ROLES, Principal
-from chorus.domain import timing
-from chorus.domain.subscriptions import SubscriptionIn
-from chorus.domain.sources import SourceCreate
-from chorus.services.calendar import CalendarService
-from chorus.services.sources import SourcesService
-from chorus.services.subscriptions import SubscriptionService
+from chorus.calendar.schemas import ChannelCreate, PostContent, SlotSpec
+from chorus.calendar.service import CalendarService
+from chorus.core import time as timing
+from chorus.core.roles import ROLES, Principal
+from chorus.listening.schemas import SubscriptionIn
+from chorus.listening.service import SubscriptionService
+from chorus.listening.sources.schemas import SourceCreate
+from chorus.listening.sources.service import SourcesService
 
 
 def demo_username(role: str) -> str:
@@ -140,9 +139,9 @@ def seed_ambassadors(api_url: str) -> dict[str, int]:
     submissions (one accepted, one declined, one waiting), an offer in the pool with a share, and past engagement, so
     `GET /reports/engagement` shows something from the start."""
     from chorus import container
-    from chorus.domain.content import AcceptRequest, SubmissionIn
-    from chorus.domain.people import PersonChange, PersonIn, PolicyIn
-    from chorus.domain.pool import OfferIn, ShareIn
+    from chorus.advocacy.content.schemas import AcceptRequest, SubmissionIn
+    from chorus.advocacy.people.schemas import PersonChange, PersonIn, PolicyIn
+    from chorus.advocacy.pool.schemas import OfferIn, ShareIn
 
     people, content, calendar = container.ambassadors(), container.content(), container.calendar()
     master, editor = (Principal(demo_username(r), frozenset({r})) for r in ("master", "editor"))

@@ -8,8 +8,8 @@ from typing import Any
 
 import boto3
 
-from chorus.adapters.dynamodb import StateItem
-from chorus.domain.subscriptions import Subscription
+from chorus.aws.state import StateItem
+from chorus.listening.schemas import Subscription
 
 PREFIX = "mailbox#"
 
@@ -73,13 +73,13 @@ class LocalOfferMailbox(LocalMailbox):
         return True  # an SQS subscription needs no confirmation
 
     def send(self, subscription: Any, subject: str, message: str, sms_text: str) -> None:
-        from chorus.adapters.messaging import Alerts
+        from chorus.aws.messaging import Alerts
 
         Alerts(self.topic_arn, self.sns.meta.region_name).send(subject, message, sms_text=sms_text, person=subscription.person)
         self._drain(subscription)
 
     def announce(self, subscriptions: list[Any], subject: str, message: str, sms_text: str) -> None:
-        from chorus.adapters.messaging import OfferMessages
+        from chorus.advocacy.pool.store import OfferMessages
 
         OfferMessages(self.topic_arn, self.sns.meta.region_name).announce(subscriptions, subject, message, sms_text)
         for subscription in subscriptions:

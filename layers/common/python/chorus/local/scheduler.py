@@ -14,6 +14,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from chorus.core.time import Clock
+
 RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 CRON = re.compile(r"^cron\((.+)\)$")
 UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
@@ -183,7 +185,7 @@ def scheduled_event(job: ScheduledJob, at: datetime, region: str) -> dict[str, A
 
 
 class Scheduler:
-    def __init__(self, jobs: list[ScheduledJob], region: str, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, jobs: list[ScheduledJob], region: str, clock: Clock | None = None) -> None:
         self.jobs = jobs
         self.region = region
         self.clock = clock or (lambda: datetime.now(timezone.utc))

@@ -6,7 +6,7 @@ labelled for Chorus in `training/`. Every example whose id is divisible by 5 is 
 `evaluate()` only. All choices (regularisation, ensemble mix, weight of the Dutch examples, feature group
 scales, calibration and threshold) are made by 5-fold cross-validation inside the training split.
 
-Two heads share one hashed feature space (`chorus.classify.features`):
+Two heads share one hashed feature space (`chorus.listening.classify.features`):
 - complaint: the mean logit of a logistic regression and an NB-LR (logistic regression on features scaled by
   naive Bayes log-count ratios, Wang & Manning 2012), Platt-calibrated on out-of-fold logits and shifted so
   that 0.5 is the threshold that maximised cross-validated macro-F1;
@@ -31,10 +31,10 @@ from dataclasses import dataclass
 from itertools import product
 from pathlib import Path
 
-from chorus.classify import MODEL_PATH, LocalClassifier
-from chorus.classify.features import HASH_BITS, extract
-from chorus.classify.language import TrigramProfiles
-from chorus.classify.model import dump_model, load_model, with_other_language
+from chorus.listening.classify import MODEL_PATH, LocalClassifier
+from chorus.listening.classify.features import HASH_BITS, extract
+from chorus.listening.classify.language import TrigramProfiles
+from chorus.listening.classify.model import dump_model, load_model, with_other_language
 from chorus.local.template import PROJECT_ROOT
 
 TRAINING_DIR = Path(__file__).with_name("training")
@@ -175,7 +175,7 @@ def build_language_profiles() -> TrigramProfiles:
 
 
 def featurise(texts: Iterable[str], lexicons: dict[str, dict[str, float]], profiles: TrigramProfiles) -> list:
-    """The feature groups of each text, exactly as `chorus.classify` computes them at run time."""
+    """The feature groups of each text, exactly as `chorus.listening.classify` computes them at run time."""
     lexicons = with_other_language(lexicons)
     return [extract(text, lexicons, profiles).groups for text in texts]
 

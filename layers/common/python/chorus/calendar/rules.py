@@ -1,0 +1,308 @@
+"""Posts and their approval workflow: who may move a post from which state to which, and the audit trail.
+
+draft -> submitted -> approved -> scheduled -> publishing -> published | failed, plus cancelled and held.
+Creators draft and submit their own posts; editors approve, reject (back to draft, with a reason), schedule and
+cancel; masters do everything. The publisher (a later flow) moves scheduled posts on; people never do."""
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from chorus.calendar.schemas import AuditEntry, Channel, Post, PostContent, ReplyTarget, Status
+from chorus.core import text as text_rules
+from chorus.core import time as timing
+from chorus.core.errors import Conflict, Forbidden, ValidationError
+from chorus.core.roles import AUTHORS, CRISIS_TEAM, EDITORS, Principal
+from chorus.publishing.schemas import Delivery
+
+EDITABLE = frozenset({Status.DRAFT, Status.SUBMITTED})
+ENDORSABLE = frozenset({Status.DRAFT, Status.SUBMITTED, Status.APPROVED})
+# States in which a post occupies its slot on a channel's calendar.
+ON_CALENDAR = frozenset({Status.SCHEDULED, Status.PUBLISHING, Status.PUBLISHED, Status.HELD})
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    sources: frozenset[Status]
+    target: Status
+    roles: frozenset[str]
+    own_roles: frozenset[str] = frozenset()  # roles that may act only on posts they authored
+    needs_reason: bool = False
+
+
+ACTIONS = {
+    a.name: a
+    for a in (
+        Action("submit", frozenset({Status.DRAFT}), Status.SUBMITTED, EDITORS, own_roles=frozenset({"creator"})),
+        Action("approve", frozenset({Status.SUBMITTED}), Status.APPROVED, EDITORS),
+        Action("reject", frozenset({Status.SUBMITTED, Status.APPROVED}), Status.DRAFT, EDITORS, needs_reason=True),
+        Action("schedule", frozenset({Status.APPROVED, Status.SCHEDULED}), Status.SCHEDULED, EDITORS),
+        Action("hold", frozenset({Status.SCHEDULED}), Status.HELD, CRISIS_TEAM, needs_reason=True),
+        Action(
+            "cancel",
+            frozenset({Status.DRAFT, Status.SUBMITTED, Status.APPROVED, Status.SCHEDULED, Status.HELD, Status.FAILED}),
+            Status.CANCELLED,
+            EDITORS,
+        ),
+    )
+}
+
+
+def new_post_id() -> str:
+    return uuid.uuid4().hex
+
+
+def visible_to(post: Post, viewer: Principal) -> bool:
+    """Drafts and submitted posts are work in progress: the crisis team (master, editor, pr) sees them all, anyone
+    else only their own and those that would speak on their behalf. From approval on, the calendar is everyone's."""
+    return post.status not in EDITABLE or viewer.has_any(CRISIS_TEAM) or viewer.username in (post.author, post.on_behalf_of)
+
+
+def draft(post_id: str, content: PostContent, author: Principal, now: datetime) -> Post:
+    if not author.has_any(AUTHORS):
+        raise Forbidden("only creators, editors and masters write posts")
+    stamp = timing.iso_utc(now)
+    fields = content.model_dump(exclude_none=True)
+    post = Post(id=post_id, author=author.username, created_at=stamp, updated_at=stamp, **fields)
+    return _record(post, author, now, "create", None, Status.DRAFT)
+
+
+def edit(post: Post, changes: PostContent, actor: Principal, now: datetime) -> Post:
+    _require_author_or_editor(post, actor)
+    if post.status not in EDITABLE:
+        raise Conflict(f"a {post.status} post cannot be edited; reject it back to draft first", status=post.status)
+    update = changes.model_dump(exclude_unset=True)
+    for key in ("variants", "media", "channels"):
+        if key in update and update[key] is None:
+            update[key] = {} if key == "variants" else []
+    if update.get("category", "") is None:
+        update["category"] = "other"
+    changed = Post.model_validate({**post.model_dump(by_alias=True), **update})
+    if changed.endorsed_at and _consent_lapsed(post, changed):
+        changed.endorsed_at = None  # the person approved other words, or another person is now named
+    return _record(changed, actor, now, "edit", post.status, post.status)
+
+
+def transition(post: Post, action_name: str, actor: Principal, now: datetime, reason: str | None = None) -> Post:
+    """Apply a workflow action: 403 for the wrong role, 409 for the wrong state, 400 for a missing reason.
+    Scheduling has its own checks and goes through `schedule`."""
+    if action_name == "schedule":
+        raise ValueError("use schedule() to schedule a post")
+    return _apply(post, _authorize(post, action_name, actor), actor, now, reason)
+
+
+def _apply(post: Post, action: Action, actor: Principal, now: datetime, reason: str | None) -> Post:
+    reason = (reason or "").strip() or None
+    if action.needs_reason and not reason:
+        raise ValidationError("reason", f"a reason is required to {action.name} a post")
+    changed = post.model_copy(deep=True)
+    changed.status = action.target
+    changed.reject_reason = reason if action.name == "reject" else None
+    if action.target != Status.SCHEDULED:
+        changed.due_at = None  # off the publisher's due index
+    return _record(changed, actor, now, action.name, post.status, action.target, reason)
+
+
+def schedule(
+    post: Post, when: datetime, tz_name: str, actor: Principal, now: datetime, channels: dict[str, Channel]
+) -> Post:
+    """Plan an approved post (or move a scheduled one). Checks role, state, content, time, then consent."""
+    action = _authorize(post, "schedule", actor)
+    timing.zone(tz_name)
+    errors = content_errors(post, channels)
+    if errors:
+        raise errors[0]
+    if when <= now:
+        raise ValidationError("publish_at", f"{timing.iso_utc(when)} is in the past", now=timing.iso_utc(now))
+    require_endorsement(post)
+    planned = post.model_copy(deep=True, update={
+        "publish_at": timing.iso_utc(when),
+        "timezone": tz_name,
+        "deliveries": {channel_id: Delivery() for channel_id in post.channels},
+    })
+    scheduled = _apply(planned, action, actor, now, None)
+    scheduled.due_at = scheduled.publish_at
+    return scheduled
+
+
+def reply(post_id: str, text: str, channel: Channel, target: ReplyTarget, author: Principal, now: datetime,
+          approval_reason: str | None) -> Post:
+    """A reply to a mention, on one channel. With an `approval_reason` it waits for an editor as submitted;
+    otherwise it is scheduled for now (a responder's answer should not wait for a calendar slot)."""
+    stamp = timing.iso_utc(now)
+    post = Post(id=post_id, text=_addressed(text.strip(), channel.platform, target.author_handle), channels=[channel.id],
+                author=author.username, category="customer_question", reply_to=target, created_at=stamp, updated_at=stamp)
+    errors = content_errors(post, {channel.id: channel})
+    if errors:
+        raise errors[0]
+    if approval_reason:
+        post.status = Status.SUBMITTED
+        return _record(post, author, now, "reply", None, Status.SUBMITTED, approval_reason)
+    _record(post, author, now, "reply", None, Status.SCHEDULED, f"reply to mention {target.mention_id}")
+    return _publish_now(post, now)
+
+
+def approve_reply(post: Post, actor: Principal, now: datetime, channels: dict[str, Channel]) -> Post:
+    """An editor approves a reply that waited: it is scheduled for now, like a responder's reply."""
+    if post.reply_to is None:
+        raise ValueError("approve_reply() is for replies; approve other posts with transition()")
+    action = _authorize(post, "approve", actor)
+    errors = content_errors(post, channels)
+    if errors:
+        raise errors[0]
+    approved = _apply(post, action, actor, now, None)
+    _record(approved, actor, now, "schedule", Status.APPROVED, Status.SCHEDULED, "an approved reply goes out at once")
+    return _publish_now(approved, now)
+
+
+def _publish_now(post: Post, now: datetime) -> Post:
+    post.status = Status.SCHEDULED
+    post.publish_at = timing.iso_utc(now)
+    post.deliveries = {channel_id: Delivery() for channel_id in post.channels}
+    post.due_at = post.publish_at
+    return post
+
+
+def _addressed(text: str, platform: str, author_handle: str) -> str:
+    """Mastodon notifies the people a status mentions, not the author of the status it replies to: a reply that
+    does not name the author would go unseen, so their handle leads the text unless it is already in it."""
+    if platform != "mastodon":
+        return text
+    handle = "@" + author_handle.lstrip("@")
+    named = re.search(re.escape(handle) + r"(?![\w@-])(?!\.\w)", text, re.IGNORECASE)
+    return text if named else f"{handle} {text}"
+
+
+def _authorize(post: Post, action_name: str, actor: Principal) -> Action:
+    action = ACTIONS[action_name]
+    allowed = actor.has_any(action.roles) or (actor.has_any(action.own_roles) and post.author == actor.username)
+    if not allowed:
+        raise Forbidden(f"your role may not {action.name} this post")
+    if post.status not in action.sources:
+        raise Conflict(
+            f"cannot {action.name} a {post.status} post",
+            status=str(post.status),
+            allowed_from=sorted(str(s) for s in action.sources),
+        )
+    return action
+
+
+def hold(post: Post, actor: Principal, now: datetime, reason: str) -> Post:
+    """Crisis hold: a scheduled post stops; messages already queued for it are dropped when they arrive."""
+    return transition(post, "hold", actor, now, reason)
+
+
+def release(post: Post, actor: Principal, now: datetime, margin: timedelta) -> Post:
+    """End of a crisis hold: back to scheduled if its time is still ahead (by at least `margin`), otherwise back to
+    approved, to wait for an editor's decision instead of going out late by surprise."""
+    if not actor.has_any(CRISIS_TEAM):
+        raise Forbidden("only masters, editors and PR release a crisis hold")
+    if post.status != Status.HELD:
+        raise Conflict(f"a {post.status} post is not held", status=str(post.status))
+    changed = post.model_copy(deep=True)
+    when = post.publish_time
+    if when is not None and when > now + margin:
+        changed.status = Status.SCHEDULED
+        changed.due_at = post.publish_at
+        changed.deliveries = {c: d if d.final else Delivery() for c, d in post.deliveries.items()}
+        return _record(changed, actor, now, "release", Status.HELD, Status.SCHEDULED)
+    changed.status = Status.APPROVED
+    return _record(changed, actor, now, "release", Status.HELD, Status.APPROVED,
+                   "its time passed during the crisis hold: reschedule or cancel it")
+
+
+def endorse(post: Post, actor: Principal, now: datetime) -> Post:
+    """The named person approves a post that speaks on their behalf (no ghostwriting without consent)."""
+    if not post.on_behalf_of or post.on_behalf_of.casefold() != actor.username.casefold():
+        raise Forbidden("only the person the post speaks for can endorse it")
+    if post.status not in ENDORSABLE:
+        raise Conflict(f"a {post.status} post cannot be endorsed", status=post.status)
+    changed = post.model_copy(deep=True)
+    changed.endorsed_at = timing.iso_utc(now)
+    return _record(changed, actor, now, "endorse", post.status, post.status)
+
+
+def require_endorsement(post: Post) -> None:
+    if post.on_behalf_of and not post.endorsed_at:
+        raise Conflict(
+            f"the post speaks on behalf of {post.on_behalf_of}, who has not approved it yet",
+            awaiting=post.on_behalf_of,
+        )
+
+
+def content_errors(post: Post, channels: dict[str, Channel]) -> list[ValidationError]:
+    """Problems that block scheduling: no or unknown channels, empty or too long text per platform."""
+    errors: list[ValidationError] = []
+    if not post.channels:
+        errors.append(ValidationError("channels", "choose at least one channel"))
+    unknown = [c for c in post.channels if c not in channels]
+    if unknown:
+        errors.append(ValidationError("channels", f"unknown channels: {', '.join(unknown)}", unknown=unknown))
+    stray = [c for c in post.variants if c not in post.channels]
+    if stray:
+        errors.append(ValidationError("variants", f"variants for channels the post is not on: {', '.join(stray)}"))
+    for channel_id in post.channels:
+        channel = channels.get(channel_id)
+        if channel is None:
+            continue
+        try:
+            text_rules.check_length(
+                post.text_for(channel_id), channel.platform, post.text_field(channel_id), channel.max_length
+            )
+        except ValidationError as error:
+            error.details["channel"] = channel_id
+            errors.append(error)
+    return errors
+
+
+def warnings(post: Post, channels: dict[str, Channel], neighbours: list[Post]) -> list[dict[str, str]]:
+    """Advice that does not block: tone of voice per channel, and the same text on a channel within 24 hours."""
+    found: list[dict[str, str]] = []
+    for channel_id in post.channels:
+        channel = channels.get(channel_id)
+        if channel is None:
+            continue
+        message = text_rules.tone_warning(post.text_for(channel_id), channel.tone)
+        if message:
+            found.append({"code": "tone", "field": post.text_field(channel_id), "channel": channel_id, "message": message})
+    when = post.publish_time
+    if when is None:
+        return found
+    for other in neighbours:
+        other_time = other.publish_time
+        if other.id == post.id or other.status not in ON_CALENDAR or other_time is None:
+            continue
+        if abs((other_time - when).total_seconds()) > 24 * 3600:
+            continue
+        for channel_id in set(post.channels) & set(other.channels):
+            if text_rules.duplicate_key(other.text_for(channel_id)) == text_rules.duplicate_key(post.text_for(channel_id)):
+                found.append({
+                    "code": "duplicate",
+                    "field": post.text_field(channel_id),
+                    "channel": channel_id,
+                    "message": f"the same text is already planned on {channel_id} at {other.publish_at} (post {other.id})",
+                })
+    return found
+
+
+def _consent_lapsed(before: Post, after: Post) -> bool:
+    named = (before.on_behalf_of or "").casefold() != (after.on_behalf_of or "").casefold()
+    return named or (before.text, before.variants) != (after.text, after.variants)
+
+
+def _require_author_or_editor(post: Post, actor: Principal) -> None:
+    if actor.is_editor or (actor.has_any(AUTHORS) and post.author == actor.username):
+        return
+    raise Forbidden("only the author or an editor may change this post")
+
+
+def _record(
+    post: Post, actor: Principal, now: datetime, action: str, source: Status | None, target: Status, reason: str | None = None
+) -> Post:
+    stamp = timing.iso_utc(now)
+    post.audit.append(AuditEntry(at=stamp, by=actor.username, action=action, from_status=source, to_status=target, reason=reason))
+    post.updated_at = stamp
+    return post

@@ -1,0 +1,402 @@
+"""Use cases of the content calendar: posts and channels. Combines the domain with the repositories (ports).
+
+Use cases of the publisher: every minute, enqueue what is due; per message, publish one post on one channel.
+
+Exactly once: the queue may deliver a message twice, two due runs may overlap, a Lambda may die between any two
+steps. The lease (taken with optimistic locking on the post) lets one worker at a time talk to the platform; a
+worker that inherits an expired lease reconciles with the account's recent posts before writing; the platform's own
+idempotency (Mastodon Idempotency-Key, Bluesky record key, the local outbox key) covers the rest.
+
+Checks that keep the calendar healthy: enough posts planned per channel (seed 000 #6: regularity), and channels
+whose credentials will be rejected, found before their next post is due rather than when it fails.
+
+Crisis hold: stop everything that is scheduled at once, and release it afterwards without surprises."""
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any, Callable, Protocol
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from chorus.calendar import rules as post_rules
+from chorus.calendar.schemas import Channel, ChannelCreate, ChannelFields, Post, PostContent, Status
+from chorus.core import time as timing
+from chorus.core.errors import Conflict, Forbidden, NotFound, ValidationError
+from chorus.core.observability import metrics
+from chorus.core.roles import CRISIS_TEAM, EDITORS, Principal
+from chorus.core.time import Clock
+from chorus.platforms.base import (
+    Connector,
+    CredentialsRejected,
+    PublishError,
+)
+
+QUEUE_HORIZON = timedelta(days=28)
+DUPLICATE_WINDOW = timedelta(hours=24)
+DEFAULT_RANGE = timedelta(days=31)
+MAX_RANGE = timedelta(days=400)
+
+
+class AlertSink(Protocol):
+    """The alerts topic (chorus.aws.messaging.Alerts): message attributes let each subscription filter."""
+
+    def send(self, subject: str, message: str, **attributes: str) -> None: ...
+
+
+class PostStore(Protocol):
+    def get(self, post_id: str) -> Post | None: ...
+    def create(self, post: Post) -> bool: ...
+    def save(self, post: Post) -> Post: ...
+    def calendar(
+        self, start: datetime, end: datetime, channel: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[Post], str | None]: ...
+    def in_window(self, start: datetime, end: datetime) -> list[Post]: ...
+    def by_status(self, status: str, limit: int, cursor: str | None) -> tuple[list[Post], str | None]: ...
+
+
+class ChannelStore(Protocol):
+    def get(self, channel_id: str) -> Channel | None: ...
+    def all(self) -> list[Channel]: ...
+    def create(self, channel: Channel) -> bool: ...
+    def save(self, channel: Channel) -> None: ...
+    def delete(self, channel_id: str) -> bool: ...
+
+
+class CalendarService:
+    def __init__(
+        self, posts: PostStore, channels: ChannelStore, clock: Clock, timezone: str,
+        on_scheduled: Callable[[Post], object] = lambda post: None,
+        active_hold: Callable[[], dict | None] = lambda: None,
+        approve_reply: Callable[[Principal, Post], Post] | None = None,
+    ) -> None:
+        self.posts = posts
+        self.channels = channels
+        self.clock = clock
+        self.timezone = timezone
+        self.on_scheduled = on_scheduled  # the publisher's hook: a post due within a minute is enqueued at once
+        self.active_hold = active_hold  # while a crisis hold is on, nothing new is scheduled
+        self.approve_reply = approve_reply  # the inbox's: an approved reply goes out now and answers its mention
+
+    # ------------------------------------------------------------------ posts
+    def create_post(
+        self, actor: Principal, content: PostContent, idempotency_key: str | None = None
+    ) -> tuple[Post, list[dict[str, str]], bool]:
+        """Create a draft. With an Idempotency-Key, a retry returns the first post instead of a second one."""
+        post_id = post_rules.new_post_id()
+        if idempotency_key:
+            post_id = hashlib.sha256(f"{actor.username}\n{idempotency_key}".encode()).hexdigest()[:32]
+        post = post_rules.draft(post_id, content, actor, self.clock())
+        self._known_channels(post.channels)
+        if not self.posts.create(post):
+            existing = self._get(post_id)
+            return existing, self.advice(existing), False
+        return post, self.advice(post), True
+
+    def get_post(self, post_id: str, viewer: Principal | None = None) -> Post:
+        post = self._get(post_id)
+        if viewer is not None and not post_rules.visible_to(post, viewer):
+            raise NotFound(f"no post {post_id!r}")  # someone else's draft: not even its existence is shown
+        return post
+
+    def visible(self, viewer: Principal, posts: list[Post]) -> list[Post]:
+        return [post for post in posts if post_rules.visible_to(post, viewer)]
+
+    def update_post(self, actor: Principal, post_id: str, changes: PostContent) -> tuple[Post, list[dict[str, str]]]:
+        post = post_rules.edit(self._get(post_id), changes, actor, self.clock())
+        self._known_channels(post.channels)
+        post = self.posts.save(post)
+        return post, self.advice(post)
+
+    def act(self, actor: Principal, post_id: str, action: str, reason: str | None = None) -> Post:
+        post = self._get(post_id)
+        if action == "approve" and post.reply_to is not None and self.approve_reply is not None:
+            return self.approve_reply(actor, post)
+        return self.posts.save(post_rules.transition(post, action, actor, self.clock(), reason))
+
+    def endorse(self, actor: Principal, post_id: str) -> Post:
+        return self.posts.save(post_rules.endorse(self._get(post_id), actor, self.clock()))
+
+    def schedule(
+        self, actor: Principal, post_id: str, publish_at: str | None, timezone: str | None, queue: bool
+    ) -> tuple[Post, list[dict[str, str]]]:
+        """Plan a post at a given time, or with `queue` in the next free slot of its channels."""
+        post = self._get(post_id)
+        tz_name = timezone or post.timezone or self.timezone
+        timing.zone(tz_name)
+        now = self.clock()
+        channels = self._channel_map()
+        if queue == bool(publish_at):
+            raise ValidationError("publish_at", "give either publish_at or queue=true")
+        hold = self.active_hold()
+        if hold:
+            raise Conflict(
+                f"a crisis hold is on since {hold.get('since')} ({hold.get('reason')}); release it before scheduling",
+                crisis_since=hold.get("since"),
+            )
+        if queue:
+            when = self._next_free_slot(post, channels, now)
+        else:
+            when = timing.parse_publish_at(publish_at or "", tz_name)
+        scheduled = post_rules.schedule(post, when, tz_name, actor, now, channels)
+        saved = self.posts.save(scheduled)
+        self.on_scheduled(saved)
+        metrics.add_metric(name="PostsScheduled", unit=MetricUnit.Count, value=1)
+        return saved, self.advice(saved, channels)
+
+    def calendar(
+        self, start: str | None, end: str | None, channel: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[Post], str | None]:
+        now = self.clock()
+        begin = self._bound(start, "from") if start else now.replace(hour=0, minute=0, second=0)
+        finish = self._bound(end, "to") if end else begin + DEFAULT_RANGE
+        if finish <= begin:
+            raise ValidationError("to", "must be after 'from'")
+        if finish - begin > MAX_RANGE:
+            raise ValidationError("to", f"the range may span at most {MAX_RANGE.days} days")
+        return self.posts.calendar(begin, finish, channel, limit, cursor)
+
+    def by_status(self, status: str, limit: int, cursor: str | None) -> tuple[list[Post], str | None]:
+        return self.posts.by_status(status, limit, cursor)
+
+    def advice(self, post: Post, channels: dict[str, Channel] | None = None) -> list[dict[str, str]]:
+        """Everything worth knowing before scheduling: blocking problems (as warnings while drafting) and advice."""
+        channels = channels if channels is not None else self._channel_map()
+        found = [
+            {"code": error.code, "field": error.field, "message": error.message}
+            for error in post_rules.content_errors(post, channels)
+        ]
+        neighbours: list[Post] = []
+        when = post.publish_time
+        if when is not None:
+            neighbours = self.posts.in_window(when - DUPLICATE_WINDOW, when + DUPLICATE_WINDOW)
+        return found + post_rules.warnings(post, channels, neighbours)
+
+    # ------------------------------------------------------------------ channels
+    def list_channels(self) -> list[Channel]:
+        return self.channels.all()
+
+    def get_channel(self, channel_id: str) -> Channel:
+        channel = self.channels.get(channel_id)
+        if channel is None:
+            raise NotFound(f"no channel {channel_id!r}")
+        return channel
+
+    def create_channel(self, actor: Principal, data: ChannelCreate) -> Channel:
+        self._require_editor(actor)
+        channel = Channel.create(data, default_owner=actor.username)
+        if not self.channels.create(channel):
+            raise Conflict(f"channel {channel.id!r} exists already")
+        return channel
+
+    def update_channel(self, actor: Principal, channel_id: str, changes: ChannelFields) -> Channel:
+        self._require_editor(actor)
+        channel = self.get_channel(channel_id).updated(changes)
+        self.channels.save(channel)
+        return channel
+
+    def delete_channel(self, actor: Principal, channel_id: str) -> None:
+        if "master" not in actor.roles:
+            raise Forbidden("only a master may delete a channel")
+        self.get_channel(channel_id)
+        now = self.clock()
+        planned = [
+            p.id
+            for p in self.posts.in_window(now, now + MAX_RANGE)
+            if channel_id in p.channels and p.status in (Status.SCHEDULED, Status.HELD, Status.PUBLISHING)
+        ]
+        if planned:
+            raise Conflict(f"{len(planned)} planned posts use channel {channel_id!r}; cancel or move them first", posts=planned[:20])
+        self.channels.delete(channel_id)
+
+    # ------------------------------------------------------------------ helpers
+    def _bound(self, value: str, field: str) -> datetime:
+        """A calendar range bound: a date (local midnight) or a date-time, in the organisation's time zone."""
+        return timing.parse_publish_at(f"{value}T00:00" if len(value) == 10 else value, self.timezone, field)
+
+    def _get(self, post_id: str) -> Post:
+        post = self.posts.get(post_id)
+        if post is None:
+            raise NotFound(f"no post {post_id!r}")
+        return post
+
+    def _channel_map(self) -> dict[str, Channel]:
+        return {c.id: c for c in self.channels.all()}
+
+    def _known_channels(self, channel_ids: list[str]) -> None:
+        known = {c.id for c in self.channels.all()}
+        unknown = [c for c in channel_ids if c not in known]
+        if unknown:
+            raise ValidationError("channels", f"unknown channels: {', '.join(unknown)}", unknown=unknown)
+
+    def _next_free_slot(self, post: Post, channels: dict[str, Channel], now: datetime) -> datetime:
+        mine = [channels[c] for c in post.channels if c in channels]
+        candidates = [
+            t
+            for channel in mine
+            for t in timing.slot_times([s.slot() for s in channel.slots], channel.timezone, now, now + QUEUE_HORIZON)
+        ]
+        if not candidates:
+            raise ValidationError("queue", "none of the post's channels has posting slots in the next 4 weeks")
+        occupied = [
+            other.publish_time
+            for other in self.posts.in_window(now, now + QUEUE_HORIZON)
+            if other.id != post.id and other.status in post_rules.ON_CALENDAR and set(other.channels) & set(post.channels)
+        ]
+        when = timing.next_free_slot(candidates, [t for t in occupied if t], now)
+        if when is None:
+            raise Conflict("every slot of the post's channels in the next 4 weeks is taken")
+        return when
+
+    @staticmethod
+    def _require_editor(actor: Principal) -> None:
+        if not actor.has_any(EDITORS):
+            raise Forbidden("only editors and masters manage channels")
+
+
+def mark_needs_reconnect(channels: ChannelStore, alerts: AlertSink, channel: Channel, reason: str) -> None:
+    """The channel's token expired or was revoked: flag it and tell its owner (once, not at every attempt)."""
+    if channel.status == "needs_reconnect":
+        return
+    channels.save(channel.model_copy(update={"status": "needs_reconnect"}))
+    alerts.send(
+        f"Reconnect channel {channel.id}",
+        f"Chorus can no longer post to {channel.platform} as {channel.handle}: {reason}. "
+        f"The owner ({channel.owner or 'unknown'}) must reconnect it before the next post is due.",
+        team="editors", severity="high", kind="channel_needs_reconnect", owner=channel.owner or "",
+    )
+
+
+CADENCE_WINDOW = timedelta(days=7)
+CREDENTIALS_WINDOW = timedelta(hours=24)
+PLANNED = (Status.SCHEDULED, Status.PUBLISHING, Status.PUBLISHED)
+
+
+class ChannelChecks:
+    def __init__(
+        self, posts: PostStore, channels: ChannelStore, alerts: AlertSink, connectors: Callable[[Channel], Connector], clock: Clock
+    ) -> None:
+        self.posts = posts
+        self.channels = channels
+        self.alerts = alerts
+        self.connectors = connectors
+        self.clock = clock
+
+    def cadence(self) -> dict[str, object]:
+        """Alert the editors when a channel's next 7 days hold fewer posts than its weekly cadence target."""
+        now = self.clock()
+        window = self.posts.in_window(now, now + CADENCE_WINDOW)
+        planned = Counter(c for post in window if post.status in PLANNED for c in post.channels)
+        short = [
+            (channel, planned[channel.id])
+            for channel in self.channels.all()
+            if channel.cadence_per_week and planned[channel.id] < channel.cadence_per_week
+        ]
+        if short:
+            lines = [f"- {c.id} ({c.platform} {c.handle}): {n} of {c.cadence_per_week} posts planned" for c, n in short]
+            self.alerts.send(
+                f"Calendar running dry on {len(short)} channel{'s' if len(short) > 1 else ''}",
+                "The next 7 days fall short of the cadence targets:\n" + "\n".join(lines),
+                team="editors", severity="low", kind="cadence",
+            )
+        return {"posts_read": len(window), "channels_short": [c.id for c, _ in short]}
+
+    def credentials(self) -> dict[str, object]:
+        """Verify the credentials of every channel that has a post due in the next 24 hours."""
+        now = self.clock()
+        due = {c for post in self.posts.in_window(now, now + CREDENTIALS_WINDOW) if post.status == Status.SCHEDULED for c in post.channels}
+        rejected, unreachable = [], []
+        for channel in self.channels.all():
+            if channel.id not in due or channel.status != "active" or channel.platform == "local":
+                continue
+            try:
+                self.connectors(channel).verify_credentials()
+            except CredentialsRejected as error:
+                mark_needs_reconnect(self.channels, self.alerts, channel, str(error))
+                rejected.append(channel.id)
+            except PublishError:
+                unreachable.append(channel.id)  # a passing outage says nothing about the token; the next run retries
+        return {"checked": sorted(due), "rejected": rejected, "unreachable": unreachable}
+
+
+RELEASE_MARGIN = timedelta(minutes=2)  # a post due sooner than this after a release waits for an editor instead
+PAGE = 100
+
+
+class StateStore(Protocol):
+    def get(self, name: str) -> dict[str, Any]: ...
+    def put(self, name: str, value: dict[str, Any], updated_at: str) -> None: ...
+
+
+class CrisisService:
+    def __init__(self, posts: PostStore, state: StateStore, clock: Clock) -> None:
+        self.posts = posts
+        self.state = state
+        self.clock = clock
+
+    def status(self) -> dict[str, Any]:
+        return self.state.get("crisis") or {"active": False}
+
+    def active_hold(self) -> dict[str, Any] | None:
+        current = self.status()
+        return current if current.get("active") else None
+
+    def hold(self, actor: Principal, reason: str) -> dict[str, Any]:
+        """Switch the hold on (so nothing new gets scheduled), then hold every scheduled post."""
+        self._require(actor)
+        now = self.clock()
+        hold = {"active": True, "since": timing.iso_utc(now), "by": actor.username, "reason": reason.strip()}
+        self.state.put("crisis", hold, hold["since"])
+        held, missed = self._each("scheduled", lambda post: post_rules.hold(post, actor, self.clock(), reason))
+        hold["held"] = held
+        self.state.put("crisis", hold, hold["since"])
+        return {**hold, "could_not_hold": missed}
+
+    def release(self, actor: Principal) -> dict[str, Any]:
+        """Switch the hold off; posts whose time is still ahead are scheduled again, the others wait for an editor."""
+        self._require(actor)
+        now = self.clock()
+        previous = self.status()
+        rescheduled = 0
+
+        def release(post: Post) -> Post:
+            nonlocal rescheduled
+            released = post_rules.release(post, actor, self.clock(), RELEASE_MARGIN)
+            rescheduled += released.status == Status.SCHEDULED
+            return released
+
+        count, missed = self._each("held", release)
+        record = {"active": False, "released_at": timing.iso_utc(now), "released_by": actor.username,
+                  "previous": {k: v for k, v in previous.items() if k != "previous"}}
+        self.state.put("crisis", record, record["released_at"])
+        return {"released": count, "rescheduled": rescheduled, "awaiting_decision": count - rescheduled,
+                "could_not_release": missed}
+
+    def _each(self, status: str, change: Any) -> tuple[int, list[str]]:
+        """Apply `change` to every post in `status`, page by page. A post changed meanwhile is re-read: if it left
+        the status it is no longer ours to change; if it keeps changing it is reported, not retried forever."""
+        done, missed = 0, set()
+        while True:
+            page, _ = self.posts.by_status(status, PAGE, None)
+            pending = [post for post in page if post.id not in missed]
+            if not pending:
+                return done, sorted(missed)
+            for post in pending:
+                for attempt in range(3):
+                    try:
+                        self.posts.save(change(post))
+                        done += 1
+                        break
+                    except Conflict:
+                        fresh = self.posts.get(post.id)
+                        if fresh is None or fresh.status != status:
+                            break
+                        if attempt == 2:
+                            missed.add(post.id)
+                        post = fresh
+
+    @staticmethod
+    def _require(actor: Principal) -> None:
+        if not actor.has_any(CRISIS_TEAM):
+            raise Forbidden("only masters, editors and PR hold or release publishing")

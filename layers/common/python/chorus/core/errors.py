@@ -1,0 +1,41 @@
+"""Domain errors. Each maps to one HTTP status in the API layer (chorus.http.api)."""
+from __future__ import annotations
+
+
+class ChorusError(Exception):
+    """Base of every error the domain and services raise on purpose."""
+
+    code = "error"
+
+    def __init__(self, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class ValidationError(ChorusError):
+    """Bad input: 400. `field` names the offending field (dotted path, e.g. `variants.x`)."""
+
+    code = "validation_error"
+
+    def __init__(self, field: str, message: str, **details: object) -> None:
+        super().__init__(message, field=field, **details)
+        self.field = field
+
+
+class NotFound(ChorusError):
+    code = "not_found"
+
+
+class Forbidden(ChorusError):
+    code = "forbidden"
+
+
+class Conflict(ChorusError):
+    """The request is well formed but the resource's state does not allow it: 409."""
+
+    code = "conflict"
+
+
+class InvalidToken(Exception):
+    """The bearer token is missing, malformed, forged, expired or meant for someone else (401)."""

@@ -1,0 +1,340 @@
+"""HTTP plumbing for the Chalice app: one `Api.route` declares a route's roles, body, query and response once;
+from that it authenticates, validates, maps errors to JSON and describes itself in /openapi.json.
+
+Request and response bodies of the REST API (validated on the way in, documented in /openapi.json)."""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+import pydantic
+from aws_lambda_powertools.metrics import MetricUnit
+from chalice import Chalice, Response
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from chorus.core.errors import ChorusError, Conflict, Forbidden, InvalidToken, NotFound, ValidationError
+from chorus.core.observability import logger, metrics
+from chorus.core.roles import Principal
+
+if TYPE_CHECKING:
+    from chorus.http.auth import TokenVerifier
+
+# Chalice would answer other content types itself, in its own format; the app answers them in ours (415).
+ACCEPTED_CONTENT_TYPES = ["application/json", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]
+STATUS_BY_ERROR: dict[type[ChorusError], int] = {ValidationError: 400, Forbidden: 403, NotFound: 404, Conflict: 409}
+THROTTLING_CODES = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
+
+
+class UnsupportedMediaType(Exception):
+    pass
+
+
+class ErrorDetail(pydantic.BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+    details: dict[str, Any] | None = None
+
+
+class ErrorBody(pydantic.BaseModel):
+    error: ErrorDetail
+
+
+@dataclass(frozen=True)
+class Query:
+    name: str
+    description: str
+    type: str = "string"
+    minimum: int | None = None
+    maximum: int | None = None
+    default: Any = None
+    enum: tuple[str, ...] | None = None
+
+    def parse(self, raw: str | None) -> Any:
+        if raw is None or raw == "":
+            return self.default
+        if self.enum and raw not in self.enum:
+            raise ValidationError(self.name, f"must be one of: {', '.join(self.enum)}")
+        if self.type != "integer":
+            return raw
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValidationError(self.name, "must be a whole number") from None
+        if (self.minimum is not None and value < self.minimum) or (self.maximum is not None and value > self.maximum):
+            raise ValidationError(self.name, f"must be between {self.minimum} and {self.maximum}")
+        return value
+
+    def openapi(self) -> dict[str, Any]:
+        schema: dict[str, Any] = {"type": self.type}
+        for key in ("minimum", "maximum", "default"):
+            if getattr(self, key) is not None:
+                schema[key] = getattr(self, key)
+        if self.enum:
+            schema["enum"] = list(self.enum)
+        return {"name": self.name, "in": "query", "required": False, "description": self.description, "schema": schema}
+
+
+@dataclass(frozen=True)
+class SignedLink:
+    """Lets a link from an email stand in for the bearer token (a mail client cannot send one): when a request carries
+    any of the link's query parameters, `signer(path_params, query_params)` names who signed it or raises Forbidden."""
+
+    query: tuple[Query, ...]
+    signer: Callable[[dict[str, str], dict[str, str]], Principal]
+
+
+@dataclass
+class RouteSpec:
+    path: str
+    method: str
+    summary: str
+    roles: frozenset[str] | None
+    body: type[pydantic.BaseModel] | None
+    response: type[pydantic.BaseModel] | None
+    status: int
+    query: tuple[Query, ...] = field(default_factory=tuple)
+    link: SignedLink | None = None
+    any_query: bool = False  # accept query parameters it does not name (a link others decorate: fbclid, trk, ...)
+
+
+@dataclass
+class Reply:
+    """A view's answer when it needs more than a body: another status, extra headers. A `str` body goes out as it is
+    (a page, with its Content-Type in `headers`)."""
+
+    body: Any
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Api:
+    def __init__(self, app: Chalice, verifier: Callable[[], "TokenVerifier"], title: str, version: str) -> None:
+        self.app = app
+        self.verifier = verifier
+        self.title = title
+        self.version = version
+        self.routes: list[RouteSpec] = []
+
+    def route(
+        self,
+        path: str,
+        method: str,
+        summary: str,
+        *,
+        roles: frozenset[str] | None,
+        body: type[pydantic.BaseModel] | None = None,
+        response: type[pydantic.BaseModel] | None = None,
+        status: int = 200,
+        query: tuple[Query, ...] = (),
+        link: SignedLink | None = None,
+        any_query: bool = False,
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """`roles=None` makes a public route; otherwise the caller needs a valid token and one of the roles, or
+        a valid signed `link`."""
+        spec = RouteSpec(path, method.upper(), summary, roles, body, response, status, tuple(query), link, any_query)
+        self.routes.append(spec)
+
+        def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+            def handle(**path_params: str) -> Response:
+                return self._handle(spec, view, path_params)
+
+            handle.__name__ = view.__name__
+            handle.__doc__ = view.__doc__
+            self.app.route(path, methods=[spec.method], content_types=ACCEPTED_CONTENT_TYPES)(handle)
+            return view
+
+        return decorator
+
+    # ------------------------------------------------------------------ request handling
+    def _handle(self, spec: RouteSpec, view: Callable[..., Any], path_params: dict[str, str]) -> Response:
+        request = self.app.current_request
+        started = time.perf_counter()
+        user = None
+        try:
+            kwargs: dict[str, Any] = dict(path_params)
+            params = request.query_params or {}
+            link_query = spec.link.query if spec.link else ()
+            if spec.roles is not None:
+                if spec.link is not None and any(q.name in params for q in link_query):
+                    principal = spec.link.signer(path_params, params)
+                else:
+                    principal = self._authenticate(request.headers.get("authorization"), spec.roles)
+                user = principal.username
+                kwargs["principal"] = principal
+            if spec.body is not None:
+                content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+                if content_type != "application/json" and request.raw_body:
+                    raise UnsupportedMediaType(f"send the body as JSON with Content-Type: application/json, not {content_type or 'none'}")
+                kwargs["body"] = self._parse_body(request.raw_body, spec.body)
+            accepted = (*spec.query, *link_query)
+            unknown = sorted(set(params) - {q.name for q in accepted})
+            if unknown and not spec.any_query:
+                raise ValidationError(unknown[0], f"unknown query parameter; this route takes: {', '.join(q.name for q in accepted) or 'none'}")
+            for q in spec.query:
+                kwargs[q.name] = q.parse(params.get(q.name))
+            result = view(**kwargs)
+            response = self._ok(spec, result)
+        except UnsupportedMediaType as error:
+            response = _error(415, "unsupported_media_type", str(error))
+        except InvalidToken as error:
+            response = _error(401, "unauthorized", str(error), headers={"WWW-Authenticate": 'Bearer realm="chorus"'})
+        except pydantic.ValidationError as error:
+            response = _pydantic_error(error)
+        except ChorusError as error:
+            response = _error(STATUS_BY_ERROR.get(type(error), 400), error.code, error.message, getattr(error, "field", None), error.details)
+        except Exception as error:  # noqa: BLE001 - the last line of defence must answer JSON
+            if _is_throttling(error):
+                response = _error(429, "throttled", "too many requests; retry shortly", headers={"Retry-After": "1"})
+            else:
+                logger.exception("unhandled error", extra={"path": spec.path, "method": spec.method})
+                response = _error(500, "internal_error", "something went wrong on our side; it has been logged")
+        if response.status_code >= 400:
+            name = "ServerErrors" if response.status_code >= 500 else "ClientErrors"
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+        if metrics.metric_set:
+            metrics.flush_metrics()
+        logger.info(
+            "request",
+            extra={
+                "method": spec.method,
+                "route": spec.path,
+                "status": response.status_code,
+                "user": user,
+                "ms": round((time.perf_counter() - started) * 1000, 1),
+            },
+        )
+        return response
+
+    def _authenticate(self, authorization: str | None, roles: frozenset[str]) -> Principal:
+        principal = self.verifier().principal(authorization)
+        if not principal.has_any(roles):
+            raise Forbidden(f"this needs one of the roles: {', '.join(sorted(roles))}")
+        return principal
+
+    @staticmethod
+    def _parse_body(raw: bytes | None, model: type[pydantic.BaseModel]) -> pydantic.BaseModel:
+        text = (raw or b"").decode("utf-8", errors="replace").strip()
+        try:
+            data = json.loads(text) if text else {}
+        except json.JSONDecodeError as error:
+            raise ValidationError("body", f"is not valid JSON: {error.msg} at position {error.pos}") from None
+        if not isinstance(data, dict):
+            raise ValidationError("body", "must be a JSON object")
+        return model.model_validate(data)
+
+    @staticmethod
+    def _ok(spec: RouteSpec, result: Any) -> Response:
+        reply = result if isinstance(result, Reply) else Reply(result)
+        status = reply.status or spec.status
+        headers = {"Content-Type": "application/json", **reply.headers}
+        if reply.body is None:
+            return Response(body="", status_code=status, headers=headers)
+        if isinstance(reply.body, str):
+            return Response(body=reply.body, status_code=status, headers=headers)
+        body = reply.body.model_dump_json(by_alias=True) if isinstance(reply.body, pydantic.BaseModel) else json.dumps(reply.body)
+        return Response(body=body, status_code=status, headers=headers)
+
+    # ------------------------------------------------------------------ OpenAPI
+    def openapi(self) -> dict[str, Any]:
+        models = {ErrorBody}
+        for spec in self.routes:
+            models.update(m for m in (spec.body, spec.response) if m is not None)
+        keyed = sorted(((m, mode) for m in models for mode in ("validation", "serialization")), key=lambda x: (x[0].__name__, x[1]))
+        refs, defs = models_json_schema(keyed, ref_template="#/components/schemas/{model}", by_alias=True)
+        paths: dict[str, Any] = {}
+        for spec in self.routes:
+            operation: dict[str, Any] = {"summary": spec.summary, "operationId": f"{spec.method.lower()}_{spec.path.strip('/').replace('/', '_').replace('{', '').replace('}', '') or 'root'}"}
+            parameters = [
+                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                for name in _path_names(spec.path)
+            ] + [q.openapi() for q in (*spec.query, *(spec.link.query if spec.link else ()))]
+            if parameters:
+                operation["parameters"] = parameters
+            if spec.body is not None:
+                operation["requestBody"] = {
+                    "required": True,
+                    "content": {"application/json": {"schema": refs[(spec.body, "validation")]}},
+                }
+            ok: dict[str, Any] = {"description": "OK" if spec.status < 300 else "Redirect"}
+            if spec.response is not None:
+                ok["content"] = {"application/json": {"schema": refs[(spec.response, "serialization")]}}
+            responses: dict[str, Any] = {str(spec.status): ok}
+            error_ref = {"content": {"application/json": {"schema": refs[(ErrorBody, "serialization")]}}}
+            if spec.body is not None or spec.query or _path_names(spec.path):
+                responses["400"] = {"description": "Bad input; `error.field` names the field", **error_ref}
+            if spec.body is not None:
+                responses["415"] = {"description": "The body is not sent as application/json", **error_ref}
+            if spec.roles is not None:
+                operation["security"] = [{"bearer": []}]
+                responses["401"] = {"description": "Missing, invalid or expired token", **error_ref}
+                responses["403"] = {"description": f"Needs one of the roles: {', '.join(sorted(spec.roles))}"
+                                    + (" (or a valid, unexpired signed link)" if spec.link else ""), **error_ref}
+            if _path_names(spec.path):
+                responses["404"] = {"description": "Not found", **error_ref}
+            if spec.method != "GET":
+                responses["409"] = {"description": "Not allowed in the resource's current state", **error_ref}
+            responses["429"] = {"description": "Throttled; retry after the Retry-After header", **error_ref}
+            operation["responses"] = responses
+            paths.setdefault(spec.path, {})[spec.method.lower()] = operation
+        return {
+            "openapi": "3.1.0",
+            "info": {"title": self.title, "version": self.version},
+            "paths": paths,
+            "components": {
+                "schemas": defs.get("$defs", {}),
+                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (Cognito access token)"}},
+            },
+        }
+
+
+def _path_names(path: str) -> list[str]:
+    return [part[1:-1] for part in path.split("/") if part.startswith("{") and part.endswith("}")]
+
+
+def _error(
+    status: int,
+    code: str,
+    message: str,
+    field_name: str | None = None,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    detail = ErrorDetail(code=code, message=message, field=field_name, details={k: v for k, v in (details or {}).items() if k != "field"} or None)
+    return Response(
+        body=ErrorBody(error=detail).model_dump_json(exclude_none=True),
+        status_code=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+
+
+def _pydantic_error(error: pydantic.ValidationError) -> Response:
+    problems = [
+        {"field": ".".join(str(part) for part in e["loc"]) or "body", "message": e["msg"]} for e in error.errors(include_url=False)
+    ]
+    first = problems[0]
+    return _error(400, "validation_error", f"{first['field']}: {first['message']}", first["field"], {"problems": problems})
+
+
+def _is_throttling(error: BaseException) -> bool:
+    seen: BaseException | None = error
+    while seen is not None:
+        response = getattr(seen, "response", None)
+        code = (response or {}).get("Error", {}).get("Code") if isinstance(response, dict) else None
+        if code in THROTTLING_CODES or getattr(seen, "cause_response_code", None) in THROTTLING_CODES:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+
+
+class Me(BaseModel):
+    username: str
+    roles: list[str]

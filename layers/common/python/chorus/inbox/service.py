@@ -1,0 +1,237 @@
+"""Use cases of the inbox: list mentions, work them (assign, status, notes), and reply from the organisation's
+account on the mention's platform.
+
+Every change reads the mention, applies a pure rule (domain/inbox_workflow) and saves with optimistic locking; a
+save that lost a race reads again and re-applies the rule, so two people acting at once never lose a note.
+
+A reply is not a second publishing path: it is a post with a reply target on one channel, published by the same
+exactly-once publisher. The post and the mention that records it are written in one transaction. A responder's reply
+is scheduled for now; a reply to a mention routed to PR (or written during a crisis hold) waits for an editor, and the
+editor's POST /posts/{id}/approve makes it go out and answer the mention, again in one transaction."""
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable, Protocol
+
+from chorus.calendar import rules as post_rules
+from chorus.calendar.schemas import Channel, Post, ReplyTarget
+from chorus.core import time as timing
+from chorus.core.errors import Conflict, NotFound, ValidationError
+from chorus.core.observability import logger
+from chorus.core.roles import Principal
+from chorus.core.time import Clock
+from chorus.inbox import rules as workflow
+from chorus.inbox.rules import InboxPage, InboxQuery
+from chorus.listening.schemas import MentionRecord
+
+SAVE_ATTEMPTS = 8
+REPLY_PLATFORMS = ("mastodon", "bluesky", "x", "local")  # mention platforms Chorus has a connector for
+
+
+
+
+def jittered_pause(attempt: int) -> None:
+    """Between attempts after a lost race: random, growing waits, so people editing at once do not collide again in
+    step (at most 0.64 s over all attempts)."""
+    time.sleep(random.uniform(0, 0.005 * 2 ** attempt))
+
+
+class Mentions(Protocol):
+    def get(self, key: str, now: datetime) -> MentionRecord | None: ...
+    def save(self, record: MentionRecord) -> MentionRecord: ...
+
+
+class InboxReads(Protocol):
+    def page(self, query: InboxQuery, now: datetime, limit: int, cursor: str | None) -> InboxPage: ...
+
+
+class Posts(Protocol):
+    def get(self, post_id: str) -> Post | None: ...
+
+
+class Channels(Protocol):
+    def all(self) -> list[Channel]: ...
+
+
+class ReplyWrites(Protocol):
+    def create(self, post: Post, mention: MentionRecord) -> tuple[Post, MentionRecord] | None: ...
+    def approve(self, post: Post, mention: MentionRecord) -> tuple[Post, MentionRecord]: ...
+
+
+@dataclass(frozen=True)
+class ReplyOutcome:
+    mention: MentionRecord
+    post: Post
+    needs_approval: bool
+    created: bool  # False: the same reply was made before, and this is it
+
+
+class InboxService:
+    def __init__(self, mentions: Mentions, reads: InboxReads, posts: Posts, channels: Channels, replies: ReplyWrites,
+                 clock: Clock, on_scheduled: Callable[[Post], object] = lambda post: None,
+                 active_hold: Callable[[], dict | None] = lambda: None,
+                 pause: Callable[[int], None] = jittered_pause) -> None:
+        self.mentions = mentions
+        self.reads = reads
+        self.posts = posts
+        self.channels = channels
+        self.replies = replies
+        self.clock = clock
+        self.on_scheduled = on_scheduled  # the publisher's hook: a reply due now is enqueued at once
+        self.active_hold = active_hold
+        self.pause = pause
+
+    # ------------------------------------------------------------------ reading
+    def mention(self, mention_id: str) -> MentionRecord:
+        record = self.mentions.get(mention_id, self.clock())
+        if record is None:
+            raise NotFound(f"no mention {mention_id!r}")
+        return record
+
+    def inbox(self, status: str, filters: dict[str, str], since: str | None, until: str | None, oldest_first: bool,
+              limit: int, cursor: str | None) -> InboxPage:
+        query = InboxQuery.of(
+            status, timing.parse_publish_at(since, field="from") if since else None,
+            timing.parse_publish_at(until, field="to") if until else None, filters, oldest_first)
+        page = self.reads.page(query, self.clock(), limit, cursor)
+        logger.info("inbox page", extra={"statuses": list(query.statuses), "filters": sorted(query.filters),
+                                         "returned": len(page.items), "read": page.items_read})
+        return page
+
+    # ------------------------------------------------------------------ working a mention
+    def assign(self, mention_id: str, assignee: str, actor: Principal) -> MentionRecord:
+        return self._change(mention_id, lambda record: workflow.assign(record, assignee), actor, "assign")
+
+    def set_status(self, mention_id: str, status: str, actor: Principal) -> MentionRecord:
+        return self._change(mention_id, lambda record: workflow.set_status(record, status, self.clock()), actor, status)
+
+    def add_note(self, mention_id: str, text: str, actor: Principal) -> MentionRecord:
+        return self._change(mention_id, lambda record: workflow.add_note(record, text, actor.username, self.clock()), actor, "note")
+
+    def _change(self, mention_id: str, rule: Callable[[MentionRecord], MentionRecord], actor: Principal,
+                action: str) -> MentionRecord:
+        for attempt in range(SAVE_ATTEMPTS):
+            record = self.mention(mention_id)
+            changed = rule(record)
+            if changed == record:
+                return record
+            try:
+                saved = self.mentions.save(changed)
+            except Conflict:
+                self._pause_unless_last(attempt)
+                continue  # someone else changed it: apply the rule again to what they saved
+            logger.info("mention changed", extra={"mention": mention_id, "action": action, "by": actor.username,
+                                                  "status": saved.status})
+            return saved
+        raise Conflict(f"mention {mention_id} kept changing; try again")
+
+    # ------------------------------------------------------------------ replying
+    def reply(self, mention_id: str, text: str, channel_id: str | None, actor: Principal) -> ReplyOutcome:
+        """Answer a mention from the organisation's account on its platform. The same text to the same mention is
+        one reply however often it is sent (the post id is derived from both)."""
+        mention = self.mention(mention_id)
+        workflow.check_can_reply(mention)
+        channel = self._reply_channel(mention, channel_id)
+        now = self.clock()
+        approval = self._approval_reason(mention, actor)
+        target = ReplyTarget(mention_id=mention.id, platform_id=mention.platform_id, author_handle=mention.author_handle)
+        post = post_rules.reply(_reply_id(mention.id, text), text, channel, target, actor, now, approval)
+        for attempt in range(SAVE_ATTEMPTS):
+            recorded = workflow.add_reply(mention, post.id, channel.id, actor.username, now, sent=approval is None)
+            try:
+                stored = self.replies.create(post, recorded)
+            except Conflict:
+                self._pause_unless_last(attempt)
+                mention = self.mention(mention_id)
+                continue
+            if stored is None:
+                return self._earlier_reply(mention_id, post.id)
+            saved_post, saved_mention = stored
+            if approval is None:
+                self.on_scheduled(saved_post)
+            logger.info("reply", extra={"mention": mention_id, "post": post.id, "channel": channel.id, "by": actor.username,
+                                        "needs_approval": approval is not None})
+            return ReplyOutcome(saved_mention, saved_post, needs_approval=approval is not None, created=True)
+        raise Conflict(f"mention {mention_id} kept changing; try again")
+
+    def approve_reply(self, actor: Principal, post: Post) -> Post:
+        """POST /posts/{id}/approve of a reply: it goes out now and becomes the mention's answer, together."""
+        target = post.reply_to
+        if target is None:
+            raise ValueError("approve_reply() is for replies")
+        for attempt in range(SAVE_ATTEMPTS):
+            hold = self.active_hold()
+            if hold:
+                raise Conflict(f"a crisis hold is on since {hold.get('since')}; approve the reply after its release",
+                               crisis_since=hold.get("since"))
+            now = self.clock()
+            approved = post_rules.approve_reply(post, actor, now, {c.id: c for c in self.channels.all()})
+            mention = self.mentions.get(target.mention_id, now)
+            if mention is None:
+                raise Conflict("the mention this replies to has expired or is gone; cancel the reply")
+            answered = workflow.add_reply(mention, post.id, post.channels[0], post.author, now, sent=True)
+            try:
+                saved, _ = self.replies.approve(approved, answered)
+            except Conflict:
+                self._pause_unless_last(attempt)
+                fresh = self.posts.get(post.id)
+                if fresh is None:
+                    raise NotFound(f"no post {post.id!r}") from None
+                post = fresh
+                continue
+            self.on_scheduled(saved)
+            logger.info("reply approved", extra={"mention": mention.id, "post": post.id, "by": actor.username})
+            return saved
+        raise Conflict(f"post {post.id} kept changing; try again")
+
+    def _pause_unless_last(self, attempt: int) -> None:
+        if attempt + 1 < SAVE_ATTEMPTS:
+            self.pause(attempt)
+
+    def _earlier_reply(self, mention_id: str, post_id: str) -> ReplyOutcome:
+        post = self.posts.get(post_id)
+        if post is None:  # the reply post was created and is gone again: nothing sensible to retry into
+            raise Conflict("this reply was made before and its post no longer exists; change the text to reply again")
+        return ReplyOutcome(self.mention(mention_id), post, needs_approval=post.status == "submitted", created=False)
+
+    def _approval_reason(self, mention: MentionRecord, actor: Principal) -> str | None:
+        """Why the reply must wait for an editor, or None. Editors' own replies need no second editor."""
+        if self.active_hold():
+            return "a crisis hold is on: every reply waits for an editor's approval"
+        if "pr" in mention.teams and not actor.is_editor:
+            return "the mention was routed to PR: an editor approves the reply"
+        return None
+
+    def _reply_channel(self, mention: MentionRecord, channel_id: str | None) -> Channel:
+        """The organisation's account on the mention's platform: the one named, or the only one there is."""
+        if mention.platform not in REPLY_PLATFORMS:
+            raise Conflict(f"Chorus cannot reply on {mention.platform}: it has no connector for it; answer on the site "
+                           f"itself ({mention.url or 'no link known'})", platform=mention.platform)
+        channels = self.channels.all()
+        candidates = [c for c in channels if c.platform == mention.platform]
+        if channel_id:
+            channel = next((c for c in channels if c.id == channel_id), None)
+            if channel is None:
+                raise ValidationError("channel", f"no channel {channel_id!r}")
+            if channel.platform != mention.platform:
+                raise ValidationError("channel", f"a {mention.platform} mention is answered on a {mention.platform} "
+                                                 f"channel; {channel_id} is a {channel.platform} channel")
+        elif not candidates:
+            raise Conflict(f"the organisation has no {mention.platform} channel to reply from; add one under /channels",
+                           platform=mention.platform)
+        elif len(candidates) > 1:
+            raise ValidationError("channel", f"choose the account to reply from: {', '.join(c.id for c in candidates)}")
+        else:
+            channel = candidates[0]
+        if channel.status == "needs_reconnect":
+            raise Conflict(f"channel {channel.id} must be reconnected by its owner ({channel.owner or 'unknown'}) "
+                           "before it can reply", channel=channel.id)
+        return channel
+
+
+def _reply_id(mention_id: str, text: str) -> str:
+    return hashlib.sha256(f"reply\n{mention_id}\n{' '.join(text.split())}".encode()).hexdigest()[:32]

@@ -1,0 +1,163 @@
+"""DynamoDB side of the inbox (tables in infra/template.yaml; models in listening_store and dynamodb).
+
+  the inbox: mentions in some statuses ..... MentionsTable GSI `by_status` status + received_at: one Query stream per
+                                             status (key condition on received_at, FilterExpression for the rest),
+                                             merged newest (or oldest) first
+  a reply post and the mention it answers .. PostsTable + MentionsTable in one TransactWriteItems"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chorus.aws.cursors import decode_cursor, encode_cursor
+from chorus.aws.tables import cancellation_reasons, transaction_connection
+from chorus.calendar.schemas import Post
+from chorus.calendar.store import PostItem
+from chorus.core import time as timing
+from chorus.core.errors import Conflict, ValidationError
+from chorus.inbox.rules import InboxPage, InboxQuery
+from chorus.listening.schemas import MentionRecord
+from chorus.listening.store import MentionItem
+
+# A page reads at most this many items (summed over its statuses), however selective the filters: a filter that
+# matches little returns a short (even empty) page with a cursor instead of reading the whole partition.
+MAX_READ_PER_PAGE = 500
+FETCH_MIN = 25  # one Query reads at least this many (when the budget allows), so a selective filter needs few calls
+_END = "end"
+_GSI_KEY = ("id", "status", "received_at")
+
+
+@dataclass
+class _Stream:
+    """One status partition, read in the page's order. `buffer` holds matches read but not (yet) on the page."""
+
+    status: str
+    start: dict[str, Any] | None  # ExclusiveStartKey of the next Query
+    done: bool
+    resume: dict[str, Any] | None  # where the next page continues if buffered items are left over
+    buffer: deque[tuple[dict[str, Any], MentionRecord]] = field(default_factory=deque)
+
+    def position(self) -> dict[str, Any] | str | None:
+        if self.buffer:
+            return self.resume
+        return _END if self.done else self.start
+
+
+class InboxReader:
+    def __init__(self, max_read: int = MAX_READ_PER_PAGE) -> None:
+        self.max_read = max_read
+
+    def page(self, query: InboxQuery, now: datetime, limit: int, cursor: str | None) -> InboxPage:
+        """Up to `limit` mentions, newest first (or oldest). Several statuses are merged by received_at; the cursor
+        keeps each status's own position. Expired mentions are filtered out like the minor filters."""
+        positions = decode_cursor(cursor).get("p") if cursor else {}
+        if not isinstance(positions, dict) or (cursor and set(positions) != set(query.statuses)):
+            raise ValidationError("cursor", "belongs to another status filter, or is not a cursor this API returned")
+        streams = [_Stream(status, _key(positions.get(status), status), positions.get(status) == _END,
+                           _key(positions.get(status), status)) for status in query.statuses]
+        condition, filter_condition = self._conditions(query, now)
+        # The merge needs the next item of every status before it can place one: each status must get a read within
+        # the budget, so one Query reads at most an equal part of it, and the statuses take turns.
+        budget = max(self.max_read, len(streams))
+        part = budget // len(streams)
+        items: list[MentionRecord] = []
+        read = 0
+        while len(items) < limit:
+            # Unfiltered, each status is asked for its share of what the page still needs (what it reads beyond what
+            # the page takes is read again by the next page); filtered, for all of it, as most of it is left out.
+            needed = limit - len(items)
+            size = min(part, max(FETCH_MIN, needed if query.filters else -(-needed // len(streams))))
+            waiting = [stream for stream in streams if not stream.buffer and not stream.done]
+            while waiting and read < budget:
+                for stream in waiting:
+                    if read < budget:
+                        read += self._fetch(stream, query, condition, filter_condition, min(budget - read, size))
+                waiting = [stream for stream in waiting if not stream.buffer and not stream.done]
+            if waiting:
+                break  # out of budget before knowing what comes next in some status: the cursor goes on from here
+            ready = [stream for stream in streams if stream.buffer]
+            if not ready:
+                break
+            pick = (min if query.oldest_first else max)(ready, key=lambda s: (s.buffer[0][1].received_at, s.buffer[0][1].id))
+            raw, record = pick.buffer.popleft()
+            pick.resume = {name: raw[name] for name in _GSI_KEY}
+            items.append(record)
+        positions = {stream.status: stream.position() for stream in streams}
+        more = any(position != _END for position in positions.values())
+        return InboxPage(items, encode_cursor({"p": positions}) if more else None, read)
+
+    @staticmethod
+    def _conditions(query: InboxQuery, now: datetime) -> tuple[Any, Any]:
+        condition = None
+        if query.since and query.until:
+            condition = MentionItem.received_at.between(timing.iso_utc(query.since), timing.iso_utc(query.until))
+        elif query.since:
+            condition = MentionItem.received_at >= timing.iso_utc(query.since)
+        elif query.until:
+            condition = MentionItem.received_at <= timing.iso_utc(query.until)
+        filter_condition = MentionItem.expires_at > int(now.timestamp())
+        for name, value in sorted(query.filters.items()):
+            filter_condition &= MentionItem.teams.contains(value) if name == "team" else getattr(MentionItem, name) == value
+        return condition, filter_condition
+
+    @staticmethod
+    def _fetch(stream: _Stream, query: InboxQuery, condition: Any, filter_condition: Any, size: int) -> int:
+        """One Query request on the stream's status; returns how many items DynamoDB evaluated (read)."""
+        results = MentionItem.by_status.query(
+            stream.status, condition, filter_condition=filter_condition, scan_index_forward=query.oldest_first,
+            page_size=size, last_evaluated_key=stream.start,
+        )
+        page = next(results.page_iter)
+        for raw in page.get("Items", []):
+            stream.buffer.append((raw, MentionItem.from_raw_data(raw).to_record()))
+        stream.start = page.get("LastEvaluatedKey")
+        stream.done = stream.start is None
+        return int(page.get("ScannedCount", 0))
+
+
+def _key(position: Any, status: str) -> dict[str, Any] | None:
+    """A status's position from a cursor, checked: a tampered cursor is a 400, never a failed Query."""
+    if position is None or position == _END:
+        return None
+    well_formed = isinstance(position, dict) and set(position) == set(_GSI_KEY) and all(
+        isinstance(value, dict) and list(value) == ["S"] and isinstance(value["S"], str) for value in position.values())
+    well_formed = well_formed and position["status"]["S"] == status
+    if not well_formed:
+        raise ValidationError("cursor", "is not a cursor this API returned")
+    return position
+
+
+class ReplyTransactions:
+    """A reply post and the mention it answers change together or not at all: a crash between two writes can
+    neither send a reply the mention does not know about, nor record an answer that never goes out."""
+
+    def create(self, post: Post, mention: MentionRecord) -> tuple[Post, MentionRecord] | None:
+        """Store a new reply post and the mention that records it. None when the post exists already (the same
+        reply was made before); Conflict when the mention changed since it was read."""
+        post_item, mention_item = PostItem.from_post(post), MentionItem.from_record(mention)
+        try:
+            with TransactWrite(connection=transaction_connection()) as transaction:
+                transaction.save(post_item, condition=PostItem.id.does_not_exist())
+                transaction.save(mention_item)
+        except TransactWriteError as error:
+            if cancellation_reasons(error)[0] == "ConditionalCheckFailed":
+                return None
+            raise Conflict("the mention was changed by someone else meanwhile") from None
+        return post.model_copy(update={"version": post_item.version}), mention.model_copy(update={"version": mention_item.version})
+
+    def approve(self, post: Post, mention: MentionRecord) -> tuple[Post, MentionRecord]:
+        """Save an approved reply and the mention it now answers; Conflict when either changed since it was read."""
+        post_item, mention_item = PostItem.from_post(post), MentionItem.from_record(mention)
+        try:
+            with TransactWrite(connection=transaction_connection()) as transaction:
+                transaction.save(post_item)
+                transaction.save(mention_item)
+        except TransactWriteError as error:
+            cancellation_reasons(error)
+            raise Conflict("the reply or its mention was changed by someone else meanwhile; try again") from None
+        return post.model_copy(update={"version": post_item.version}), mention.model_copy(update={"version": mention_item.version})

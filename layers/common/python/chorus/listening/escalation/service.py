@@ -1,0 +1,92 @@
+"""Escalation of unacknowledged alerts, run every minute by escalate_alerts (a schedule, not a sleep).
+
+A run reads only the alerts whose `escalate_at` has come (a sparse index), then per alert: claims the stage (moves
+`escalate_at` ESCALATION_CLAIM ahead with optimistic locking, so of overlapping runs exactly one wins), sends it,
+and marks it sent (`escalated_to`, the next stage's `escalate_at`). A run that dies between sending and marking
+leaves its claim to lapse, and the stage is sent again once the claim ends. That duplicate is the one accepted:
+SNS cannot publish idempotently to email and SMS, and the alternative, never retrying a claimed stage, would let
+a complaint nobody answered go unseen because of one crash."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable, Protocol
+
+from chorus.core.errors import Conflict
+from chorus.core.observability import logger
+from chorus.core.time import Clock
+from chorus.listening.escalation import rules as escalation
+from chorus.listening.schemas import Alert, RoutingRules
+from chorus.listening.service import SAVE_ATTEMPTS, AckLinks, AlertSink
+
+BATCH = 100  # alerts per run; more stay due and the next minute's run takes them
+
+
+class EscalatingAlerts(Protocol):
+    def get(self, alert_id: str, now: datetime) -> Alert | None: ...
+    def save(self, alert: Alert) -> Alert: ...
+    def due_for_escalation(self, now: datetime, limit: int) -> list[str]: ...
+
+
+class EscalationService:
+    def __init__(self, alerts: EscalatingAlerts, notifier: AlertSink, rules: Callable[[], RoutingRules],
+                 sms_budget: Callable[[str, datetime, RoutingRules], bool], ack_links: AckLinks | None,
+                 clock: Clock) -> None:
+        self.alerts = alerts
+        self.notifier = notifier
+        self.rules = rules
+        self.sms_budget = sms_budget  # the team's hourly SMS budget, shared with first alerts
+        self.ack_links = ack_links
+        self.clock = clock
+
+    def run(self) -> dict[str, int]:
+        now = self.clock()
+        due = self.alerts.due_for_escalation(now, BATCH)
+        if not due:
+            return {"alerts_due": 0, "escalations_sent": 0}
+        rules = self.rules()
+        sent = 0
+        for alert_id in due:
+            alert = self.alerts.get(alert_id, now)  # consistent: the index may lag a claim or an acknowledgement
+            if alert is not None and self._escalate(alert, rules, now):
+                sent += 1
+        return {"alerts_due": len(due), "escalations_sent": sent}
+
+    def _escalate(self, alert: Alert, rules: RoutingRules, now: datetime) -> bool:
+        stage = escalation.due_stage(alert, rules.escalation, now)
+        if stage is None:
+            if escalation.is_due(alert, now):  # acknowledged, or the rules now put its stage later or nowhere
+                self._save_if_unchanged(escalation.replanned(alert, rules.escalation))
+            return False
+        try:
+            claimed = self.alerts.save(escalation.claimed(alert, now))
+        except Conflict:
+            return False  # another run claimed it, or it changed (acknowledged?): the next run reads it afresh
+        sms = stage.severity == "high" and self.sms_budget(stage.team, now, rules)
+        link = self.ack_links.link(alert.id, stage.team, now) if self.ack_links else None
+        self.notifier.send(
+            escalation.subject(claimed, stage, now), escalation.message(claimed, stage, now, link),
+            sms_text=escalation.message(claimed, stage, now, None) if link else None,
+            **escalation.attributes(claimed, stage, sms),
+        )
+        self._mark_sent(claimed, stage, rules, now)
+        logger.info("alert escalated", extra={"alert": alert.id, "to": stage.team, "severity": stage.severity, "sms": sms})
+        return True
+
+    def _mark_sent(self, alert: Alert, stage: escalation.Stage, rules: RoutingRules, now: datetime) -> None:
+        current: Alert | None = alert
+        for _ in range(SAVE_ATTEMPTS):
+            if current is None:
+                return
+            try:
+                self.alerts.save(escalation.escalated(current, stage, rules.escalation))
+                return
+            except Conflict:  # counted or acknowledged meanwhile: record the stage on the new state
+                current = self.alerts.get(alert.id, now)
+        logger.error("escalation sent but not recorded; it is sent again when its claim lapses",
+                     extra={"alert": alert.id, "to": stage.team})
+
+    def _save_if_unchanged(self, alert: Alert) -> None:
+        try:
+            self.alerts.save(alert)
+        except Conflict:
+            pass  # changed meanwhile: the next run looks again

@@ -1,0 +1,348 @@
+"""Use cases of listening: take mentions in, make sense of them, and tell the right team once.
+
+process() is safe to repeat: SQS may deliver a message twice and a Lambda may die between any two steps. The
+mention is stored with a conditional put (an exact duplicate stops there), routing finishes by marking it `routed`,
+and each alert is one item per (team, conversation): created once, notified by whoever claims it, counted after.
+
+Alert subscribers: stored per organisation, each one an SNS subscription with its filter policy."""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Any, Callable, Protocol
+
+from chorus.core import time as timing
+from chorus.core.errors import Conflict, NotFound
+from chorus.core.observability import logger
+from chorus.core.roles import LISTENERS, Principal
+from chorus.core.time import Clock
+from chorus.listening.escalation import rules as escalation
+from chorus.listening.rules import (
+    DEFAULT_RULES,
+    NOTIFY_CLAIM,
+    Facts,
+    Route,
+    conversation_of,
+    forward_notes,
+    record_of,
+    route,
+    with_forward,
+)
+from chorus.listening.schemas import (
+    Alert,
+    MentionIn,
+    MentionRecord,
+    RoutingRules,
+    Subscription,
+    SubscriptionIn,
+    excerpt,
+)
+from chorus.listening.spikes import rules as spikes
+from chorus.listening.spikes.schemas import Tally
+from chorus.platforms.base import Mention, mention_id
+
+RULES_STATE = "routing_rules"
+SAVE_ATTEMPTS = 5
+SEVERITY_ORDER = {"low": 0, "medium": 1, "high": 2}
+
+
+
+
+class ClassificationLike(Protocol):
+    intent: str
+    sentiment: float
+    language: str
+    complaint_score: float
+
+
+class Mentions(Protocol):
+    def get(self, key: str, now: datetime) -> MentionRecord | None: ...
+    def create(self, record: MentionRecord, counter: Tally | None = None) -> MentionRecord | None: ...
+    def save(self, record: MentionRecord) -> MentionRecord: ...
+    def conversation_since(self, conversation: str, since: datetime, now: datetime, limit: int = 500) -> list[MentionRecord]: ...
+
+
+class Alerts(Protocol):
+    def get(self, alert_id: str, now: datetime) -> Alert | None: ...
+    def create(self, alert: Alert) -> Alert | None: ...
+    def save(self, alert: Alert) -> Alert: ...
+    def recent(self, since: datetime, now: datetime, limit: int) -> list[Alert]: ...
+
+
+class State(Protocol):
+    def get(self, name: str) -> dict[str, Any]: ...
+    def put(self, name: str, value: dict[str, Any], updated_at: str) -> None: ...
+    def take_token(self, name: str, slots: int, expires_at: int) -> bool: ...
+
+
+class IngestQueue(Protocol):
+    def send(self, mention: Mention, facet: str | None) -> None: ...
+
+
+class AlertSink(Protocol):
+    def send(self, subject: str, message: str, *, sms_text: str | None = None, **attributes: str) -> None: ...
+
+
+class AckLinks(Protocol):
+    def link(self, alert_id: str, team: str, now: datetime) -> str | None: ...
+
+
+class ListeningService:
+    def __init__(self, mentions: Mentions, alerts: Alerts, state: State, queue: IngestQueue, notifier: AlertSink,
+                 classify: Callable[[str], ClassificationLike], clock: Clock, retention: timedelta,
+                 ack_links: AckLinks | None = None,
+                 on_forwarded: Callable[[Principal, str], object] = lambda principal, mention_id: None) -> None:
+        self.mentions = mentions
+        self.alerts = alerts
+        self.state = state
+        self.queue = queue
+        self.notifier = notifier
+        self.classify = classify
+        self.clock = clock
+        self.retention = retention
+        self.ack_links = ack_links
+        self.on_forwarded = on_forwarded  # counts the forward in the engagement ledger (services/engagement.Forwards)
+
+    # ------------------------------------------------------------------ in
+    def ingest(self, body: MentionIn, principal: Principal) -> dict[str, str]:
+        """POST /mentions: queue a mention for processing (the same pipeline as fetched ones). A forward (the body
+        says forwarded_by, to or note, or the caller does not work the inbox) is recorded as the caller's: a
+        forward cannot be put in someone else's name."""
+        forward = body.is_forward or not principal.has_any(LISTENERS)
+        if forward:
+            body = body.model_copy(update={"forwarded_by": principal.username})
+        now = self.clock()
+        mention = body.to_mention(now)
+        self.queue.send(mention, body.facet or "brand")
+        if forward:
+            self._mark_forwarded(mention, now)
+            self.on_forwarded(principal, mention.id)
+        logger.info("mention queued", extra={"mention": mention.id, "by": principal.username, "forward": forward})
+        return {"id": mention.id, "status": "queued"}
+
+    def _mark_forwarded(self, mention: Mention, now: datetime) -> None:
+        """A mention Chorus found before it was forwarded is processed already (the queued copy is a duplicate):
+        the forwarder and their note go on the stored one, so the forwarder can follow it up. Its routing stays."""
+        for _ in range(SAVE_ATTEMPTS):
+            record = self.mentions.get(mention.id, now)
+            if record is None or record.forwarded_by:
+                return  # the queued copy stores it as forwarded, or someone forwarded it first
+            notes = [*record.notes, *forward_notes(mention, now)]
+            try:
+                self.mentions.save(record.model_copy(update={"forwarded_by": mention.forwarded_by, "notes": notes}))
+                return
+            except Conflict:
+                continue
+        raise Conflict(f"mention {mention.id} kept changing; forward it again")
+
+    # ------------------------------------------------------------------ processing
+    def process(self, mention: Mention, facet: str | None) -> str:
+        now = self.clock()
+        record = self.mentions.get(mention.id, now)
+        if record is not None and record.routed:
+            return "duplicate"
+        if record is None:
+            record = self._store(mention, facet, now)
+            if record is None:
+                return "duplicate"
+        rules = self.rules()
+        routes = with_forward(route(rules, self._facts(record, rules, now)), mention.forwarded_to, mention.forwarded_by)
+        for each in routes:
+            self._alert(record, each, now, rules)
+        self._mark_routed(record, routes)
+        return ",".join(f"{r.team}:{r.severity}" for r in routes) or "stored"
+
+    def _store(self, mention: Mention, facet: str | None, now: datetime) -> MentionRecord | None:
+        parent = self._parent(mention, now)
+        result = self.classify(mention.text)
+        language = result.language
+        if language == "other" and mention.language_hint in ("nl", "en"):
+            language = mention.language_hint  # too short or mixed to tell: the platform's or the source's word
+        record = record_of(
+            mention, language=language, intent=result.intent, sentiment=result.sentiment,
+            complaint_score=result.complaint_score, facet=facet, now=now, retention=self.retention,
+            conversation=conversation_of(mention, parent.conversation if parent else None),
+        )
+        # A negative mention is counted for spike detection in the same write that stores it: exactly once.
+        return self.mentions.create(record, counter=spikes.counter_of(record))
+
+    def _parent(self, mention: Mention, now: datetime) -> MentionRecord | None:
+        for platform_id in (mention.in_reply_to, mention.thread_root):
+            if platform_id:
+                found = self.mentions.get(mention_id(mention.platform, platform_id), now)
+                if found:
+                    return found
+        return None
+
+    def _facts(self, record: MentionRecord, rules: RoutingRules, now: datetime) -> Facts:
+        window = timedelta(minutes=rules.escalation.window_minutes)
+        recent = self.mentions.conversation_since(record.conversation, now - window, now)
+        if all(r.id != record.id for r in recent):
+            recent.append(record)  # an old post that only now reached us still counts itself
+        return Facts(
+            intent=record.intent, language=record.language, facet=record.facet, complaint_score=record.complaint_score,
+            followers=record.author_followers or 0,
+            distinct_authors=len({r.author_handle.lower() for r in recent}),
+            interactions=sum(r.replies + r.reposts for r in recent) + len(recent) - 1,
+        )
+
+    def _alert(self, record: MentionRecord, decided: Route, now: datetime, rules: RoutingRules) -> None:
+        alert_id = Alert.id_for(record.conversation, decided.team)
+        alert = self.alerts.get(alert_id, now)
+        if alert is None:
+            alert = Alert(
+                id=alert_id, team=decided.team, severity=decided.severity, reason=decided.reason, intent=record.intent,
+                language=record.language, platform=record.platform, facet=record.facet, mention_id=record.id,
+                conversation=record.conversation, author_handle=record.author_handle,
+                author_followers=record.author_followers, excerpt=excerpt(record.text), url=record.url,
+                created_at=timing.iso_utc(now), expires_at=record.expires_at,
+                notify_claim_until=timing.iso_utc(now + NOTIFY_CLAIM),
+            )
+            alert = alert.model_copy(update={"escalate_at": escalation.next_escalate_at(alert, rules.escalation)})
+            if decided.severity == "high":
+                alert = alert.model_copy(update={"sms": self.sms_budget(decided.team, now, rules)})
+            created = self.alerts.create(alert)
+            if created is not None:
+                self._notify(created, now)
+                return
+            alert = self.alerts.get(alert_id, now)
+            if alert is None:
+                return
+        if alert.mention_id != record.id:
+            self._count(alert, now)
+        elif alert.notify_claimable(now):
+            self._claim_and_notify(alert, now)  # the Lambda that created it died before telling anyone
+        elif not alert.notified_at:
+            # Another worker holds the claim (or died holding it): fail this message so the queue brings it back
+            # after the claim ended, and the mention is marked routed only once its alert went out.
+            raise Conflict(f"alert {alert.id} is being sent by another worker; the queue will retry")
+
+    def _count(self, alert: Alert, now: datetime) -> None:
+        for _ in range(SAVE_ATTEMPTS):
+            try:
+                self.alerts.save(alert.model_copy(update={"mentions": alert.mentions + 1}))
+                return
+            except Conflict:
+                fresh = self.alerts.get(alert.id, now)
+                if fresh is None:
+                    return
+                alert = fresh
+
+    def _claim_and_notify(self, alert: Alert, now: datetime) -> None:
+        try:
+            claimed = self.alerts.save(alert.model_copy(update={"notify_claim_until": timing.iso_utc(now + NOTIFY_CLAIM)}))
+        except Conflict:
+            return  # someone else claimed it
+        self._notify(claimed, now)
+
+    def _notify(self, alert: Alert, now: datetime) -> None:
+        link = self.ack_links.link(alert.id, alert.team, now) if self.ack_links else None
+        # SMS stays as short as it was: the link is for email, where a click acknowledges.
+        self.notifier.send(alert.subject(), alert.message(link), sms_text=alert.message(None) if link else None,
+                           **alert.attributes())
+        try:
+            self.alerts.save(alert.model_copy(update={"notified_at": timing.iso_utc(now), "notify_claim_until": None}))
+        except Conflict:
+            pass  # counted or acknowledged meanwhile; its claim ends and it is never notified again once noted
+
+    def sms_budget(self, team: str, now: datetime, rules: RoutingRules) -> bool:
+        """At most `sms_per_hour` alerts per team carry the SMS attribute each clock hour (SMS subscriptions filter
+        on it); the rest still reach email subscribers."""
+        if rules.sms_per_hour == 0:
+            return False
+        hour = now.strftime("%Y%m%d%H")
+        return self.state.take_token(f"sms#{team}#{hour}", rules.sms_per_hour, int((now + timedelta(hours=2)).timestamp()))
+
+    def _mark_routed(self, record: MentionRecord, routes: list[Route]) -> None:
+        teams = [r.team for r in routes]
+        severity = max((r.severity for r in routes), key=SEVERITY_ORDER.__getitem__, default=None)
+        current: MentionRecord | None = record
+        for _ in range(SAVE_ATTEMPTS):
+            if current is None:
+                return
+            try:
+                self.mentions.save(current.model_copy(update={"teams": teams, "severity": severity, "routed": True}))
+                return
+            except Conflict:
+                current = self.mentions.get(record.id, self.clock())
+        raise Conflict(f"mention {record.id} kept changing while it was routed; the queue will retry")
+
+    # ------------------------------------------------------------------ rules
+    def rules(self) -> RoutingRules:
+        stored = self.state.get(RULES_STATE)
+        return RoutingRules.model_validate(stored) if stored else DEFAULT_RULES
+
+    def set_rules(self, rules: RoutingRules, principal: Principal) -> RoutingRules:
+        self.state.put(RULES_STATE, rules.model_dump(mode="json"), timing.iso_utc(self.clock()))
+        logger.info("routing rules changed", extra={"by": principal.username, "rules": len(rules.rules)})
+        return rules
+
+    # ------------------------------------------------------------------ alerts (mentions are read and worked in services/inbox)
+    def recent_alerts(self, hours: int, limit: int) -> list[Alert]:
+        now = self.clock()
+        return self.alerts.recent(now - timedelta(hours=hours), now, limit)
+
+    def alert(self, alert_id: str) -> Alert:
+        alert = self.alerts.get(alert_id, self.clock())
+        if alert is None:
+            raise NotFound(f"no alert {alert_id!r}")
+        return alert
+
+    def acknowledge(self, alert_id: str, principal: Principal) -> Alert:
+        """Someone is on it: no escalation stage is sent after this (`escalate_at` goes, so the alert leaves the
+        escalation index)."""
+        now = self.clock()
+        for _ in range(SAVE_ATTEMPTS):
+            alert = self.alerts.get(alert_id, now)
+            if alert is None:
+                raise NotFound(f"no alert {alert_id!r}")
+            if alert.status == "acknowledged":
+                return alert
+            try:
+                return self.alerts.save(alert.model_copy(update={
+                    "status": "acknowledged", "acknowledged_by": principal.username, "acknowledged_at": timing.iso_utc(now),
+                    "escalate_at": None}))
+            except Conflict:
+                continue
+        raise Conflict(f"alert {alert_id} kept changing; try again")
+
+
+class Store(Protocol):
+    def all(self) -> list[dict]: ...
+    def get(self, item_id: str) -> dict | None: ...
+    def create(self, item_id: str, data: dict) -> bool: ...
+    def delete(self, item_id: str) -> bool: ...
+
+
+class Gateway(Protocol):
+    def subscribe(self, subscription: Subscription) -> str: ...
+    def unsubscribe(self, subscription_arn: str) -> None: ...
+
+
+class SubscriptionService:
+    def __init__(self, store: Store, gateway: Gateway, clock: Clock) -> None:
+        self.store = store
+        self.gateway = gateway
+        self.clock = clock
+
+    def create(self, body: SubscriptionIn, principal: Principal) -> Subscription:
+        subscription = Subscription(
+            id=f"sub-{secrets.token_hex(4)}", name=body.name, team=body.team, protocol=body.protocol, endpoint=body.endpoint,
+            min_severity=body.min_severity or ("high" if body.protocol == "sms" else "low"),
+            created_by=principal.username, created_at=timing.iso_utc(self.clock()),
+        )
+        subscription = subscription.model_copy(update={"sns_subscription": self.gateway.subscribe(subscription)})
+        self.store.create(subscription.id, subscription.model_dump(mode="json"))
+        return subscription
+
+    def all(self) -> list[Subscription]:
+        return [Subscription.model_validate(data) for data in self.store.all()]
+
+    def delete(self, subscription_id: str) -> None:
+        data = self.store.get(subscription_id)
+        if data is None:
+            raise NotFound(f"no subscription {subscription_id!r}")
+        subscription = Subscription.model_validate(data)
+        if subscription.sns_subscription and subscription.sns_subscription.startswith("arn:"):
+            self.gateway.unsubscribe(subscription.sns_subscription)
+        self.store.delete(subscription_id)

@@ -1,0 +1,94 @@
+"""DynamoDB persistence with PynamoDB. The tables themselves are defined once, in infra/template.yaml;
+these models name the attributes and indexes the code reads (tests/infra checks that both agree).
+
+Access patterns (see README "Data model"):
+  post by id ............................ PostsTable key `id`                         GetItem
+  calendar: posts in a date range ...... GSI `calendar` month + publish_at             Query per month in range
+  calendar for one channel ............. GSI `calendar` + filter `contains(channels)`  Query per month in range
+  posts by workflow status ............. GSI `by_status` status + updated_at           Query
+  posts the publisher must look at ..... GSI `due` queue + due_at (sparse)             Query due_at <= now + 1 min
+  a channel's local outbox ............. OutboxTable key channel_id + key             Query / conditional Put
+  organisation state (crisis hold) ..... StateTable key org + name                     GetItem / Put
+  channels of the organisation ......... ChannelsTable key org + id                    Query
+
+The `local` platform: an outbox in DynamoDB that `GET /channels/{id}/outbox` shows. It behaves like a real
+platform with an idempotency key: a retry with the same key returns the first post instead of a second one."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from pynamodb.attributes import ListAttribute, UnicodeAttribute
+from pynamodb.models import Model
+
+from chorus.aws.tables import put_if_absent, table
+from chorus.platforms.base import Published, PublishRequest, RecentPost
+
+
+@table("outbox_table")
+class OutboxItem(Model):
+    """What the `local` platform 'published': the demo's and the tests' stand-in for a social network."""
+
+    class Meta:
+        table_name = "unbound"
+
+    channel_id = UnicodeAttribute(hash_key=True)
+    key = UnicodeAttribute(range_key=True)  # the delivery's idempotency key: a retry finds its first write
+    text = UnicodeAttribute()
+    media = ListAttribute(of=UnicodeAttribute, default=list)
+    in_reply_to = UnicodeAttribute(null=True)
+    published_at = UnicodeAttribute()
+
+
+class OutboxRepository:
+    def add(self, item: OutboxItem) -> bool:
+        return put_if_absent(item, OutboxItem.key)
+
+    def get(self, channel_id: str, key: str) -> OutboxItem | None:
+        try:
+            return OutboxItem.get(channel_id, key, consistent_read=True)
+        except OutboxItem.DoesNotExist:
+            return None
+
+    def latest(self, channel_id: str, limit: int) -> list[OutboxItem]:
+        items = list(OutboxItem.query(channel_id))
+        return sorted(items, key=lambda i: i.published_at, reverse=True)[:limit]
+
+
+class LocalConnector:
+    platform = "local"
+
+    def __init__(self, channel_id: str, outbox: OutboxRepository | None = None) -> None:
+        self.channel_id = channel_id
+        self.outbox = outbox or OutboxRepository()
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, str]) -> "LocalConnector":
+        return cls(settings["channel_id"])
+
+    def publish(self, request: PublishRequest) -> Published:
+        item = OutboxItem(
+            self.channel_id,
+            request.idempotency_key,
+            text=request.text,
+            media=list(request.media),
+            in_reply_to=request.in_reply_to,
+            published_at=datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        )
+        if not self.outbox.add(item):
+            item = self.outbox.get(self.channel_id, request.idempotency_key) or item
+        return Published(platform_id=item.key, url=f"local://{self.channel_id}/{item.key}")
+
+    def delete(self, platform_id: str) -> None:
+        existing = self.outbox.get(self.channel_id, platform_id)
+        if existing is not None:
+            existing.delete()
+
+    def recent_posts(self, limit: int = 20) -> list[RecentPost]:
+        return [
+            RecentPost(platform_id=i.key, url=f"local://{self.channel_id}/{i.key}", text=i.text, created_at=i.published_at,
+                       in_reply_to=i.in_reply_to)
+            for i in self.outbox.latest(self.channel_id, limit)
+        ]
+
+    def verify_credentials(self) -> str:
+        return f"local:{self.channel_id}"

@@ -1,0 +1,363 @@
+"""Mastodon (any instance): REST API v1 with a user access token.
+
+Mastodon honours `Idempotency-Key` on `POST /api/v1/statuses` for about an hour, so a retry with the same key
+returns the first status instead of posting twice (snac2 and some other servers ignore it: the publisher still
+reconciles). Status `content` is HTML; recent posts are turned back into the plain text that was posted.
+
+A publisher's recent public posts on Mastodon and Bluesky, read anonymously, so track_shares can find the posts
+that share an offer and count the replies to them.
+
+- Mastodon: the account is looked up once on the person's own instance (`GET /api/v1/accounts/lookup?acct=`; its
+  id is kept in the watermark), then `GET /api/v1/accounts/:id/statuses` (boosts left out: a share is their own
+  post). The watermark is the newest status id seen; `min_id` pages forward from it, oldest page first, so a burst
+  bigger than a page is read over the next pages, never skipped. Replies: `replies_count` of each share, from the
+  page when it is in it, else `GET /api/v1/statuses/:id`.
+- Bluesky: the public AppView's `app.bsky.feed.getAuthorFeed` (reposts left out), with a TimeMark on indexedAt
+  (the feed has no "since"); replies: `replyCount`, from the page or `app.bsky.feed.getPosts` (25 URIs a call).
+
+Every request goes through the injected transport: in the functions that is PublicOnlyTransport, because the
+Mastodon instance comes from a handle the person typed. Failures are the connectors' outcomes (transport.py).
+
+Mastodon (any instance with the Mastodon client API): mentions of our account, a hashtag timeline, or a search.
+
+Modes:
+- `notifications`: `GET /api/v1/notifications?types[]=mention` with the account's token.
+- `hashtag`: `GET /api/v1/timelines/tag/:tag` (public on most instances; the token is sent when there is one).
+- `search`: `GET /api/v2/search?type=statuses`. Full-text search of statuses needs a token, and an instance with a
+  search backend; without one the instance only finds statuses its users interacted with.
+
+The watermark is the newest id seen (notification id, or status id). `min_id` asks for the items just after it,
+oldest page first, so following pages forward never skips anything and a capped poll resumes where it stopped.
+Search pages by `offset` instead. Ids are compared client-side too: not every server honours `min_id`."""
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
+
+from chorus.advocacy.pool.rules import mastodon_instance, urls_in_html
+from chorus.platforms.base import (
+    MAX_PAGES,
+    Author,
+    Credentials,
+    Engagement,
+    FetchResult,
+    Mention,
+    PermanentFailure,
+    PublicPost,
+    Published,
+    PublishRequest,
+    Reading,
+    RecentPost,
+    SourceSpec,
+    count,
+    http_url_setting,
+    id_order,
+    mode_of,
+    parse_time,
+    primary_language,
+    required_credential,
+    required_setting,
+)
+from chorus.platforms.transport import (
+    Clock,
+    CountingTransport,
+    Response,
+    Transport,
+    raise_for_outcome,
+    shared_transport,
+)
+
+MAX_PAGE = 40  # the API's maximum `limit` for account statuses
+
+
+class MastodonConnector:
+    platform = "mastodon"
+
+    def __init__(self, base_url: str, access_token: str, transport: Transport | None = None, clock: Clock | None = None) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._token = access_token
+        self._transport = transport or shared_transport()
+        self._clock = clock or time.time
+        self._account_id: str | None = None
+
+    def publish(self, request: PublishRequest) -> Published:
+        form = {"status": request.text, "visibility": "public"}
+        if request.in_reply_to:
+            form["in_reply_to_id"] = request.in_reply_to
+        status = self._call(
+            "POST",
+            "/api/v1/statuses",
+            body=urlencode(form).encode("ascii"),
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Idempotency-Key": request.idempotency_key},
+        ).json()
+        return Published(platform_id=str(status["id"]), url=status.get("url") or status.get("uri"))
+
+    def delete(self, platform_id: str) -> None:
+        """A 404 means gone, unless the status can still be read: some servers (snac) cannot delete through the API."""
+        path = f"/api/v1/statuses/{quote(platform_id, safe='')}"
+        if self._call("DELETE", path, missing_ok=True).status == 404 and self._call("GET", path, missing_ok=True).status != 404:
+            raise PermanentFailure("the server answered 404 to DELETE but still has the status: it cannot delete through its API")
+
+    def recent_posts(self, limit: int = 20) -> list[RecentPost]:
+        if self._account_id is None:
+            self.verify_credentials()
+        query = urlencode({"limit": max(1, min(limit, MAX_PAGE)), "exclude_replies": "false", "exclude_reblogs": "true"})
+        statuses = self._call("GET", f"/api/v1/accounts/{self._account_id}/statuses?{query}").json()
+        return [
+            RecentPost(
+                platform_id=str(status["id"]),
+                url=status.get("url") or status.get("uri"),
+                text=html_to_text(status.get("content") or ""),
+                created_at=status.get("created_at"),
+            )
+            for status in statuses[:limit]
+        ]
+
+    def verify_credentials(self) -> str:
+        account = self._call("GET", "/api/v1/accounts/verify_credentials").json()
+        self._account_id = str(account["id"])
+        return f"@{account['acct']}"
+
+    def _call(self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None,
+              missing_ok: bool = False) -> Response:
+        response = self._transport.request(
+            method, self._base_url + path, headers={"Authorization": f"Bearer {self._token}", **(headers or {})}, body=body
+        )
+        if missing_ok and response.status == 404:  # already gone: deleting twice is not an error
+            return response
+        return raise_for_outcome(method, response, self._clock())
+
+
+def html_to_text(content: str) -> str:
+    """Mastodon renders `a\\n\\nb` as `<p>a</p><p>b</p>` and `a\\nb` as `a<br />b`: undo that. Links keep their full
+    URL (the hidden `invisible` spans hold the parts the web UI leaves out)."""
+    parser = _TextExtractor()
+    parser.feed(content)
+    parser.close()
+    return "".join(parser.parts).strip()
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._paragraphs = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "br":
+            self.parts.append("\n")
+        elif tag == "p":
+            if self._paragraphs:
+                self.parts.append("\n\n")
+            self._paragraphs += 1
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+MASTODON_PAGE = 40  # the API's maximum `limit`
+
+
+class MastodonReader:
+    platform = "mastodon"
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = CountingTransport(transport)
+
+    @property
+    def requests(self) -> int:
+        return self._transport.count
+
+    def recent_posts(self, handle: str, watermark: Mapping[str, str], now: float) -> Reading:
+        base = _instance_url(handle)
+        account = watermark.get("account_id") or self._lookup(base, handle, now)
+        last_id = watermark.get("last_id")
+        found: dict[str, PublicPost] = {}
+        cursor = {"min_id": last_id} if last_id else {}
+        for _ in range(MAX_PAGES):
+            query = urlencode({"limit": MASTODON_PAGE, "exclude_reblogs": "true", **cursor})
+            page = self._get(f"{base}/api/v1/accounts/{quote(account, safe='')}/statuses?{query}", now)
+            if not isinstance(page, list):
+                raise PermanentFailure(f"unexpected answer from {base}: {type(page).__name__}, not a list of statuses")
+            fresh = [post for post in map(_mastodon_post, page)
+                     if post and (last_id is None or id_order(post.id) > id_order(last_id)) and post.id not in found]
+            found.update((post.id, post) for post in fresh)
+            if last_id is None or len(page) < MASTODON_PAGE or not fresh:
+                break  # first poll: the newest page only; otherwise caught up
+            cursor = {"min_id": max(found, key=id_order)}
+        newest = max([*found, *([last_id] if last_id else [])], key=id_order, default=None)
+        mark = {"account_id": account, **({"last_id": newest} if newest else {})}
+        return Reading(sorted(found.values(), key=lambda post: id_order(post.id)), mark)
+
+    def reply_counts(self, handle: str, post_ids: list[str], now: float) -> dict[str, int]:
+        base = _instance_url(handle)
+        counts: dict[str, int] = {}
+        for post_id in post_ids:
+            response = self._transport.request("GET", f"{base}/api/v1/statuses/{quote(post_id, safe='')}")
+            if response.status == 404:
+                continue  # deleted: its replies stay counted
+            status = raise_for_outcome("GET", response, now).json()
+            if isinstance(status, dict):
+                counts[post_id] = count(status.get("replies_count"))
+        return counts
+
+    def _lookup(self, base: str, handle: str, now: float) -> str:
+        username = handle.strip().lstrip("@").split("@")[0]
+        account = self._get(f"{base}/api/v1/accounts/lookup?{urlencode({'acct': username})}", now)
+        if not isinstance(account, dict) or not account.get("id"):
+            raise PermanentFailure(f"{base} knows no account {username!r}")
+        return str(account["id"])
+
+    def _get(self, url: str, now: float) -> Any:
+        return raise_for_outcome("GET", self._transport.request("GET", url), now).json()
+
+
+def _instance_url(handle: str) -> str:
+    instance = mastodon_instance(handle)
+    if instance is None:
+        raise PermanentFailure(f"the Mastodon handle {handle!r} names no instance (expected @name@instance)")
+    return f"https://{instance}"
+
+
+def _mastodon_post(status: Any) -> PublicPost | None:
+    if not isinstance(status, dict) or not status.get("id") or status.get("reblog"):
+        return None
+    created_at = parse_time(status.get("created_at"))
+    url = status.get("url") or status.get("uri")
+    if created_at is None or not url:
+        return None
+    card = status.get("card") if isinstance(status.get("card"), dict) else {}
+    links = [*urls_in_html(status.get("content") or ""), *([card["url"]] if card.get("url") else [])]
+    return PublicPost(str(status["id"]), str(url), created_at, tuple(dict.fromkeys(links)), count(status.get("replies_count")))
+
+
+MODES = ("notifications", "hashtag", "search")
+PAGE_SIZE = 40  # the API's maximum `limit` for notifications, timelines and search
+
+
+@dataclass(frozen=True)
+class _Found:
+    order_id: str  # what the watermark and `min_id` count in: the notification id, or the status id
+    status: dict[str, Any]
+
+
+class MastodonFetcher:
+    kind = "mastodon"
+
+    def __init__(self, transport: Transport | None = None) -> None:
+        self._transport = CountingTransport(transport or shared_transport())
+
+    def check(self, spec: SourceSpec) -> None:
+        http_url_setting(spec, "instance_url")
+        _request_for(spec, mode_of(spec, MODES))
+
+    def fetch(self, spec: SourceSpec, watermark: Mapping[str, str], credentials: Credentials | None,
+              now: float) -> FetchResult:
+        base_url = http_url_setting(spec, "instance_url").rstrip("/")
+        mode = mode_of(spec, MODES)
+        path, params = _request_for(spec, mode)
+        token = (required_credential(spec, credentials, "access_token", f" to read {mode}") if mode != "hashtag"
+                 else credentials.get("access_token") if credentials else None)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        started = self._transport.count
+        last_id = watermark.get("last_id")
+
+        found: dict[str, _Found] = {}
+        capped = False
+        cursor = {"min_id": last_id} if last_id else {}
+        for page_number in range(1, MAX_PAGES + 1):
+            query = urlencode({**params, "limit": PAGE_SIZE, **cursor}, doseq=True)
+            response = self._transport.request("GET", f"{base_url}{path}?{query}", headers=headers)
+            page = _page(raise_for_outcome("GET", response, now).json(), mode)
+            items = [item for item in map(_found, page) if item]
+            fresh = [item for item in items if _is_after(item.order_id, last_id) and item.order_id not in found]
+            found.update((item.order_id, item) for item in fresh)
+            if last_id is None or len(page) < PAGE_SIZE or not fresh:
+                break  # first poll: the newest page only; otherwise: caught up
+            if page_number == MAX_PAGES:
+                capped = True
+                break
+            cursor = ({"min_id": max(found, key=id_order)} if mode != "search"
+                      else {"min_id": last_id, "offset": page_number * PAGE_SIZE})
+
+        host = urlsplit(base_url).netloc
+        mentions = [_mention(spec, item.status, host) for item in found.values()]
+        newest = max([*found, *([last_id] if last_id else [])], key=id_order, default=None)
+        return FetchResult(
+            mentions=sorted(mentions, key=lambda mention: (mention.created_at, id_order(mention.platform_id))),
+            watermark={**watermark, "last_id": newest} if newest else dict(watermark),
+            requests=self._transport.count - started,
+            capped=capped,
+        )
+
+
+def _request_for(spec: SourceSpec, mode: str) -> tuple[str, dict[str, Any]]:
+    if mode == "notifications":
+        return "/api/v1/notifications", {"types[]": ["mention"]}
+    if mode == "hashtag":
+        tag = required_setting(spec, "tag").lstrip("#")
+        return f"/api/v1/timelines/tag/{quote(tag, safe='')}", {}
+    # resolve=false: a query that looks like an address would otherwise make the instance fetch it (slow, remote)
+    return "/api/v2/search", {"q": required_setting(spec, "query"), "type": "statuses", "resolve": "false"}
+
+
+def _page(body: Any, mode: str) -> list[Any]:
+    """The listed items, as many as the server sent (a short page means there is no more)."""
+    listed = body.get("statuses") if mode == "search" and isinstance(body, dict) else body
+    if not isinstance(listed, list):
+        raise PermanentFailure(f"unexpected answer from the Mastodon API: {type(listed).__name__}, not a list")
+    return listed
+
+
+def _found(item: Any) -> _Found | None:
+    """A status, or a mention notification with its status; anything else is skipped (a server may ignore types[])."""
+    if not isinstance(item, dict) or not item.get("id"):
+        return None
+    if "type" not in item:
+        return _Found(str(item["id"]), item)
+    if item["type"] == "mention" and isinstance(item.get("status"), dict):
+        return _Found(str(item["id"]), item["status"])
+    return None
+
+
+def _is_after(order_id: str, last_id: str | None) -> bool:
+    return last_id is None or id_order(order_id) > id_order(last_id)
+
+
+def _mention(spec: SourceSpec, status: dict[str, Any], host: str) -> Mention:
+    account = status.get("account") or {}
+    acct = str(account.get("acct") or account.get("username") or "unknown")
+    text = html_to_text(status.get("content") or "")
+    warning = (status.get("spoiler_text") or "").strip()  # a content warning is part of what was said
+    created_at: datetime | None = parse_time(status.get("created_at"))
+    if created_at is None:
+        raise PermanentFailure(f"Mastodon status {status.get('id')} has no readable created_at")
+    return Mention(
+        platform="mastodon",
+        platform_id=str(status["id"]),
+        text=f"{warning}\n\n{text}" if warning else text,
+        created_at=created_at,
+        author=Author(
+            handle=f"@{acct}" if "@" in acct else f"@{acct}@{host}",  # local accounts come without their domain
+            name=account.get("display_name") or None,
+            followers=account.get("followers_count") if isinstance(account.get("followers_count"), int) else None,
+            url=account.get("url"),
+        ),
+        url=status.get("url") or status.get("uri"),
+        language_hint=primary_language(status.get("language")) or spec.language_hint,
+        engagement=Engagement(
+            replies=count(status.get("replies_count")),
+            reposts=count(status.get("reblogs_count")) + count(status.get("quotes_count")),
+            likes=count(status.get("favourites_count")),
+        ),
+        in_reply_to=str(status["in_reply_to_id"]) if status.get("in_reply_to_id") else None,
+        source_id=spec.id,
+    )
