@@ -237,7 +237,7 @@ def test_export_contains_every_section(people: People) -> None:
     container.engagement_ledger().record(ann_id, "share", datetime(2026, 11, 23, tzinfo=timezone.utc), "x")
     status, exported = people.api.call("GET", f"/ambassadors/{ann_id}/export", people.ann)
     assert status == 200
-    assert set(exported["sections"]) == {section.section for section in container.personal_data()}
+    assert set(exported["sections"]) == {section.section for section in container.privacy().sections}
     assert exported["sections"]["person"][0]["email"] == "ann.devries@example.org"
     assert exported["sections"]["engagement"] == [{"day": "2026-11-23", "event": "share", "channel": "x", "count": 1}]
     assert people.api.call("GET", f"/ambassadors/{ann_id}/export", people.master)[0] == 200

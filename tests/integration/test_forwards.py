@@ -3,6 +3,7 @@ complaint, the forward is counted once however often it is posted, and the publi
 from __future__ import annotations
 
 from chorus import container
+from chorus.core.time import utc_now
 from tests.integration.conftest import Api, Stack
 from tests.integration.test_listening import DUTCH_COMPLAINT, drain_ingest_queue
 
@@ -27,7 +28,7 @@ def test_a_publisher_forwards_a_complaint_that_care_then_works(listening: tuple[
 
     box = api.call("GET", "/mailbox", care)[1]
     assert [(e["subscriber"], e["attributes"]["team"]) for e in box["items"]] == [("Care desk", "care")]
-    counts = container.engagement_ledger().of_person(person["id"], *(2 * [container.utc_now().date()]))
+    counts = container.engagement_ledger().of_person(person["id"], *(2 * [utc_now().date()]))
     assert [(c.event, c.count) for c in counts] == [("forward", 1)]
 
     status, mine = api.call("GET", "/mentions/forwarded", ellen)
@@ -78,5 +79,5 @@ def test_erasing_a_person_blanks_their_name_on_forwards_and_keeps_the_count(list
     assert (mention["forwarded_by"], mention["author_handle"]) == (None, "erased")
     assert [(n["by"], n["text"]) for n in mention["notes"]] == [("erased", "seen in a Facebook group")]
     assert api.call("GET", "/mentions/forwarded", ellen)[1]["items"] == []
-    counts = container.engagement_ledger().of_person(person["id"], *(2 * [container.utc_now().date()]))
+    counts = container.engagement_ledger().of_person(person["id"], *(2 * [utc_now().date()]))
     assert [(c.event, c.count) for c in counts] == [("forward", 1)]

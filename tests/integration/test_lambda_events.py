@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 from app import app
+from chorus.core.time import utc_now
 from chorus.local.scheduler import LambdaContext
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -149,7 +150,7 @@ def test_detect_spikes_and_send_digests_with_their_sample_events(stack):
     event = json.loads((EVENTS / "detect_spikes.json").read_text())
     assert detect(event, LambdaContext("DetectSpikesFunction")) == {"series": 9, "items_read": 1 + 9 * 48 + 9, "alerts": 0}
     listening = container.listening()
-    now_local = container.utc_now().astimezone(timing.zone(container.get_settings().timezone))
+    now_local = utc_now().astimezone(timing.zone(container.settings().timezone))
     quarter = f"{now_local.hour:02d}:{now_local.minute // 15 * 15:02d}"  # a digest time that has just come
     rules = listening.rules()
     listening.set_rules(rules.model_copy(update={"digest": rules.digest.model_copy(update={"times": [quarter]})}),

@@ -64,7 +64,7 @@ def _post(api: Api, token: str, texts: list[str], prefix: str, facet: str) -> in
 
 def _counted(series: str, now: datetime) -> int:
     window = spikes.windows(series, now, baseline_days=1)
-    return sum(SpikeRepository(container.get_settings().org).counts(list(window.recent)).values())
+    return sum(SpikeRepository(container.settings().org).counts(list(window.recent)).values())
 
 
 def test_a_spike_of_dutch_complaints_reaches_pr_once_saying_why(listening: tuple[Stack, Api]) -> None:
@@ -74,7 +74,7 @@ def test_a_spike_of_dutch_complaints_reaches_pr_once_saying_why(listening: tuple
     master, care = stack.user("master"), stack.user("care")
     _subscribe(api, master)
     now = datetime.now(timezone.utc)
-    org = container.get_settings().org
+    org = container.settings().org
     for day in range(1, 8):  # a usual week: two negative mentions at this hour each day
         name = spikes.counter_name("brand#nl", spikes.bucket_of(now - timedelta(days=day)))
         CounterItem(org, name, count=2, updated_at="seed", expires_at=int((now + timedelta(days=1)).timestamp())).save()

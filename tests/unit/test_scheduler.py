@@ -17,14 +17,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from chorus.local.scheduler import (
-    LambdaContext,
-    Schedule,
-    ScheduledJob,
-    ScheduleError,
-    Scheduler,
-    jobs_from_template,
-)
+from chorus.local.scheduler import LambdaContext, Schedule, ScheduledJob, ScheduleError, Scheduler, jobs_from_template
 
 UTC = timezone.utc
 AMS = "Europe/Amsterdam"

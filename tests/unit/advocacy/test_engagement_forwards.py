@@ -36,7 +36,7 @@ class World:
                                  mentions=None, clock=self.clock)  # type: ignore[arg-type]
         self.service = ListeningService(self.mentions, MemoryAlerts(), MemoryState(), self.queue, self.notifier,
                                         keyword_classifier, self.clock, timedelta(days=90),
-                                        on_forwarded=self.forwards.count)
+                                        forwards=self.forwards)
 
     def post(self, principal: Principal, **body: object) -> str:
         return self.service.ingest(MentionIn.model_validate({"platform": "x", "id": "42", "text": COMPLAINT, **body}),

@@ -39,7 +39,7 @@ class StopHook:
         self.stopped: list[str] = []
         self.fails = fails
 
-    def __call__(self, person_id: str) -> None:
+    def stop_notifications(self, person_id: str) -> None:
         self.stopped.append(person_id)
         if self.fails:
             raise TimeoutError("SNS did not answer")
@@ -48,7 +48,7 @@ class StopHook:
 def service(people: MemoryPeople, announcements: Any = None, stop: Any = None,
             policies: MemoryPolicies | None = None) -> AmbassadorService:
     return AmbassadorService(people, policies or MemoryPolicies(), clock=lambda: NOW, announcements=announcements,
-                             stop_offer_notifications=stop)
+                             offer_notifications=stop)
 
 
 @pytest.fixture

@@ -43,8 +43,13 @@ class World:
         self.hold: dict | None = None
         self.pauses: list[int] = []
         self.service = InboxService(self.mentions, self.reads, self.posts, self.channels, self.writes, self.clock,
-                                    on_scheduled=self.scheduled.append, active_hold=lambda: self.hold,
-                                    pause=self.pauses.append)
+                                    publisher=self, holds=self, pause=self.pauses.append)
+
+    def enqueue_soon(self, post: Post) -> None:  # the publisher port: what was handed over to be published now
+        self.scheduled.append(post)
+
+    def active_hold(self) -> dict | None:  # the crisis-hold port
+        return self.hold
 
     def stored(self, mention_id: str = "m1"):  # type: ignore[no-untyped-def]
         return self.mentions.items[mention_id]
@@ -251,6 +256,11 @@ def test_approving_a_reply_through_the_calendar_goes_to_the_inbox() -> None:
         def get(self, post_id: str) -> Post | None:
             return world.posts.get(post_id)
 
+    class Replies:
+        def approve_reply(self, actor: Principal, reply: Post) -> Post:
+            handed.append(reply.id)
+            return world.service.approve_reply(actor, reply)
+
     calendar = CalendarService(Posts(), world.channels, world.clock, "Europe/Amsterdam",  # type: ignore[arg-type]
-                               approve_reply=lambda actor, reply: handed.append(reply.id) or world.service.approve_reply(actor, reply))
+                               replies=Replies())
     assert calendar.act(EDITOR, post.id, "approve").status == "scheduled" and handed == [post.id]

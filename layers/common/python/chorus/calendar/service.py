@@ -27,11 +27,7 @@ from chorus.core.errors import Conflict, Forbidden, NotFound, ValidationError
 from chorus.core.observability import metrics
 from chorus.core.roles import CRISIS_TEAM, EDITORS, Principal
 from chorus.core.time import Clock
-from chorus.platforms.base import (
-    Connector,
-    CredentialsRejected,
-    PublishError,
-)
+from chorus.platforms.base import Connector, CredentialsRejected, PublishError
 
 QUEUE_HORIZON = timedelta(days=28)
 DUPLICATE_WINDOW = timedelta(hours=24)
@@ -64,20 +60,36 @@ class ChannelStore(Protocol):
     def delete(self, channel_id: str) -> bool: ...
 
 
+class Publisher(Protocol):
+    """Publishing (chorus.publishing.service.PublishingService): a post due before the next due run is queued now."""
+
+    def enqueue_soon(self, post: Post) -> object: ...
+
+
+class Holds(Protocol):
+    """The crisis hold (CrisisService): while one is on, nothing new is scheduled."""
+
+    def active_hold(self) -> dict[str, Any] | None: ...
+
+
+class ReplyApprovals(Protocol):
+    """The inbox (chorus.inbox.service.InboxService): an approved reply goes out now and answers its mention."""
+
+    def approve_reply(self, actor: Principal, post: Post) -> Post: ...
+
+
 class CalendarService:
     def __init__(
         self, posts: PostStore, channels: ChannelStore, clock: Clock, timezone: str,
-        on_scheduled: Callable[[Post], object] = lambda post: None,
-        active_hold: Callable[[], dict | None] = lambda: None,
-        approve_reply: Callable[[Principal, Post], Post] | None = None,
+        publisher: Publisher | None = None, holds: Holds | None = None, replies: ReplyApprovals | None = None,
     ) -> None:
         self.posts = posts
         self.channels = channels
         self.clock = clock
         self.timezone = timezone
-        self.on_scheduled = on_scheduled  # the publisher's hook: a post due within a minute is enqueued at once
-        self.active_hold = active_hold  # while a crisis hold is on, nothing new is scheduled
-        self.approve_reply = approve_reply  # the inbox's: an approved reply goes out now and answers its mention
+        self.publisher = publisher
+        self.holds = holds
+        self.replies = replies
 
     # ------------------------------------------------------------------ posts
     def create_post(
@@ -111,8 +123,8 @@ class CalendarService:
 
     def act(self, actor: Principal, post_id: str, action: str, reason: str | None = None) -> Post:
         post = self._get(post_id)
-        if action == "approve" and post.reply_to is not None and self.approve_reply is not None:
-            return self.approve_reply(actor, post)
+        if action == "approve" and post.reply_to is not None and self.replies is not None:
+            return self.replies.approve_reply(actor, post)
         return self.posts.save(post_rules.transition(post, action, actor, self.clock(), reason))
 
     def endorse(self, actor: Principal, post_id: str) -> Post:
@@ -129,7 +141,7 @@ class CalendarService:
         channels = self._channel_map()
         if queue == bool(publish_at):
             raise ValidationError("publish_at", "give either publish_at or queue=true")
-        hold = self.active_hold()
+        hold = self.holds.active_hold() if self.holds else None
         if hold:
             raise Conflict(
                 f"a crisis hold is on since {hold.get('since')} ({hold.get('reason')}); release it before scheduling",
@@ -141,7 +153,8 @@ class CalendarService:
             when = timing.parse_publish_at(publish_at or "", tz_name)
         scheduled = post_rules.schedule(post, when, tz_name, actor, now, channels)
         saved = self.posts.save(scheduled)
-        self.on_scheduled(saved)
+        if self.publisher is not None:
+            self.publisher.enqueue_soon(saved)
         metrics.add_metric(name="PostsScheduled", unit=MetricUnit.Count, value=1)
         return saved, self.advice(saved, channels)
 

@@ -1,7 +1,6 @@
 """Typed settings, read once from the environment (set by the template on AWS, by chorus.local locally)."""
 from __future__ import annotations
 
-import functools
 import os
 from dataclasses import dataclass
 from typing import Mapping
@@ -91,7 +90,3 @@ def _positive_int(raw: str, name: str) -> int:
         raise SettingsError(f"environment variable {name} must be a whole number of at least 1, not {raw!r}")
     return int(raw)
 
-
-@functools.cache
-def get_settings() -> Settings:
-    return Settings.from_env()

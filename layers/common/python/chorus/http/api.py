@@ -1,17 +1,20 @@
-"""HTTP plumbing for the Chalice app: one `Api.route` declares a route's roles, body, query and response once;
-from that it authenticates, validates, maps errors to JSON and describes itself in /openapi.json.
-
-Request and response bodies of the REST API (validated on the way in, documented in /openapi.json)."""
+"""HTTP plumbing for the Chalice app. Each feature declares its routes in its own `routes.py` with `Routes.route`:
+a route's roles, body, query and response, once; `Api.include` serves them, and from the declaration the API
+authenticates, validates, reads the Idempotency-Key header, maps errors to JSON and describes itself in
+/openapi.json."""
 from __future__ import annotations
 
+import inspect
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import pydantic
 from aws_lambda_powertools.metrics import MetricUnit
 from chalice import Chalice, Response
+from chalice.app import Request
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
@@ -78,6 +81,12 @@ class Query:
         return {"name": self.name, "in": "query", "required": False, "description": self.description, "schema": schema}
 
 
+PAGING = (
+    Query("limit", "page size", type="integer", minimum=1, maximum=100, default=50),
+    Query("cursor", "next_cursor of the previous page"),
+)
+
+
 @dataclass(frozen=True)
 class SignedLink:
     """Lets a link from an email stand in for the bearer token (a mail client cannot send one): when a request carries
@@ -99,6 +108,16 @@ class RouteSpec:
     query: tuple[Query, ...] = field(default_factory=tuple)
     link: SignedLink | None = None
     any_query: bool = False  # accept query parameters it does not name (a link others decorate: fbclid, trk, ...)
+    idempotent: bool = False  # the view gets the Idempotency-Key header as `idempotency_key`
+
+
+@dataclass
+class Stored:
+    """What a view answers when a request may repeat an earlier one (a retry with the same Idempotency-Key, the same
+    share URL): the resource, and whether this request created it (201) or found it (200)."""
+
+    body: Any
+    created: bool
 
 
 @dataclass
@@ -111,13 +130,11 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class Api:
-    def __init__(self, app: Chalice, verifier: Callable[[], "TokenVerifier"], title: str, version: str) -> None:
-        self.app = app
-        self.verifier = verifier
-        self.title = title
-        self.version = version
-        self.routes: list[RouteSpec] = []
+class Routes:
+    """One feature's routes. `route` declares a route; `Api.include` serves the declared routes."""
+
+    def __init__(self) -> None:
+        self.declared: list[tuple[RouteSpec, Callable[..., Any]]] = []
 
     def route(
         self,
@@ -132,25 +149,47 @@ class Api:
         query: tuple[Query, ...] = (),
         link: SignedLink | None = None,
         any_query: bool = False,
+        idempotent: bool = False,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """`roles=None` makes a public route; otherwise the caller needs a valid token and one of the roles, or
-        a valid signed `link`."""
-        spec = RouteSpec(path, method.upper(), summary, roles, body, response, status, tuple(query), link, any_query)
-        self.routes.append(spec)
+        a valid signed `link`. The view is called with the path parameters, and, when declared: `principal`, `body`,
+        each query parameter, `idempotency_key` (with `idempotent=True`) and `request` (if the view names it)."""
+        spec = RouteSpec(path, method.upper(), summary, roles, body, response, status, tuple(query), link, any_query,
+                         idempotent)
 
         def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
-            def handle(**path_params: str) -> Response:
-                return self._handle(spec, view, path_params)
-
-            handle.__name__ = view.__name__
-            handle.__doc__ = view.__doc__
-            self.app.route(path, methods=[spec.method], content_types=ACCEPTED_CONTENT_TYPES)(handle)
+            self.declared.append((spec, view))
             return view
 
         return decorator
 
+
+class Api:
+    def __init__(self, app: Chalice, verifier: Callable[[], TokenVerifier], title: str, version: str) -> None:
+        self.app = app
+        self.verifier = verifier
+        self.title = title
+        self.version = version
+        self.routes: list[RouteSpec] = []
+
+    def include(self, routes: Routes) -> None:
+        for spec, view in routes.declared:
+            self._serve(spec, view)
+
+    def _serve(self, spec: RouteSpec, view: Callable[..., Any]) -> None:
+        self.routes.append(spec)
+        wants_request = "request" in inspect.signature(view).parameters
+
+        def handle(**path_params: str) -> Response:
+            return self._handle(spec, view, path_params, wants_request)
+
+        handle.__name__ = view.__name__
+        handle.__doc__ = view.__doc__
+        self.app.route(spec.path, methods=[spec.method], content_types=ACCEPTED_CONTENT_TYPES)(handle)
+
     # ------------------------------------------------------------------ request handling
-    def _handle(self, spec: RouteSpec, view: Callable[..., Any], path_params: dict[str, str]) -> Response:
+    def _handle(self, spec: RouteSpec, view: Callable[..., Any], path_params: dict[str, str],
+                wants_request: bool) -> Response:
         request = self.app.current_request
         started = time.perf_counter()
         user = None
@@ -176,6 +215,10 @@ class Api:
                 raise ValidationError(unknown[0], f"unknown query parameter; this route takes: {', '.join(q.name for q in accepted) or 'none'}")
             for q in spec.query:
                 kwargs[q.name] = q.parse(params.get(q.name))
+            if spec.idempotent:
+                kwargs["idempotency_key"] = request.headers.get("idempotency-key")
+            if wants_request:
+                kwargs["request"] = request
             result = view(**kwargs)
             response = self._ok(spec, result)
         except UnsupportedMediaType as error:
@@ -228,6 +271,8 @@ class Api:
 
     @staticmethod
     def _ok(spec: RouteSpec, result: Any) -> Response:
+        if isinstance(result, Stored):
+            result = Reply(result.body, status=spec.status if result.created else 200)
         reply = result if isinstance(result, Reply) else Reply(result)
         status = reply.status or spec.status
         headers = {"Content-Type": "application/json", **reply.headers}
@@ -338,3 +383,15 @@ class Health(BaseModel):
 class Me(BaseModel):
     username: str
     roles: list[str]
+
+
+def public_base_url(request: Request, configured: str | None) -> str:
+    """Where people reach this API, for links it hands out: `configured` (CHORUS_PUBLIC_API_URL, a custom domain),
+    else this request's own host (API Gateway's execute-api host carries the stage in the path)."""
+    if configured:
+        return configured
+    host = request.headers.get("host") or "localhost"
+    if host.endswith(".amazonaws.com"):
+        return f"https://{host}/{request.context.get('stage', 'api')}"
+    scheme = request.headers.get("x-forwarded-proto") or ("http" if host.startswith(("localhost", "127.0.0.1")) else "https")
+    return f"{scheme}://{host}"

@@ -52,3 +52,6 @@ def _page(title: str, body: str) -> str:
         "button{font-size:1.1rem;padding:.6rem 1.4rem}</style>"
         f"</head><body><h1>{escape(title)}</h1>{body}</body></html>"
     )
+
+
+LINK_NOT_FOUND = _page("Link not found", "<p>This link does not exist. Check that it was copied whole.</p>")

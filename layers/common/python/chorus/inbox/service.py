@@ -19,6 +19,7 @@ from typing import Callable, Protocol
 
 from chorus.calendar import rules as post_rules
 from chorus.calendar.schemas import Channel, Post, ReplyTarget
+from chorus.calendar.service import Holds, Publisher
 from chorus.core import time as timing
 from chorus.core.errors import Conflict, NotFound, ValidationError
 from chorus.core.observability import logger
@@ -72,8 +73,7 @@ class ReplyOutcome:
 
 class InboxService:
     def __init__(self, mentions: Mentions, reads: InboxReads, posts: Posts, channels: Channels, replies: ReplyWrites,
-                 clock: Clock, on_scheduled: Callable[[Post], object] = lambda post: None,
-                 active_hold: Callable[[], dict | None] = lambda: None,
+                 clock: Clock, publisher: Publisher | None = None, holds: Holds | None = None,
                  pause: Callable[[int], None] = jittered_pause) -> None:
         self.mentions = mentions
         self.reads = reads
@@ -81,8 +81,8 @@ class InboxService:
         self.channels = channels
         self.replies = replies
         self.clock = clock
-        self.on_scheduled = on_scheduled  # the publisher's hook: a reply due now is enqueued at once
-        self.active_hold = active_hold
+        self.publisher = publisher  # a reply due now is queued at once
+        self.holds = holds
         self.pause = pause
 
     # ------------------------------------------------------------------ reading
@@ -151,8 +151,8 @@ class InboxService:
             if stored is None:
                 return self._earlier_reply(mention_id, post.id)
             saved_post, saved_mention = stored
-            if approval is None:
-                self.on_scheduled(saved_post)
+            if approval is None and self.publisher is not None:
+                self.publisher.enqueue_soon(saved_post)
             logger.info("reply", extra={"mention": mention_id, "post": post.id, "channel": channel.id, "by": actor.username,
                                         "needs_approval": approval is not None})
             return ReplyOutcome(saved_mention, saved_post, needs_approval=approval is not None, created=True)
@@ -164,7 +164,7 @@ class InboxService:
         if target is None:
             raise ValueError("approve_reply() is for replies")
         for attempt in range(SAVE_ATTEMPTS):
-            hold = self.active_hold()
+            hold = self.holds.active_hold() if self.holds else None
             if hold:
                 raise Conflict(f"a crisis hold is on since {hold.get('since')}; approve the reply after its release",
                                crisis_since=hold.get("since"))
@@ -183,7 +183,8 @@ class InboxService:
                     raise NotFound(f"no post {post.id!r}") from None
                 post = fresh
                 continue
-            self.on_scheduled(saved)
+            if self.publisher is not None:
+                self.publisher.enqueue_soon(saved)
             logger.info("reply approved", extra={"mention": mention.id, "post": post.id, "by": actor.username})
             return saved
         raise Conflict(f"post {post.id} kept changing; try again")
@@ -200,7 +201,7 @@ class InboxService:
 
     def _approval_reason(self, mention: MentionRecord, actor: Principal) -> str | None:
         """Why the reply must wait for an editor, or None. Editors' own replies need no second editor."""
-        if self.active_hold():
+        if self.holds is not None and self.holds.active_hold():
             return "a crisis hold is on: every reply waits for an editor's approval"
         if "pr" in mention.teams and not actor.is_editor:
             return "the mention was routed to PR: an editor approves the reply"

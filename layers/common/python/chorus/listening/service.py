@@ -87,11 +87,16 @@ class AckLinks(Protocol):
     def link(self, alert_id: str, team: str, now: datetime) -> str | None: ...
 
 
+class Forwards(Protocol):
+    """The ambassador programme (chorus.advocacy.engagement.service.Forwards): a forward counts for its forwarder."""
+
+    def count(self, principal: Principal, mention_id: str) -> object: ...
+
+
 class ListeningService:
     def __init__(self, mentions: Mentions, alerts: Alerts, state: State, queue: IngestQueue, notifier: AlertSink,
                  classify: Callable[[str], ClassificationLike], clock: Clock, retention: timedelta,
-                 ack_links: AckLinks | None = None,
-                 on_forwarded: Callable[[Principal, str], object] = lambda principal, mention_id: None) -> None:
+                 ack_links: AckLinks | None = None, forwards: Forwards | None = None) -> None:
         self.mentions = mentions
         self.alerts = alerts
         self.state = state
@@ -101,7 +106,7 @@ class ListeningService:
         self.clock = clock
         self.retention = retention
         self.ack_links = ack_links
-        self.on_forwarded = on_forwarded  # counts the forward in the engagement ledger (services/engagement.Forwards)
+        self.forwards = forwards
 
     # ------------------------------------------------------------------ in
     def ingest(self, body: MentionIn, principal: Principal) -> dict[str, str]:
@@ -116,7 +121,8 @@ class ListeningService:
         self.queue.send(mention, body.facet or "brand")
         if forward:
             self._mark_forwarded(mention, now)
-            self.on_forwarded(principal, mention.id)
+            if self.forwards is not None:
+                self.forwards.count(principal, mention.id)
         logger.info("mention queued", extra={"mention": mention.id, "by": principal.username, "forward": forward})
         return {"id": mention.id, "status": "queued"}
 

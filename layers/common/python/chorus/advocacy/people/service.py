@@ -58,17 +58,21 @@ class Announcements(Protocol):
     def announce(self, subscriptions: list[OfferSubscription], subject: str, message: str, sms_text: str) -> None: ...
 
 
+class OfferNotifications(Protocol):
+    """The pool's notifications (chorus.advocacy.pool.service.PoolPersonalData): `stop_notifications` unsubscribes a
+    person from the offers topic and drops their notification queue, so an opt-out takes effect at once."""
+
+    def stop_notifications(self, person_id: str) -> object: ...
+
+
 class AmbassadorService:
     def __init__(self, people: PeopleStore, policies: PolicyStore, clock: Clock,
-                 announcements: Announcements | None = None,
-                 stop_offer_notifications: Callable[[str], object] | None = None) -> None:
-        """`stop_offer_notifications(person_id)` unsubscribes a person from the offers topic and drops their
-        notification queue (the pool's, chorus.advocacy.pool.service.PoolPersonalData), so an opt-out takes effect at once."""
+                 announcements: Announcements | None = None, offer_notifications: OfferNotifications | None = None) -> None:
         self.people = people
         self.policies = policies
         self.clock = clock
         self.announcements = announcements
-        self.stop_offer_notifications = stop_offer_notifications
+        self.offer_notifications = offer_notifications
 
     # ------------------------------------------------------------------ reading (also for the other advocacy services)
     def get(self, person_id: str) -> Person:
@@ -160,11 +164,11 @@ class AmbassadorService:
         """Only the person themselves: there is no route by which anyone else opts a person in."""
         me = self.me(principal)
         person = self._update(me.id, lambda current, stamp: current.model_copy(update={"opted_in": opted_in, "updated_at": stamp}))
-        if not opted_in and self.stop_offer_notifications is not None:
+        if not opted_in and self.offer_notifications is not None:
             # Also when already opted out, so repeating the request completes one whose unsubscribe failed. A failure
             # is no error: the opt-out is stored, and notify_offers drops the queue of anyone not eligible.
             try:
-                self.stop_offer_notifications(me.id)
+                self.offer_notifications.stop_notifications(me.id)
             except Exception:
                 logger.exception("offer notifications could not be stopped at opt-out", extra={"person": me.id})
         return person

@@ -33,6 +33,7 @@ from typing import Any, Protocol
 
 from chorus.advocacy.pool import rules
 from chorus.advocacy.pool.rules import (
+    RECEIVERS,
     OfferSubscription,
     Publisher,
     is_http_url,
@@ -179,6 +180,16 @@ class PoolService:
         withdrawn = rules.withdraw(offer, principal, self.clock())
         if withdrawn is not offer:
             self.offers.withdraw(withdrawn)
+
+    def listing(self, principal: Principal, view: str | None, limit: int, cursor: str | None, api_base: str) -> PoolPage:
+        """`view=all` (editors' default): every offer; `view=mine` (publishers' default): the offers meant for me."""
+        if (view or ("all" if principal.is_editor else "mine")) == "all":
+            if not principal.is_editor:
+                raise Forbidden("only editors and masters see every offer; view=mine shows yours")
+            return self.all_offers(limit, cursor)
+        if not principal.has_any(RECEIVERS):
+            raise Forbidden("only publishers receive offers")
+        return self.pool(principal, limit, cursor, api_base)
 
     def all_offers(self, limit: int, cursor: str | None) -> PoolPage:
         offers, next_cursor = self.offers.offers(limit, cursor)

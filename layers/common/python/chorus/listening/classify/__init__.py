@@ -15,9 +15,9 @@ from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
 from typing import Protocol
+
 from chorus.listening.classify.features import extract
 from chorus.listening.classify.model import OUTPUTS, Model, load_model
-
 
 MODEL_PATH = Path(__file__).with_name("model.bin.gz")
 INTENTS = ("complaint", "question", "praise", "other")

@@ -17,11 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pynamodb.attributes import (
-    JSONAttribute,
-    NumberAttribute,
-    UnicodeAttribute,
-)
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DeleteError
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 

@@ -1,0 +1,115 @@
+"""Builds the ambassador programme's services (people and policy, creators' content, the pool and shares,
+engagement, privacy) from the settings, each other, and the ports other features provide (see chorus.container)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from chorus.advocacy.engagement.service import EngagementReports, Forwards, ForwardsSection
+from chorus.advocacy.engagement.store import EngagementLedger, ReportSettingsRepository
+from chorus.advocacy.people.service import AmbassadorService, OfferNotifications
+from chorus.advocacy.people.store import PeopleRepository, PolicyRepository
+from chorus.advocacy.pool.service import OfferNotifier, PoolPersonalData, PoolService, ShareService, ShareTracker
+from chorus.advocacy.pool.store import OfferMessages, PoolStore
+from chorus.calendar.schemas import Channel
+from chorus.calendar.store import PostRepository
+from chorus.core.settings import Settings
+from chorus.core.time import Clock
+from chorus.listening.store import MentionRepository
+
+if TYPE_CHECKING:
+    from chorus.advocacy.content.service import ContentService, Suggestions
+    from chorus.advocacy.privacy.service import PrivacyService
+    from chorus.local.mailbox import LocalOfferMailbox
+
+
+def ledger() -> EngagementLedger:
+    return EngagementLedger()
+
+
+def ambassadors(settings: Settings, messages: OfferMessages | LocalOfferMailbox,
+                offer_notifications: OfferNotifications, clock: Clock) -> AmbassadorService:
+    return AmbassadorService(PeopleRepository(), PolicyRepository(), clock=clock, announcements=messages,
+                             offer_notifications=offer_notifications)
+
+
+def offer_messages(settings: Settings) -> OfferMessages | LocalOfferMailbox:
+    """SNS on AWS; locally each publisher's subscription is an SQS queue shown by GET /mailbox (chorus.local.mailbox)."""
+    if settings.local_mailbox:
+        from chorus.local.mailbox import LocalOfferMailbox
+
+        return LocalOfferMailbox(settings.offers_topic_arn, settings.region, settings.org)
+    return OfferMessages(settings.offers_topic_arn, settings.region)
+
+
+def content(settings: Settings, people: AmbassadorService, suggestions: Suggestions,
+            channels: Callable[[], list[Channel]], ledger: EngagementLedger, clock: Clock) -> ContentService:
+    from chorus.advocacy.content.service import ContentService
+    from chorus.advocacy.content.store import (
+        MediaBucket,
+        PrecheckListRepository,
+        SubmissionRepository,
+        UploadRepository,
+    )
+
+    return ContentService(
+        SubmissionRepository(), UploadRepository(), MediaBucket(settings.media_bucket, settings.region),
+        PrecheckListRepository(), people, suggestions, PostRepository(), channels=channels, ledger=ledger,
+        clock=clock,
+    )
+
+
+def engagement_reports(ledger: EngagementLedger, people: AmbassadorService, clock: Clock) -> EngagementReports:
+    return EngagementReports(ledger, people, PeopleRepository(), ReportSettingsRepository(), clock=clock)
+
+
+def forwards(ledger: EngagementLedger, people: AmbassadorService, clock: Clock) -> Forwards:
+    return Forwards(ledger, people, MentionRepository(), clock=clock)
+
+
+def pool(people: AmbassadorService, ledger: EngagementLedger, clock: Clock) -> PoolService:
+    return PoolService(PoolStore(), people, PostRepository(), ledger, clock=clock)
+
+
+def shares(people: AmbassadorService, ledger: EngagementLedger, clock: Clock) -> ShareService:
+    return ShareService(PoolStore(), people, ledger, clock=clock)
+
+
+def offer_notifier(settings: Settings, people: AmbassadorService, messages: OfferMessages | LocalOfferMailbox,
+                   pool: PoolService, clock: Clock) -> OfferNotifier:
+    return OfferNotifier(PoolStore(), people, messages, pool, clock=clock, pool_url=settings.public_api_url)
+
+
+def share_tracker(settings: Settings, people: AmbassadorService, shares: ShareService,
+                  ledger: EngagementLedger, clock: Clock) -> ShareTracker:
+    from chorus.platforms.bluesky import BlueskyReader
+    from chorus.platforms.checks import PublicOnlyTransport
+    from chorus.platforms.mastodon import MastodonReader
+    from chorus.platforms.transport import shared_transport
+
+    # Mastodon instances come from handles people typed: only public addresses are read.
+    transport = PublicOnlyTransport(shared_transport(), settings.sources_allow_loopback)
+    return ShareTracker(PoolStore(), people, shares, ledger, [MastodonReader(transport), BlueskyReader(transport)],
+                        clock=clock, window_days=settings.share_tracking_days)
+
+
+def pool_personal_data(messages: OfferMessages | LocalOfferMailbox) -> PoolPersonalData:
+    return PoolPersonalData(PoolStore(), messages)
+
+
+def privacy(settings: Settings, people: AmbassadorService, ledger: EngagementLedger, content: ContentService,
+            pool_data: PoolPersonalData, clock: Clock) -> PrivacyService:
+    """Export and erase go through every kind of data the programme keeps about a person."""
+    from chorus.advocacy.content.service import SubmissionsPersonalData
+    from chorus.advocacy.privacy.service import EngagementSection, LoginSection, PeopleSection, PrivacyService
+    from chorus.advocacy.privacy.store import CognitoLogins
+
+    sections = [
+        PeopleSection(PeopleRepository()),
+        LoginSection(PeopleRepository(), CognitoLogins(settings.user_pool_id, settings.region)),
+        EngagementSection(ledger),
+        SubmissionsPersonalData(content.submissions, content.uploads, content.media, content.posts),
+        ForwardsSection(MentionRepository(), PeopleRepository(), clock=clock),
+        pool_data,
+    ]
+    return PrivacyService(people.visible, sections, clock=clock)

@@ -1,0 +1,141 @@
+"""TODO routes of calendar."""
+from __future__ import annotations
+
+from chorus import container
+from chorus.calendar.schemas import (
+    Channel,
+    ChannelCreate,
+    ChannelFields,
+    ChannelList,
+    CrisisState,
+    HoldRequest,
+    Post,
+    PostContent,
+    PostEnvelope,
+    PostPage,
+    ReasonRequest,
+    ReleaseResult,
+    ScheduleRequest,
+    Status,
+)
+from chorus.core.roles import AUTHORS, CRISIS_TEAM, EDITORS, EVERYONE, Principal
+from chorus.http.api import PAGING, Query, Routes, Stored
+
+routes = Routes()
+
+
+@routes.route("/posts", "POST", "Write a draft post (Idempotency-Key header makes retries safe)", roles=AUTHORS,
+              body=PostContent, response=PostEnvelope, status=201, idempotent=True)
+def create_post(principal: Principal, body: PostContent, idempotency_key: str | None) -> Stored:
+    post, advice, created = container.calendar().create_post(principal, body, idempotency_key)
+    return Stored(PostEnvelope(post=post, warnings=advice), created)
+
+
+@routes.route("/posts", "GET", "The calendar: posts in a date range (and channel), or posts in one workflow status",
+              roles=EVERYONE, response=PostPage, query=(
+                  Query("from", "start, ISO 8601 (default: today)"),
+                  Query("to", "end, exclusive, ISO 8601 (default: from + 31 days)"),
+                  Query("channel", "only posts on this channel id"),
+                  Query("status", "posts in this status instead of a date range, most recently changed first",
+                        enum=tuple(s.value for s in Status)),
+                  *PAGING))
+def list_posts(principal: Principal, limit: int, cursor: str | None, status: str | None, channel: str | None,
+               **when: str | None) -> PostPage:
+    service = container.calendar()
+    if status:
+        items, next_cursor = service.by_status(status, limit, cursor)
+    else:
+        items, next_cursor = service.calendar(when["from"], when["to"], channel, limit, cursor)
+    return PostPage(items=service.visible(principal, items), next_cursor=next_cursor)
+
+
+@routes.route("/posts/{id}", "GET", "One post with its audit trail (someone else's draft only for master, editor, pr)",
+              roles=EVERYONE, response=Post)
+def get_post(principal: Principal, id: str) -> Post:
+    return container.calendar().get_post(id, viewer=principal)
+
+
+@routes.route("/posts/{id}", "PATCH", "Change a draft or submitted post", roles=AUTHORS, body=PostContent,
+              response=PostEnvelope)
+def update_post(principal: Principal, id: str, body: PostContent) -> PostEnvelope:
+    post, advice = container.calendar().update_post(principal, id, body)
+    return PostEnvelope(post=post, warnings=advice)
+
+
+@routes.route("/posts/{id}/submit", "POST", "Submit a draft for approval", roles=AUTHORS, response=Post)
+def submit_post(principal: Principal, id: str) -> Post:
+    return container.calendar().act(principal, id, "submit")
+
+
+@routes.route("/posts/{id}/approve", "POST", "Approve a submitted post", roles=EDITORS, response=Post)
+def approve_post(principal: Principal, id: str) -> Post:
+    return container.calendar().act(principal, id, "approve")
+
+
+@routes.route("/posts/{id}/reject", "POST", "Send a post back to draft, with a reason", roles=EDITORS,
+              body=ReasonRequest, response=Post)
+def reject_post(principal: Principal, id: str, body: ReasonRequest) -> Post:
+    return container.calendar().act(principal, id, "reject", body.reason)
+
+
+@routes.route("/posts/{id}/schedule", "POST", "Plan an approved post at a time, or in the next free queue slot",
+              roles=EDITORS, body=ScheduleRequest, response=PostEnvelope)
+def schedule_post(principal: Principal, id: str, body: ScheduleRequest) -> PostEnvelope:
+    post, advice = container.calendar().schedule(principal, id, body.publish_at, body.timezone, body.queue)
+    return PostEnvelope(post=post, warnings=advice)
+
+
+@routes.route("/posts/{id}/cancel", "POST", "Cancel a post that has not been published", roles=EDITORS,
+              body=ReasonRequest, response=Post)
+def cancel_post(principal: Principal, id: str, body: ReasonRequest) -> Post:
+    return container.calendar().act(principal, id, "cancel", body.reason)
+
+
+@routes.route("/posts/{id}/endorse", "POST", "The person a post speaks for approves its text (ghostwriting guard)",
+              roles=EVERYONE, response=Post)
+def endorse_post(principal: Principal, id: str) -> Post:
+    return container.calendar().endorse(principal, id)
+
+
+@routes.route("/channels", "GET", "The organisation's channels", roles=EVERYONE, response=ChannelList)
+def list_channels(principal: Principal) -> ChannelList:
+    return ChannelList(items=container.calendar().list_channels())
+
+
+@routes.route("/channels", "POST", "Add a channel", roles=EDITORS, body=ChannelCreate, response=Channel, status=201)
+def create_channel(principal: Principal, body: ChannelCreate) -> Channel:
+    return container.calendar().create_channel(principal, body)
+
+
+@routes.route("/channels/{id}", "GET", "One channel", roles=EVERYONE, response=Channel)
+def get_channel(principal: Principal, id: str) -> Channel:
+    return container.calendar().get_channel(id)
+
+
+@routes.route("/channels/{id}", "PATCH", "Change a channel", roles=EDITORS, body=ChannelFields, response=Channel)
+def update_channel(principal: Principal, id: str, body: ChannelFields) -> Channel:
+    return container.calendar().update_channel(principal, id, body)
+
+
+@routes.route("/channels/{id}", "DELETE", "Remove a channel that no planned post uses", roles=frozenset({"master"}),
+              status=204)
+def delete_channel(principal: Principal, id: str) -> None:
+    container.calendar().delete_channel(principal, id)
+
+
+@routes.route("/crisis", "GET", "Whether a crisis hold is on, since when, by whom and why", roles=EVERYONE,
+              response=CrisisState)
+def crisis_state(principal: Principal) -> CrisisState:
+    return CrisisState.model_validate(container.crisis().status())
+
+
+@routes.route("/crisis/hold", "POST", "Stop publishing: every scheduled post becomes held, nothing new is scheduled",
+              roles=CRISIS_TEAM, body=HoldRequest, response=CrisisState)
+def crisis_hold(principal: Principal, body: HoldRequest) -> CrisisState:
+    return CrisisState.model_validate(container.crisis().hold(principal, body.reason))
+
+
+@routes.route("/crisis/release", "POST", "Resume: held posts still ahead are scheduled again, the others wait for an editor",
+              roles=CRISIS_TEAM, response=ReleaseResult)
+def crisis_release(principal: Principal) -> ReleaseResult:
+    return ReleaseResult.model_validate(container.crisis().release(principal))

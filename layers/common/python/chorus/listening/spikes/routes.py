@@ -1,0 +1,17 @@
+"""TODO routes of listening/spikes."""
+from __future__ import annotations
+
+from chorus import container
+from chorus.core.roles import LISTENERS, Principal
+from chorus.http.api import Query, Routes
+from chorus.listening.spikes.schemas import SpikeList
+
+routes = Routes()
+
+
+@routes.route("/spikes", "GET", "Spikes of negative mentions detected in the last days, newest first: counts, baseline, why",
+              roles=LISTENERS, response=SpikeList, query=(
+                  Query("days", "how far back", type="integer", minimum=1, maximum=90, default=7),
+                  Query("limit", "at most this many", type="integer", minimum=1, maximum=200, default=50)))
+def list_spikes(principal: Principal, days: int, limit: int) -> SpikeList:
+    return SpikeList(items=container.spikes().recent(days, limit))
