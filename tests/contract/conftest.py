@@ -1,1 +1,1 @@
-from tests.unit.connectors.fakes import no_sockets  # noqa: F401  (autouse fixture)
+from tests.unit.platforms.fakes import no_sockets  # noqa: F401  (autouse fixture)

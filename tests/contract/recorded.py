@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from chorus.platforms.transport import Response
-from tests.unit.connectors.fakes import Sent
+from tests.unit.platforms.fakes import Sent
 
 DATA = (Path(__file__).resolve().parents[2] / ".." / "shared" / "data").resolve()
 

@@ -14,7 +14,7 @@ from chorus.platforms.bluesky import BlueskyConnector, tid_for
 from chorus.platforms.transport import Response
 from tests.contract.lexicon import Lexicons
 from tests.contract.recorded import load, platform_dir
-from tests.unit.connectors.fakes import Clock, FakeTransport, Sent, json_response
+from tests.unit.platforms.fakes import Clock, FakeTransport, Sent, json_response
 
 FOLDER = platform_dir("bluesky")
 LEXICONS = Lexicons(FOLDER / "lexicons")

@@ -9,7 +9,7 @@ from chorus.platforms.base import CredentialsRejected, PermanentFailure, Publish
 from chorus.platforms.linkedin import LinkedInConnector
 from chorus.platforms.transport import Response
 from tests.contract.recorded import platform_dir
-from tests.unit.connectors.fakes import Clock, FakeTransport, Sent, json_response
+from tests.unit.platforms.fakes import Clock, FakeTransport, Sent, json_response
 
 README = (platform_dir("linkedin") / "README.md").read_text(encoding="utf-8")
 ORG = "urn:li:organization:2414183"

@@ -11,7 +11,7 @@ from chorus.platforms.base import CredentialsRejected, PublishRequest, RateLimit
 from chorus.platforms.mastodon import MastodonConnector, html_to_text
 from chorus.platforms.transport import Response
 from tests.contract.recorded import load, platform_dir, replay, response_of
-from tests.unit.connectors.fakes import Clock, FakeTransport, json_response
+from tests.unit.platforms.fakes import Clock, FakeTransport, json_response
 
 FOLDER = platform_dir("mastodon")
 BASE_URL = "http://localhost:3000"  # where the cassettes were recorded

@@ -22,8 +22,8 @@ from chorus.publishing.store import PublishMessage
 from tests.contract.lexicon import Lexicons
 from tests.contract.recorded import load, platform_dir, response_of
 from tests.contract.test_x_contract import check_schema
-from tests.unit.connectors.fakes import FakeTransport, Sent, json_response
-from tests.unit.publish_fakes import Alerts, ChannelStore, Clock, PostStore
+from tests.unit.platforms.fakes import FakeTransport, Sent, json_response
+from tests.unit.publishing.fakes import Alerts, ChannelStore, Clock, PostStore
 
 MASTODON, X, BLUESKY = platform_dir("mastodon"), platform_dir("x"), platform_dir("bluesky")
 LEXICONS = Lexicons(BLUESKY / "lexicons")

@@ -26,7 +26,7 @@ from chorus.platforms.transport import Response
 from chorus.platforms.x import XFetcher
 from tests.contract.lexicon import Lexicons
 from tests.contract.recorded import load, platform_dir, replay, response_of
-from tests.unit.connectors.fakes import FakeTransport, Sent, json_response
+from tests.unit.platforms.fakes import FakeTransport, Sent, json_response
 
 GOOGLE_ALERTS = platform_dir("google-alerts")
 MASTODON = platform_dir("mastodon")

@@ -10,7 +10,7 @@ import pytest
 from chorus.platforms.base import CredentialsRejected, OutcomeUnknown, PublishRequest, RateLimited
 from chorus.platforms.x import XConnector
 from tests.contract.recorded import load, platform_dir, replay, response_of
-from tests.unit.connectors.fakes import Clock, FakeTransport, json_response
+from tests.unit.platforms.fakes import Clock, FakeTransport, json_response
 
 FOLDER = platform_dir("x")
 ME = {"data": {"id": "783214", "name": "X", "username": "X"}}  # GetUsersMeResponse: data is a User

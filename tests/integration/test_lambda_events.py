@@ -129,7 +129,7 @@ def test_escalate_alerts_with_its_sample_event(stack):
     from chorus import container
     from chorus.listening.store import AlertRepository
     from functions.escalate_alerts.handler import handler
-    from tests.integration.test_escalation import open_alert
+    from tests.integration.listening.test_escalation import open_alert
 
     alert = open_alert(1, datetime.now(timezone.utc) - timedelta(minutes=31))
     AlertRepository().create(alert)

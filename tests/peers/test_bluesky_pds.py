@@ -16,7 +16,7 @@ from chorus.platforms.base import CredentialsRejected, PermanentFailure, Publish
 from chorus.platforms.bluesky import BlueskyConnector
 from chorus.platforms.transport import Response, Transport
 from tests.peers.servers import Account, Pds
-from tests.unit.connectors.fakes import Clock
+from tests.unit.platforms.fakes import Clock
 
 pytestmark = pytest.mark.peers
 

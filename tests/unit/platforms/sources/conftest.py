@@ -1,0 +1,1 @@
+from tests.unit.platforms.fakes import no_sockets  # noqa: F401  (autouse fixture)
