@@ -8,7 +8,7 @@ BUILD  := build
 export AWS_DEFAULT_REGION ?= eu-west-1
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: install run test test-fast test-peers package deploy bench train clean
+.PHONY: install run lint test test-fast test-peers package deploy bench train docs clean
 
 install: $(STAMP)
 
@@ -24,8 +24,13 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 run: install
 	@$(VENV)/bin/chorus run $(ARGS)
 
-## make test: every test (unit, integration, infra, e2e).
-test: install
+## make lint: ruff (pyflakes, pycodestyle, isort, bugbear, pyupgrade) and mypy over the code and the tests.
+lint: install
+	@$(PY) -m ruff check .
+	@$(PY) -m mypy
+
+## make test: the static checks, then every test (unit, integration, contract, infra, e2e, peers).
+test: lint
 	@$(PY) -m pytest $(ARGS)
 
 ## make test-fast: unit and integration tests only.
@@ -39,6 +44,10 @@ bench: install
 ## make train: retrain the mention classifier from ../shared/data/complaints and the hand-written examples; writes the committed model.
 train: install
 	@$(PY) -m chorus.local.train_classifier
+
+## make docs: regenerate docs/api.md from the routes the API declares (a unit test fails when it is out of date).
+docs: install
+	@$(PY) -m chorus.local.apidoc
 
 ## make test-peers: only the tests against real servers (a Bluesky PDS, snac2) that the suite installs and starts.
 test-peers: install

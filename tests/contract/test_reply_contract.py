@@ -19,11 +19,12 @@ from chorus.platforms.mastodon import MastodonConnector
 from chorus.platforms.x import XConnector
 from chorus.publishing.service import PublishingService
 from chorus.publishing.store import PublishMessage
+from tests.clock import Clock
 from tests.contract.lexicon import Lexicons
 from tests.contract.recorded import load, platform_dir, response_of
 from tests.contract.test_x_contract import check_schema
 from tests.unit.platforms.fakes import FakeTransport, Sent, json_response
-from tests.unit.publishing.fakes import Alerts, ChannelStore, Clock, PostStore
+from tests.unit.publishing.fakes import Alerts, ChannelStore, PostStore
 
 MASTODON, X, BLUESKY = platform_dir("mastodon"), platform_dir("x"), platform_dir("bluesky")
 LEXICONS = Lexicons(BLUESKY / "lexicons")

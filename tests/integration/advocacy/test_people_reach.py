@@ -11,8 +11,8 @@ import pytest
 
 from chorus.local.scheduler import LambdaContext
 from functions.notify_offers.handler import handler as notify_offers
-from tests.integration.conftest import REGION, Stack
 from tests.integration.advocacy.test_pool import Programme, programme  # noqa: F401  (the fixture)
+from tests.integration.conftest import REGION, Stack
 
 
 def offer_subscribers(stack: Stack) -> list[str]:

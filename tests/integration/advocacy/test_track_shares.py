@@ -17,9 +17,10 @@ from chorus.advocacy.pool.store import PoolStore
 from chorus.platforms.base import RateLimited
 from chorus.platforms.bluesky import BlueskyReader
 from chorus.platforms.mastodon import MastodonReader
+from tests.clock import Clock
 from tests.contract.lexicon import Lexicons
 from tests.contract.recorded import load, platform_dir, response_of
-from tests.unit.advocacy.pool_fakes import Clock, FakePeople, person
+from tests.unit.advocacy.pool_fakes import FakePeople, person
 from tests.unit.platforms.fakes import FakeTransport, Sent, json_response
 
 MASTODON = platform_dir("mastodon")

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from chorus.core import time as timing
+from chorus.core.errors import Conflict
 
 FUTURE = (datetime.now(timezone.utc) + timedelta(days=3)).strftime("%Y-%m-%dT10:00")
 
@@ -280,5 +281,5 @@ def test_concurrent_change_is_a_409_not_a_lost_update(api, tokens, channels):
     assert api.call("POST", f"/posts/{post_id}/cancel", tokens["editor"], {})[0] == 200
     with pytest.raises(Exception) as raised:
         container.calendar().posts.save(stale.model_copy(update={"text": "overwrite"}))
-    assert type(raised.value).__name__ == "Conflict"
+    assert isinstance(raised.value, Conflict)  # Stale, the Conflict (409) of a write on an outdated read
     assert api.call("GET", f"/posts/{post_id}", tokens["editor"])[1]["status"] == "cancelled"

@@ -10,7 +10,7 @@ import itertools
 from typing import Any
 
 from chorus.advocacy.people.schemas import CreateOutcome, Person, Policy, eligible_partition
-from chorus.core.errors import Conflict
+from chorus.core.errors import Conflict, Stale
 
 STAMP = "2026-11-23T09:00:00Z"
 _ids = itertools.count(1)
@@ -56,10 +56,10 @@ class MemoryPeople:
         self.items[new.id] = new.model_copy(update={"version": 1})
         return "created"
 
-    def save(self, changed: Person, before: Person) -> Person | None:
+    def save(self, changed: Person, before: Person) -> Person:
         stored = self.items.get(changed.id)
         if stored is None or stored.version != before.version:
-            return None
+            raise Stale("changed meanwhile")
         old, new = before.username, changed.username
         if new is not None and self.claims.get(new.casefold(), changed.id) != changed.id:
             raise Conflict(f"username {new!r} already belongs to another profile")

@@ -300,9 +300,3 @@ class FakeMessages:
         self.sent.append(replace(Sent(subscription, subject, message, sms_text), at=self.clock() if self.clock else None))
 
 
-class Clock:
-    def __init__(self, now: datetime = NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now

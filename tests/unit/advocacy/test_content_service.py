@@ -23,7 +23,7 @@ from chorus.advocacy.content.schemas import (
 )
 from chorus.advocacy.content.service import ContentService, SubmissionsPersonalData
 from chorus.calendar.schemas import Channel, Post
-from chorus.core.errors import Conflict, Forbidden, NotFound, ValidationError
+from chorus.core.errors import Conflict, Forbidden, NotFound, Stale, ValidationError
 from chorus.core.roles import Principal
 from chorus.listening.schemas import MentionRecord
 from tests.unit.advocacy.fakes import MemoryLedger
@@ -85,7 +85,7 @@ class Posts:
 
     def save(self, post: Post) -> Post:
         if self.items[post.id].version != post.version:
-            raise Conflict("changed meanwhile")
+            raise Stale("changed meanwhile")
         saved = post.model_copy(update={"version": post.version + 1})
         self.items[post.id] = saved
         return saved
@@ -117,7 +117,7 @@ class Submissions:
     def save(self, submission: Submission, post: Post | None = None) -> Submission:
         self.before_save(submission)
         if self.items[submission.id].version != submission.version or (post and self.posts.get(post.id)):
-            raise Conflict("decided meanwhile")
+            raise Stale("decided meanwhile")
         if post is not None:
             self.posts.create(post)
         saved = submission.model_copy(update={"version": submission.version + 1})

@@ -9,10 +9,11 @@ from chorus.core.roles import Principal
 from chorus.listening.rules import Route, with_forward
 from chorus.listening.schemas import MentionIn
 from chorus.listening.service import ListeningService
+from tests.clock import Clock
 from tests.unit.advocacy.fakes import MemoryLedger
 from tests.unit.advocacy.test_engagement_report import FakePeople, person
 from tests.unit.listening.fakes import (
-    Clock,
+    T0,
     MemoryAlerts,
     MemoryMentions,
     MemoryNotifier,
@@ -29,7 +30,7 @@ CARLA = Principal("carla", frozenset({"care"}))
 
 class World:
     def __init__(self) -> None:
-        self.clock = Clock()
+        self.clock = Clock(T0)
         self.mentions, self.queue, self.notifier = MemoryMentions(), MemoryQueue(), MemoryNotifier()
         self.ledger = MemoryLedger()
         self.forwards = Forwards(self.ledger, FakePeople([person("p1", "Ellen", ["publisher"], username="ellen")]),

@@ -11,8 +11,9 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from chorus.advocacy.people.schemas import PersonChange, PersonIn, PolicyIn
 from chorus.advocacy.people.service import AmbassadorService
 from chorus.advocacy.privacy.service import EngagementSection, PeopleSection, PrivacyService
-from chorus.core.errors import Conflict, Forbidden, NotFound, ValidationError
+from chorus.core.errors import Conflict, Forbidden, NotFound, Stale, ValidationError
 from chorus.core.roles import Principal
+from tests.clock import Clock
 from tests.unit.advocacy.fakes import MemoryLedger
 from tests.unit.advocacy.people_fakes import MemoryPeople, MemoryPolicies
 
@@ -22,15 +23,6 @@ ANN = Principal("ann", frozenset({"publisher"}))
 BO = Principal("bo", frozenset({"publisher", "creator"}))
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(seconds=1)
-        return self.now
-
-
 @pytest.fixture
 def people() -> MemoryPeople:
     return MemoryPeople()
@@ -38,7 +30,7 @@ def people() -> MemoryPeople:
 
 @pytest.fixture
 def service(people: MemoryPeople) -> AmbassadorService:
-    return AmbassadorService(people, MemoryPolicies(), clock=Clock())
+    return AmbassadorService(people, MemoryPolicies(), clock=Clock(NOW, step=timedelta(seconds=1)))
 
 
 def add(service: AmbassadorService, username: str, **fields) -> str:
@@ -115,7 +107,9 @@ def test_a_change_that_lost_a_race_is_applied_to_the_fresh_read(service: Ambassa
     def save_after_someone_else(changed, before):
         if not raced:  # another request opts Ann in between this request's read and write
             raced.append(save(people.get(ann_id).model_copy(update={"opted_in": True}), before))
-        return save(changed, people.get(ann_id)) if changed.version == people.get(ann_id).version else None
+        if changed.version != people.get(ann_id).version:
+            raise Stale("changed meanwhile")  # what the store answers to a write on an outdated read
+        return save(changed, people.get(ann_id))
 
     people.save = save_after_someone_else  # type: ignore[method-assign]
     changed = service.change_me(ANN, PersonChange(topics=["cycling"]))
@@ -199,7 +193,7 @@ def test_the_list_filters_by_team_role_and_opt_in_and_pages(service: AmbassadorS
 @pytest.fixture
 def privacy(service: AmbassadorService, people: MemoryPeople) -> tuple[PrivacyService, MemoryLedger]:
     ledger = MemoryLedger()
-    return PrivacyService(service.visible, [PeopleSection(people), EngagementSection(ledger)], clock=Clock()), ledger
+    return PrivacyService(service.visible, [PeopleSection(people), EngagementSection(ledger)], clock=Clock(NOW, step=timedelta(seconds=1))), ledger
 
 
 def test_export_has_every_section(service: AmbassadorService, privacy) -> None:
@@ -237,7 +231,7 @@ def test_a_person_may_erase_themselves_but_nobody_else(service: AmbassadorServic
 
 def test_sections_must_have_distinct_names(people: MemoryPeople) -> None:
     with pytest.raises(ValueError, match="distinct"):
-        PrivacyService(lambda principal, person_id: None, [PeopleSection(people), PeopleSection(people)], clock=Clock())
+        PrivacyService(lambda principal, person_id: None, [PeopleSection(people), PeopleSection(people)], clock=Clock(NOW, step=timedelta(seconds=1)))
 
 
 # ---------------------------------------------------------------------------------------------------- state machine
@@ -251,7 +245,7 @@ class EligibilityMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.people = MemoryPeople()
-        self.service = AmbassadorService(self.people, MemoryPolicies(), clock=Clock())
+        self.service = AmbassadorService(self.people, MemoryPolicies(), clock=Clock(NOW, step=timedelta(seconds=1)))
         self.ids = {u: self.service.create(MASTER, PersonIn(username=u, name=u, team="sales"))[0].id for u in USERS}
         self.versions = 0
         self.expected = {u: {"opted_in": False, "publisher": True, "acknowledged": None, "erased": False} for u in USERS}
@@ -287,7 +281,7 @@ class EligibilityMachine(RuleBasedStateMachine):
 
     @rule(user=st.sampled_from(USERS))
     def erase(self, user: str) -> None:
-        PrivacyService(self.service.visible, [PeopleSection(self.people)], clock=Clock()).erase(MASTER, self.ids[user])
+        PrivacyService(self.service.visible, [PeopleSection(self.people)], clock=Clock(NOW, step=timedelta(seconds=1))).erase(MASTER, self.ids[user])
         self.expected[user]["erased"] = True
 
     @invariant()

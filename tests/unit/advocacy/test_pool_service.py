@@ -12,10 +12,11 @@ from chorus.advocacy.pool.service import CLAIM, OfferNotifier, PoolPersonalData,
 from chorus.calendar.schemas import Status
 from chorus.core.errors import Conflict, Forbidden, NotFound
 from chorus.core.roles import Principal
+from tests.clock import Clock
 from tests.unit.advocacy.fakes import MemoryLedger
 from tests.unit.advocacy.pool_fakes import (
     EDITOR,
-    Clock,
+    NOW,
     FakeMessages,
     FakePeople,
     FakePosts,
@@ -35,7 +36,7 @@ URL = "https://www.example.org/vacatures/42?ref=site"
 
 class World:
     def __init__(self, *people, policy: str | None = "2026-1") -> None:
-        self.clock = Clock()
+        self.clock = Clock(NOW)
         self.store = MemoryPoolStore()
         self.people = FakePeople(*people, policy=policy)
         self.ledger = MemoryLedger()

@@ -12,17 +12,9 @@ from chorus.advocacy.pool.service import PoolService, ShareService, ShareTracker
 from chorus.core.errors import Conflict, Forbidden, NotFound
 from chorus.core.roles import Principal
 from chorus.platforms.base import PublicPost, RateLimited, Reading
+from tests.clock import Clock
 from tests.unit.advocacy.fakes import MemoryLedger
-from tests.unit.advocacy.pool_fakes import (
-    EDITOR,
-    Clock,
-    FakePeople,
-    FakePosts,
-    MemoryPoolStore,
-    person,
-    post,
-    principal,
-)
+from tests.unit.advocacy.pool_fakes import EDITOR, NOW, FakePeople, FakePosts, MemoryPoolStore, person, post, principal
 
 API = "https://api.example/api"
 URL = "https://www.example.org/vacatures/42"
@@ -30,7 +22,7 @@ URL = "https://www.example.org/vacatures/42"
 
 class World:
     def __init__(self) -> None:
-        self.clock = Clock()
+        self.clock = Clock(NOW)
         self.store = MemoryPoolStore()
         self.people = FakePeople(person("ann", platforms={"mastodon": "@ann@social.example", "bluesky": "ann.bsky.social"}),
                                  person("bo", platforms={"bluesky": "bo.bsky.social"}), person("cas", platforms={}))

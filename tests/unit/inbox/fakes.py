@@ -7,10 +7,10 @@ from typing import Callable
 
 from chorus.calendar.schemas import Channel, Post
 from chorus.core import time as timing
-from chorus.core.errors import Conflict
+from chorus.core.errors import Stale
 from chorus.inbox.rules import InboxPage, InboxQuery
 from chorus.listening.schemas import MentionRecord
-from tests.unit.listening.fakes import T0, Clock  # noqa: F401 (re-exported to the tests of this folder)
+from tests.unit.listening.fakes import T0
 
 
 def mention(mention_id: str = "m1", *, platform: str = "x", teams: tuple[str, ...] = ("care",), received: datetime = T0,
@@ -43,7 +43,7 @@ class MemoryMentions:
             rival()
         stored = self.items[record.id]
         if stored.version != record.version:
-            raise Conflict("the mention was changed by someone else meanwhile")
+            raise Stale("the mention was changed by someone else meanwhile")
         self.saves += 1
         saved = record.model_copy(deep=True, update={"version": record.version + 1})
         self.items[record.id] = saved
@@ -92,7 +92,7 @@ class MemoryReplyWrites:
 
     def approve(self, post: Post, mention: MentionRecord) -> tuple[Post, MentionRecord]:
         if self.posts.items[post.id].version != post.version:
-            raise Conflict("the reply was changed meanwhile")
+            raise Stale("the reply was changed meanwhile")
         self._check(mention)
         return self._commit(post, mention)
 
@@ -101,7 +101,7 @@ class MemoryReplyWrites:
         if rival:
             rival()
         if self.mentions.items[mention.id].version != mention.version:
-            raise Conflict("the mention was changed by someone else meanwhile")
+            raise Stale("the mention was changed by someone else meanwhile")
 
     def _commit(self, post: Post, mention: MentionRecord) -> tuple[Post, MentionRecord]:
         self.transactions += 1

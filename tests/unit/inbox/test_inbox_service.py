@@ -9,12 +9,13 @@ import pytest
 from chorus.calendar.schemas import Channel, Post
 from chorus.calendar.service import CalendarService
 from chorus.core.errors import Conflict, Forbidden, NotFound, ValidationError
+from chorus.core.retry import ATTEMPTS as SAVE_ATTEMPTS
 from chorus.core.roles import Principal
 from chorus.inbox import rules as workflow
-from chorus.inbox.service import SAVE_ATTEMPTS, InboxService
+from chorus.inbox.service import InboxService
+from tests.clock import Clock
 from tests.unit.inbox.fakes import (
     T0,
-    Clock,
     MemoryChannels,
     MemoryMentions,
     MemoryPosts,

@@ -2,25 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
-from chorus.core.errors import Conflict
+from chorus.core.errors import Stale
 from chorus.listening.schemas import Alert, MentionRecord
 from chorus.platforms.base import Mention
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
-
-
-class Clock:
-    def __init__(self, now: datetime = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 class VersionedStore:
@@ -47,7 +36,7 @@ class VersionedStore:
     def save(self, value: Any) -> Any:
         version, _ = self.items[value.id]
         if self.read_versions.get(value.id) != version:
-            raise Conflict("changed meanwhile")
+            raise Stale("changed meanwhile")
         self.items[value.id] = (version + 1, value)
         self.read_versions[value.id] = version + 1
         return value

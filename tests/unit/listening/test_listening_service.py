@@ -13,9 +13,9 @@ from chorus.listening.rules import DEFAULT_RULES, conversation_of, text_fingerpr
 from chorus.listening.schemas import Escalation, MentionIn, RoutingRules, Rule
 from chorus.listening.service import ListeningService
 from chorus.platforms.base import Author, Engagement, Mention
+from tests.clock import Clock
 from tests.unit.listening.fakes import (
     T0,
-    Clock,
     MemoryAlerts,
     MemoryMentions,
     MemoryNotifier,
@@ -30,7 +30,7 @@ CARE = Principal("carla", frozenset({"care"}))
 
 class World:
     def __init__(self) -> None:
-        self.clock = Clock()
+        self.clock = Clock(T0)
         self.mentions, self.alerts, self.state = MemoryMentions(), MemoryAlerts(), MemoryState()
         self.notifier, self.queue = MemoryNotifier(), MemoryQueue()
         self.service = ListeningService(self.mentions, self.alerts, self.state, self.queue, self.notifier,

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from chorus.calendar.schemas import Channel, Post
 from chorus.core import time as timing
-from chorus.core.errors import Conflict
+from chorus.core.errors import Stale
 from chorus.platforms.base import (
     CredentialsRejected,
     OutcomeUnknown,
@@ -29,6 +29,7 @@ from chorus.platforms.base import (
     TransientFailure,
 )
 from chorus.publishing.store import PublishMessage
+from tests.clock import Clock
 
 VISIBILITY_TIMEOUT = timedelta(seconds=360)  # infra/template.yaml PublishQueue
 MAX_RECEIVES = 5  # its redrive policy
@@ -38,17 +39,6 @@ MASTODON_KEY_TTL = timedelta(hours=1)
 
 class Crash(BaseException):
     """The Lambda died here. A BaseException, so no `except Exception` in the code under test can swallow it."""
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
 
 
 def platform_time(moment: datetime) -> str:
@@ -107,7 +97,7 @@ class PostStore:
     def save(self, post: Post) -> Post:
         stored = self._items.get(post.id)
         if (stored.version if stored else 0) != post.version:
-            raise Conflict("the post was changed by someone else meanwhile; reload it and try again")
+            raise Stale("the post was changed by someone else meanwhile; reload it and try again")
         saved = post.model_copy(deep=True, update={"version": post.version + 1})
         self._items[post.id] = saved
         return saved.model_copy(deep=True)

@@ -39,6 +39,7 @@ from chorus.publishing import rules as delivery_rules
 from chorus.publishing import service as publishing
 from chorus.publishing.service import HORIZON, PublishingService
 from chorus.publishing.store import PublishMessage
+from tests.clock import Clock
 from tests.unit.publishing.fakes import (
     FAULTS,
     FINAL,
@@ -46,7 +47,6 @@ from tests.unit.publishing.fakes import (
     Alert,
     Alerts,
     ChannelStore,
-    Clock,
     Crash,
     CrashPlan,
     Envelope,
@@ -98,7 +98,7 @@ class World:
         self.service = PublishingService(
             self.service_posts, self.channels, ServiceQueue(self.sqs, self.crashes), self.alerts,
             lambda channel: ServicePlatform(self.platforms[channel.id], self.crashes),
-            self.clock, jitter=random.Random(7).random,
+            self.clock, jitter=random.Random(7).random, pause=lambda attempt: None,  # lost races retry at once
         )
         self.outcomes: list[str] = []
         self.told_then_died: set[tuple[str, str]] = set()  # failures alerted by a Lambda that died before noting it

@@ -12,7 +12,8 @@ from chorus.listening.digests import rules as digest
 from chorus.listening.digests.service import DigestService
 from chorus.listening.rules import DEFAULT_RULES
 from chorus.listening.schemas import Alert, DigestRules, MentionRecord, RoutingRules
-from tests.unit.listening.fakes import Clock, MemoryNotifier
+from tests.clock import Clock
+from tests.unit.listening.fakes import MemoryNotifier
 from tests.unit.listening.spikes.fakes import MemorySlots, MemorySpikeStore, record
 
 NINE = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)  # 09:00 in Amsterdam

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from chorus.core import time as timing
-from chorus.core.errors import Conflict
+from chorus.core.errors import Stale
 from chorus.core.roles import Principal
 from chorus.http.signing import AckLinks
 from chorus.listening.escalation.service import EscalationService
@@ -14,9 +14,9 @@ from chorus.listening.rules import DEFAULT_RULES
 from chorus.listening.schemas import Alert, RoutingRules
 from chorus.listening.service import ListeningService
 from chorus.platforms.base import Author, Mention
+from tests.clock import Clock
 from tests.unit.listening.fakes import (
     T0,
-    Clock,
     MemoryMentions,
     MemoryNotifier,
     MemoryQueue,
@@ -57,7 +57,7 @@ class VersionedAlerts:
 
     def save(self, alert: Alert) -> Alert:
         if self.items[alert.id].version != alert.version:
-            raise Conflict("the alert was changed by someone else meanwhile")
+            raise Stale("the alert was changed by someone else meanwhile")
         self.items[alert.id] = alert.model_copy(update={"version": alert.version + 1})
         return self.items[alert.id]
 
@@ -111,7 +111,7 @@ class ScriptedNotifier(MemoryNotifier):
 
 class World:
     def __init__(self, rules: RoutingRules = DEFAULT_RULES) -> None:
-        self.clock = Clock()
+        self.clock = Clock(T0)
         self.alerts, self.state = VersionedAlerts(), MemoryState()
         self.first_alerts, self.escalations = MemoryNotifier(), ScriptedNotifier()
         self.links = AckLinks(lambda: KEY, PUBLIC_API)

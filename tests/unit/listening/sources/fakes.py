@@ -11,7 +11,7 @@ from chorus.core import time as timing
 from chorus.listening.sources.rules import KEEP, LEASE, EditPlan, StoredSource
 from chorus.listening.sources.schemas import FetchState, Source
 from chorus.platforms.base import Author, Credentials, FetchResult, Mention, SourceSpec
-from tests.unit.listening.fakes import T0, Clock  # noqa: F401 (re-exported to the tests of this folder)
+from tests.unit.listening.fakes import T0
 
 
 def source(source_id: str = "alerts", kind: str = "rss", poll_minutes: int = 15, **fields: Any) -> Source:

@@ -11,7 +11,8 @@ from chorus.listening.sources.rules import BACKOFF_CAP
 from chorus.listening.sources.schemas import SourceFields
 from chorus.listening.sources.service import RESERVE_SECONDS, FetchingService, SourcesService
 from chorus.platforms.base import Credentials, CredentialsRejected, FetchResult, RateLimited, TransientFailure
-from tests.unit.listening.sources.fakes import T0, Clock, MemoryQueue, MemorySources, ScriptedFetcher, mention, source
+from tests.clock import Clock
+from tests.unit.listening.sources.fakes import T0, MemoryQueue, MemorySources, ScriptedFetcher, mention, source
 
 PLENTY = lambda: 100.0  # noqa: E731 - seconds left in the Lambda
 ADMIN = Principal("admin", frozenset({"master"}))
@@ -29,7 +30,7 @@ def result(*ids: str, watermark: dict[str, str] | None = None, **flags) -> Fetch
 
 
 def test_a_due_source_is_fetched_since_its_watermark_and_its_mentions_queued_with_facet_and_source() -> None:
-    store, queue, clock = MemorySources(), MemoryQueue(), Clock()
+    store, queue, clock = MemorySources(), MemoryQueue(), Clock(T0)
     store.add(source("alerts", facet="company"), watermark={"etag": '"v1"'})
     fetcher = ScriptedFetcher("rss", result("a", "b", watermark={"etag": '"v2"'}))
     clock.advance(seconds=5)
@@ -48,14 +49,14 @@ def test_a_due_source_is_fetched_since_its_watermark_and_its_mentions_queued_wit
 
 
 def test_sources_not_yet_due_and_disabled_ones_are_left_alone() -> None:
-    store, queue, clock = MemorySources(), MemoryQueue(), Clock()
+    store, queue, clock = MemorySources(), MemoryQueue(), Clock(T0)
     store.add(source("later"), next_poll_at=T0 + timedelta(minutes=1))
     store.add(source("off", enabled=False), next_poll_at=None)
     assert service(store, queue, clock, ScriptedFetcher("rss")).run(PLENTY).due == 0
 
 
 def test_overlapping_runs_never_fetch_the_same_source_twice() -> None:
-    store, queue, clock = MemorySources(), MemoryQueue(), Clock()
+    store, queue, clock = MemorySources(), MemoryQueue(), Clock(T0)
     store.add(source("alerts"))
     second_run = []
 
@@ -72,7 +73,7 @@ def test_overlapping_runs_never_fetch_the_same_source_twice() -> None:
 
 
 def test_a_failed_send_does_not_advance_the_watermark_and_the_next_poll_fetches_the_same_items() -> None:
-    store, queue, clock = MemorySources(), MemoryQueue(), Clock()
+    store, queue, clock = MemorySources(), MemoryQueue(), Clock(T0)
     store.add(source("alerts"), watermark={"newest": "old"})
     fetcher = ScriptedFetcher("rss", result("a", watermark={"newest": "a"}), result("a", watermark={"newest": "a"}))
     queue.error = RuntimeError("1 mentions could not be queued: throttled")
@@ -92,7 +93,7 @@ def test_a_failed_send_does_not_advance_the_watermark_and_the_next_poll_fetches_
 
 
 def test_a_crash_after_the_send_repeats_the_poll_after_the_lease_and_process_mentions_drops_the_repeat() -> None:
-    store, queue, clock = MemorySources(), MemoryQueue(), Clock()
+    store, queue, clock = MemorySources(), MemoryQueue(), Clock(T0)
     store.add(source("alerts"), watermark={"newest": "old"})
     fetcher = ScriptedFetcher("rss", result("a", watermark={"newest": "a"}), result("a", watermark={"newest": "a"}))
     store.finish_error = ConnectionError("the Lambda died here")
@@ -108,7 +109,7 @@ def test_a_crash_after_the_send_repeats_the_poll_after_the_lease_and_process_men
 
 
 def test_a_rate_limit_sets_the_next_poll_to_the_platforms_reset_without_counting_a_failure() -> None:
-    store, queue, clock = MemorySources(), MemoryQueue(), Clock()
+    store, queue, clock = MemorySources(), MemoryQueue(), Clock(T0)
     store.add(source("x-search", kind="x", settings={"mode": "search", "query": "gemeente"}, secret="x-app"),
               watermark={"since_id": "10"})
     summary = service(store, queue, clock, ScriptedFetcher("x", RateLimited(600, "HTTP 429 from GET /2/tweets"))).run(PLENTY)
@@ -121,14 +122,14 @@ def test_a_rate_limit_sets_the_next_poll_to_the_platforms_reset_without_counting
 
 @pytest.mark.parametrize("retry_after, wait", [(5, timedelta(minutes=1)), (10 ** 7, timedelta(hours=24))])
 def test_a_rate_limit_wait_stays_within_bounds(retry_after: float, wait: timedelta) -> None:
-    store, queue, clock = MemorySources(), MemoryQueue(), Clock()
+    store, queue, clock = MemorySources(), MemoryQueue(), Clock(T0)
     store.add(source("alerts"))
     service(store, queue, clock, ScriptedFetcher("rss", RateLimited(retry_after))).run(PLENTY)
     assert store.rows["alerts"].next_poll_at == T0 + wait
 
 
 def test_failures_back_off_doubling_up_to_the_cap_and_a_success_resets() -> None:
-    store, queue, clock = MemorySources(), MemoryQueue(), Clock()
+    store, queue, clock = MemorySources(), MemoryQueue(), Clock(T0)
     store.add(source("alerts", poll_minutes=5))
     failures = [TransientFailure("HTTP 503")] * 8
     fetcher = ScriptedFetcher("rss", *failures, result("a"))
@@ -144,7 +145,7 @@ def test_failures_back_off_doubling_up_to_the_cap_and_a_success_resets() -> None
 
 
 def test_one_failing_source_does_not_stop_the_run_and_its_error_is_kept() -> None:
-    store, queue, clock = MemorySources(), MemoryQueue(), Clock()
+    store, queue, clock = MemorySources(), MemoryQueue(), Clock(T0)
     store.add(source("broken"), next_poll_at=T0 - timedelta(minutes=1))
     store.add(source("fine"))
     fetcher = ScriptedFetcher("rss", ZeroDivisionError("a bug"), result("a"))
@@ -157,7 +158,7 @@ def test_one_failing_source_does_not_stop_the_run_and_its_error_is_kept() -> Non
 
 
 def test_a_capped_poll_is_flagged_and_polled_again_at_the_kinds_minimum_interval() -> None:
-    store, queue, clock = MemorySources(), MemoryQueue(), Clock()
+    store, queue, clock = MemorySources(), MemoryQueue(), Clock(T0)
     store.add(source("masto", kind="mastodon", poll_minutes=10, settings={"instance_url": "https://social.example", "mode": "hashtag", "tag": "gemeente"}))
     summary = service(store, queue, clock, ScriptedFetcher("mastodon", result("1", "2", capped=True))).run(PLENTY)
     row = store.rows["masto"]
@@ -166,7 +167,7 @@ def test_a_capped_poll_is_flagged_and_polled_again_at_the_kinds_minimum_interval
 
 
 def test_no_new_source_starts_when_the_lambdas_time_runs_short() -> None:
-    store, queue, clock = MemorySources(), MemoryQueue(), Clock()
+    store, queue, clock = MemorySources(), MemoryQueue(), Clock(T0)
     for n in range(3):
         store.add(source(f"s{n}"), next_poll_at=T0 - timedelta(minutes=3 - n))
     left = iter([RESERVE_SECONDS + 5, RESERVE_SECONDS - 1])
@@ -180,7 +181,7 @@ def test_no_new_source_starts_when_the_lambdas_time_runs_short() -> None:
 
 
 def test_an_edit_of_what_is_fetched_during_a_poll_wins_over_the_polls_result() -> None:
-    store, queue, clock = MemorySources(), MemoryQueue(), Clock()
+    store, queue, clock = MemorySources(), MemoryQueue(), Clock(T0)
     store.add(source("alerts"), watermark={"etag": "old-feed"})
     sources = SourcesService(store, check=lambda source: None, clock=clock)
 
@@ -199,7 +200,7 @@ def test_an_edit_of_what_is_fetched_during_a_poll_wins_over_the_polls_result() -
 
 
 def test_an_edit_of_the_name_during_a_poll_keeps_both_the_edit_and_the_new_watermark() -> None:
-    store, queue, clock = MemorySources(), MemoryQueue(), Clock()
+    store, queue, clock = MemorySources(), MemoryQueue(), Clock(T0)
     store.add(source("alerts"))
     sources = SourcesService(store, check=lambda source: None, clock=clock)
 
@@ -213,7 +214,7 @@ def test_an_edit_of_the_name_during_a_poll_keeps_both_the_edit_and_the_new_water
 
 
 def test_a_source_disabled_during_a_poll_stays_out_of_the_due_list() -> None:
-    store, queue, clock = MemorySources(), MemoryQueue(), Clock()
+    store, queue, clock = MemorySources(), MemoryQueue(), Clock(T0)
     store.add(source("alerts"))
     sources = SourcesService(store, check=lambda source: None, clock=clock)
 
@@ -227,7 +228,7 @@ def test_a_source_disabled_during_a_poll_stays_out_of_the_due_list() -> None:
 
 
 def test_credentials_come_from_the_named_secret_and_a_missing_one_is_the_sources_error() -> None:
-    store, queue, clock = MemorySources(), MemoryQueue(), Clock()
+    store, queue, clock = MemorySources(), MemoryQueue(), Clock(T0)
     store.add(source("x1", kind="x", settings={"mode": "search", "query": "a"}, secret="x-app"))
     store.add(source("x2", kind="x", settings={"mode": "search", "query": "b"}, secret="missing"))
     asked = []
@@ -246,7 +247,7 @@ def test_credentials_come_from_the_named_secret_and_a_missing_one_is_the_sources
 
 
 def test_a_source_removed_during_a_poll_is_not_brought_back() -> None:
-    store, queue, clock = MemorySources(), MemoryQueue(), Clock()
+    store, queue, clock = MemorySources(), MemoryQueue(), Clock(T0)
     store.add(source("alerts"))
 
     def removed_meanwhile(spec, watermark):
@@ -258,7 +259,7 @@ def test_a_source_removed_during_a_poll_is_not_brought_back() -> None:
 
 
 def test_last_fetched_at_is_when_the_poll_ended() -> None:
-    store, queue, clock = MemorySources(), MemoryQueue(), Clock()
+    store, queue, clock = MemorySources(), MemoryQueue(), Clock(T0)
     store.add(source("alerts"))
 
     def slow(spec, watermark):

@@ -10,7 +10,8 @@ from chorus.core.errors import Conflict, NotFound, ValidationError
 from chorus.core.roles import Principal
 from chorus.listening.sources.schemas import SourceCreate, SourceFields
 from chorus.listening.sources.service import SourcesService
-from tests.unit.listening.sources.fakes import T0, Clock, MemorySources
+from tests.clock import Clock
+from tests.unit.listening.sources.fakes import T0, MemorySources
 
 CARE = Principal("anna", frozenset({"care"}))
 FEED = {"kind": "rss", "name": "Google Alert: gemeente", "facet": "brand", "language": "nl",
@@ -29,7 +30,7 @@ def store() -> MemorySources:
 
 @pytest.fixture
 def sources(store: MemorySources) -> SourcesService:
-    return SourcesService(store, refuse_private, Clock())
+    return SourcesService(store, refuse_private, Clock(T0))
 
 
 def test_a_new_source_is_due_at_once_and_shows_its_empty_fetch_state(sources: SourcesService, store: MemorySources) -> None:

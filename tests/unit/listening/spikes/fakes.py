@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chorus.core import time as timing
-from chorus.core.errors import Conflict
+from chorus.core.errors import Stale
 from chorus.core.roles import Principal
 from chorus.listening.digests.schemas import SlotState
 from chorus.listening.schemas import MentionRecord
@@ -53,7 +53,7 @@ class MemorySpikeStore:
     def save_watch(self, watch: Watch, now: datetime) -> Watch:
         stored = self.watch_items.get(watch.series)
         if (stored.version if stored else 0) != watch.version:
-            raise Conflict("changed meanwhile")
+            raise Stale("changed meanwhile")
         saved = watch.model_copy(update={"version": watch.version + 1})
         self.watch_items[watch.series] = saved
         return saved
@@ -103,7 +103,7 @@ class MemorySlots:
     def save(self, state: SlotState, now: datetime) -> SlotState:
         stored = self.items.get(state.key)
         if (stored.version if stored else 0) != state.version:
-            raise Conflict("changed meanwhile")
+            raise Stale("changed meanwhile")
         saved = state.model_copy(update={"version": state.version + 1})
         self.items[state.key] = saved
         self.saves += 1

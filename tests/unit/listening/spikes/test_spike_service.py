@@ -9,7 +9,8 @@ from chorus.listening.rules import DEFAULT_RULES
 from chorus.listening.schemas import RoutingRules, SpikeRules
 from chorus.listening.spikes import rules as spikes
 from chorus.listening.spikes.service import SpikeService
-from tests.unit.listening.fakes import Clock, MemoryNotifier
+from tests.clock import Clock
+from tests.unit.listening.fakes import MemoryNotifier
 from tests.unit.listening.spikes.fakes import MemoryCrisis, MemoryNegativeMentions, MemorySpikeStore, record
 
 NOW = datetime(2026, 11, 20, 9, 7, tzinfo=timezone.utc)

@@ -13,7 +13,7 @@ from pynamodb.exceptions import PutError
 from pynamodb.models import Model
 
 from chorus.aws.tables import is_condition_failure, put_if_absent, table
-from chorus.core.errors import Conflict
+from chorus.core.errors import Stale
 
 
 @table("state_table")
@@ -66,5 +66,5 @@ def save_versioned(item: Any, conflict: str) -> None:
         item.save()
     except PutError as error:
         if is_condition_failure(error):
-            raise Conflict(conflict) from None
+            raise Stale(conflict) from None
         raise

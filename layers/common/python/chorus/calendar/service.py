@@ -13,6 +13,7 @@ whose credentials will be rejected, found before their next post is due rather t
 Crisis hold: stop everything that is scheduled at once, and release it afterwards without surprises."""
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import Counter
 from datetime import datetime, timedelta
@@ -25,6 +26,7 @@ from chorus.calendar.schemas import Channel, ChannelCreate, ChannelFields, Post,
 from chorus.core import time as timing
 from chorus.core.errors import Conflict, Forbidden, NotFound, ValidationError
 from chorus.core.observability import metrics
+from chorus.core.retry import retry_on_conflict
 from chorus.core.roles import CRISIS_TEAM, EDITORS, Principal
 from chorus.core.time import Clock
 from chorus.platforms.base import Connector, CredentialsRejected, PublishError
@@ -386,7 +388,7 @@ class CrisisService:
         return {"released": count, "rescheduled": rescheduled, "awaiting_decision": count - rescheduled,
                 "could_not_release": missed}
 
-    def _each(self, status: str, change: Any) -> tuple[int, list[str]]:
+    def _each(self, status: str, change: Callable[[Post], Post]) -> tuple[int, list[str]]:
         """Apply `change` to every post in `status`, page by page. A post changed meanwhile is re-read: if it left
         the status it is no longer ours to change; if it keeps changing it is reported, not retried forever."""
         done, missed = 0, set()
@@ -396,18 +398,19 @@ class CrisisService:
             if not pending:
                 return done, sorted(missed)
             for post in pending:
-                for attempt in range(3):
-                    try:
-                        self.posts.save(change(post))
-                        done += 1
-                        break
-                    except Conflict:
-                        fresh = self.posts.get(post.id)
-                        if fresh is None or fresh.status != status:
-                            break
-                        if attempt == 2:
-                            missed.add(post.id)
-                        post = fresh
+                try:
+                    done += retry_on_conflict(functools.partial(self._change_one, post, status, change),
+                                              f"post {post.id} kept changing")
+                except Conflict:
+                    missed.add(post.id)
+
+    def _change_one(self, listed: Post, status: str, change: Callable[[Post], Post], attempt: int) -> int:
+        """1 when changed; 0 when the post left `status` meanwhile (no longer ours to change)."""
+        post = listed if attempt == 0 else self.posts.get(listed.id)
+        if post is None or post.status != status:
+            return 0
+        self.posts.save(change(post))
+        return 1
 
     @staticmethod
     def _require(actor: Principal) -> None:

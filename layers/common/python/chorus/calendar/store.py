@@ -23,7 +23,7 @@ from chorus.aws.cursors import MAX_PAGE, decode_cursor, encode_cursor
 from chorus.aws.tables import is_condition_failure, put_if_absent, table
 from chorus.calendar.schemas import Channel, Post
 from chorus.core import time as timing
-from chorus.core.errors import Conflict, ValidationError
+from chorus.core.errors import Stale, ValidationError
 
 
 class CalendarIndex(GlobalSecondaryIndex["PostItem"]):
@@ -146,7 +146,7 @@ class PostRepository:
             item.save()
         except PutError as error:
             if is_condition_failure(error):
-                raise Conflict("the post was changed by someone else meanwhile; reload it and try again") from None
+                raise Stale("the post was changed by someone else meanwhile; reload it and try again") from None
             raise
         return post.model_copy(update={"version": item.version})
 

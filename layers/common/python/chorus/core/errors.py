@@ -37,5 +37,10 @@ class Conflict(ChorusError):
     code = "conflict"
 
 
+class Stale(Conflict):
+    """Someone saved the item after it was read (optimistic locking): read it again and retry
+    (chorus.core.retry.retry_on_conflict). A 409 if it reaches the API."""
+
+
 class InvalidToken(Exception):
     """The bearer token is missing, malformed, forged, expired or meant for someone else (401)."""

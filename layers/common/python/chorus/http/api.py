@@ -228,7 +228,8 @@ class Api:
         except pydantic.ValidationError as error:
             response = _pydantic_error(error)
         except ChorusError as error:
-            response = _error(STATUS_BY_ERROR.get(type(error), 400), error.code, error.message, getattr(error, "field", None), error.details)
+            status = next((STATUS_BY_ERROR[kind] for kind in type(error).__mro__ if kind in STATUS_BY_ERROR), 400)
+            response = _error(status, error.code, error.message, getattr(error, "field", None), error.details)
         except Exception as error:  # noqa: BLE001 - the last line of defence must answer JSON
             if _is_throttling(error):
                 response = _error(429, "throttled", "too many requests; retry shortly", headers={"Retry-After": "1"})

@@ -11,8 +11,6 @@ editor's POST /posts/{id}/approve makes it go out and answer the mention, again 
 from __future__ import annotations
 
 import hashlib
-import random
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Protocol
@@ -23,22 +21,16 @@ from chorus.calendar.service import Holds, Publisher
 from chorus.core import time as timing
 from chorus.core.errors import Conflict, NotFound, ValidationError
 from chorus.core.observability import logger
+from chorus.core.retry import jittered_pause, retry_on_conflict
 from chorus.core.roles import Principal
 from chorus.core.time import Clock
 from chorus.inbox import rules as workflow
 from chorus.inbox.rules import InboxPage, InboxQuery
 from chorus.listening.schemas import MentionRecord
 
-SAVE_ATTEMPTS = 8
 REPLY_PLATFORMS = ("mastodon", "bluesky", "x", "local")  # mention platforms Chorus has a connector for
 
 
-
-
-def jittered_pause(attempt: int) -> None:
-    """Between attempts after a lost race: random, growing waits, so people editing at once do not collide again in
-    step (at most 0.64 s over all attempts)."""
-    time.sleep(random.uniform(0, 0.005 * 2 ** attempt))
 
 
 class Mentions(Protocol):
@@ -114,20 +106,16 @@ class InboxService:
 
     def _change(self, mention_id: str, rule: Callable[[MentionRecord], MentionRecord], actor: Principal,
                 action: str) -> MentionRecord:
-        for attempt in range(SAVE_ATTEMPTS):
+        def change(attempt: int) -> tuple[MentionRecord, bool]:  # someone else changed it: apply the rule again
             record = self.mention(mention_id)
             changed = rule(record)
-            if changed == record:
-                return record
-            try:
-                saved = self.mentions.save(changed)
-            except Conflict:
-                self._pause_unless_last(attempt)
-                continue  # someone else changed it: apply the rule again to what they saved
+            return (record, False) if changed == record else (self.mentions.save(changed), True)
+
+        saved, changed = retry_on_conflict(change, f"mention {mention_id} kept changing; try again", pause=self.pause)
+        if changed:
             logger.info("mention changed", extra={"mention": mention_id, "action": action, "by": actor.username,
                                                   "status": saved.status})
-            return saved
-        raise Conflict(f"mention {mention_id} kept changing; try again")
+        return saved
 
     # ------------------------------------------------------------------ replying
     def reply(self, mention_id: str, text: str, channel_id: str | None, actor: Principal) -> ReplyOutcome:
@@ -140,58 +128,49 @@ class InboxService:
         approval = self._approval_reason(mention, actor)
         target = ReplyTarget(mention_id=mention.id, platform_id=mention.platform_id, author_handle=mention.author_handle)
         post = post_rules.reply(_reply_id(mention.id, text), text, channel, target, actor, now, approval)
-        for attempt in range(SAVE_ATTEMPTS):
-            recorded = workflow.add_reply(mention, post.id, channel.id, actor.username, now, sent=approval is None)
-            try:
-                stored = self.replies.create(post, recorded)
-            except Conflict:
-                self._pause_unless_last(attempt)
-                mention = self.mention(mention_id)
-                continue
-            if stored is None:
-                return self._earlier_reply(mention_id, post.id)
-            saved_post, saved_mention = stored
-            if approval is None and self.publisher is not None:
-                self.publisher.enqueue_soon(saved_post)
-            logger.info("reply", extra={"mention": mention_id, "post": post.id, "channel": channel.id, "by": actor.username,
-                                        "needs_approval": approval is not None})
-            return ReplyOutcome(saved_mention, saved_post, needs_approval=approval is not None, created=True)
-        raise Conflict(f"mention {mention_id} kept changing; try again")
+        def create(attempt: int) -> tuple[Post, MentionRecord] | None:
+            current = mention if attempt == 0 else self.mention(mention_id)
+            recorded = workflow.add_reply(current, post.id, channel.id, actor.username, now, sent=approval is None)
+            return self.replies.create(post, recorded)
+
+        stored = retry_on_conflict(create, f"mention {mention_id} kept changing; try again", pause=self.pause)
+        if stored is None:
+            return self._earlier_reply(mention_id, post.id)
+        saved_post, saved_mention = stored
+        if approval is None and self.publisher is not None:
+            self.publisher.enqueue_soon(saved_post)
+        logger.info("reply", extra={"mention": mention_id, "post": post.id, "channel": channel.id, "by": actor.username,
+                                    "needs_approval": approval is not None})
+        return ReplyOutcome(saved_mention, saved_post, needs_approval=approval is not None, created=True)
 
     def approve_reply(self, actor: Principal, post: Post) -> Post:
         """POST /posts/{id}/approve of a reply: it goes out now and becomes the mention's answer, together."""
         target = post.reply_to
         if target is None:
             raise ValueError("approve_reply() is for replies")
-        for attempt in range(SAVE_ATTEMPTS):
+
+        def approve(attempt: int) -> Post:
+            current = post if attempt == 0 else self.posts.get(post.id)
+            if current is None:
+                raise NotFound(f"no post {post.id!r}")
             hold = self.holds.active_hold() if self.holds else None
             if hold:
                 raise Conflict(f"a crisis hold is on since {hold.get('since')}; approve the reply after its release",
                                crisis_since=hold.get("since"))
             now = self.clock()
-            approved = post_rules.approve_reply(post, actor, now, {c.id: c for c in self.channels.all()})
+            approved = post_rules.approve_reply(current, actor, now, {c.id: c for c in self.channels.all()})
             mention = self.mentions.get(target.mention_id, now)
             if mention is None:
                 raise Conflict("the mention this replies to has expired or is gone; cancel the reply")
-            answered = workflow.add_reply(mention, post.id, post.channels[0], post.author, now, sent=True)
-            try:
-                saved, _ = self.replies.approve(approved, answered)
-            except Conflict:
-                self._pause_unless_last(attempt)
-                fresh = self.posts.get(post.id)
-                if fresh is None:
-                    raise NotFound(f"no post {post.id!r}") from None
-                post = fresh
-                continue
-            if self.publisher is not None:
-                self.publisher.enqueue_soon(saved)
-            logger.info("reply approved", extra={"mention": mention.id, "post": post.id, "by": actor.username})
+            answered = workflow.add_reply(mention, current.id, current.channels[0], current.author, now, sent=True)
+            saved, _ = self.replies.approve(approved, answered)
             return saved
-        raise Conflict(f"post {post.id} kept changing; try again")
 
-    def _pause_unless_last(self, attempt: int) -> None:
-        if attempt + 1 < SAVE_ATTEMPTS:
-            self.pause(attempt)
+        saved = retry_on_conflict(approve, f"post {post.id} kept changing; try again", pause=self.pause)
+        if self.publisher is not None:
+            self.publisher.enqueue_soon(saved)
+        logger.info("reply approved", extra={"mention": target.mention_id, "post": post.id, "by": actor.username})
+        return saved
 
     def _earlier_reply(self, mention_id: str, post_id: str) -> ReplyOutcome:
         post = self.posts.get(post_id)

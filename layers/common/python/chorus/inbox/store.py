@@ -19,7 +19,7 @@ from chorus.aws.tables import cancellation_reasons, transaction_connection
 from chorus.calendar.schemas import Post
 from chorus.calendar.store import PostItem
 from chorus.core import time as timing
-from chorus.core.errors import Conflict, ValidationError
+from chorus.core.errors import Stale, ValidationError
 from chorus.inbox.rules import InboxPage, InboxQuery
 from chorus.listening.schemas import MentionRecord
 from chorus.listening.store import MentionItem
@@ -147,7 +147,7 @@ class ReplyTransactions:
         except TransactWriteError as error:
             if cancellation_reasons(error)[0] == "ConditionalCheckFailed":
                 return None
-            raise Conflict("the mention was changed by someone else meanwhile") from None
+            raise Stale("the mention was changed by someone else meanwhile") from None
         return post.model_copy(update={"version": post_item.version}), mention.model_copy(update={"version": mention_item.version})
 
     def approve(self, post: Post, mention: MentionRecord) -> tuple[Post, MentionRecord]:
@@ -159,5 +159,5 @@ class ReplyTransactions:
                 transaction.save(mention_item)
         except TransactWriteError as error:
             cancellation_reasons(error)
-            raise Conflict("the reply or its mention was changed by someone else meanwhile; try again") from None
+            raise Stale("the reply or its mention was changed by someone else meanwhile; try again") from None
         return post.model_copy(update={"version": post_item.version}), mention.model_copy(update={"version": mention_item.version})

@@ -14,6 +14,7 @@ from typing import Any, Callable, Protocol
 from chorus.core import time as timing
 from chorus.core.errors import Conflict, NotFound
 from chorus.core.observability import logger
+from chorus.core.retry import retry_on_conflict
 from chorus.core.roles import LISTENERS, Principal
 from chorus.core.time import Clock
 from chorus.listening.escalation import rules as escalation
@@ -42,7 +43,6 @@ from chorus.listening.spikes.schemas import Tally
 from chorus.platforms.base import Mention, mention_id
 
 RULES_STATE = "routing_rules"
-SAVE_ATTEMPTS = 5
 SEVERITY_ORDER = {"low": 0, "medium": 1, "high": 2}
 
 
@@ -129,17 +129,14 @@ class ListeningService:
     def _mark_forwarded(self, mention: Mention, now: datetime) -> None:
         """A mention Chorus found before it was forwarded is processed already (the queued copy is a duplicate):
         the forwarder and their note go on the stored one, so the forwarder can follow it up. Its routing stays."""
-        for _ in range(SAVE_ATTEMPTS):
+        def mark(attempt: int) -> None:
             record = self.mentions.get(mention.id, now)
             if record is None or record.forwarded_by:
                 return  # the queued copy stores it as forwarded, or someone forwarded it first
             notes = [*record.notes, *forward_notes(mention, now)]
-            try:
-                self.mentions.save(record.model_copy(update={"forwarded_by": mention.forwarded_by, "notes": notes}))
-                return
-            except Conflict:
-                continue
-        raise Conflict(f"mention {mention.id} kept changing; forward it again")
+            self.mentions.save(record.model_copy(update={"forwarded_by": mention.forwarded_by, "notes": notes}))
+
+        retry_on_conflict(mark, f"mention {mention.id} kept changing; forward it again")
 
     # ------------------------------------------------------------------ processing
     def process(self, mention: Mention, facet: str | None) -> str:
@@ -224,15 +221,16 @@ class ListeningService:
             raise Conflict(f"alert {alert.id} is being sent by another worker; the queue will retry")
 
     def _count(self, alert: Alert, now: datetime) -> None:
-        for _ in range(SAVE_ATTEMPTS):
-            try:
-                self.alerts.save(alert.model_copy(update={"mentions": alert.mentions + 1}))
-                return
-            except Conflict:
-                fresh = self.alerts.get(alert.id, now)
-                if fresh is None:
-                    return
-                alert = fresh
+        """One more mention on an alert; a count lost to a hot alert is only a number, never worth failing for."""
+        def count(attempt: int) -> None:
+            current = alert if attempt == 0 else self.alerts.get(alert.id, now)
+            if current is not None:
+                self.alerts.save(current.model_copy(update={"mentions": current.mentions + 1}))
+
+        try:
+            retry_on_conflict(count, f"alert {alert.id} kept changing")
+        except Conflict:
+            logger.warning("a mention was not counted on its alert", extra={"alert": alert.id})
 
     def _claim_and_notify(self, alert: Alert, now: datetime) -> None:
         try:
@@ -262,16 +260,13 @@ class ListeningService:
     def _mark_routed(self, record: MentionRecord, routes: list[Route]) -> None:
         teams = [r.team for r in routes]
         severity = max((r.severity for r in routes), key=SEVERITY_ORDER.__getitem__, default=None)
-        current: MentionRecord | None = record
-        for _ in range(SAVE_ATTEMPTS):
-            if current is None:
-                return
-            try:
+
+        def mark(attempt: int) -> None:
+            current = record if attempt == 0 else self.mentions.get(record.id, self.clock())
+            if current is not None:
                 self.mentions.save(current.model_copy(update={"teams": teams, "severity": severity, "routed": True}))
-                return
-            except Conflict:
-                current = self.mentions.get(record.id, self.clock())
-        raise Conflict(f"mention {record.id} kept changing while it was routed; the queue will retry")
+
+        retry_on_conflict(mark, f"mention {record.id} kept changing while it was routed; the queue will retry")
 
     # ------------------------------------------------------------------ rules
     def rules(self) -> RoutingRules:
@@ -298,19 +293,18 @@ class ListeningService:
         """Someone is on it: no escalation stage is sent after this (`escalate_at` goes, so the alert leaves the
         escalation index)."""
         now = self.clock()
-        for _ in range(SAVE_ATTEMPTS):
+
+        def acknowledge(attempt: int) -> Alert:
             alert = self.alerts.get(alert_id, now)
             if alert is None:
                 raise NotFound(f"no alert {alert_id!r}")
             if alert.status == "acknowledged":
                 return alert
-            try:
-                return self.alerts.save(alert.model_copy(update={
-                    "status": "acknowledged", "acknowledged_by": principal.username, "acknowledged_at": timing.iso_utc(now),
-                    "escalate_at": None}))
-            except Conflict:
-                continue
-        raise Conflict(f"alert {alert_id} kept changing; try again")
+            return self.alerts.save(alert.model_copy(update={
+                "status": "acknowledged", "acknowledged_by": principal.username, "acknowledged_at": timing.iso_utc(now),
+                "escalate_at": None}))
+
+        return retry_on_conflict(acknowledge, f"alert {alert_id} kept changing; try again")
 
 
 class Store(Protocol):

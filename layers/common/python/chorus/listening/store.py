@@ -28,8 +28,6 @@ DynamoDB side of spike detection and digests (tables in infra/template.yaml; bou
 from __future__ import annotations
 
 import json
-import random
-import time
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -52,7 +50,8 @@ from chorus.aws.messaging import _client
 from chorus.aws.state import StateItem
 from chorus.aws.tables import cancellation_reasons, is_condition_failure, put_if_absent, table, transaction_connection
 from chorus.core import time as timing
-from chorus.core.errors import Conflict, ValidationError
+from chorus.core.errors import Stale, ValidationError
+from chorus.core.retry import COUNTER_ATTEMPTS, retry_on_conflict
 from chorus.listening.digests import rules as digest
 from chorus.listening.schemas import Alert, MentionRecord
 from chorus.listening.spikes import rules as spikes
@@ -273,7 +272,7 @@ class MentionRepository:
             item.save()
         except PutError as error:
             if is_condition_failure(error):
-                raise Conflict("the mention was changed by someone else meanwhile; reload it and try again") from None
+                raise Stale("the mention was changed by someone else meanwhile; reload it and try again") from None
             raise
         return record.model_copy(update={"version": item.version})
 
@@ -316,7 +315,7 @@ class AlertRepository:
             item.save()
         except PutError as error:
             if is_condition_failure(error):
-                raise Conflict("the alert was changed by someone else meanwhile") from None
+                raise Stale("the alert was changed by someone else meanwhile") from None
             raise
         return alert.model_copy(update={"version": item.version})
 
@@ -407,7 +406,6 @@ def parse_ingest_message(body: str) -> tuple[Mention, str | None]:
 
 # Concurrent first stores of negative mentions in one series and bucket update one counter: DynamoDB refuses a
 # transaction on an item another transaction holds (TransactionConflict). Such a clash lasts milliseconds: retry.
-CONFLICT_ATTEMPTS = 8
 
 
 @table("state_table")
@@ -433,7 +431,8 @@ class CountingMentionRepository(MentionRepository):
             return super().create(record)
         item = MentionItem.from_record(record)
         tally = CounterItem(self.org, counter.name)
-        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+
+        def store(attempt: int) -> MentionRecord | None:
             try:
                 with TransactWrite(connection=transaction_connection()) as transaction:
                     transaction.save(item, condition=MentionItem.id.does_not_exist())
@@ -441,10 +440,11 @@ class CountingMentionRepository(MentionRepository):
             except TransactWriteError as error:
                 if cancellation_reasons(error)[0] == "ConditionalCheckFailed":
                     return None  # stored (and counted) before
-                time.sleep(random.uniform(0.005, 0.02) * attempt)  # a TransactionConflict on the counter
-                continue
+                raise Stale("a transaction conflict on the counter") from None
             return record.model_copy(update={"version": item.version})
-        raise Conflict("the spike counter stayed busy; the queue will retry this mention")
+
+        return retry_on_conflict(store, "the spike counter stayed busy; the queue will retry this mention",
+                                 attempts=COUNTER_ATTEMPTS)
 
 
 class SparseIndexReads:

@@ -20,6 +20,7 @@ from chorus.core import text as text_rules
 from chorus.core import time as timing
 from chorus.core.errors import Conflict
 from chorus.core.observability import logger
+from chorus.core.retry import jittered_pause, retry_on_conflict
 from chorus.core.time import Clock
 from chorus.platforms.base import (
     Connector,
@@ -40,7 +41,6 @@ from chorus.publishing.store import PublishMessage
 # The due run looks two runs ahead, so a run that takes a while never makes the next minute's posts late; SQS
 # DelaySeconds (at most 900 s) times each message to its post's second.
 HORIZON = timedelta(seconds=120)
-SAVE_ATTEMPTS = 5
 
 
 class DuePosts(Protocol):
@@ -63,6 +63,7 @@ class PublishingService:
         connectors: Callable[[Channel], Connector],
         clock: Clock,
         jitter: Callable[[], float] = random.random,
+        pause: Callable[[int], None] = jittered_pause,
     ) -> None:
         self.posts = posts
         self.channels = channels
@@ -71,6 +72,7 @@ class PublishingService:
         self.connectors = connectors
         self.clock = clock
         self.jitter = jitter
+        self.pause = pause  # between attempts of a save that lost a race (chorus.core.retry)
 
     # ------------------------------------------------------------------ every minute
     def enqueue_due(self) -> dict[str, int]:
@@ -132,7 +134,7 @@ class PublishingService:
         return outcome.status
 
     def _lease(self, message: PublishMessage) -> tuple[Post, delivery_rules.Lease] | str:
-        for _ in range(SAVE_ATTEMPTS):
+        def lease(attempt: int) -> tuple[Post, delivery_rules.Lease] | str:
             post = self.posts.get(message.post_id)
             if post is None:
                 return "skipped: the post no longer exists"
@@ -143,12 +145,10 @@ class PublishingService:
             if isinstance(decision, delivery_rules.Wait):
                 self.queue.send(message, math.ceil(decision.seconds))
                 return f"early by {decision.seconds:.1f} s; sent again with a delay"
-            changed, lease = decision
-            try:
-                return self.posts.save(changed), lease
-            except Conflict:
-                continue
-        raise Conflict(f"post {message.post_id} kept changing; the queue will retry")
+            changed, taken = decision
+            return self.posts.save(changed), taken
+
+        return retry_on_conflict(lease, f"post {message.post_id} kept changing; the queue will retry", pause=self.pause)
 
     def _attempt(self, post: Post, channel: Channel, lease: delivery_rules.Lease) -> Delivery:
         request = PublishRequest(
@@ -205,18 +205,16 @@ class PublishingService:
 
     def _settle(self, message: PublishMessage, outcome: Delivery, leased: Post) -> Post:
         """Store the outcome on the post as we leased it; re-read only when someone changed it meanwhile."""
-        post: Post | None = leased
-        for _ in range(SAVE_ATTEMPTS):
+        def settle(attempt: int) -> Post:
+            post = leased if attempt == 0 else self.posts.get(message.post_id)
             if post is None:
                 raise Conflict("the post disappeared while it was being published")
             current = post.deliveries.get(message.channel_id)
             if current is None or current.status != "publishing":
                 return post  # someone else settled it (we lost the lease): theirs stands
-            try:
-                return self.posts.save(settle_delivery(post, message.channel_id, outcome, self.clock()))
-            except Conflict:
-                post = self.posts.get(message.post_id)
-        raise Conflict(f"post {message.post_id} kept changing while recording the outcome")
+            return self.posts.save(settle_delivery(post, message.channel_id, outcome, self.clock()))
+
+        return retry_on_conflict(settle, f"post {message.post_id} kept changing while recording the outcome", pause=self.pause)
 
     def _needs_reconnect(self, channel: Channel, reason: str) -> None:
         mark_needs_reconnect(self.channels, self.alerts, channel, reason)
@@ -245,22 +243,22 @@ class PublishingService:
         """Tell the editors about each recorded, not yet alerted failure of the post, exactly once: claim the alerts
         on a consistent read of the post (the due index may be stale, and two due runs may overlap), send, then note
         that they were told. A Lambda that dies after claiming leaves a claim that ends, and the next due run sends."""
-        claimed: Post | None = None
-        for _ in range(SAVE_ATTEMPTS):
+        def claim(attempt: int) -> tuple[Post | None, list[str]]:
             fresh = self.posts.get(post.id)
             if fresh is None:
-                return None
+                return None, []
             now = self.clock()
             channel_ids = delivery_rules.alerts_to_claim(fresh.deliveries, now)
             if not channel_ids:
-                return fresh
-            try:
-                claimed = self.posts.save(claim_alerts(fresh, channel_ids, now))
-                break
-            except Conflict:
-                continue
-        if claimed is None:
-            return None
+                return fresh, []
+            return self.posts.save(claim_alerts(fresh, channel_ids, now)), channel_ids
+
+        try:
+            claimed, channel_ids = retry_on_conflict(claim, f"post {post.id} kept changing", pause=self.pause)
+        except Conflict:
+            return None  # the next due run claims them
+        if claimed is None or not channel_ids:
+            return claimed
         for channel_id in channel_ids:
             self.alerts.send(
                 f"Post not published on {channel_id}",
@@ -268,15 +266,15 @@ class PublishingService:
                 f"could not be published on {channel_id}: {claimed.deliveries[channel_id].error}",
                 team="editors", severity="high", kind="publish_failure", channel=channel_id,
             )
-        current: Post | None = claimed
-        for _ in range(SAVE_ATTEMPTS):
-            if current is None:
-                return None
-            try:
-                return self.posts.save(mark_alerted(current, channel_ids, self.clock()))
-            except Conflict:
-                current = self.posts.get(post.id)
-        return None
+
+        def mark(attempt: int) -> Post | None:
+            current = claimed if attempt == 0 else self.posts.get(post.id)
+            return None if current is None else self.posts.save(mark_alerted(current, channel_ids, self.clock()))
+
+        try:
+            return retry_on_conflict(mark, f"post {post.id} kept changing", pause=self.pause)
+        except Conflict:
+            return None  # told but not noted: the claim ends and the next due run tells them again
 
 
 def _created_at(value: str | None) -> datetime | None:

@@ -40,12 +40,12 @@ from chorus.calendar.schemas import Channel, Post, PostContent, PostSource
 from chorus.core import time as timing
 from chorus.core.errors import Conflict, Forbidden, NotFound, ValidationError
 from chorus.core.observability import logger
+from chorus.core.retry import retry_on_conflict
 from chorus.core.roles import EDITORS, Principal
 from chorus.core.time import Clock
 from chorus.listening.schemas import MentionRecord
 
 MEDIA_LINK_SECONDS = 3600
-SAVE_ATTEMPTS = 4
 
 
 class Ambassador(Protocol):
@@ -220,7 +220,8 @@ class ContentService:
         self._require_editor(actor)
         editor = self._person_of(actor)
         self._known_channels(request.channels)
-        for _ in range(SAVE_ATTEMPTS):
+
+        def accept(attempt: int) -> tuple[Submission, Post]:  # decided meanwhile: the next read answers 409
             submission = self._get(submission_id)
             if submission.status != "submitted":
                 self._count_acceptance(submission)
@@ -230,27 +231,22 @@ class ContentService:
             post = self._draft(post_id, request.text or submission.text, request.channels, submission.pillar,
                                PostSource(kind="content", id=submission.id, creator=submission.creator), actor, now,
                                media=[m.key for m in submission.media])
-            try:
-                saved = self.submissions.save(decided, post)
-            except Conflict:
-                continue  # decided meanwhile: the next read answers 409
-            self._count_acceptance(saved)
-            logger.info("content accepted", extra={"submission": submission.id, "post": post.id, "by": actor.username})
-            return saved, post, self.precheck(post.text)
-        raise Conflict(f"content {submission_id} kept changing; try again")
+            return self.submissions.save(decided, post), post
+
+        saved, post = retry_on_conflict(accept, f"content {submission_id} kept changing; try again")
+        self._count_acceptance(saved)
+        logger.info("content accepted", extra={"submission": saved.id, "post": post.id, "by": actor.username})
+        return saved, post, self.precheck(post.text)
 
     def decline(self, actor: Principal, submission_id: str, reason: str) -> Submission:
         self._require_editor(actor)
         editor = self._person_of(actor)
-        for _ in range(SAVE_ATTEMPTS):
-            declined = rules.decline(self._get(submission_id), reason, actor, editor, self.clock())
-            try:
-                saved = self.submissions.save(declined)
-            except Conflict:
-                continue
-            logger.info("content declined", extra={"submission": submission_id, "by": actor.username})
-            return saved
-        raise Conflict(f"content {submission_id} kept changing; try again")
+        saved = retry_on_conflict(
+            lambda attempt: self.submissions.save(rules.decline(self._get(submission_id), reason, actor, editor,
+                                                                self.clock())),
+            f"content {submission_id} kept changing; try again")
+        logger.info("content declined", extra={"submission": submission_id, "by": actor.username})
+        return saved
 
     def accept_suggestion(self, actor: Principal, mention_id: str, request: AcceptRequest) -> tuple[Post, list[Flag]]:
         """Turn a praise mention into a draft post that cites it, and resolve the mention."""
@@ -411,25 +407,18 @@ class SubmissionsPersonalData:
                 return found
 
     def _unlink_submission(self, submission: Submission, now: datetime) -> None:
-        for _ in range(SAVE_ATTEMPTS):
-            try:
-                self.submissions.save(rules.erased(submission, now))
-                return
-            except Conflict:
-                fresh = self.submissions.get(submission.id)
-                if fresh is None or fresh.creator is None:
-                    return
-                submission = fresh
-        raise Conflict(f"content {submission.id} kept changing while erasing; try again")
+        def unlink(attempt: int) -> None:
+            current = submission if attempt == 0 else self.submissions.get(submission.id)
+            if current is not None and current.creator is not None:
+                self.submissions.save(rules.erased(current, now))
+
+        retry_on_conflict(unlink, f"content {submission.id} kept changing while erasing; try again")
 
     def _unlink_post(self, post_id: str, person_id: str) -> None:
-        for _ in range(SAVE_ATTEMPTS):
+        def unlink(attempt: int) -> None:  # the publisher or an editor may save the post meanwhile
             post = self.posts.get(post_id)
             if post is None or post.source is None or post.source.creator != person_id:
                 return
-            try:
-                self.posts.save(post.model_copy(update={"source": post.source.model_copy(update={"creator": None})}))
-                return
-            except Conflict:
-                continue  # the publisher or an editor saved it meanwhile
-        raise Conflict(f"post {post_id} kept changing while erasing; try again")
+            self.posts.save(post.model_copy(update={"source": post.source.model_copy(update={"creator": None})}))
+
+        retry_on_conflict(unlink, f"post {post_id} kept changing while erasing; try again")

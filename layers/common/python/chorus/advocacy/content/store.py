@@ -41,7 +41,7 @@ from chorus.aws.cursors import decode_cursor, encode_cursor
 from chorus.aws.tables import cancellation_reasons, is_condition_failure, table, transaction_connection
 from chorus.calendar.schemas import Post
 from chorus.calendar.store import PostItem
-from chorus.core.errors import Conflict, ValidationError
+from chorus.core.errors import Conflict, Stale, ValidationError
 
 SUBMISSION = "submission"
 QUEUE = "content#queue"
@@ -151,7 +151,7 @@ class SubmissionRepository:
                 item.save()
             except PutError as error:
                 if is_condition_failure(error):
-                    raise Conflict("the content was changed by someone else meanwhile") from None
+                    raise Stale("the content was changed by someone else meanwhile") from None
                 raise
             return submission.model_copy(update={"version": item.version})
         try:
@@ -160,7 +160,7 @@ class SubmissionRepository:
                 transaction.save(item)
         except TransactWriteError as error:
             cancellation_reasons(error)
-            raise Conflict("the content was decided by someone else meanwhile") from None
+            raise Stale("the content was decided by someone else meanwhile") from None
         return submission.model_copy(update={"version": item.version})
 
     def of_creator(self, person: str, limit: int, cursor: str | None) -> tuple[list[Submission], str | None]:

@@ -21,14 +21,14 @@ from chorus.advocacy.engagement.schemas import (
 from chorus.advocacy.people.schemas import ERASED_NAME as ERASED
 from chorus.advocacy.people.schemas import Person
 from chorus.core import time as timing
-from chorus.core.errors import Conflict, NotFound
+from chorus.core.errors import NotFound
 from chorus.core.observability import logger
+from chorus.core.retry import retry_on_conflict
 from chorus.core.roles import Principal
 from chorus.core.time import Clock
 from chorus.listening.schemas import MentionRecord
 
 CREATING_ROLES = frozenset({"creator", "editor"})
-SAVE_ATTEMPTS = 5
 
 
 class Ledger(Protocol):
@@ -185,18 +185,15 @@ class ForwardsSection:
                 changed += 1
 
     def _anonymise(self, record: MentionRecord, username: str, now: datetime) -> None:
-        current: MentionRecord | None = record
-        for _ in range(SAVE_ATTEMPTS):
+        def anonymise(attempt: int) -> None:
+            current = record if attempt == 0 else self.mentions.get(record.id, now)
             if current is None or current.forwarded_by != username:
                 return
             notes = [n.model_copy(update={"by": ERASED}) if n.by == username else n for n in current.notes]
             author = ERASED if current.author_handle == username else current.author_handle
-            try:
-                self.mentions.save(current.model_copy(update={"forwarded_by": None, "notes": notes, "author_handle": author}))
-                return
-            except Conflict:
-                current = self.mentions.get(record.id, now)
-        raise Conflict(f"mention {record.id} kept changing; send the erase request again")
+            self.mentions.save(current.model_copy(update={"forwarded_by": None, "notes": notes, "author_handle": author}))
+
+        retry_on_conflict(anonymise, f"mention {record.id} kept changing; send the erase request again")
 
     def _username(self, person_id: str) -> str | None:
         person = self.people.get(person_id)

@@ -12,8 +12,6 @@ Engagement counters in the AdvocacyTable: one item per person, day, event and ch
 from __future__ import annotations
 
 import hashlib
-import random
-import time
 from datetime import date, datetime, timedelta
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
@@ -24,7 +22,8 @@ from chorus.advocacy.engagement.rules import Count, check_event, day_of
 from chorus.advocacy.engagement.schemas import ReportSettings
 from chorus.advocacy.store import AdvocacyItem, Gsi1
 from chorus.aws.tables import cancellation_reasons, table, transaction_connection
-from chorus.core.errors import Conflict
+from chorus.core.errors import Stale
+from chorus.core.retry import COUNTER_ATTEMPTS, retry_on_conflict
 
 SETTINGS_PARTITION = "eng#settings"
 SETTINGS_SORT = "settings"
@@ -57,7 +56,6 @@ PARTITION = "eng#"
 COUNTER = "c#"
 ONCE = "once#"
 KEEP_DAYS = 800  # two years of reports and their comparisons
-CONFLICT_ATTEMPTS = 8
 
 
 @table("advocacy_table")
@@ -101,17 +99,20 @@ class EngagementLedger:
         # Hashed: a key may be personal (a share's URL names its author), and markers outlive an erasure like counts do.
         marker_key = hashlib.sha256(once_key.encode()).hexdigest()[:32]
         marker = EngagementItem(f"{PARTITION}{person}", f"{ONCE}{event}#{marker_key}", expires_at=item.expires_at)
-        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+
+        def add(attempt: int) -> bool:
             try:
                 with TransactWrite(connection=transaction_connection()) as transaction:
                     transaction.save(marker, condition=EngagementItem.sk.does_not_exist())
                     transaction.update(item, actions=actions)
-                return True
             except TransactWriteError as error:
                 if cancellation_reasons(error)[0] == "ConditionalCheckFailed":
                     return False
-                time.sleep(random.uniform(0.005, 0.02) * attempt)  # another transaction held the counter: milliseconds
-        raise Conflict(f"the {event} counter of {person} stayed busy; try again")
+                raise Stale("another transaction held the counter") from None
+            return True
+
+        return retry_on_conflict(add, f"the {event} counter of {person} stayed busy; try again",
+                                 attempts=COUNTER_ATTEMPTS)
 
     def of_day(self, day: date) -> list[Count]:
         """Every person's counters of one UTC day."""

@@ -25,10 +25,10 @@ from chorus.advocacy.pool.rules import OfferSubscription, subscription_for
 from chorus.core import time as timing
 from chorus.core.errors import Conflict, Forbidden, NotFound, ValidationError
 from chorus.core.observability import logger
+from chorus.core.retry import retry_on_conflict
 from chorus.core.roles import Principal
 from chorus.core.time import Clock
 
-CHANGE_ATTEMPTS = 5
 NO_PROFILE = "you have no ambassador profile yet; a social master adds you (POST /ambassadors)"
 
 
@@ -234,14 +234,11 @@ class AmbassadorService:
 
     # ------------------------------------------------------------------ internals
     def _update(self, person_id: str, change: Callable[[Person, str], Person]) -> Person:
-        for _ in range(CHANGE_ATTEMPTS):
+        def update(attempt: int) -> Person:
             current = self.get(person_id)
             if current.erased_at is not None:
                 raise ValidationError("id", "this person's data was erased; add them again to start over")
             updated = change(current, timing.iso_utc(self.clock()))
-            if updated == current:
-                return current
-            stored = self.people.save(updated, current)
-            if stored is not None:
-                return stored
-        raise Conflict("the profile kept changing meanwhile; try again")
+            return current if updated == current else self.people.save(updated, current)
+
+        return retry_on_conflict(update, "the profile kept changing meanwhile; try again")

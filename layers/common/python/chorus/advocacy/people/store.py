@@ -22,7 +22,7 @@ from chorus.advocacy.people.schemas import CreateOutcome, Person, Policy, eligib
 from chorus.advocacy.store import AdvocacyItem, Gsi1, Gsi2
 from chorus.aws.cursors import MAX_PAGE, decode_cursor, encode_cursor
 from chorus.aws.tables import cancellation_reasons, is_condition_failure, table, transaction_connection
-from chorus.core.errors import Conflict, ValidationError
+from chorus.core.errors import Conflict, Stale, ValidationError
 
 PERSON = "person#"
 PROFILE = "person"
@@ -158,7 +158,8 @@ class PeopleRepository:
             raise Conflict("the person was being created by another request at the same time; try again") from None
         return "created"
 
-    def save(self, person: Person, before: Person) -> Person | None:
+    def save(self, person: Person, before: Person) -> Person:
+        """Store a change to `before`; Stale when the profile changed since it was read."""
         item = PersonItem.from_person(person.model_copy(update={"version": before.version}))
         old, new = before.username, person.username
         try:
@@ -173,13 +174,13 @@ class PeopleRepository:
                         transaction.save(UsernameItem.claim(new, person.id), condition=UsernameItem.pk.does_not_exist())
         except PutError as error:
             if is_condition_failure(error):
-                return None
+                raise Stale("the profile was changed by someone else meanwhile") from None
             raise
         except TransactWriteError as error:
             reasons = cancellation_reasons(error)
             if new is not None and reasons[-1] == "ConditionalCheckFailed" and reasons[0] is None:
                 raise Conflict(f"username {new!r} already belongs to another profile") from None
-            return None
+            raise Stale("the profile was changed by someone else meanwhile") from None
         return person.model_copy(update={"version": int(item.version or 0)})
 
     def page(self, team: str | None, role: str | None, opted_in: bool | None, limit: int,

@@ -15,9 +15,7 @@ Receiving an offer is one TransactWriteItems: the recipient, their link and (whe
 in their queue, together or not at all; a retried fan-out finds the recipient and changes nothing."""
 from __future__ import annotations
 
-import random
 import secrets
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,7 +32,8 @@ from chorus.aws.cursors import decode_cursor, encode_cursor
 from chorus.aws.messaging import Alerts, AlertSubscriptions, _client
 from chorus.aws.tables import cancellation_reasons, is_condition_failure, put_if_absent, table, transaction_connection
 from chorus.core import time as timing
-from chorus.core.errors import Conflict
+from chorus.core.errors import Stale
+from chorus.core.retry import COUNTER_ATTEMPTS, retry_on_conflict
 
 
 class OfferMessages(AlertSubscriptions):
@@ -62,7 +61,6 @@ ALL_OFFERS = "offer#all"
 FANOUT = "offer#fanout"
 NOTIFY = "offer#notify"
 ALL_SHARES = "share#all"
-CONFLICT_ATTEMPTS = 8
 BATCH = 100  # BatchGetItem's limit
 
 
@@ -244,7 +242,8 @@ class PoolStore:
         """The offer reaches the person: their recipient item, their tracked link and the offer in their notification
         queue, in one transaction. False when they had received it already."""
         stamp = timing.iso_utc(now)
-        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+
+        def deliver(attempt: int) -> bool:
             base = self.new_base()
             recipient = RecipientItem(f"offer#{offer.id}", f"to#{person}", gsi1pk=f"offer#to#{person}",
                                       gsi1sk=f"{offer.created_at}#{offer.id}", offer_id=offer.id, person=person,
@@ -258,14 +257,14 @@ class PoolStore:
                     transaction.update(NotifyQueueItem(f"offer#notify#{person}", "queue"), actions=[
                         NotifyQueueItem.queued.add({offer.id}), NotifyQueueItem.person.set(person),
                         NotifyQueueItem.gsi2pk.set(NOTIFY), NotifyQueueItem.gsi2sk.set(NotifyQueueItem.gsi2sk | stamp)])
-                return True
             except TransactWriteError as error:
-                reasons = cancellation_reasons(error)
-                if reasons[0] == "ConditionalCheckFailed":
+                if cancellation_reasons(error)[0] == "ConditionalCheckFailed":
                     return False
-                if reasons[1] != "ConditionalCheckFailed":  # a link base collision just draws another one
-                    time.sleep(random.uniform(0.005, 0.02) * attempt)  # the queue item was busy: milliseconds
-        raise Conflict(f"could not offer {offer.id} to {person}; the fan-out resumes it")
+                raise Stale("the notification queue was busy, or the link base was taken") from None
+            return True
+
+        return retry_on_conflict(deliver, f"could not offer {offer.id} to {person}; the fan-out resumes it",
+                                 attempts=COUNTER_ATTEMPTS)
 
     def recipients(self, offer_id: str) -> list[Recipient]:
         return [item.to_recipient() for item in RecipientItem.query(f"offer#{offer_id}", RecipientItem.sk.startswith("to#"))]

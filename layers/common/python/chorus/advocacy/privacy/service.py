@@ -11,10 +11,10 @@ from typing import Any, Callable, Protocol
 
 from chorus.advocacy.engagement.rules import Count
 from chorus.advocacy.people.schemas import Person
-from chorus.advocacy.people.service import CHANGE_ATTEMPTS, PeopleStore
+from chorus.advocacy.people.service import PeopleStore
 from chorus.advocacy.privacy.schemas import PersonalDataExport
 from chorus.core import time as timing
-from chorus.core.errors import Conflict
+from chorus.core.retry import retry_on_conflict
 from chorus.core.roles import Principal
 from chorus.core.time import Clock
 
@@ -64,13 +64,14 @@ class PeopleSection:
         return [] if person is None else [person.model_dump(mode="json")]
 
     def erase(self, person_id: str, now: datetime) -> int:
-        for _ in range(CHANGE_ATTEMPTS):
+        def erase(attempt: int) -> int:
             person = self.people.get(person_id)
             if person is None or person.erased_at is not None:
                 return 0
-            if self.people.save(person.erased(timing.iso_utc(now)), person) is not None:
-                return 1
-        raise Conflict("the profile kept changing meanwhile; send the erase request again")
+            self.people.save(person.erased(timing.iso_utc(now)), person)
+            return 1
+
+        return retry_on_conflict(erase, "the profile kept changing meanwhile; send the erase request again")
 
 
 class Logins(Protocol):

@@ -13,10 +13,11 @@ from typing import Callable, Protocol
 
 from chorus.core.errors import Conflict
 from chorus.core.observability import logger
+from chorus.core.retry import retry_on_conflict
 from chorus.core.time import Clock
 from chorus.listening.escalation import rules as escalation
 from chorus.listening.schemas import Alert, RoutingRules
-from chorus.listening.service import SAVE_ATTEMPTS, AckLinks, AlertSink
+from chorus.listening.service import AckLinks, AlertSink
 
 BATCH = 100  # alerts per run; more stay due and the next minute's run takes them
 
@@ -73,17 +74,16 @@ class EscalationService:
         return True
 
     def _mark_sent(self, alert: Alert, stage: escalation.Stage, rules: RoutingRules, now: datetime) -> None:
-        current: Alert | None = alert
-        for _ in range(SAVE_ATTEMPTS):
-            if current is None:
-                return
-            try:
+        def record(attempt: int) -> None:  # counted or acknowledged meanwhile: record the stage on the new state
+            current = alert if attempt == 0 else self.alerts.get(alert.id, now)
+            if current is not None:
                 self.alerts.save(escalation.escalated(current, stage, rules.escalation))
-                return
-            except Conflict:  # counted or acknowledged meanwhile: record the stage on the new state
-                current = self.alerts.get(alert.id, now)
-        logger.error("escalation sent but not recorded; it is sent again when its claim lapses",
-                     extra={"alert": alert.id, "to": stage.team})
+
+        try:
+            retry_on_conflict(record, f"alert {alert.id} kept changing")
+        except Conflict:
+            logger.error("escalation sent but not recorded; it is sent again when its claim lapses",
+                         extra={"alert": alert.id, "to": stage.team})
 
     def _save_if_unchanged(self, alert: Alert) -> None:
         try:

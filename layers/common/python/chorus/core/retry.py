@@ -1,0 +1,34 @@
+"""Optimistic locking, done one way. A change reads an item, applies a pure rule and saves on condition that nobody
+saved the item since it was read; when somebody did, the store raises Stale and the change is made again on what
+they saved. `retry_on_conflict` runs such a change until it saves, or gives up with a Conflict (409: try again)."""
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from chorus.core.errors import Conflict, Stale
+
+T = TypeVar("T")
+ATTEMPTS = 5  # five lost races in a row means the item is hot: tell the caller instead of spinning
+COUNTER_ATTEMPTS = 8  # a transaction that adds to a counter many writers add to at once collides more often
+
+
+def retry_on_conflict(change: Callable[[int], T], gave_up: str, *, attempts: int = ATTEMPTS,
+                      pause: Callable[[int], None] | None = None) -> T:
+    """Call `change(attempt)` (attempt 0, 1, …: a first attempt may use what the caller read already, a later one reads
+    again) until it returns without raising Stale; then Conflict(gave_up). Between attempts `pause(attempt)` waits
+    (default: a short random, growing wait, so writers that collided do not collide again in step)."""
+    for attempt in range(attempts):
+        try:
+            return change(attempt)
+        except Stale:
+            if attempt + 1 < attempts:
+                (pause or jittered_pause)(attempt)
+    raise Conflict(gave_up)
+
+
+def jittered_pause(attempt: int) -> None:
+    """Random, growing waits: at most 5 ms before the second attempt, 10 ms before the third, … (0.16 s over five)."""
+    time.sleep(random.uniform(0, 0.005 * 2 ** attempt))
