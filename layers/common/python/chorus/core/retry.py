@@ -11,24 +11,24 @@ from typing import TypeVar
 from chorus.core.errors import Conflict, Stale
 
 T = TypeVar("T")
-ATTEMPTS = 5  # five lost races in a row means the item is hot: tell the caller instead of spinning
-COUNTER_ATTEMPTS = 8  # a transaction that adds to a counter many writers add to at once collides more often
+# Enough for a team of eight writing to one mention, or eight workers adding to one counter, at the same moment; more
+# lost races in a row means the item is too hot: tell the caller instead of spinning.
+ATTEMPTS = 8
 
 
-def retry_on_conflict(change: Callable[[int], T], gave_up: str, *, attempts: int = ATTEMPTS,
-                      pause: Callable[[int], None] | None = None) -> T:
+def retry_on_conflict(change: Callable[[int], T], gave_up: str, *, pause: Callable[[int], None] | None = None) -> T:
     """Call `change(attempt)` (attempt 0, 1, …: a first attempt may use what the caller read already, a later one reads
     again) until it returns without raising Stale; then Conflict(gave_up). Between attempts `pause(attempt)` waits
     (default: a short random, growing wait, so writers that collided do not collide again in step)."""
-    for attempt in range(attempts):
+    for attempt in range(ATTEMPTS):
         try:
             return change(attempt)
         except Stale:
-            if attempt + 1 < attempts:
+            if attempt + 1 < ATTEMPTS:
                 (pause or jittered_pause)(attempt)
     raise Conflict(gave_up)
 
 
 def jittered_pause(attempt: int) -> None:
-    """Random, growing waits: at most 5 ms before the second attempt, 10 ms before the third, … (0.16 s over five)."""
+    """Random, growing waits: at most 5 ms before the second attempt, 10 ms before the third, … (0.64 s over eight)."""
     time.sleep(random.uniform(0, 0.005 * 2 ** attempt))

@@ -51,7 +51,7 @@ from chorus.aws.state import StateItem
 from chorus.aws.tables import cancellation_reasons, is_condition_failure, put_if_absent, table, transaction_connection
 from chorus.core import time as timing
 from chorus.core.errors import Stale, ValidationError
-from chorus.core.retry import COUNTER_ATTEMPTS, retry_on_conflict
+from chorus.core.retry import retry_on_conflict
 from chorus.listening.digests import rules as digest
 from chorus.listening.schemas import Alert, MentionRecord
 from chorus.listening.spikes import rules as spikes
@@ -443,8 +443,7 @@ class CountingMentionRepository(MentionRepository):
                 raise Stale("a transaction conflict on the counter") from None
             return record.model_copy(update={"version": item.version})
 
-        return retry_on_conflict(store, "the spike counter stayed busy; the queue will retry this mention",
-                                 attempts=COUNTER_ATTEMPTS)
+        return retry_on_conflict(store, "the spike counter stayed busy; the queue will retry this mention")
 
 
 class SparseIndexReads:

@@ -23,7 +23,7 @@ from chorus.advocacy.engagement.schemas import ReportSettings
 from chorus.advocacy.store import AdvocacyItem, Gsi1
 from chorus.aws.tables import cancellation_reasons, table, transaction_connection
 from chorus.core.errors import Stale
-from chorus.core.retry import COUNTER_ATTEMPTS, retry_on_conflict
+from chorus.core.retry import retry_on_conflict
 
 SETTINGS_PARTITION = "eng#settings"
 SETTINGS_SORT = "settings"
@@ -111,8 +111,7 @@ class EngagementLedger:
                 raise Stale("another transaction held the counter") from None
             return True
 
-        return retry_on_conflict(add, f"the {event} counter of {person} stayed busy; try again",
-                                 attempts=COUNTER_ATTEMPTS)
+        return retry_on_conflict(add, f"the {event} counter of {person} stayed busy; try again")
 
     def of_day(self, day: date) -> list[Count]:
         """Every person's counters of one UTC day."""

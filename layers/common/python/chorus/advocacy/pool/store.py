@@ -33,7 +33,7 @@ from chorus.aws.messaging import Alerts, AlertSubscriptions, _client
 from chorus.aws.tables import cancellation_reasons, is_condition_failure, put_if_absent, table, transaction_connection
 from chorus.core import time as timing
 from chorus.core.errors import Stale
-from chorus.core.retry import COUNTER_ATTEMPTS, retry_on_conflict
+from chorus.core.retry import retry_on_conflict
 
 
 class OfferMessages(AlertSubscriptions):
@@ -263,8 +263,7 @@ class PoolStore:
                 raise Stale("the notification queue was busy, or the link base was taken") from None
             return True
 
-        return retry_on_conflict(deliver, f"could not offer {offer.id} to {person}; the fan-out resumes it",
-                                 attempts=COUNTER_ATTEMPTS)
+        return retry_on_conflict(deliver, f"could not offer {offer.id} to {person}; the fan-out resumes it")
 
     def recipients(self, offer_id: str) -> list[Recipient]:
         return [item.to_recipient() for item in RecipientItem.query(f"offer#{offer_id}", RecipientItem.sk.startswith("to#"))]
