@@ -2,9 +2,9 @@
 `step`, a little every time it is read, for code that must see time pass between two reads)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)  # a Monday
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday
 
 
 class Clock:

@@ -1,4 +1,5 @@
-"""Scheduled channel checks: `{"check": "cadence"}` daily, `{"check": "credentials"}` hourly (see infra/template.yaml)."""
+"""Scheduled channel checks: `{"check": "cadence"}` daily, `{"check": "credentials"}` hourly (see infra/template.yaml
+and chorus.calendar.service.ChannelChecks)."""
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
-"""Every minute: poll the sources that are due, each under a lease, and queue what they found (services/fetching)."""
+"""Every minute: poll the sources that are due, each under a lease, and queue what they found (see
+chorus.listening.sources.service)."""
 from __future__ import annotations
 
 from dataclasses import asdict

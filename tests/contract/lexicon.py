@@ -26,7 +26,8 @@ DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}
 
 class Lexicons:
     def __init__(self, root: Path) -> None:
-        self.docs = {doc["id"]: doc for doc in (json.loads(p.read_text(encoding="utf-8")) for p in root.rglob("*.json"))}
+        documents = (json.loads(p.read_text(encoding="utf-8")) for p in root.rglob("*.json"))
+        self.docs = {doc["id"]: doc for doc in documents}
 
     def errors(self, value: Any, ref: str, part: str | None = None) -> list[str]:
         """Everything wrong with `value` against `ref` ("nsid" or "nsid#def"); `part` picks "record" of a record
@@ -55,7 +56,7 @@ class Lexicons:
             type_ = value.get("$type") if isinstance(value, dict) else None
             if self._full(type_ or "", context) not in refs:
                 found.append(f"{where}: $type {type_!r} is not one of {sorted(refs)}")
-            elif type_.split("#")[0] in self.docs:
+            elif type_ is not None and type_.split("#")[0] in self.docs:
                 target, target_context = self._resolve(type_, type_.split("#")[0])
                 self._check(value, target, target_context, where, found)
         elif kind in ("object", "params"):

@@ -33,7 +33,8 @@ def response_of(exchange: dict[str, Any], status: int | None = None) -> Response
     """The recorded answer (status, every header, body); `status` replaces the status, e.g. 429 to replay a limit."""
     recorded = exchange["response"]
     body = recorded.get("body")
-    return Response(status or recorded["status"], recorded["headers"], b"" if body is None else json.dumps(body).encode())
+    return Response(status or recorded["status"], recorded["headers"],
+                    b"" if body is None else json.dumps(body).encode())
 
 
 def replay(exchange: dict[str, Any], status: int | None = None) -> Callable[[Sent], Response]:
@@ -48,7 +49,8 @@ def replay(exchange: dict[str, Any], status: int | None = None) -> Callable[[Sen
         for name, values in parse_qs(uri.query).items():
             assert sent.query.get(name) == values, name
         recorded_auth = recorded["headers"].get("Authorization")
-        scheme = recorded_auth.split()[0] if recorded_auth else "Bearer"  # X cassettes dropped the header: OAuth 2 user context is Bearer
+        # X cassettes dropped the header: OAuth 2 user context is Bearer.
+        scheme = recorded_auth.split()[0] if recorded_auth else "Bearer"
         assert (sent.header("Authorization") or "").startswith(f"{scheme} ")
         content_type = recorded["headers"].get("Content-Type")
         if content_type:

@@ -14,13 +14,14 @@ from chorus.platforms.bluesky import BlueskyConnector, tid_for
 from chorus.platforms.transport import Response
 from tests.contract.lexicon import Lexicons
 from tests.contract.recorded import load, platform_dir
-from tests.unit.platforms.fakes import Clock, FakeTransport, Sent, json_response
+from tests.unit.platforms.fakes import Clock, FakeTransport, Reply, Sent, json_response
 
 FOLDER = platform_dir("bluesky")
 LEXICONS = Lexicons(FOLDER / "lexicons")
 NOW = 1_785_585_600.0  # 2026-08-01T12:00:00Z
 SESSION = {  # com.atproto.server.createSession output: the required fields
-    "accessJwt": "eyJ.access.1", "refreshJwt": "eyJ.refresh.1", "handle": "chorus.bsky.social", "did": "did:plc:u5cwb2mwiv2bfq53cjufe6yn",
+    "accessJwt": "eyJ.access.1", "refreshJwt": "eyJ.refresh.1", "handle": "chorus.bsky.social",
+    "did": "did:plc:u5cwb2mwiv2bfq53cjufe6yn",
 }
 CID = "bafyreig2fjxi3rptqdgylg7e5hmjl6mcke7rn2b6cugzlqq3i4zu6rq52q"
 
@@ -51,7 +52,8 @@ def put_record(sent: Sent) -> Response:
     assert (sent.method, sent.path) == ("POST", "/xrpc/com.atproto.repo.putRecord")
     body = sent.json
     # putRecord's lexicon is not in the shared folder: its input is createRecord's with a required rkey and swapRecord.
-    assert LEXICONS.errors({k: v for k, v in body.items() if k != "swapRecord"}, "com.atproto.repo.createRecord", "input") == []
+    create_input = {k: v for k, v in body.items() if k != "swapRecord"}
+    assert LEXICONS.errors(create_input, "com.atproto.repo.createRecord", "input") == []
     assert body["rkey"] and "swapRecord" in body and body["swapRecord"] is None
     assert body["record"]["$type"] == body["collection"] == "app.bsky.feed.post"
     assert LEXICONS.errors(body["record"], "app.bsky.feed.post", "record") == []
@@ -60,9 +62,11 @@ def put_record(sent: Sent) -> Response:
     return json_response(200, output)
 
 
-def connector(*replies, clock: Clock | None = None) -> tuple[BlueskyConnector, FakeTransport]:
+def connector(*replies: Reply, clock: Clock | None = None) -> tuple[BlueskyConnector, FakeTransport]:
     fake = FakeTransport(*replies)
-    return BlueskyConnector("https://pds.example", "chorus.bsky.social", "app-pass-word", transport=fake, clock=clock or Clock(NOW)), fake
+    bluesky = BlueskyConnector("https://pds.example", "chorus.bsky.social", "app-pass-word", transport=fake,
+                               clock=clock or Clock(NOW))
+    return bluesky, fake
 
 
 # ------------------------------------------------------------------------------------------- the validator itself
@@ -75,14 +79,18 @@ def test_the_documented_records_pass_the_validator(name: str) -> None:
 def test_the_basic_example_is_a_strong_ref_not_a_record() -> None:
     basic = example("post_record_basic")  # the docs' "basic" block is createRecord's answer: {uri, cid}
     assert LEXICONS.errors(basic, "com.atproto.repo.strongRef") == []
-    assert LEXICONS.errors(basic, "app.bsky.feed.post", "record") == ["app.bsky.feed.post.text: required", "app.bsky.feed.post.createdAt: required"]
+    assert LEXICONS.errors(basic, "app.bsky.feed.post", "record") == [
+        "app.bsky.feed.post.text: required", "app.bsky.feed.post.createdAt: required"]
 
 
 def test_the_validator_catches_what_the_post_lexicon_forbids() -> None:
-    record = {"$type": "app.bsky.feed.post", "text": "é" * 301, "createdAt": "2026-08-01 12:00", "langs": ["nl", "en", "de", "fr"],
-              "facets": [{"index": {"byteStart": -1, "byteEnd": 3}, "features": [{"$type": "app.bsky.richtext.facet#mention", "did": "alice"}]}]}
+    record = {"$type": "app.bsky.feed.post", "text": "é" * 301, "createdAt": "2026-08-01 12:00",
+              "langs": ["nl", "en", "de", "fr"],
+              "facets": [{"index": {"byteStart": -1, "byteEnd": 3},
+                          "features": [{"$type": "app.bsky.richtext.facet#mention", "did": "alice"}]}]}
     errors = LEXICONS.errors(record, "app.bsky.feed.post", "record")
-    assert any("graphemes" in e for e in errors) and any("datetime" in e for e in errors) and any("4 items" in e for e in errors)
+    assert any("graphemes" in e for e in errors) and any("datetime" in e for e in errors)
+    assert any("4 items" in e for e in errors)
     assert any("out of range" in e for e in errors) and any("not a did" in e for e in errors)
 
 
@@ -146,9 +154,12 @@ def test_a_reply_carries_strong_refs_to_parent_and_root() -> None:
 
 def test_a_reply_to_a_reply_keeps_the_threads_root() -> None:
     root = {"uri": "at://did:plc:root/app.bsky.feed.post/3k43tv4rft22g", "cid": CID}
-    parent = {"uri": "at://did:plc:other/app.bsky.feed.post/3k44deefqdk2g", "cid": "bafyreiecx6dujwoeqpdzl27w67z4h46hyklk3an4i4cvvmioaqb2qbyo5u"}
-    value = {"$type": "app.bsky.feed.post", "text": "antwoord", "createdAt": "2023-08-07T05:49:39.417839Z", "reply": {"root": root, "parent": root}}
-    bluesky, fake = connector(sign_in(), xrpc("com.atproto.repo.getRecord", {**parent, "value": value}, "GET"), put_record)
+    parent = {"uri": "at://did:plc:other/app.bsky.feed.post/3k44deefqdk2g",
+              "cid": "bafyreiecx6dujwoeqpdzl27w67z4h46hyklk3an4i4cvvmioaqb2qbyo5u"}
+    value = {"$type": "app.bsky.feed.post", "text": "antwoord", "createdAt": "2023-08-07T05:49:39.417839Z",
+             "reply": {"root": root, "parent": root}}
+    bluesky, fake = connector(sign_in(), xrpc("com.atproto.repo.getRecord", {**parent, "value": value}, "GET"),
+                              put_record)
     bluesky.publish(PublishRequest("en nog iets", "k", in_reply_to=parent["uri"]))
     assert fake.sent[2].json["record"]["reply"] == {"root": root, "parent": parent}
 
@@ -160,7 +171,7 @@ def test_a_reply_needs_an_at_uri() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.text(st.characters(codec="utf-8", exclude_categories=("Cs",), exclude_characters="@"), max_size=300))
+@given(st.text(st.characters(codec="utf-8", exclude_categories=["Cs"], exclude_characters="@"), max_size=300))
 def test_any_text_within_the_limits_makes_a_valid_record(text: str) -> None:
     bluesky, fake = connector()  # no mention, no reply: building the record needs no call
     record = bluesky.build_record(PublishRequest(text, "k"))
@@ -196,8 +207,9 @@ def test_delete_removes_the_record_named_by_the_uri() -> None:
 
 
 def test_a_429_waits_until_the_ratelimit_reset() -> None:
-    limited = Response(429, {"ratelimit-limit": "5000", "ratelimit-remaining": "0", "ratelimit-reset": str(int(NOW) + 1800),
-                             "ratelimit-policy": "5000;w=3600"}, b'{"error":"RateLimitExceeded","message":"Rate Limit Exceeded"}')
+    limited = Response(429, {"ratelimit-limit": "5000", "ratelimit-remaining": "0",
+                             "ratelimit-reset": str(int(NOW) + 1800), "ratelimit-policy": "5000;w=3600"},
+                       b'{"error":"RateLimitExceeded","message":"Rate Limit Exceeded"}')
     bluesky, _ = connector(sign_in(), xrpc("com.atproto.repo.putRecord", limited))
     with pytest.raises(RateLimited) as raised:
         bluesky.publish(PublishRequest("hoi", "k"))
@@ -211,4 +223,5 @@ def test_an_expired_session_is_refreshed_with_the_lexicons_output() -> None:
     bluesky, fake = connector(sign_in(), xrpc("com.atproto.repo.putRecord", expired),
                               xrpc("com.atproto.server.refreshSession", refreshed), put_record)
     bluesky.publish(PublishRequest("hoi", "k"))
-    assert [s.header("Authorization") for s in fake.sent[1:]] == ["Bearer eyJ.access.1", "Bearer eyJ.refresh.1", "Bearer eyJ.access.2"]
+    assert [s.header("Authorization") for s in fake.sent[1:]] == [
+        "Bearer eyJ.access.1", "Bearer eyJ.refresh.1", "Bearer eyJ.access.2"]

@@ -9,14 +9,14 @@ from chorus.platforms.base import CredentialsRejected, PermanentFailure, Publish
 from chorus.platforms.linkedin import LinkedInConnector
 from chorus.platforms.transport import Response
 from tests.contract.recorded import platform_dir
-from tests.unit.platforms.fakes import Clock, FakeTransport, Sent, json_response
+from tests.unit.platforms.fakes import Clock, FakeTransport, Reply, Sent, json_response
 
 README = (platform_dir("linkedin") / "README.md").read_text(encoding="utf-8")
 ORG = "urn:li:organization:2414183"
 URN = "urn:li:share:7101234567890123456"
 
 
-def connector(*replies, clock: Clock | None = None) -> tuple[LinkedInConnector, FakeTransport]:
+def connector(*replies: Reply, clock: Clock | None = None) -> tuple[LinkedInConnector, FakeTransport]:
     fake = FakeTransport(*replies)
     return LinkedInConnector("li-token", ORG, transport=fake, clock=clock), fake
 
@@ -53,9 +53,11 @@ def test_publish_sends_the_documented_body_and_reads_the_urn_from_x_restli_id() 
 
 def test_recent_posts_finds_the_organisations_posts() -> None:
     page = {"paging": {"start": 0, "count": 2, "links": []}, "elements": [
-        {"id": URN, "author": ORG, "commentary": "Vacature \\(m/v\\): zie {hashtag|\\#|werken}", "createdAt": 1785585600000,
-         "publishedAt": 1785585601000, "lifecycleState": "PUBLISHED", "visibility": "PUBLIC"},
-        {"id": "urn:li:ugcPost:7101", "author": ORG, "commentary": "Tweede", "createdAt": 1785500000000, "lifecycleState": "PUBLISHED"},
+        {"id": URN, "author": ORG, "commentary": "Vacature \\(m/v\\): zie {hashtag|\\#|werken}",
+         "createdAt": 1785585600000, "publishedAt": 1785585601000, "lifecycleState": "PUBLISHED",
+         "visibility": "PUBLIC"},
+        {"id": "urn:li:ugcPost:7101", "author": ORG, "commentary": "Tweede", "createdAt": 1785500000000,
+         "lifecycleState": "PUBLISHED"},
     ]}
 
     def find(sent: Sent) -> Response:
@@ -81,14 +83,16 @@ def test_delete_encodes_the_urn_in_the_path() -> None:
 
 def test_a_429_without_headers_waits_the_default_minute() -> None:
     # LinkedIn documents no rate-limit headers (quotas are per app per day, shown in the developer portal).
-    linkedin, _ = connector(json_response(429, {"status": 429, "message": "Resource level throttle APPLICATION DAY limit"}), clock=Clock(0))
+    throttled = {"status": 429, "message": "Resource level throttle APPLICATION DAY limit"}
+    linkedin, _ = connector(json_response(429, throttled), clock=Clock(0))
     with pytest.raises(RateLimited) as raised:
         linkedin.publish(PublishRequest("x", "k"))
     assert raised.value.retry_after == 60
 
 
 def test_a_revoked_token_is_credentials_rejected() -> None:
-    revoked = {"status": 401, "serviceErrorCode": 65601, "code": "REVOKED_ACCESS_TOKEN", "message": "The token used in the request has been revoked by the user"}
+    revoked = {"status": 401, "serviceErrorCode": 65601, "code": "REVOKED_ACCESS_TOKEN",
+               "message": "The token used in the request has been revoked by the user"}
     linkedin, _ = connector(json_response(401, revoked))
     with pytest.raises(CredentialsRejected, match="REVOKED_ACCESS_TOKEN") as raised:
         linkedin.publish(PublishRequest("x", "k"))

@@ -2,7 +2,8 @@
 documentation's entity examples."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
@@ -11,18 +12,18 @@ from chorus.platforms.base import CredentialsRejected, PublishRequest, RateLimit
 from chorus.platforms.mastodon import MastodonConnector, html_to_text
 from chorus.platforms.transport import Response
 from tests.contract.recorded import load, platform_dir, replay, response_of
-from tests.unit.platforms.fakes import Clock, FakeTransport, json_response
+from tests.unit.platforms.fakes import Clock, FakeTransport, Reply, Sent, json_response
 
 FOLDER = platform_dir("mastodon")
 BASE_URL = "http://localhost:3000"  # where the cassettes were recorded
 TOKEN = "__MASTODON_PY_TEST_ACCESS_TOKEN"  # the suite's placeholder, not a credential
 
 
-def exchange(name: str) -> dict:
+def exchange(name: str) -> dict[str, Any]:
     return load(FOLDER, f"{name}.exchange.json")
 
 
-def connector(*replies, clock: Clock | None = None) -> tuple[MastodonConnector, FakeTransport]:
+def connector(*replies: Reply, clock: Clock | None = None) -> tuple[MastodonConnector, FakeTransport]:
     fake = FakeTransport(*replies)
     return MastodonConnector(BASE_URL, TOKEN, transport=fake, clock=clock), fake
 
@@ -55,10 +56,11 @@ def test_recent_posts_reads_the_accounts_statuses_as_plain_text() -> None:
         load(FOLDER, "status_entity.docs-example.json"),
     ]
 
-    def statuses_page(sent):
+    def statuses_page(sent: Sent) -> Response:
         assert sent.method == "GET" and sent.path == f"/api/v1/accounts/{account_id}/statuses"
         assert sent.query == {"limit": ["3"], "exclude_replies": ["false"], "exclude_reblogs": ["true"]}
-        return json_response(200, statuses, {k: v for k, v in verify["response"]["headers"].items() if k.startswith("x-ratelimit")})
+        limits = {k: v for k, v in verify["response"]["headers"].items() if k.startswith("x-ratelimit")}
+        return json_response(200, statuses, limits)
 
     mastodon, fake = connector(replay(verify), statuses_page)
     recent = mastodon.recent_posts(limit=3)
@@ -93,7 +95,7 @@ def test_delete_is_a_delete_of_the_status() -> None:
 def test_a_429_waits_until_the_recorded_iso_reset() -> None:
     recorded = exchange("post_status")
     reset = recorded["response"]["headers"]["x-ratelimit-reset"]  # "2026-08-01T15:00:00.627625Z"
-    clock = Clock(datetime(2026, 8, 1, 14, 55, tzinfo=timezone.utc).timestamp())
+    clock = Clock(datetime(2026, 8, 1, 14, 55, tzinfo=UTC).timestamp())
     mastodon, _ = connector(replay(recorded, status=429), clock=clock)
     with pytest.raises(RateLimited) as raised:
         mastodon.publish(PublishRequest("Toot!", "k"))
@@ -102,7 +104,7 @@ def test_a_429_waits_until_the_recorded_iso_reset() -> None:
 
 
 def test_a_429_on_a_read_uses_the_reads_own_reset() -> None:
-    clock = Clock(datetime(2026, 8, 1, 13, 45, tzinfo=timezone.utc).timestamp())
+    clock = Clock(datetime(2026, 8, 1, 13, 45, tzinfo=UTC).timestamp())
     mastodon, _ = connector(replay(exchange("account_verify_credentials"), status=429), clock=clock)
     with pytest.raises(RateLimited) as raised:
         mastodon.verify_credentials()
@@ -112,7 +114,8 @@ def test_a_429_on_a_read_uses_the_reads_own_reset() -> None:
 def test_the_documented_oauth_error_is_credentials_rejected_with_its_description() -> None:
     error = load(FOLDER, "error_entity.docs-example.json")
     mastodon, _ = connector(json_response(401, error))
-    with pytest.raises(CredentialsRejected, match="invalid_grant: The provided authorization grant is invalid") as raised:
+    documented = "invalid_grant: The provided authorization grant is invalid"
+    with pytest.raises(CredentialsRejected, match=documented) as raised:
         mastodon.verify_credentials()
     assert TOKEN not in str(raised.value)
 

@@ -8,16 +8,17 @@ request it sends carries the reply target the way each platform's API documents 
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any
+from datetime import UTC, datetime
 
 from chorus.calendar import rules as post_rules
 from chorus.calendar.schemas import Channel, Post, ReplyTarget
 from chorus.core.roles import Principal
+from chorus.platforms.base import Connector
 from chorus.platforms.bluesky import BlueskyConnector
 from chorus.platforms.mastodon import MastodonConnector
+from chorus.platforms.transport import Response
 from chorus.platforms.x import XConnector
-from chorus.publishing.service import PublishingService
+from chorus.publishing.service import PublishingService, Queue
 from chorus.publishing.store import PublishMessage
 from tests.clock import Clock
 from tests.contract.lexicon import Lexicons
@@ -28,16 +29,16 @@ from tests.unit.publishing.fakes import Alerts, ChannelStore, PostStore
 
 MASTODON, X, BLUESKY = platform_dir("mastodon"), platform_dir("x"), platform_dir("bluesky")
 LEXICONS = Lexicons(BLUESKY / "lexicons")
-NOW = datetime(2026, 8, 1, 14, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 8, 1, 14, 0, tzinfo=UTC)
 CARE = Principal("carla", frozenset({"care"}))
 
 
-class NoQueue:
+class NoQueue(Queue):
     def send(self, message: PublishMessage, delay_seconds: int) -> None:
         raise AssertionError("a reply due now is delivered, not sent again")
 
 
-def publish_reply(channel: Channel, connector: Any, platform_id: str, author: str, text: str) -> Post:
+def publish_reply(channel: Channel, connector: Connector, platform_id: str, author: str, text: str) -> Post:
     """Make the reply as the inbox does, and let the publisher deliver it once."""
     target = ReplyTarget(mention_id="m1", platform_id=platform_id, author_handle=author)
     reply = post_rules.reply("reply-1", text, channel, target, CARE, NOW, approval_reason=None)
@@ -72,8 +73,10 @@ def test_a_reply_to_a_recorded_x_mention_is_a_valid_create_post_request() -> Non
     publish_reply(channel, XConnector("user-context-token", transport=fake), mention["id"], "klant",
                   "Sorry! Stuur ons een DM met je klantnummer.")
     (sent,) = fake.sent
-    check_schema(sent.json, spec["paths"]["/2/tweets"]["post"]["requestBody"]["content"]["application/json"]["schema"], spec)
-    assert sent.json == {"text": "Sorry! Stuur ons een DM met je klantnummer.", "reply": {"in_reply_to_tweet_id": mention["id"]}}
+    request_body = spec["paths"]["/2/tweets"]["post"]["requestBody"]
+    check_schema(sent.json, request_body["content"]["application/json"]["schema"], spec)
+    assert sent.json == {"text": "Sorry! Stuur ons een DM met je klantnummer.",
+                         "reply": {"in_reply_to_tweet_id": mention["id"]}}
 
 
 def test_a_reply_to_a_bluesky_reply_keeps_the_threads_root_and_is_a_valid_record() -> None:
@@ -82,14 +85,15 @@ def test_a_reply_to_a_bluesky_reply_keeps_the_threads_root_and_is_a_valid_record
     mention_cid = "bafyreiecx6dujwoeqpdzl27w67z4h46hyklk3an4i4cvvmioaqb2qbyo5u"
     session = {"accessJwt": "eyJ.access", "refreshJwt": "eyJ.refresh", "handle": "org.example", "did": "did:plc:org"}
 
-    def get_record(sent: Sent):  # type: ignore[no-untyped-def]
+    def get_record(sent: Sent) -> Response:
         assert sent.path == "/xrpc/com.atproto.repo.getRecord"
         assert sent.query == {"repo": ["did:plc:fan"], "collection": ["app.bsky.feed.post"], "rkey": ["3k44deefqdk2g"]}
         return json_response(200, {"uri": mention_uri, "cid": mention_cid, "value": documented})
 
-    def put_record(sent: Sent):  # type: ignore[no-untyped-def]
+    def put_record(sent: Sent) -> Response:
         assert sent.path == "/xrpc/com.atproto.repo.putRecord"
-        return json_response(200, {"uri": f"at://did:plc:org/app.bsky.feed.post/{sent.json['rkey']}", "cid": mention_cid})
+        uri = f"at://did:plc:org/app.bsky.feed.post/{sent.json['rkey']}"
+        return json_response(200, {"uri": uri, "cid": mention_cid})
 
     fake = FakeTransport(json_response(200, session), get_record, put_record)
     connector = BlueskyConnector("https://pds.example", "org.example", "app-password", transport=fake)

@@ -12,7 +12,8 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -45,7 +46,8 @@ ALERTS = SourceSpec("alerts", "rss", {"url": "https://www.google.com/alerts/feed
 
 
 def alerts_feed() -> Response:
-    return Response(200, {"Content-Type": "application/atom+xml"}, (GOOGLE_ALERTS / "google_alerts_atom.feedjira.xml").read_bytes())
+    feed = (GOOGLE_ALERTS / "google_alerts_atom.feedjira.xml").read_bytes()
+    return Response(200, {"Content-Type": "application/atom+xml"}, feed)
 
 
 def test_the_google_alerts_feed_gives_twenty_clean_mentions_with_article_links() -> None:
@@ -54,6 +56,7 @@ def test_the_google_alerts_feed_gives_twenty_clean_mentions_with_article_links()
     assert len(result.mentions) == 20 and len({m.platform_id for m in result.mentions}) == 20
     for mention in result.mentions:
         assert mention.platform_id.startswith("tag:google.com,2013:googlealerts/feed:")
+        assert mention.url is not None
         assert mention.url.startswith(("http://", "https://")) and "google.com/url" not in mention.url
         assert mention.author.handle == mention.url.split("/")[2]
         for text in (mention.title, mention.text):
@@ -91,7 +94,7 @@ def test_recorded_mention_notifications_become_mentions() -> None:
     assert (found.platform_id, found.text) == ("117020577157693549", "@mastodonpy_test hello!")
     assert (found.author.handle, found.author.followers, found.author.url) == ("@admin@localhost:3000", 1, "http://localhost:3000/@admin")
     assert (found.language_hint, found.url) == ("en", "http://localhost:3000/@admin/117020577157693549")
-    assert found.created_at == datetime(2026, 8, 1, 13, 51, 42, 823000, tzinfo=timezone.utc)
+    assert found.created_at == datetime(2026, 8, 1, 13, 51, 42, 823000, tzinfo=UTC)
     assert result.watermark == {"last_id": "21"}
 
 
@@ -157,7 +160,7 @@ def test_a_recorded_recent_search_becomes_mentions_dated_by_their_ids() -> None:
     assert_valid_x_query(fake.sent[0], "/2/tweets/search/recent")
     assert len(result.mentions) == 10
     for mention in result.mentions:  # each text starts with the time the test client posted it
-        client_time = datetime.fromisoformat(mention.text[:26]).replace(tzinfo=timezone.utc)
+        client_time = datetime.fromisoformat(mention.text[:26]).replace(tzinfo=UTC)
         assert 0 <= (mention.created_at - client_time).total_seconds() < 2
     assert result.watermark == {"since_id": exchange["response"]["body"]["meta"]["newest_id"]}
 
@@ -177,13 +180,15 @@ def test_authors_come_from_includes_users_with_their_followers() -> None:
     metrics_schema = SPEC["components"]["schemas"]["UserPublicMetrics"]
     assert "followers_count" in metrics_schema["required"]
     for number, user in enumerate(body["includes"]["users"]):
-        user["public_metrics"] = {"followers_count": 1000 + number, "following_count": 1, "tweet_count": 1, "listed_count": 0}
+        user["public_metrics"] = {"followers_count": 1000 + number, "following_count": 1, "tweet_count": 1,
+                                  "listed_count": 0}
     result = XFetcher(FakeTransport(json_response(200, body))).fetch(
         SourceSpec("x1", "x", {"mode": "search", "query": "snow"}), {}, X_TOKEN, 0.0)
 
     by_id = {m.platform_id: m for m in result.mentions}
     first = by_id["1276035977375477760"]
-    assert (first.author.handle, first.author.name, first.author.followers) == ("@happycamper", "Emily Waligoske 🏕", 1000)
+    assert (first.author.handle, first.author.name, first.author.followers) == (
+        "@happycamper", "Emily Waligoske 🏕", 1000)
     assert first.in_reply_to == "1275653067283759104"
     assert "t.co" not in first.text  # the attached photo's link is not part of what was said
     assert by_id["1275882613572583424"].author.followers == 1001
@@ -210,17 +215,20 @@ def test_a_recorded_token_and_search_listing_become_mentions() -> None:
 
     def search(sent: Sent) -> Response:
         assert sent.header("Authorization") == "Bearer <ACCESS_TOKEN>"
-        assert sent.query["q"] == ["praw oauth search"] and sent.query["sort"] == ["new"] and sent.query["raw_json"] == ["1"]
+        assert sent.query["q"] == ["praw oauth search"]
+        assert sent.query["sort"] == ["new"] and sent.query["raw_json"] == ["1"]
         return response_of(listing)
 
-    result = RedditFetcher(FakeTransport(replay(token), search)).fetch(REDDIT_SEARCH, {}, APP, epoch("2016-07-12T17:11:28+00:00"))
+    result = RedditFetcher(FakeTransport(replay(token), search)).fetch(
+        REDDIT_SEARCH, {}, APP, epoch("2016-07-12T17:11:28+00:00"))
     children = [child["data"] for child in listing["response"]["body"]["data"]["children"]]
     assert sorted(m.platform_id for m in result.mentions) == sorted(child["name"] for child in children)
     newest = max(children, key=lambda child: child["created_utc"])
     found = next(m for m in result.mentions if m.platform_id == newest["name"])
     assert (found.title, found.url) == (newest["title"], f"https://www.reddit.com{newest['permalink']}")
     assert found.author.handle == f"u/{newest['author']}" and found.engagement.replies == newest["num_comments"]
-    assert result.watermark["newest"] == datetime.fromtimestamp(newest["created_utc"], tz=timezone.utc).isoformat().replace("+00:00", "Z")
+    created = datetime.fromtimestamp(newest["created_utc"], tz=UTC)
+    assert result.watermark["newest"] == created.isoformat().replace("+00:00", "Z")
     assert result.requests == 2
 
 
@@ -236,13 +244,15 @@ def test_a_limit_with_the_recorded_headers_waits_the_seconds_they_give() -> None
     overview = load(REDDIT, "user_overview_listing_2026.exchange.json")
     token = load(REDDIT, "oauth_access_token.exchange.json")
     with pytest.raises(RateLimited) as raised:
-        RedditFetcher(FakeTransport(replay(token), response_of(overview, status=429))).fetch(REDDIT_SEARCH, {}, APP, 0.0)
+        RedditFetcher(FakeTransport(replay(token), response_of(overview, status=429))).fetch(
+            REDDIT_SEARCH, {}, APP, 0.0)
     assert raised.value.retry_after == float(overview["response"]["headers"]["x-ratelimit-reset"])
 
 
 # ------------------------------------------------------------------------------------------- Bluesky
 BSKY_NOW = epoch("2026-08-01T12:00:00+00:00")
-SESSION = {"accessJwt": "eyJ.access", "refreshJwt": "eyJ.refresh", "handle": "chorus.bsky.social", "did": "did:plc:u5cwb2mwiv2bfq53cjufe6yn"}
+SESSION = {"accessJwt": "eyJ.access", "refreshJwt": "eyJ.refresh", "handle": "chorus.bsky.social",
+           "did": "did:plc:u5cwb2mwiv2bfq53cjufe6yn"}
 RECORDS = ["post_record_langs", "post_record_facets_mention_link", "post_record_reply", "post_record_quote",
            "post_record_external_card"]
 FAN = {"did": "did:plc:ewvi7nxzyoun6zhxrhs64oiz", "handle": "atproto.com", "displayName": "AT Protocol"}
@@ -273,7 +283,7 @@ def query_errors(nsid: str, sent: Sent) -> list[str]:
     return unknown + LEXICONS.errors(typed, f"{nsid}.parameters")
 
 
-def answer(nsid: str, body: dict[str, Any]):
+def answer(nsid: str, body: dict[str, Any]) -> Callable[[Sent], Response]:
     assert LEXICONS.errors(body, nsid, "output") == []
 
     def reply(sent: Sent) -> Response:
@@ -290,13 +300,15 @@ def sign_in(sent: Sent) -> Response:
 
 
 def test_the_query_validator_catches_what_the_lexicon_forbids() -> None:
-    wrong = Sent("GET", "https://x.example/xrpc/app.bsky.feed.searchPosts?limit=500&lang=not+a+language&colour=blue", {}, None, None)
+    wrong = Sent("GET", "https://x.example/xrpc/app.bsky.feed.searchPosts?limit=500&lang=not+a+language&colour=blue",
+                 {}, None, None)
     errors = query_errors("app.bsky.feed.searchPosts", wrong)
     assert any("q: required" in e for e in errors) and any("out of range" in e for e in errors)
     assert any("not a language" in e for e in errors) and any("colour" in e for e in errors)
 
 
-@pytest.mark.parametrize("credentials", [None, Credentials({"handle": "chorus.bsky.social", "app_password": "app-pass"})],
+@pytest.mark.parametrize("credentials",
+                         [None, Credentials({"handle": "chorus.bsky.social", "app_password": "app-pass"})],
                          ids=["anonymous", "signed-in"])
 def test_search_results_built_from_the_lexicon_become_mentions(credentials: Credentials | None) -> None:
     posts = [post_view(number, name) for number, name in enumerate(RECORDS)]
@@ -309,17 +321,18 @@ def test_search_results_built_from_the_lexicon_become_mentions(credentials: Cred
     assert by_text[record("post_record_langs")["text"]].language_hint == "th"
     reply = by_text["example of a reply"]
     assert reply.in_reply_to == reply.thread_root == record("post_record_reply")["reply"]["parent"]["uri"]
-    assert reply.created_at == datetime(2023, 8, 7, 5, 49, 40, 501974, tzinfo=timezone.utc)
+    assert reply.created_at == datetime(2023, 8, 7, 5, 49, 40, 501974, tzinfo=UTC)
     quote = by_text["example of a quote-post"]
     assert (quote.author.handle, quote.author.followers, quote.engagement.reposts) == ("atproto.com", None, 3)
     assert quote.url == "https://bsky.app/profile/atproto.com/post/3k4duaz5vfs3b"
 
 
 def test_the_next_search_sends_a_valid_since() -> None:
-    first = BlueskyFetcher(FakeTransport(answer("app.bsky.feed.searchPosts", {"posts": [post_view(1, "post_record_langs")]}))).fetch(
-        SourceSpec("b1", "bluesky", {"mode": "search", "query": "atproto"}), {}, None, BSKY_NOW)
+    search = SourceSpec("b1", "bluesky", {"mode": "search", "query": "atproto"})
+    found = {"posts": [post_view(1, "post_record_langs")]}
+    first = BlueskyFetcher(FakeTransport(answer("app.bsky.feed.searchPosts", found))).fetch(search, {}, None, BSKY_NOW)
     fake = FakeTransport(answer("app.bsky.feed.searchPosts", {"posts": []}))
-    BlueskyFetcher(fake).fetch(SourceSpec("b1", "bluesky", {"mode": "search", "query": "atproto"}), first.watermark, None, BSKY_NOW)
+    BlueskyFetcher(fake).fetch(search, first.watermark, None, BSKY_NOW)
     assert fake.sent[0].query["since"] == [record("post_record_langs")["createdAt"]]
 
 
@@ -340,7 +353,8 @@ def test_notifications_built_from_the_lexicon_become_mentions() -> None:
     kept = {"post_record_facets_mention_link": "mention", "post_record_reply": "reply", "post_record_quote": "quote"}
     notifications = [notification(post_view(number, name), reason)
                      for number, (name, reason) in enumerate([*kept.items(), ("post_record_langs", "like")])]
-    fake = FakeTransport(sign_in, answer("app.bsky.notification.listNotifications", {"notifications": notifications[::-1]}))
+    fake = FakeTransport(sign_in,
+                         answer("app.bsky.notification.listNotifications", {"notifications": notifications[::-1]}))
     result = BlueskyFetcher(fake).fetch(SourceSpec("b2", "bluesky", {"mode": "notifications"}), {}, ACCOUNT, BSKY_NOW)
 
     assert {m.text for m in result.mentions} == {record(name)["text"] for name in kept}

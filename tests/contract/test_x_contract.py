@@ -8,19 +8,20 @@ from typing import Any
 import pytest
 
 from chorus.platforms.base import CredentialsRejected, OutcomeUnknown, PublishRequest, RateLimited
+from chorus.platforms.transport import Response
 from chorus.platforms.x import XConnector
 from tests.contract.recorded import load, platform_dir, replay, response_of
-from tests.unit.platforms.fakes import Clock, FakeTransport, json_response
+from tests.unit.platforms.fakes import Clock, FakeTransport, Reply, Sent, json_response
 
 FOLDER = platform_dir("x")
 ME = {"data": {"id": "783214", "name": "X", "username": "X"}}  # GetUsersMeResponse: data is a User
 
 
-def exchange(name: str) -> dict:
+def exchange(name: str) -> dict[str, Any]:
     return load(FOLDER, f"{name}.exchange.json")
 
 
-def connector(*replies, clock: Clock | None = None) -> tuple[XConnector, FakeTransport]:
+def connector(*replies: Reply, clock: Clock | None = None) -> tuple[XConnector, FakeTransport]:
     fake = FakeTransport(*replies)
     # The cassettes were recorded at api.twitter.com; paths are the same on api.x.com.
     return XConnector("user-context-token", transport=fake, clock=clock), fake
@@ -41,15 +42,17 @@ def check_schema(value: Any, schema: dict[str, Any], spec: dict[str, Any], where
         for name in schema.get("required", []):
             assert name in value, f"{where}.{name} is required"
         for name, item in value.items():
-            assert name in schema["properties"] or schema.get("additionalProperties", True) is not False, f"{where}.{name} unknown"
+            known = name in schema["properties"] or schema.get("additionalProperties", True) is not False
+            assert known, f"{where}.{name} unknown"
             if name in schema["properties"]:
                 check_schema(item, schema["properties"][name], spec, f"{where}.{name}")
     elif schema.get("type") == "string":
         assert isinstance(value, str), where
-        assert "pattern" not in schema or re.search(schema["pattern"], value), f"{where} does not match {schema['pattern']}"
+        matches = "pattern" not in schema or re.search(schema["pattern"], value)
+        assert matches, f"{where} does not match {schema['pattern']}"
 
 
-def test_publish_sends_the_recorded_request_and_reads_the_201(spec) -> None:
+def test_publish_sends_the_recorded_request_and_reads_the_201(spec: dict[str, Any]) -> None:
     recorded = exchange("create_tweet")
     x, fake = connector(replay(recorded))
     published = x.publish(PublishRequest(recorded["request"]["body"]["text"], "post-1.x.20211103T213839Z"))
@@ -57,10 +60,11 @@ def test_publish_sends_the_recorded_request_and_reads_the_201(spec) -> None:
     assert published.url == "https://x.com/i/web/status/1456012973835788293"
     assert fake.sent[0].url == "https://api.x.com/2/tweets"
     assert fake.sent[0].header("Authorization") == "Bearer user-context-token"
-    check_schema(fake.sent[0].json, spec["paths"]["/2/tweets"]["post"]["requestBody"]["content"]["application/json"]["schema"], spec)
+    request_body = spec["paths"]["/2/tweets"]["post"]["requestBody"]
+    check_schema(fake.sent[0].json, request_body["content"]["application/json"]["schema"], spec)
 
 
-def test_a_reply_matches_the_specs_request_schema(spec) -> None:
+def test_a_reply_matches_the_specs_request_schema(spec: dict[str, Any]) -> None:
     x, fake = connector(response_of(exchange("create_tweet")))
     x.publish(PublishRequest("Dank voor je vraag!", "k", in_reply_to="1456012973835788293"))
     check_schema(fake.sent[0].json, {"$ref": "#/components/schemas/CreatePostsRequest"}, spec)
@@ -81,7 +85,7 @@ def test_delete_sends_the_recorded_request() -> None:
 def test_recent_posts_reads_the_users_timeline() -> None:
     mentions = exchange("users_mentions")  # same response shape as /2/users/:id/tweets (GetUsersPostsResponse)
 
-    def timeline(sent):
+    def timeline(sent: Sent) -> Response:
         assert sent.method == "GET" and sent.path == "/2/users/783214/tweets"
         assert sent.query == {"max_results": ["10"], "tweet.fields": ["created_at,entities"], "exclude": ["retweets"]}
         return response_of(mentions)
@@ -145,7 +149,7 @@ def test_a_gateway_error_on_a_post_leaves_the_outcome_unknown() -> None:
         x.publish(PublishRequest("Test Tweet", "k"))
 
 
-def test_the_timeline_query_is_valid_for_the_spec(spec) -> None:
+def test_the_timeline_query_is_valid_for_the_spec(spec: dict[str, Any]) -> None:
     x, fake = connector(json_response(200, ME), json_response(200, {"meta": {"result_count": 0}}))
     x.recent_posts(limit=500)
     operation = spec["paths"]["/2/users/{id}/tweets"]["get"]

@@ -11,7 +11,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -34,7 +36,8 @@ def _free_port() -> int:
 
 
 class Running:
-    def __init__(self, url: str, env: dict[str, str], state_dir: Path, process: subprocess.Popen, lines: list[str]):
+    def __init__(self, url: str, env: dict[str, str], state_dir: Path, process: subprocess.Popen[str],
+                 lines: list[str]) -> None:
         self.url, self.env, self.state_dir, self.process, self.lines = url, env, state_dir, process, lines
 
     def token(self, role: str) -> str:
@@ -43,13 +46,14 @@ class Running:
         assert result.returncode == 0, result.stderr
         return result.stdout.strip().splitlines()[-1]
 
-    def call(self, method: str, path: str, role: str | None = None, body: dict | None = None) -> requests.Response:
+    def call(self, method: str, path: str, role: str | None = None,
+             body: dict[str, Any] | None = None) -> requests.Response:
         headers = {"Authorization": f"Bearer {self.token(role)}"} if role else {}
         return requests.request(method, self.url + path, json=body, headers=headers, timeout=10)
 
 
 @pytest.fixture(scope="session")
-def running(tmp_path_factory: pytest.TempPathFactory):
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     port = _free_port()
     state_dir = tmp_path_factory.mktemp("state")
     env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
@@ -61,7 +65,8 @@ def running(tmp_path_factory: pytest.TempPathFactory):
     ready: queue.Queue[str] = queue.Queue()
 
     def pump() -> None:
-        for line in process.stdout:  # type: ignore[union-attr]
+        assert process.stdout is not None  # stdout=PIPE
+        for line in process.stdout:
             lines.append(line)
             if line.startswith("Chorus ready at "):
                 ready.put(line)
@@ -71,7 +76,7 @@ def running(tmp_path_factory: pytest.TempPathFactory):
         line = ready.get(timeout=READY_TIMEOUT)
     except queue.Empty:
         process.kill()
-        pytest.fail("no ready line within %d s:\n%s" % (READY_TIMEOUT, "".join(lines)))
+        pytest.fail(f"no ready line within {READY_TIMEOUT} s:\n{''.join(lines)}")
     print(f"stack ready in {time.monotonic() - started:.1f} s: {line.strip()}")
     url = line.split()[3]
     assert url == f"http://127.0.0.1:{port}"

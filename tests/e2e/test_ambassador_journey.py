@@ -11,8 +11,8 @@ import json
 import secrets
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypedDict
 from urllib.parse import parse_qs, urlsplit
 
 import boto3
@@ -27,6 +27,8 @@ pytestmark = pytest.mark.e2e
 POLICY = "2026-1"
 PAGE = "https://www.example.org/nieuws/bomenplantdag"
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+# The report's period as query parameters (`from` is a keyword, so they are passed as a dict).
+Period = TypedDict("Period", {"from": str, "to": str})
 CARD_BOT = "Mastodon/4.3.0 (http.rb/5.2.0; +https://social.example/)"  # a server fetching the link to draw a card
 COUNTERS = ("submissions_made", "submissions_accepted", "posts_edited", "offers_received", "shares", "clicks")
 
@@ -90,7 +92,8 @@ def profile(master: Client, body: dict[str, Any]) -> dict[str, Any]:
 
 def day_report(reader: Client, day: str) -> tuple[dict[str, dict[str, Any]], set[str]]:
     """One day's rows per person, and who is inactive."""
-    report = reader.call("GET", "/reports/engagement", by="person", **{"from": day, "to": day})
+    period: Period = {"from": day, "to": day}
+    report = reader.call("GET", "/reports/engagement", by="person", **period)
     return {row["key"]: row for row in report["rows"]}, {person["id"] for person in report["inactive"]}
 
 
@@ -108,7 +111,7 @@ def test_a_photo_goes_from_creator_to_publisher_and_every_step_is_counted(runnin
         master, editor, creator, publisher = (Client(running, tokens[role].result(), role) for role in tokens)
         hesitant = Client(running, hesitant_token.result(), "second publisher")
         other_creator = Client(running, other_creator_token.result(), "second creator")
-    today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
     before, _ = day_report(master, today)  # the demo's and other tests' counts of today stay out of the sums below
 
     # 1. The master adds the people and publishes the policy.
@@ -202,7 +205,7 @@ def test_a_photo_goes_from_creator_to_publisher_and_every_step_is_counted(runnin
     publisher.call("POST", "/pool", {"post_id": post["id"], "url": PAGE}, expect=403)  # nor offer
     editor.call("POST", "/pool", {"post_id": post["id"], "url": PAGE}, expect=409)  # not approved yet
     assert editor.call("POST", f"/posts/{post['id']}/approve")["status"] == "approved"
-    when = (datetime.now(timezone.utc) + timedelta(days=3)).replace(microsecond=0)
+    when = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
     scheduled = editor.call("POST", f"/posts/{post['id']}/schedule", {"publish_at": when.isoformat()})
     assert scheduled["post"]["status"] == "scheduled"
     mastodon_text = "Wij plantten 200 bomen langs de Vecht. Kijk maar!"

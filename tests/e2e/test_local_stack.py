@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
@@ -36,13 +36,13 @@ def test_demo_organisation_is_seeded(running: Running) -> None:
 
 
 def test_a_post_walks_from_draft_to_the_calendar_over_http(running: Running) -> None:
-    created = running.call("POST", "/posts", "creator", {"text": "Nieuw in het team: welkom Sanne!", "channels": ["demo-local"],
-                                                         "category": "milestone"})
+    created = running.call("POST", "/posts", "creator", {"text": "Nieuw in het team: welkom Sanne!",
+                                                         "channels": ["demo-local"], "category": "milestone"})
     assert created.status_code == 201, created.text
     post_id = created.json()["post"]["id"]
     assert running.call("POST", f"/posts/{post_id}/submit", "creator").json()["status"] == "submitted"
     assert running.call("POST", f"/posts/{post_id}/approve", "editor").json()["status"] == "approved"
-    when = (datetime.now(timezone.utc) + timedelta(days=5)).replace(microsecond=0)
+    when = (datetime.now(UTC) + timedelta(days=5)).replace(microsecond=0)
     scheduled = running.call("POST", f"/posts/{post_id}/schedule", "editor", {"publish_at": when.isoformat()})
     assert scheduled.status_code == 200, scheduled.text
     assert scheduled.json()["post"]["publish_at"] == when.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -54,7 +54,8 @@ def test_a_post_walks_from_draft_to_the_calendar_over_http(running: Running) -> 
 def test_errors_are_json_with_the_right_status(running: Running) -> None:
     unauthenticated = running.call("GET", "/posts")
     assert unauthenticated.status_code == 401 and unauthenticated.json()["error"]["code"] == "unauthorized"
-    post_id = running.call("POST", "/posts", "creator", {"text": "Hoi", "channels": ["demo-local"]}).json()["post"]["id"]
+    draft = {"text": "Hoi", "channels": ["demo-local"]}
+    post_id = running.call("POST", "/posts", "creator", draft).json()["post"]["id"]
     forbidden = running.call("POST", f"/posts/{post_id}/approve", "creator")
     assert forbidden.status_code == 403 and forbidden.json()["error"]["code"] == "forbidden"
     conflict = running.call("POST", f"/posts/{post_id}/approve", "editor")
@@ -76,29 +77,31 @@ def test_one_json_log_line_per_request(running: Running) -> None:
 
 
 def test_a_post_scheduled_ten_seconds_ahead_is_in_the_outbox_within_two_seconds_once(running: Running) -> None:
-    post_id = running.call("POST", "/posts", "creator", {"text": "Over tien seconden live", "channels": ["demo-local"]}).json()["post"]["id"]
+    draft = {"text": "Over tien seconden live", "channels": ["demo-local"]}
+    post_id = running.call("POST", "/posts", "creator", draft).json()["post"]["id"]
     running.call("POST", f"/posts/{post_id}/submit", "creator")
     running.call("POST", f"/posts/{post_id}/approve", "editor")
     editor = running.token("editor")
-    planned = (datetime.now(timezone.utc) + timedelta(seconds=10)).replace(microsecond=0)
+    planned = (datetime.now(UTC) + timedelta(seconds=10)).replace(microsecond=0)
     answer = requests.post(f"{running.url}/posts/{post_id}/schedule", json={"publish_at": planned.isoformat()},
                            headers={"Authorization": f"Bearer {editor}"}, timeout=10)
     assert answer.status_code == 200, answer.text
     seen_at = None
     deadline = planned + timedelta(seconds=6)
-    while datetime.now(timezone.utc) < deadline:
+    while datetime.now(UTC) < deadline:
         items = requests.get(f"{running.url}/channels/demo-local/outbox", headers={"Authorization": f"Bearer {editor}"},
                              timeout=10).json()["items"]
         mine = [i for i in items if i["text"] == "Over tien seconden live"]
         if mine:
-            seen_at = seen_at or datetime.now(timezone.utc)
+            seen_at = seen_at or datetime.now(UTC)
             assert len(mine) == 1
         time.sleep(0.1)
     assert seen_at is not None, "never published"
     lateness = (seen_at - planned).total_seconds()
     print(f"published {lateness:.2f} s after its planned second")
     assert -0.5 <= lateness <= 2.0
-    post = requests.get(f"{running.url}/posts/{post_id}", headers={"Authorization": f"Bearer {editor}"}, timeout=10).json()
+    post = requests.get(f"{running.url}/posts/{post_id}", headers={"Authorization": f"Bearer {editor}"},
+                        timeout=10).json()
     assert post["status"] == "published" and post["deliveries"]["demo-local"]["attempts"] == 1
 
 
@@ -107,7 +110,8 @@ def test_a_dutch_complaint_reaches_care_in_the_mailbox_within_seconds_once_and_a
     complaint = {"platform": "x", "id": "e2e-1", "author": {"handle": "klant", "followers": 80},
                  "text": "Al drie dagen geen internet en niemand neemt op bij de klantenservice. Schandalig!"}
     posted = time.monotonic()
-    assert running.call("POST", "/mentions", "publisher", {**complaint, "forwarded_by": "demo-publisher"}).status_code == 202
+    forwarded = {**complaint, "forwarded_by": "demo-publisher"}
+    assert running.call("POST", "/mentions", "publisher", forwarded).status_code == 202
     assert running.call("POST", "/mentions", "care", complaint).status_code == 202  # the same post, twice
     token = running.token("care")
 

@@ -8,8 +8,9 @@ import subprocess
 import sys
 import warnings
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -197,19 +198,17 @@ def test_api_stage_is_throttled(cfn: dict[str, Any]) -> None:
     assert settings[("/*", "*")]["ThrottlingBurstLimit"] > 0
 
 
-@pytest.mark.parametrize(("model", "table"), [(PostItem, "PostsTable"), (ChannelItem, "ChannelsTable"), (OutboxItem, "OutboxTable"),
-                                                (StateItem, "StateTable"), (MentionItem, "MentionsTable"),
-                                                (AlertItem, "AlertsTable"), (SourceItem, "SourcesTable"),
-                                                (SubscriptionItem, "SubscriptionsTable"), (CounterItem, "StateTable"),
-                                                (VersionedStateItem, "StateTable"), (AdvocacyItem, "AdvocacyTable"),
-                                                (EngagementItem, "AdvocacyTable"), (ReportSettingsItem, "AdvocacyTable"),
-                                                (PersonItem, "AdvocacyTable"), (UsernameItem, "AdvocacyTable"),
-                                                (PolicyItem, "AdvocacyTable"), (ProgrammeSettingsItem, "AdvocacyTable"),
-                                                (ContentItem, "AdvocacyTable"), (UploadItem, "AdvocacyTable"),
-                                                (PrecheckListItem, "AdvocacyTable"), (OfferItem, "AdvocacyTable"),
-                                                (RecipientItem, "AdvocacyTable"), (LinkItem, "AdvocacyTable"),
-                                                (NotifyQueueItem, "AdvocacyTable"), (ShareItem, "AdvocacyTable"),
-                                                (WatchItem, "AdvocacyTable")])
+@pytest.mark.parametrize(("model", "table"), [
+    (PostItem, "PostsTable"), (ChannelItem, "ChannelsTable"), (OutboxItem, "OutboxTable"), (StateItem, "StateTable"),
+    (MentionItem, "MentionsTable"), (AlertItem, "AlertsTable"), (SourceItem, "SourcesTable"),
+    (SubscriptionItem, "SubscriptionsTable"), (CounterItem, "StateTable"), (VersionedStateItem, "StateTable"),
+    (AdvocacyItem, "AdvocacyTable"), (EngagementItem, "AdvocacyTable"), (ReportSettingsItem, "AdvocacyTable"),
+    (PersonItem, "AdvocacyTable"), (UsernameItem, "AdvocacyTable"), (PolicyItem, "AdvocacyTable"),
+    (ProgrammeSettingsItem, "AdvocacyTable"), (ContentItem, "AdvocacyTable"), (UploadItem, "AdvocacyTable"),
+    (PrecheckListItem, "AdvocacyTable"), (OfferItem, "AdvocacyTable"), (RecipientItem, "AdvocacyTable"),
+    (LinkItem, "AdvocacyTable"), (NotifyQueueItem, "AdvocacyTable"), (ShareItem, "AdvocacyTable"),
+    (WatchItem, "AdvocacyTable"),
+])
 def test_models_read_the_keys_and_indexes_the_template_defines(model: Any, table: str) -> None:
     defined = load_template()["Resources"][table]["Properties"]
     schema = model._get_schema()  # PynamoDB's CreateTable view of the model
@@ -311,7 +310,8 @@ def test_every_queue_has_a_dead_letter_queue_with_an_alarm_and_every_async_funct
     assert scheduled, "the publisher runs on a schedule"
     for rule in resources(cfn, "AWS::Events::Rule").values():
         target = rule["Properties"]["Targets"][0]["Arn"]["Fn::GetAtt"][0]
-        assert "DeadLetterConfig" in functions[target]["Properties"], f"{target} is invoked asynchronously without a DLQ"
+        assert "DeadLetterConfig" in functions[target]["Properties"], (
+            f"{target} is invoked asynchronously without a DLQ")
     for name, schedule in resources(cfn, "AWS::Scheduler::Schedule").items():
         target = schedule["Properties"]["Target"]
         assert "DeadLetterConfig" in target, f"{name} has no dead-letter queue"
@@ -326,7 +326,8 @@ def test_the_media_bucket_is_private_encrypted_tls_only_and_forgets_unsubmitted_
     assert set(properties["PublicAccessBlockConfiguration"].values()) == {True}
     assert properties["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
     rules = {rule["Id"]: rule for rule in properties["LifecycleConfiguration"]["Rules"]}
-    assert rules["ExpireUnsubmittedUploads"]["Prefix"] == "uploads/" and rules["ExpireUnsubmittedUploads"]["ExpirationInDays"] >= 1
+    expire = rules["ExpireUnsubmittedUploads"]
+    assert expire["Prefix"] == "uploads/" and expire["ExpirationInDays"] >= 1
     assert rules["AbortIncompleteMultipartUploads"]["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] >= 1
     assert properties["CorsConfiguration"]["CorsRules"][0]["AllowedMethods"] == ["POST"]
     (policy,) = resources(cfn, "AWS::S3::BucketPolicy").values()
@@ -338,6 +339,6 @@ def test_the_media_bucket_is_private_encrypted_tls_only_and_forgets_unsubmitted_
         for statement in statements(cfn["Resources"]["ApiHandlerRole"]["Properties"])
         if any(str(a).startswith("s3:") for a in as_list(statement["Action"]))
     }
-    assert sorted(granted.values()) == [["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], ["s3:GetObject", "s3:PutObject"],
-                                        ["s3:ListBucket"]]
+    assert sorted(granted.values()) == [["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
+                                        ["s3:GetObject", "s3:PutObject"], ["s3:ListBucket"]]
     assert all(name in resource for resource in granted)

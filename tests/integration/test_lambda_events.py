@@ -2,16 +2,21 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from app import app
 from chorus.core.time import utc_now
 from chorus.local.scheduler import LambdaContext
+from tests.integration.conftest import Stack
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
 
-def _invoke(name: str, token: str | None = None, post_id: str | None = None) -> tuple[int, dict]:
+def _invoke(name: str, token: str | None = None, post_id: str | None = None) -> tuple[int, dict[str, Any]]:
     text = (EVENTS / name).read_text()
     if token:
         text = text.replace("REPLACE_WITH_ACCESS_TOKEN", token)
@@ -21,19 +26,20 @@ def _invoke(name: str, token: str | None = None, post_id: str | None = None) -> 
     return result["statusCode"], json.loads(result["body"]) if result["body"] else {}
 
 
-def test_every_api_sample_event_is_routed(stack):
+def test_every_api_sample_event_is_routed(stack: Stack) -> None:
     for path in sorted(EVENTS.glob("api_*.json")):
         status, body = _invoke(path.name)
         assert status in (200, 401), (path.name, status, body)
 
 
-def test_sample_events_walk_a_post_through_the_lambda_entry_point(stack):
+def test_sample_events_walk_a_post_through_the_lambda_entry_point(stack: Stack) -> None:
     creator, editor = stack.user("creator"), stack.user("editor")
     from chorus import container
     from chorus.calendar.schemas import ChannelCreate
     from chorus.core.roles import Principal
 
-    container.calendar().create_channel(Principal("m", frozenset({"master"})), ChannelCreate(id="demo-local", platform="local", handle="@demo"))
+    container.calendar().create_channel(Principal("m", frozenset({"master"})),
+                                        ChannelCreate(id="demo-local", platform="local", handle="@demo"))
     status, body = _invoke("api_create_post.json", creator)
     assert status == 201 and body["post"]["status"] == "draft"
     post_id = body["post"]["id"]
@@ -48,9 +54,9 @@ def test_sample_events_walk_a_post_through_the_lambda_entry_point(stack):
     assert _invoke("api_create_post.json")[0] == 401
 
 
-def test_publisher_functions_with_their_sample_events(stack):
+def test_publisher_functions_with_their_sample_events(stack: Stack) -> None:
     """The scheduled run and the queue consumer as Lambda calls them; the sample batch repeats one message."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from chorus import container
     from chorus.calendar.schemas import ChannelCreate, PostContent
@@ -64,21 +70,23 @@ def test_publisher_functions_with_their_sample_events(stack):
     post, _, _ = calendar.create_post(editor, PostContent(text="Lambda-pad", channels=["demo-local"]))
     calendar.act(editor, post.id, "submit")
     calendar.act(editor, post.id, "approve")
-    planned = (datetime.now(timezone.utc) + timedelta(minutes=5)).replace(microsecond=0)
+    planned = (datetime.now(UTC) + timedelta(minutes=5)).replace(microsecond=0)
     scheduled, _ = calendar.schedule(editor, post.id, planned.isoformat(), None, False)
+    publish_at = scheduled.publish_at
+    assert publish_at is not None
     assert due_handler(json.loads((EVENTS / "publish_due_posts.json").read_text()), LambdaContext("due")) == {
         "posts_read": 0, "messages_sent": 0}
     text = (EVENTS / "publish_post.json").read_text().replace("REPLACE_WITH_POST_ID", post.id)
-    event = json.loads(text.replace("REPLACE_WITH_PUBLISH_AT", scheduled.publish_at))
+    event = json.loads(text.replace("REPLACE_WITH_PUBLISH_AT", publish_at))
     assert post_handler(event, LambdaContext("publish")) == {"batchItemFailures": []}
     assert calendar.get_post(post.id).status == "scheduled"  # both messages were early: each re-sent with its delay
-    bad = json.loads(text.replace("REPLACE_WITH_PUBLISH_AT", scheduled.publish_at))
+    bad = json.loads(text.replace("REPLACE_WITH_PUBLISH_AT", publish_at))
     bad["Records"][1]["body"] = "not json"
     failures = post_handler(bad, LambdaContext("publish"))["batchItemFailures"]
     assert failures == [{"itemIdentifier": bad["Records"][1]["messageId"]}]
 
 
-def test_process_mentions_with_its_sample_event(stack):
+def test_process_mentions_with_its_sample_event(stack: Stack) -> None:
     """A complaint, a question and the complaint again (SQS at least once): stored twice, the repeat dropped."""
     from chorus import container
     from functions.process_mentions.handler import handler
@@ -86,21 +94,23 @@ def test_process_mentions_with_its_sample_event(stack):
     event = json.loads((EVENTS / "process_mentions.json").read_text())
     assert handler(event, LambdaContext("process")) == {"batchItemFailures": []}
     complaint = container.inbox().mention(_mention_id(event, 0))
-    assert (complaint.intent, complaint.language, complaint.teams, complaint.routed) == ("complaint", "nl", ["care"], True)
+    assert (complaint.intent, complaint.language, complaint.teams, complaint.routed) == (
+        "complaint", "nl", ["care"], True)
     question = container.inbox().mention(_mention_id(event, 1))
     assert (question.intent, question.facet) == ("question", "company")
     bad = {"Records": [{**event["Records"][0], "body": "{\"mention\": {}}"}, event["Records"][1]]}
-    assert handler(bad, LambdaContext("process"))["batchItemFailures"] == [{"itemIdentifier": event["Records"][0]["messageId"]}]
+    assert handler(bad, LambdaContext("process"))["batchItemFailures"] == [
+        {"itemIdentifier": event["Records"][0]["messageId"]}]
 
 
-def _mention_id(event: dict, index: int) -> str:
+def _mention_id(event: dict[str, Any], index: int) -> str:
     from chorus.listening.store import parse_ingest_message
 
     mention, _ = parse_ingest_message(event["Records"][index]["body"])
     return mention.id
 
 
-def test_fetch_mentions_with_its_sample_event(stack, monkeypatch):
+def test_fetch_mentions_with_its_sample_event(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     """The scheduled run as Lambda calls it: the demo feed on 127.0.0.1 is read once, its entries queued."""
     import time
 
@@ -122,16 +132,16 @@ def test_fetch_mentions_with_its_sample_event(stack, monkeypatch):
         feed.stop()
 
 
-def test_escalate_alerts_with_its_sample_event(stack):
+def test_escalate_alerts_with_its_sample_event(stack: Stack) -> None:
     """The scheduled run as Lambda calls it: an open care alert raised 31 minutes ago goes to care-lead once."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from chorus import container
     from chorus.listening.store import AlertRepository
     from functions.escalate_alerts.handler import handler
     from tests.integration.listening.test_escalation import open_alert
 
-    alert = open_alert(1, datetime.now(timezone.utc) - timedelta(minutes=31))
+    alert = open_alert(1, datetime.now(UTC) - timedelta(minutes=31))
     AlertRepository().create(alert)
     event = json.loads((EVENTS / "escalate_alerts.json").read_text())
     assert handler(event, LambdaContext("EscalateAlertsFunction")) == {"alerts_due": 1, "escalations_sent": 1}
@@ -139,7 +149,7 @@ def test_escalate_alerts_with_its_sample_event(stack):
     assert container.listening().alert(alert.id).escalated_to == ["care-lead"]
 
 
-def test_detect_spikes_and_send_digests_with_their_sample_events(stack):
+def test_detect_spikes_and_send_digests_with_their_sample_events(stack: Stack) -> None:
     """The scheduled runs as Lambda calls them: nothing negative, no spike; a digest time sends each team once."""
     from chorus import container
     from chorus.core import time as timing
@@ -148,7 +158,8 @@ def test_detect_spikes_and_send_digests_with_their_sample_events(stack):
     from functions.send_digests.handler import handler as send_digests
 
     event = json.loads((EVENTS / "detect_spikes.json").read_text())
-    assert detect(event, LambdaContext("DetectSpikesFunction")) == {"series": 9, "items_read": 1 + 9 * 48 + 9, "alerts": 0}
+    assert detect(event, LambdaContext("DetectSpikesFunction")) == {
+        "series": 9, "items_read": 1 + 9 * 48 + 9, "alerts": 0}
     listening = container.listening()
     now_local = utc_now().astimezone(timing.zone(container.settings().timezone))
     quarter = f"{now_local.hour:02d}:{now_local.minute // 15 * 15:02d}"  # a digest time that has just come
@@ -161,7 +172,7 @@ def test_detect_spikes_and_send_digests_with_their_sample_events(stack):
     assert send_digests(event, LambdaContext("SendDigestsFunction"))["sent"] == 0
 
 
-def test_notify_offers_and_track_shares_with_their_sample_events(stack, monkeypatch):
+def test_notify_offers_and_track_shares_with_their_sample_events(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     """The scheduled runs as Lambda calls them: an offer fanned out to one publisher is announced once (to their own
     local mailbox queue); the tracker finds the offer and its publisher, who has no Mastodon or Bluesky handle."""
     from chorus import container

@@ -139,7 +139,8 @@ def test_recent_posts_returns_published_posts_newest_first(pds: Pds, alice: Acco
     assert [(post.platform_id, post.text) for post in recent] == [
         (newer.platform_id, "tweede https://example.org"), (older.platform_id, "eerste")]
     assert recent[0].url == newer.url
-    assert recent[0].created_at > recent[1].created_at
+    newest, oldest = recent[0].created_at, recent[1].created_at
+    assert newest is not None and oldest is not None and newest > oldest
     assert [post.platform_id for post in connector.recent_posts(limit=1)] == [newer.platform_id]
 
 

@@ -45,7 +45,8 @@ def transport() -> Transport:
 # ------------------------------------------------------------------------------------------- RSS
 def rss(*titles: str) -> str:
     items = "".join(f"<item><guid>urn:chorus:{title}</guid><title>{title}</title><link>https://nieuws.example/{title}</link>"
-                    f"<pubDate>Sat, 01 Aug 2026 1{number}:00:00 GMT</pubDate></item>" for number, title in enumerate(titles))
+                    f"<pubDate>Sat, 01 Aug 2026 1{number}:00:00 GMT</pubDate></item>"
+                    for number, title in enumerate(titles))
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Nieuws</title>{items}</channel></rss>'
 
 
@@ -55,7 +56,8 @@ def feed_folder(tmp_path: Path, http: FreshConnections) -> Iterator[tuple[Path, 
     folder.mkdir()
     (folder / "feed.xml").write_text(rss("een", "twee"))
     port = free_port()
-    server = Server("http.server", [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(folder)],
+    server = Server("http.server",
+                    [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(folder)],
                     tmp_path / "http.log")
     try:
         url = f"http://127.0.0.1:{port}/feed.xml"
@@ -95,7 +97,8 @@ class Fan:
     http: FreshConnections
 
     def post(self, text: str) -> str:
-        response = self.http.request("POST", f"{self.url}/api/v1/statuses", fields={"status": text, "visibility": "public"},
+        response = self.http.request("POST", f"{self.url}/api/v1/statuses",
+                                     fields={"status": text, "visibility": "public"},
                                      headers={"Authorization": f"Bearer {self.token}"}, encode_multipart=False)
         assert response.status == 200, response.data[:300]
         return json.loads(response.data)["id"]
@@ -109,8 +112,8 @@ def fan(snac: Snac, http: FreshConnections, tmp_path_factory: pytest.TempPathFac
     name = f"fan{secrets.token_hex(3)}"
     password = re.search(r"User password is (\S+)", run_snac(["adduser", str(base), name]))
     assert password, "snac adduser printed no password"
-    response = http.request("POST", f"{snac.url}/oauth/x-snac-get-token", fields={"login": name, "passwd": password.group(1)},
-                            encode_multipart=False)
+    response = http.request("POST", f"{snac.url}/oauth/x-snac-get-token",
+                            fields={"login": name, "passwd": password.group(1)}, encode_multipart=False)
     assert response.status == 200, response.data[:300]
     return Fan(name, response.data.decode().strip(), snac.url, http)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import boto3
@@ -54,7 +54,8 @@ def table_items(stack: Stack) -> list[dict[str, Any]]:
 def test_a_master_adds_a_person_with_cleaned_details(people: People) -> None:
     status, ann = people.api.call("POST", "/ambassadors", people.master, ANN)
     assert status == 201
-    assert (ann["phone"], ann["platforms"]["mastodon"], ann["platforms"]["x"]) == ("+31612345678", "@anndv@social.example", "anndv_nl")
+    assert (ann["phone"], ann["platforms"]["mastodon"], ann["platforms"]["x"]) == (
+        "+31612345678", "@anndv@social.example", "anndv_nl")
     assert (ann["opted_in"], ann["receives_offers"]) == (False, False)
     assert people.api.call("GET", "/ambassadors/me", people.ann)[1]["id"] == ann["id"]
 
@@ -73,7 +74,8 @@ def test_a_username_has_one_profile_and_a_retry_creates_nothing(people: People) 
 @pytest.mark.parametrize(("change", "field"), [({"phone": "0612345678"}, "phone"), ({"roles": ["care"]}, "roles"),
                                                ({"platforms": {"bluesky": "ann"}}, "platforms.bluesky"),
                                                ({"opted_in": True}, "opted_in")])
-def test_bad_input_is_a_400_naming_the_field_and_changes_nothing(people: People, change: dict, field: str) -> None:
+def test_bad_input_is_a_400_naming_the_field_and_changes_nothing(people: People, change: dict[str, Any],
+                                                                field: str) -> None:
     ann_id = people.add(ANN)
     status, error = people.api.call("PUT", f"/ambassadors/{ann_id}", people.master, change)
     assert (status, error["error"]["field"]) == (400, field)
@@ -113,7 +115,8 @@ def test_a_person_edits_their_own_contact_handles_and_choices(people: People) ->
         "phone": None, "notify_by": "email", "rhythm": "weekly", "named_consent": True, "hide_from_leaderboard": True,
         "platforms": {"threads": "https://www.threads.net/@ann.dv"}})
     assert status == 200
-    assert (ann["phone"], ann["rhythm"], ann["named_consent"], ann["platforms"]) == (None, "weekly", True, {"threads": "ann.dv"})
+    assert (ann["phone"], ann["rhythm"], ann["named_consent"], ann["platforms"]) == (
+        None, "weekly", True, {"threads": "ann.dv"})
     status, error = people.api.call("PUT", "/ambassadors/me", people.ann, {"email": None})
     assert (status, error["error"]["field"]) == (400, "notify_by")  # offers by email need an address
 
@@ -153,8 +156,10 @@ def test_a_new_policy_version_drops_everyone_from_eligible_until_they_acknowledg
 def test_training_is_recorded_by_the_person_or_a_master(people: People) -> None:
     ann_id = people.add(ANN)
     bo_id = people.add({"username": "bo", "name": "Bo", "team": "hr"})
-    assert people.api.call("POST", "/ambassadors/me/training", people.ann, {"completed": True})[1]["training_completed_at"]
-    assert people.api.call("POST", f"/ambassadors/{bo_id}/training", people.master, {"completed": True})[1]["training_completed_at"]
+    by_themselves = people.api.call("POST", "/ambassadors/me/training", people.ann, {"completed": True})[1]
+    assert by_themselves["training_completed_at"]
+    by_a_master = people.api.call("POST", f"/ambassadors/{bo_id}/training", people.master, {"completed": True})[1]
+    assert by_a_master["training_completed_at"]
     assert people.api.call("GET", f"/ambassadors/{ann_id}", people.ann)[1]["training_completed_at"]
 
 
@@ -172,7 +177,7 @@ def test_concurrent_changes_to_one_profile_all_stick(people: People) -> None:
     assert final.training_completed_at is not None and final.version == 1 + len(changes)
 
 
-# ---------------------------------------------------------------------------------------------------- list and inventory
+# ---------------------------------------------------------------------------------------------- list and inventory
 def test_the_list_filters_and_pages(people: People) -> None:
     for n in range(5):
         people.add({"name": f"Seller {n}", "team": "sales"})
@@ -185,7 +190,8 @@ def test_the_list_filters_and_pages(people: People) -> None:
     api.call("POST", "/ambassadors/me/opt-in", people.bo)
     assert [p["name"] for p in api.call("GET", "/ambassadors?opted_in=true", people.master)[1]["items"]] == ["Bo"]
     assert api.call("GET", f"/ambassadors?team=hr&cursor={first['next_cursor']}", people.master)[0] == 400
-    for cursor in ("bm90LWEtY3Vyc29y", "eyJ0ZWFtIjpudWxsLCJrIjp7InBrIjp7Ik4iOiIxIn19fQ"):  # not JSON; JSON with a made-up position
+    # Not JSON; JSON with a made-up position.
+    for cursor in ("bm90LWEtY3Vyc29y", "eyJ0ZWFtIjpudWxsLCJrIjp7InBrIjp7Ik4iOiIxIn19fQ"):
         assert api.call("GET", f"/ambassadors?cursor={cursor}", people.master)[0] == 400
 
 
@@ -208,7 +214,7 @@ def test_erase_leaves_nothing_personal_in_the_table_and_keeps_the_counts(people:
     api.call("POST", "/ambassadors/me/opt-in", people.ann)
     api.call("POST", "/ambassadors/me/acknowledge-policy", people.ann, {"version": "2026-1"})
     api.call("PUT", "/ambassadors/me", people.ann, {"named_consent": True})
-    moment = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+    moment = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
     ledger.record(ann_id, "share", moment, "mastodon")
     ledger.record(ann_id, "click", moment, "mastodon", count=3)
     personal = ("Ann de Vries", "ann.devries@example.org", "+31612345678", *ANN_HANDLES)
@@ -234,7 +240,7 @@ def test_erase_leaves_nothing_personal_in_the_table_and_keeps_the_counts(people:
 
 def test_export_contains_every_section(people: People) -> None:
     ann_id = people.add(ANN)
-    container.engagement_ledger().record(ann_id, "share", datetime(2026, 11, 23, tzinfo=timezone.utc), "x")
+    container.engagement_ledger().record(ann_id, "share", datetime(2026, 11, 23, tzinfo=UTC), "x")
     status, exported = people.api.call("GET", f"/ambassadors/{ann_id}/export", people.ann)
     assert status == 200
     assert set(exported["sections"]) == {section.section for section in container.privacy().sections}

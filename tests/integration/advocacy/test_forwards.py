@@ -32,7 +32,8 @@ def test_a_publisher_forwards_a_complaint_that_care_then_works(listening: tuple[
     assert [(c.event, c.count) for c in counts] == [("forward", 1)]
 
     status, mine = api.call("GET", "/mentions/forwarded", ellen)
-    assert status == 200 and [(m["id"], m["status"], m["teams"]) for m in mine["items"]] == [(queued["id"], "new", ["care"])]
+    assert status == 200
+    assert [(m["id"], m["status"], m["teams"]) for m in mine["items"]] == [(queued["id"], "new", ["care"])]
     assert "notes" not in mine["items"][0]  # the team's internal notes stay with the team
     mention = api.call("GET", f"/mentions/{queued['id']}", care)[1]
     assert mention["forwarded_by"] == "ellen" and [(n["by"], n["text"]) for n in mention["notes"]] == [
@@ -50,7 +51,8 @@ def test_forwards_are_each_persons_own_and_page_with_a_cursor(listening: tuple[S
     stack, api = listening
     ellen, piet = stack.user("publisher", "ellen"), stack.user("creator", "piet")
     for n in range(3):
-        assert api.call("POST", "/mentions", ellen, {**COMPLAINT, "id": f"9{n}", "text": f"Vraag {n}: werkt de app weer?"})[0] == 202
+        question = {**COMPLAINT, "id": f"9{n}", "text": f"Vraag {n}: werkt de app weer?"}
+        assert api.call("POST", "/mentions", ellen, question)[0] == 202
     assert api.call("POST", "/mentions", piet, {**COMPLAINT, "id": "99", "forwarded_by": "ellen"})[0] == 202
     assert drain_ingest_queue(stack) == {"failures": []}
 

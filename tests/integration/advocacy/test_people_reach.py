@@ -11,7 +11,7 @@ import pytest
 
 from chorus.local.scheduler import LambdaContext
 from functions.notify_offers.handler import handler as notify_offers
-from tests.integration.advocacy.test_pool import Programme, programme  # noqa: F401  (the fixture)
+from tests.integration.advocacy.conftest import Programme
 from tests.integration.conftest import REGION, Stack
 
 
@@ -36,7 +36,8 @@ def test_a_new_policy_version_asks_the_opted_in_once_and_not_the_opted_out(progr
     assert programme.api.call("POST", "/policy", programme.master, policy)[0] == 409  # a retry sends nothing more
     (announced,) = mail(programme, "New social-media policy")
     addressed = json.loads(announced["attributes"]["person"])  # bo too: opted in, but without a subscription yet
-    assert announced["endpoint"] == "ann@example.org" and addressed == sorted([programme.ids["ann"], programme.ids["bo"]])
+    assert announced["endpoint"] == "ann@example.org"
+    assert addressed == sorted([programme.ids["ann"], programme.ids["bo"]])
     assert announced["text"] == ("policy 2026-2 published: Tag the company account.; acknowledge it to keep receiving "
                                  "content: POST /ambassadors/me/acknowledge-policy")
 
@@ -61,4 +62,5 @@ def test_erasing_a_person_deletes_their_login(programme: Programme, stack: Stack
     with pytest.raises(cognito.exceptions.UserNotFoundException):
         cognito.admin_get_user(UserPoolId=pool, Username="ann")
     assert cognito.admin_get_user(UserPoolId=pool, Username="cy")["Username"] == "cy"
-    assert programme.api.call("DELETE", f"/ambassadors/{ann}", programme.master)[0] == 204  # again: nothing left to delete
+    # Again: nothing left to delete.
+    assert programme.api.call("DELETE", f"/ambassadors/{ann}", programme.master)[0] == 204

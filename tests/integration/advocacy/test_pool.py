@@ -5,85 +5,27 @@ ledger (a bot does not), a share confirmed twice counts once, and each publisher
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
-
-from chorus import container
 from chorus.local.scheduler import LambdaContext
 from functions.notify_offers.handler import handler as notify_offers
-from tests.integration.conftest import Api, Stack
+from tests.integration.advocacy.conftest import PAGE, Programme
 
 EVENTS = Path(__file__).resolve().parents[3] / "events"
-BROWSER = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15"
-PAGE = "https://www.example.org/vacatures/42?ref=site"
-POLICY = {"version": "2026-1", "summary": "Say you work here; never share customer data.", "text": "The policy."}
 
 
-class Programme:
-    """A master, an editor, three publishers (ann and cy eligible, bo has not acknowledged the policy) and an
-    approved post on the local channel."""
-
-    def __init__(self, stack: Stack, api: Api) -> None:
-        self.api = api
-        self.master, self.editor = stack.user("master", "mia"), stack.user("editor", "ed")
-        self.tokens = {name: stack.user("publisher", name) for name in ("ann", "bo", "cy")}
-        assert api.call("POST", "/policy", self.master, POLICY)[0] == 201
-        self.ids = {}
-        for name in self.tokens:
-            body = {"username": name, "name": name.title(), "email": f"{name}@example.org", "team": "sales",
-                    "platforms": {"mastodon": f"@{name}@social.example"}}
-            status, created = api.call("POST", "/ambassadors", self.master, body)
-            assert status == 201, created
-            self.ids[name] = created["id"]
-            assert api.call("POST", "/ambassadors/me/opt-in", self.tokens[name])[0] == 200
-        for name in ("ann", "cy"):
-            assert api.call("POST", "/ambassadors/me/acknowledge-policy", self.tokens[name], {"version": "2026-1"})[0] == 200
-        assert api.call("PUT", "/ambassadors/me", self.tokens["ann"], {"rhythm": "immediate"})[0] == 200
-        assert api.call("PUT", "/ambassadors/me", self.tokens["cy"], {"rhythm": "immediate"})[0] == 200
-        assert api.call("POST", "/channels", self.editor, {"id": "demo-local", "platform": "local", "handle": "@org"})[0] == 201
-        status, created = api.call("POST", "/posts", self.editor, {"text": "Wij zoeken een collega in Utrecht!",
-                                                                   "channels": ["demo-local"]})
-        self.post_id = created["post"]["id"]
-        for action in ("submit", "approve"):
-            assert api.call("POST", f"/posts/{self.post_id}/{action}", self.editor)[0] == 200
-
-    def offer(self, **body: Any) -> dict[str, Any]:
-        status, offer = self.api.call("POST", "/pool", self.editor, {"post_id": self.post_id, "url": PAGE, **body})
-        assert status == 201, offer
-        return offer
-
-    def counts(self, name: str, event: str) -> dict[str, int]:
-        today = datetime.now(timezone.utc).date()
-        return {c.channel: c.count for c in container.engagement_ledger().of_person(self.ids[name], today, today)
-                if c.event == event}
-
-    def follow(self, link: str, agent: str | None = BROWSER, method: str = "GET", accept: str = "*/*") -> Any:
-        path = urlsplit(link).path
-        headers = {"Accept": accept, **({"User-Agent": agent} if agent else {})}
-        return getattr(self.api.client.http, method.lower())(path, headers=headers)
-
-
-@pytest.fixture
-def programme(stack: Stack, api: Api, monkeypatch: pytest.MonkeyPatch) -> Iterator[Programme]:
-    monkeypatch.setenv("CHORUS_LOCAL_MAILBOX", "true")  # each publisher's subscription is a queue (chorus.local.mailbox)
-    container.reset()
-    yield Programme(stack, api)
-    container.reset()
-
-
-def test_the_offer_reaches_the_eligible_publisher_with_links_and_nothing_reaches_the_others(programme: Programme) -> None:
+def test_the_offer_reaches_the_eligible_publisher_with_links_and_nothing_reaches_the_others(
+        programme: Programme) -> None:
     offer = programme.offer(texts={"x": "Kom bij ons werken!"})
-    assert (offer["recipients"], offer["texts"]["x"], offer["texts"]["linkedin"]) == (2, "Kom bij ons werken!",
-                                                                                      "Wij zoeken een collega in Utrecht!")
+    assert (offer["recipients"], offer["texts"]["x"], offer["texts"]["linkedin"]) == (
+        2, "Kom bij ons werken!", "Wij zoeken een collega in Utrecht!")
     status, pool = programme.api.call("GET", "/pool", programme.tokens["ann"])
     assert status == 200 and pool["notice"] is None and [e["offer"]["id"] for e in pool["items"]] == [offer["id"]]
     entry = pool["items"][0]
     assert set(entry["links"]) == {"x", "linkedin", "bluesky", "mastodon", "facebook", "chorus"}
-    assert parse_qs(urlsplit(entry["share"]["x"]).query) == {"text": ["Kom bij ons werken!"], "url": [entry["links"]["x"]]}
+    assert parse_qs(urlsplit(entry["share"]["x"]).query) == {"text": ["Kom bij ons werken!"],
+                                                             "url": [entry["links"]["x"]]}
     assert entry["share"]["mastodon"].startswith("https://social.example/share?text=")
     status, nothing = programme.api.call("GET", "/pool", programme.tokens["bo"])
     assert (status, nothing["items"]) == (200, []) and "acknowledge the current policy" in nothing["notice"]
@@ -123,7 +65,8 @@ def test_a_share_confirmed_twice_counts_once(programme: Programme) -> None:
     offer = programme.offer()
     share = {"offer_id": offer["id"], "url": "https://social.example/@ann/110000000000000001"}
     status, first = programme.api.call("POST", "/shares", programme.tokens["ann"], share)
-    assert (status, first["platform"], first["post_id"], first["found_by"]) == (201, "mastodon", "110000000000000001", "publisher")
+    assert (status, first["platform"], first["post_id"], first["found_by"]) == (
+        201, "mastodon", "110000000000000001", "publisher")
     status, again = programme.api.call("POST", "/shares", programme.tokens["ann"],
                                        {**share, "url": share["url"] + "/?utm_source=x"})
     assert (status, again["id"]) == (200, first["id"])
@@ -134,18 +77,21 @@ def test_a_share_confirmed_twice_counts_once(programme: Programme) -> None:
     assert programme.api.call("GET", f"/shares?person={programme.ids['ann']}", programme.tokens["cy"])[0] == 403
     status, error = programme.api.call("POST", "/shares", programme.tokens["bo"], share)
     assert (status, error["error"]["code"]) == (404, "not_found")
-    assert programme.api.call("POST", "/shares", programme.tokens["ann"], {**share, "url": "javascript:alert(1)"})[0] == 400
+    scripted = {**share, "url": "javascript:alert(1)"}
+    assert programme.api.call("POST", "/shares", programme.tokens["ann"], scripted)[0] == 400
 
 
 def test_each_publisher_is_notified_once_and_only_of_their_own_offers(programme: Programme) -> None:
     programme.offer()
     programme.offer(texts={"bluesky": "Ook voor Bluesky"})
-    summary = notify_offers(json.loads((EVENTS / "notify_offers.json").read_text()), LambdaContext("NotifyOffersFunction"))
+    event = json.loads((EVENTS / "notify_offers.json").read_text())
+    summary = notify_offers(event, LambdaContext("NotifyOffersFunction"))
     assert (summary["due"], summary["sent"]) == (2, 2)
     assert notify_offers({}, LambdaContext("NotifyOffersFunction"))["sent"] == 0
     mail = programme.api.call("GET", "/mailbox", programme.master)[1]["items"]
     by_endpoint = {entry["endpoint"]: entry for entry in mail}
-    assert sorted(by_endpoint) == ["ann@example.org", "cy@example.org"] and len(mail) == 2  # the filter policy per person
+    # The filter policy per person.
+    assert sorted(by_endpoint) == ["ann@example.org", "cy@example.org"] and len(mail) == 2
     assert by_endpoint["ann@example.org"]["subject"] == "2 new posts to share"
     assert by_endpoint["ann@example.org"]["attributes"] == {"person": programme.ids["ann"]}
 
@@ -166,7 +112,8 @@ def test_bad_offers_are_refused_with_the_field_and_change_nothing(programme: Pro
     assert (status, error["error"]["field"]) == (400, "texts.bluesky")
     assert api.call("POST", "/pool", programme.editor, {"post_id": programme.post_id, "url": PAGE,
                                                         "texts": {"tiktok": "hi"}})[0] == 400
-    assert api.call("POST", "/pool", programme.editor, {"post_id": programme.post_id, "url": "ftp://x.example/"})[0] == 400
+    not_a_web_page = {"post_id": programme.post_id, "url": "ftp://x.example/"}
+    assert api.call("POST", "/pool", programme.editor, not_a_web_page)[0] == 400
     assert api.call("POST", "/pool", programme.editor, {"post_id": "nope", "url": PAGE})[0] == 404
     assert api.call("POST", "/pool", programme.tokens["ann"], {"post_id": programme.post_id, "url": PAGE})[0] == 403
     assert api.call("GET", "/pool?view=all", programme.tokens["ann"])[0] == 403

@@ -5,21 +5,24 @@ replies to them count once each, also when a second run reads the counts again."
 from __future__ import annotations
 
 import copy
-from datetime import date, datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 
 from chorus import container
 from chorus.advocacy.pool.schemas import Offer
-from chorus.advocacy.pool.service import ShareService, ShareTracker
+from chorus.advocacy.pool.service import Reader, ShareService, ShareTracker, TrackSummary
 from chorus.advocacy.pool.store import PoolStore
 from chorus.platforms.base import RateLimited
 from chorus.platforms.bluesky import BlueskyReader
 from chorus.platforms.mastodon import MastodonReader
+from chorus.platforms.transport import Response
 from tests.clock import Clock
 from tests.contract.lexicon import Lexicons
 from tests.contract.recorded import load, platform_dir, response_of
+from tests.integration.conftest import Stack
 from tests.unit.advocacy.pool_fakes import FakePeople, person
 from tests.unit.platforms.fakes import FakeTransport, Sent, json_response
 
@@ -28,7 +31,7 @@ BLUESKY = platform_dir("bluesky")
 LEXICONS = Lexicons(BLUESKY / "lexicons")
 GUARDIAN = "https://www.theguardian.com/money/2019/dec/07/i-lost-my-193000-inheritance-with-one-wrong-digit-on-my-sort-code"
 OFFERED_AT = "2019-12-01T09:00:00Z"
-NOW = datetime(2019, 12, 8, 6, 0, tzinfo=timezone.utc)
+NOW = datetime(2019, 12, 8, 6, 0, tzinfo=UTC)
 
 
 def status() -> dict[str, Any]:
@@ -46,8 +49,8 @@ def feed_item(number: int, record_name: str) -> dict[str, Any]:
     return item
 
 
-def answer(path: str, body: Any, **query: list[str]):
-    def reply(sent: Sent):
+def answer(path: str, body: Any, **query: list[str]) -> Callable[[Sent], Response]:
+    def reply(sent: Sent) -> Response:
         assert sent.path == path, sent.url
         for name, values in query.items():
             assert sent.query.get(name) == values, (name, sent.query)
@@ -59,7 +62,8 @@ class Setup:
     def __init__(self) -> None:
         container.engagement_ledger()  # binds the models to the stack's tables
         self.store = PoolStore()
-        self.people = FakePeople(person("ann", platforms={"mastodon": "@Gargron@mastodon.social", "bluesky": "atproto.com"}))
+        self.people = FakePeople(person("ann", platforms={"mastodon": "@Gargron@mastodon.social",
+                                                          "bluesky": "atproto.com"}))
         self.clock = Clock(NOW)
         self.ledger = container.engagement_ledger()
         self.shares = ShareService(self.store, self.people, self.ledger, self.clock)
@@ -70,9 +74,10 @@ class Setup:
             self.store.deliver(offer, "ann", NOW)
         self.mastodon_http, self.bluesky_http = FakeTransport(), FakeTransport()
 
-    def run(self):
-        readers = [MastodonReader(self.mastodon_http), BlueskyReader(self.bluesky_http)]
-        return ShareTracker(self.store, self.people, self.shares, self.ledger, readers, self.clock, window_days=14).run(lambda: 300.0)
+    def run(self) -> TrackSummary:
+        readers: list[Reader] = [MastodonReader(self.mastodon_http), BlueskyReader(self.bluesky_http)]
+        tracker = ShareTracker(self.store, self.people, self.shares, self.ledger, readers, self.clock, window_days=14)
+        return tracker.run(lambda: 300.0)
 
     def counts(self, event: str) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -82,7 +87,7 @@ class Setup:
         return counts
 
 
-def test_recorded_posts_carrying_offered_pages_become_shares_and_their_replies_count_once(stack) -> None:
+def test_recorded_posts_carrying_offered_pages_become_shares_and_their_replies_count_once(stack: Stack) -> None:
     world = Setup()
     account = load(MASTODON, "account_get.exchange.json")
     world.mastodon_http.replies += [
@@ -91,14 +96,18 @@ def test_recorded_posts_carrying_offered_pages_become_shares_and_their_replies_c
                exclude_reblogs=["true"]),
     ]
     feed = {"feed": [feed_item(2, "post_record_external_card"), feed_item(1, "post_record_facets_mention_link")]}
-    world.bluesky_http.replies.append(answer("/xrpc/app.bsky.feed.getAuthorFeed", feed, actor=["atproto.com"], limit=["100"]))
+    world.bluesky_http.replies.append(answer("/xrpc/app.bsky.feed.getAuthorFeed", feed, actor=["atproto.com"],
+                                             limit=["100"]))
 
     summary = world.run()
-    assert (summary.offers, summary.people, summary.shares_found, summary.replies_counted, summary.requests) == (2, 1, 2, 8, 3)
+    assert (summary.offers, summary.people, summary.shares_found, summary.replies_counted, summary.requests) == (
+        2, 1, 2, 8, 3)
     shares = {s.offer_id: s for s in world.store.all_shares("ann")}
     assert shares["guardian"].url == "https://mastodon.social/@Gargron/103270115826048975"
-    assert (shares["guardian"].platform, shares["guardian"].found_by, shares["guardian"].replies) == ("mastodon", "mastodon", 5)
-    assert shares["cbor"].url == "https://bsky.app/profile/atproto.com/post/3k4duaz5vfs1b" and shares["cbor"].replies == 3
+    assert (shares["guardian"].platform, shares["guardian"].found_by, shares["guardian"].replies) == (
+        "mastodon", "mastodon", 5)
+    assert shares["cbor"].url == "https://bsky.app/profile/atproto.com/post/3k4duaz5vfs1b"
+    assert shares["cbor"].replies == 3
     assert world.counts("share") == {"mastodon": 1, "bluesky": 1}  # dated by the posts: 2019-12-08 and 2019-12-03
     assert world.counts("reply") == {"mastodon": 5, "bluesky": 3}
 
@@ -108,18 +117,20 @@ def test_recorded_posts_carrying_offered_pages_become_shares_and_their_replies_c
         answer(f"/api/v1/accounts/{account['response']['body']['id']}/statuses", [], min_id=["103270115826048975"]),
         answer("/api/v1/statuses/103270115826048975", more),
     ]
+    shared_post = feed_item(1, "post_record_facets_mention_link")["post"]
     world.bluesky_http.replies += [answer("/xrpc/app.bsky.feed.getAuthorFeed", feed),
-                                   answer("/xrpc/app.bsky.feed.getPosts", {"posts": [feed_item(1, "post_record_facets_mention_link")["post"]]},
+                                   answer("/xrpc/app.bsky.feed.getPosts", {"posts": [shared_post]},
                                           uris=["at://did:plc:ewvi7nxzyoun6zhxrhs64oiz/app.bsky.feed.post/3k4duaz5vfs1b"])]
     world.clock.now = NOW.replace(hour=6, minute=15)
     summary = world.run()
     assert (summary.shares_found, summary.replies_counted) == (0, 2)
-    assert world.counts("reply") == {"mastodon": 7, "bluesky": 3} and world.counts("share") == {"mastodon": 1, "bluesky": 1}
+    assert world.counts("reply") == {"mastodon": 7, "bluesky": 3}
+    assert world.counts("share") == {"mastodon": 1, "bluesky": 1}
     world.mastodon_http.assert_done()
     world.bluesky_http.assert_done()
 
 
-def test_a_recorded_rate_limit_leaves_the_watermark_for_the_next_run(stack) -> None:
+def test_a_recorded_rate_limit_leaves_the_watermark_for_the_next_run(stack: Stack) -> None:
     world = Setup()
     account = load(MASTODON, "account_get.exchange.json")
     world.people.change("ann", platforms={"mastodon": "@Gargron@mastodon.social"})

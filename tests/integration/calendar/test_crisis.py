@@ -1,20 +1,22 @@
 """Crisis hold and release, through the API and (for time passing during a hold) through the service."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from chorus import container
 from chorus.aws.state import StateRepository
 from chorus.calendar.schemas import ChannelCreate, PostContent
-from chorus.calendar.service import CrisisService
+from chorus.calendar.service import CalendarService, CrisisService
 from chorus.calendar.store import PostRepository
 from chorus.core.roles import Principal
+from tests.clock import Clock
+from tests.integration.conftest import Api, Stack
 
 EDITOR = Principal("ed", frozenset({"editor"}))
 PR = Principal("pria", frozenset({"pr"}))
 
 
-def _scheduled(calendar, when: datetime, text: str) -> str:
+def _scheduled(calendar: CalendarService, when: datetime, text: str) -> str:
     post, _, _ = calendar.create_post(EDITOR, PostContent(text=text, channels=["one"]))
     calendar.act(EDITOR, post.id, "submit")
     calendar.act(EDITOR, post.id, "approve")
@@ -22,11 +24,11 @@ def _scheduled(calendar, when: datetime, text: str) -> str:
     return post.id
 
 
-def test_hold_stops_everything_scheduled_and_blocks_new_schedules_until_release(api, stack):
+def test_hold_stops_everything_scheduled_and_blocks_new_schedules_until_release(api: Api, stack: Stack) -> None:
     editor, pr, creator = stack.user("editor"), stack.user("pr"), stack.user("creator")
     calendar = container.calendar()
     calendar.create_channel(EDITOR, ChannelCreate(id="one", platform="local", handle="@one"))
-    soon = datetime.now(timezone.utc) + timedelta(days=1)
+    soon = datetime.now(UTC) + timedelta(days=1)
     ids = [_scheduled(calendar, soon + timedelta(hours=i), f"bericht {i}") for i in range(3)]
     waiting, _, _ = calendar.create_post(EDITOR, PostContent(text="wacht", channels=["one"]))
     calendar.act(EDITOR, waiting.id, "submit")
@@ -46,7 +48,8 @@ def test_hold_stops_everything_scheduled_and_blocks_new_schedules_until_release(
     assert container.publishing().enqueue_due()["messages_sent"] == 0
 
     status, result = api.call("POST", "/crisis/release", editor)
-    assert status == 200 and result == {"released": 3, "rescheduled": 3, "awaiting_decision": 0, "could_not_release": []}
+    assert status == 200
+    assert result == {"released": 3, "rescheduled": 3, "awaiting_decision": 0, "could_not_release": []}
     for post_id in ids:
         post = api.call("GET", f"/posts/{post_id}", editor)[1]
         assert post["status"] == "scheduled" and post["due_at"] == post["publish_at"]
@@ -54,18 +57,19 @@ def test_hold_stops_everything_scheduled_and_blocks_new_schedules_until_release(
     assert api.call("POST", f"/posts/{waiting.id}/schedule", editor, {"publish_at": soon.isoformat()})[0] == 200
 
 
-def test_a_post_whose_time_passed_during_the_hold_waits_for_an_editor(stack):
+def test_a_post_whose_time_passed_during_the_hold_waits_for_an_editor(stack: Stack) -> None:
     calendar = container.calendar()
     calendar.create_channel(EDITOR, ChannelCreate(id="one", platform="local", handle="@one"))
-    start = datetime.now(timezone.utc).replace(microsecond=0)
+    start = datetime.now(UTC).replace(microsecond=0)
     early = _scheduled(calendar, start + timedelta(minutes=30), "vroeg")
     late = _scheduled(calendar, start + timedelta(hours=5), "laat")
-    clock = {"now": start}
-    crisis = CrisisService(PostRepository(), StateRepository("default"), lambda: clock["now"])
+    clock = Clock(start)
+    crisis = CrisisService(PostRepository(), StateRepository("default"), clock)
     assert crisis.hold(PR, "datalek")["held"] == 2
-    clock["now"] = start + timedelta(hours=1)
+    clock.now = start + timedelta(hours=1)
     assert crisis.release(PR) == {"released": 2, "rescheduled": 1, "awaiting_decision": 1, "could_not_release": []}
     missed = calendar.get_post(early)
     assert missed.status == "approved" and missed.due_at is None
-    assert "reschedule or cancel" in missed.audit[-1].reason
+    reason = missed.audit[-1].reason
+    assert reason is not None and "reschedule or cancel" in reason
     assert calendar.get_post(late).status == "scheduled"

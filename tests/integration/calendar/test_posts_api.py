@@ -1,24 +1,28 @@
 """The content calendar through the REST API, on moto: workflow, roles, validation, warnings, queue, paging."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from chorus.core import time as timing
 from chorus.core.errors import Conflict
+from tests.integration.conftest import Api, Stack
 
-FUTURE = (datetime.now(timezone.utc) + timedelta(days=3)).strftime("%Y-%m-%dT10:00")
-
-
-@pytest.fixture
-def tokens(stack):
-    return {role: stack.user(role, f"{role}-user") for role in ("master", "editor", "creator", "publisher", "viewer", "pr")}
+Tokens = dict[str, str]  # a real access token per role
+FUTURE = (datetime.now(UTC) + timedelta(days=3)).strftime("%Y-%m-%dT10:00")
 
 
 @pytest.fixture
-def channels(api, tokens):
-    made = [
+def tokens(stack: Stack) -> Tokens:
+    roles = ("master", "editor", "creator", "publisher", "viewer", "pr")
+    return {role: stack.user(role, f"{role}-user") for role in roles}
+
+
+@pytest.fixture
+def channels(api: Api, tokens: Tokens) -> list[str]:
+    made: list[dict[str, Any]] = [
         {"id": "x-main", "platform": "x", "handle": "@org"},
         {"id": "masto", "platform": "mastodon", "handle": "@org@social.example", "tone": "informal",
          "slots": [{"weekday": "mon", "time": "09:00"}, {"weekday": "thu", "time": "14:30"}]},
@@ -31,8 +35,9 @@ def channels(api, tokens):
     return [c["id"] for c in made]
 
 
-def _approved(api, tokens, **content):
-    status, body = api.call("POST", "/posts", tokens["creator"], {"text": "Hallo allemaal", "channels": ["x-main"], **content})
+def _approved(api: Api, tokens: Tokens, **content: Any) -> str:
+    status, body = api.call("POST", "/posts", tokens["creator"],
+                            {"text": "Hallo allemaal", "channels": ["x-main"], **content})
     assert status == 201, body
     post_id = body["post"]["id"]
     assert api.call("POST", f"/posts/{post_id}/submit", tokens["creator"])[0] == 200
@@ -40,7 +45,7 @@ def _approved(api, tokens, **content):
     return post_id
 
 
-def test_post_walks_from_draft_to_scheduled_with_an_audit_trail(api, tokens, channels):
+def test_post_walks_from_draft_to_scheduled_with_an_audit_trail(api: Api, tokens: Tokens, channels: list[str]) -> None:
     status, body = api.call("POST", "/posts", tokens["creator"], {
         "text": "Open dag zaterdag!", "channels": ["x-main", "masto"], "category": "event", "campaign": "open-dag",
         "variants": {"masto": "Open dag zaterdag! Kom je ook? #opendag"},
@@ -66,8 +71,8 @@ def test_post_walks_from_draft_to_scheduled_with_an_audit_trail(api, tokens, cha
     assert api.call("GET", f"/posts/{post_id}", tokens["publisher"])[1]["audit"] == post["audit"]
 
 
-def test_publish_time_is_stored_in_utc_and_correct_across_dst(api, tokens, channels):
-    year = datetime.now(timezone.utc).year + 1
+def test_publish_time_is_stored_in_utc_and_correct_across_dst(api: Api, tokens: Tokens, channels: list[str]) -> None:
+    year = datetime.now(UTC).year + 1
     expected = {f"{year}-07-01T09:00": f"{year}-07-01T07:00:00Z", f"{year}-12-01T09:00": f"{year}-12-01T08:00:00Z"}
     for local, utc in expected.items():
         post_id = _approved(api, tokens)
@@ -75,7 +80,8 @@ def test_publish_time_is_stored_in_utc_and_correct_across_dst(api, tokens, chann
         assert status == 200, body
         assert (body["post"]["publish_at"], body["post"]["timezone"]) == (utc, "Europe/Amsterdam")
     post_id = _approved(api, tokens)
-    status, body = api.call("POST", f"/posts/{post_id}/schedule", tokens["editor"], {"publish_at": f"{year}-03-20T02:30"})
+    status, body = api.call("POST", f"/posts/{post_id}/schedule", tokens["editor"],
+                            {"publish_at": f"{year}-03-20T02:30"})
     assert status == 200, body
     post_id = _approved(api, tokens)
     gap = f"{year}-03-{_last_sunday(year, 3):02d}T02:30"
@@ -90,26 +96,30 @@ def _last_sunday(year: int, month: int) -> int:
 
 @pytest.mark.parametrize("action,role", [("approve", "creator"), ("schedule", "creator"), ("approve", "publisher"),
                                          ("cancel", "viewer"), ("reject", "pr")])
-def test_wrong_role_gets_403_and_changes_nothing(api, tokens, channels, action, role):
+def test_wrong_role_gets_403_and_changes_nothing(api: Api, tokens: Tokens, channels: list[str], action: str,
+                                                 role: str) -> None:
     status, body = api.call("POST", "/posts", tokens["creator"], {"text": "x", "channels": ["x-main"]})
     post_id = body["post"]["id"]
     api.call("POST", f"/posts/{post_id}/submit", tokens["creator"])
     before = api.call("GET", f"/posts/{post_id}", tokens["viewer"])[1]
-    status, body = api.call("POST", f"/posts/{post_id}/{action}", tokens[role], {"reason": "r"} if action != "schedule" else {"publish_at": FUTURE})
+    request = {"reason": "r"} if action != "schedule" else {"publish_at": FUTURE}
+    status, body = api.call("POST", f"/posts/{post_id}/{action}", tokens[role], request)
     assert status == 403 and body["error"]["code"] == "forbidden"
     assert api.call("GET", f"/posts/{post_id}", tokens["viewer"])[1] == before
 
 
-def test_creator_cannot_submit_someone_elses_draft(api, tokens, stack, channels):
+def test_creator_cannot_submit_someone_elses_draft(api: Api, tokens: Tokens, stack: Stack, channels: list[str]) -> None:
     other = stack.user("creator", "other-creator")
     post_id = api.call("POST", "/posts", tokens["creator"], {"text": "x", "channels": ["x-main"]})[1]["post"]["id"]
     assert api.call("POST", f"/posts/{post_id}/submit", other)[0] == 403
     assert api.call("PATCH", f"/posts/{post_id}", other, {"text": "hijack"})[0] == 403
 
 
-def test_someone_elses_draft_is_hidden_until_it_is_approved(api, tokens, stack, channels):
+def test_someone_elses_draft_is_hidden_until_it_is_approved(api: Api, tokens: Tokens, stack: Stack,
+                                                            channels: list[str]) -> None:
     other = stack.user("creator", "other-creator")
-    post_id = api.call("POST", "/posts", tokens["creator"], {"text": "nog geheim", "channels": ["x-main"]})[1]["post"]["id"]
+    draft = {"text": "nog geheim", "channels": ["x-main"]}
+    post_id = api.call("POST", "/posts", tokens["creator"], draft)[1]["post"]["id"]
     assert api.call("GET", f"/posts/{post_id}", other)[0] == 404
     assert api.call("GET", f"/posts/{post_id}", tokens["publisher"])[0] == 404
     assert post_id not in [p["id"] for p in api.call("GET", "/posts?status=draft", other)[1]["items"]]
@@ -119,7 +129,7 @@ def test_someone_elses_draft_is_hidden_until_it_is_approved(api, tokens, stack, 
     assert api.call("GET", f"/posts/{post_id}", other)[0] == 200
 
 
-def test_illegal_transitions_get_409(api, tokens, channels):
+def test_illegal_transitions_get_409(api: Api, tokens: Tokens, channels: list[str]) -> None:
     post_id = api.call("POST", "/posts", tokens["creator"], {"text": "x", "channels": ["x-main"]})[1]["post"]["id"]
     status, body = api.call("POST", f"/posts/{post_id}/approve", tokens["editor"])
     assert status == 409 and body["error"]["details"]["status"] == "draft"
@@ -130,7 +140,7 @@ def test_illegal_transitions_get_409(api, tokens, channels):
     assert api.call("PATCH", f"/posts/{post_id}", tokens["master"], {"text": "y"})[0] == 409
 
 
-def test_reject_needs_a_reason_and_returns_the_post_to_draft(api, tokens, channels):
+def test_reject_needs_a_reason_and_returns_the_post_to_draft(api: Api, tokens: Tokens, channels: list[str]) -> None:
     post_id = _approved(api, tokens)
     status, body = api.call("POST", f"/posts/{post_id}/reject", tokens["editor"], {})
     assert status == 400 and body["error"]["field"] == "reason"
@@ -141,14 +151,16 @@ def test_reject_needs_a_reason_and_returns_the_post_to_draft(api, tokens, channe
 
 @pytest.mark.parametrize("content,field", [
     ({"text": "a" * 281, "channels": ["x-main"]}, "text"),
-    ({"text": "ok", "variants": {"x-main": "https://example.org/" + "a" * 300 + " " + "b" * 258}, "channels": ["x-main"]}, "variants.x-main"),
+    ({"text": "ok", "variants": {"x-main": "https://example.org/" + "a" * 300 + " " + "b" * 258},
+      "channels": ["x-main"]}, "variants.x-main"),
     ({"text": "👨‍👩‍👧" * 301, "channels": ["sky"]}, "text"),
     ({"text": "a" * 501, "channels": ["masto"]}, "text"),
     ({"text": "a" * 3001, "channels": ["linkedin"]}, "text"),
     ({"text": "   ", "channels": ["x-main"]}, "text"),
     ({"text": "ok", "channels": []}, "channels"),
 ])
-def test_schedule_validation_names_the_field(api, tokens, channels, content, field):
+def test_schedule_validation_names_the_field(api: Api, tokens: Tokens, channels: list[str], content: dict[str, Any],
+                                             field: str) -> None:
     post_id = _approved(api, tokens, **content)
     status, body = api.call("POST", f"/posts/{post_id}/schedule", tokens["editor"], {"publish_at": FUTURE})
     assert status == 400, body
@@ -156,19 +168,19 @@ def test_schedule_validation_names_the_field(api, tokens, channels, content, fie
     assert api.call("GET", f"/posts/{post_id}", tokens["editor"])[1]["status"] == "approved"
 
 
-def test_url_counts_as_23_on_x(api, tokens, channels):
+def test_url_counts_as_23_on_x(api: Api, tokens: Tokens, channels: list[str]) -> None:
     text = "https://example.org/" + "a" * 300 + " " + "b" * 256  # 23 + 1 + 256 = 280
     post_id = _approved(api, tokens, text=text)
     assert api.call("POST", f"/posts/{post_id}/schedule", tokens["editor"], {"publish_at": FUTURE})[0] == 200
 
 
-def test_mastodon_channel_limit_is_configurable(api, tokens, channels):
+def test_mastodon_channel_limit_is_configurable(api: Api, tokens: Tokens, channels: list[str]) -> None:
     assert api.call("PATCH", "/channels/masto", tokens["editor"], {"max_length": 1000})[0] == 200
     post_id = _approved(api, tokens, text="a" * 900, channels=["masto"])
     assert api.call("POST", f"/posts/{post_id}/schedule", tokens["editor"], {"publish_at": FUTURE})[0] == 200
 
 
-def test_time_in_the_past_and_unknown_channels_are_400(api, tokens, channels):
+def test_time_in_the_past_and_unknown_channels_are_400(api: Api, tokens: Tokens, channels: list[str]) -> None:
     post_id = _approved(api, tokens)
     status, body = api.call("POST", f"/posts/{post_id}/schedule", tokens["editor"], {"publish_at": "2020-01-01T09:00"})
     assert status == 400 and body["error"]["field"] == "publish_at"
@@ -176,30 +188,34 @@ def test_time_in_the_past_and_unknown_channels_are_400(api, tokens, channels):
     assert status == 400 and body["error"]["field"] == "channels"
     status, body = api.call("POST", f"/posts/{post_id}/schedule", tokens["editor"], {"publish_at": "next tuesday"})
     assert status == 400 and body["error"]["field"] == "publish_at"
-    status, body = api.call("POST", f"/posts/{post_id}/schedule", tokens["editor"], {"publish_at": FUTURE, "timezone": "Mars/Olympus"})
+    status, body = api.call("POST", f"/posts/{post_id}/schedule", tokens["editor"],
+                            {"publish_at": FUTURE, "timezone": "Mars/Olympus"})
     assert status == 400 and body["error"]["field"] == "timezone"
 
 
 @pytest.mark.parametrize("raw,field", [("{not json", "body"), ("[1,2]", "body"), ('{"text": 5}', "text"),
                                        ('{"category": "gossip"}', "category"), ('{"surprise": 1}', "surprise")])
-def test_bad_bodies_are_400_and_create_nothing(api, tokens, channels, raw, field):
+def test_bad_bodies_are_400_and_create_nothing(api: Api, tokens: Tokens, channels: list[str], raw: str,
+                                               field: str) -> None:
     status, body = api.call("POST", "/posts", tokens["creator"], raw=raw)
     assert status == 400 and body["error"]["field"] == field
     assert api.call("GET", "/posts?status=draft", tokens["editor"])[1]["items"] == []
 
 
-def test_tone_of_voice_warning_names_the_words(api, tokens, channels):
+def test_tone_of_voice_warning_names_the_words(api: Api, tokens: Tokens, channels: list[str]) -> None:
     status, body = api.call("POST", "/posts", tokens["creator"], {
         "text": "Wij helpen je graag met jouw vraag.", "channels": ["linkedin", "x-main"]})
     assert status == 201
     tone = [w for w in body["warnings"] if w["code"] == "tone"]
     assert len(tone) == 1 and tone[0]["channel"] == "linkedin"
     assert "je" in tone[0]["message"] and "jouw" in tone[0]["message"]
-    status, body = api.call("POST", "/posts", tokens["creator"], {"text": "Kunt u ons uw mening geven?", "channels": ["masto"]})
+    status, body = api.call("POST", "/posts", tokens["creator"],
+                            {"text": "Kunt u ons uw mening geven?", "channels": ["masto"]})
     assert [w["channel"] for w in body["warnings"] if w["code"] == "tone"] == ["masto"]
 
 
-def test_same_text_on_a_channel_within_24_hours_warns_but_does_not_block(api, tokens, channels):
+def test_same_text_on_a_channel_within_24_hours_warns_but_does_not_block(api: Api, tokens: Tokens,
+                                                                         channels: list[str]) -> None:
     first = _approved(api, tokens, text="Dubbel bericht")
     assert api.call("POST", f"/posts/{first}/schedule", tokens["editor"], {"publish_at": FUTURE})[0] == 200
     second = _approved(api, tokens, text="  dubbel   BERICHT ")
@@ -209,7 +225,8 @@ def test_same_text_on_a_channel_within_24_hours_warns_but_does_not_block(api, to
     assert [w["code"] for w in body["warnings"]] == ["duplicate"] and first in body["warnings"][0]["message"]
 
 
-def test_ghostwriting_guard_needs_the_named_persons_approval(api, tokens, stack, channels):
+def test_ghostwriting_guard_needs_the_named_persons_approval(api: Api, tokens: Tokens, stack: Stack,
+                                                             channels: list[str]) -> None:
     post_id = _approved(api, tokens, on_behalf_of="pr-user", text="Namens de directeur: dank!")
     status, body = api.call("POST", f"/posts/{post_id}/schedule", tokens["editor"], {"publish_at": FUTURE})
     assert status == 409 and body["error"]["details"]["awaiting"] == "pr-user"
@@ -219,20 +236,21 @@ def test_ghostwriting_guard_needs_the_named_persons_approval(api, tokens, stack,
     assert api.call("POST", f"/posts/{post_id}/schedule", tokens["editor"], {"publish_at": FUTURE})[0] == 200
 
 
-def test_editing_the_words_withdraws_the_endorsement(api, tokens, channels):
-    post_id = api.call("POST", "/posts", tokens["creator"], {"text": "a", "channels": ["x-main"], "on_behalf_of": "pr-user"})[1]["post"]["id"]
+def test_editing_the_words_withdraws_the_endorsement(api: Api, tokens: Tokens, channels: list[str]) -> None:
+    draft = {"text": "a", "channels": ["x-main"], "on_behalf_of": "pr-user"}
+    post_id = api.call("POST", "/posts", tokens["creator"], draft)[1]["post"]["id"]
     assert api.call("POST", f"/posts/{post_id}/endorse", tokens["pr"])[1]["endorsed_at"]
     status, body = api.call("PATCH", f"/posts/{post_id}", tokens["creator"], {"text": "other words"})
     assert status == 200 and body["post"]["endorsed_at"] is None
 
 
-def test_add_to_queue_takes_the_next_free_slot(api, tokens, channels):
+def test_add_to_queue_takes_the_next_free_slot(api: Api, tokens: Tokens, channels: list[str]) -> None:
     first = _approved(api, tokens, channels=["masto"])
     status, body = api.call("POST", f"/posts/{first}/schedule", tokens["editor"], {"queue": True})
     assert status == 200, body
     slot = timing.from_iso_utc(body["post"]["publish_at"])
     local = slot.astimezone(timing.zone("Europe/Amsterdam"))
-    assert (local.strftime("%a %H:%M") in ("Mon 09:00", "Thu 14:30")) and slot > datetime.now(timezone.utc)
+    assert (local.strftime("%a %H:%M") in ("Mon 09:00", "Thu 14:30")) and slot > datetime.now(UTC)
     second = _approved(api, tokens, channels=["masto"])
     status, body = api.call("POST", f"/posts/{second}/schedule", tokens["editor"], {"queue": True})
     assert timing.from_iso_utc(body["post"]["publish_at"]) > slot
@@ -241,8 +259,8 @@ def test_add_to_queue_takes_the_next_free_slot(api, tokens, channels):
     assert status == 400 and body["error"]["field"] == "queue"
 
 
-def test_calendar_pages_through_a_date_range(api, tokens, channels):
-    base = datetime.now(timezone.utc) + timedelta(days=2)
+def test_calendar_pages_through_a_date_range(api: Api, tokens: Tokens, channels: list[str]) -> None:
+    base = datetime.now(UTC) + timedelta(days=2)
     ids = []
     for i in range(7):
         post_id = _approved(api, tokens, text=f"post {i}")
@@ -265,7 +283,8 @@ def test_calendar_pages_through_a_date_range(api, tokens, channels):
     assert api.call("GET", "/posts?bogus=1", tokens["viewer"])[1]["error"]["field"] == "bogus"
 
 
-def test_idempotency_key_makes_a_retried_create_return_the_first_post(api, tokens, channels):
+def test_idempotency_key_makes_a_retried_create_return_the_first_post(api: Api, tokens: Tokens,
+                                                                      channels: list[str]) -> None:
     headers = {"Idempotency-Key": "retry-me-1"}
     first = api.call("POST", "/posts", tokens["creator"], {"text": "once", "channels": ["x-main"]}, headers)
     again = api.call("POST", "/posts", tokens["creator"], {"text": "once", "channels": ["x-main"]}, headers)
@@ -273,7 +292,7 @@ def test_idempotency_key_makes_a_retried_create_return_the_first_post(api, token
     assert len(api.call("GET", "/posts?status=draft", tokens["editor"])[1]["items"]) == 1
 
 
-def test_concurrent_change_is_a_409_not_a_lost_update(api, tokens, channels):
+def test_concurrent_change_is_a_409_not_a_lost_update(api: Api, tokens: Tokens, channels: list[str]) -> None:
     from chorus import container
 
     post_id = _approved(api, tokens)

@@ -3,20 +3,21 @@ statuses and notes with optimistic locking, and replies that go out through the 
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from chorus import container
 from chorus.aws.cursors import encode_cursor
 from chorus.calendar import rules as post_rules
-from chorus.calendar.schemas import ChannelCreate, ReplyTarget
+from chorus.calendar.schemas import ChannelCreate, Platform, ReplyTarget
 from chorus.calendar.store import PostRepository
 from chorus.core import time as timing
 from chorus.core.errors import Conflict
 from chorus.core.roles import Principal
-from chorus.inbox.store import ReplyTransactions
+from chorus.inbox.store import InboxReader, ReplyTransactions
 from chorus.listening.schemas import MentionRecord
 from chorus.listening.store import MentionRepository
 from chorus.local.queues import QueuePoller, consumers_from_template
@@ -25,11 +26,13 @@ from chorus.platforms.local import LocalConnector, OutboxRepository
 from tests.integration.conftest import REGION, Api, Stack
 from tests.integration.listening.test_listening import drain_ingest_queue
 
+Inbox = tuple[Stack, Api, MentionRepository]  # the inbox fixture
 MASTER = Principal("mia", frozenset({"master"}))
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
+NOW = datetime.now(UTC).replace(microsecond=0)
 
 
-def record(number: int, *, status: str = "new", minutes_ago: int = 0, platform: str = "x", **fields: Any) -> MentionRecord:
+def record(number: int, *, status: str = "new", minutes_ago: int = 0, platform: str = "x",
+           **fields: Any) -> MentionRecord:
     received = NOW - timedelta(minutes=minutes_ago)
     values: dict[str, Any] = dict(
         id=f"m{number:03d}", platform=platform, platform_id=f"{platform}-{number}", text=f"mention {number}",
@@ -44,7 +47,7 @@ def record(number: int, *, status: str = "new", minutes_ago: int = 0, platform: 
 
 
 @pytest.fixture
-def inbox(stack: Stack, api: Api) -> Iterator[tuple[Stack, Api, MentionRepository]]:
+def inbox(stack: Stack, api: Api) -> Iterator[Inbox]:
     container.inbox()  # binds the models to this stack's tables
     yield stack, api, MentionRepository()
 
@@ -54,13 +57,14 @@ def store(mentions: MentionRepository, *records: MentionRecord) -> None:
         assert mentions.create(each) is not None
 
 
-def ids(page: dict) -> list[str]:
+def ids(page: dict[str, Any]) -> list[str]:
     return [item["id"] for item in page["items"]]
 
 
 def drain_publish_queue(stack: Stack) -> int:
     """What Lambda's SQS event source does for publish_post: until the queue is empty."""
-    (consumer,) = [c for c in consumers_from_template(load_template(), stack.resources) if c.name.startswith("PublishPost")]
+    consumers = consumers_from_template(load_template(), stack.resources)
+    (consumer,) = [c for c in consumers if c.name.startswith("PublishPost")]
     poller = QueuePoller([consumer], REGION)
     handled = 0
     while count := poller.poll_once(consumer):
@@ -69,7 +73,7 @@ def drain_publish_queue(stack: Stack) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- listing
-def test_the_default_inbox_merges_new_and_assigned_newest_first_across_pages(inbox) -> None:  # type: ignore[no-untyped-def]
+def test_the_default_inbox_merges_new_and_assigned_newest_first_across_pages(inbox: Inbox) -> None:
     stack, api, mentions = inbox
     viewer = stack.user("viewer")
     store(mentions, *[record(n, status=("new", "assigned", "resolved")[n % 3], minutes_ago=n) for n in range(1, 13)])
@@ -85,12 +89,13 @@ def test_the_default_inbox_merges_new_and_assigned_newest_first_across_pages(inb
         if not cursor:
             break
     assert seen == open_ids
-    assert {m["status"] for m in api.call("GET", "/mentions?status=all&limit=100", viewer)[1]["items"]} == {"new", "assigned", "resolved"}
+    everything = api.call("GET", "/mentions?status=all&limit=100", viewer)[1]["items"]
+    assert {m["status"] for m in everything} == {"new", "assigned", "resolved"}
     status, oldest = api.call("GET", "/mentions?status=resolved&order=oldest", viewer)
     assert ids(oldest) == ["m011", "m008", "m005", "m002"]
 
 
-def test_filters_and_the_time_window_narrow_the_inbox(inbox) -> None:  # type: ignore[no-untyped-def]
+def test_filters_and_the_time_window_narrow_the_inbox(inbox: Inbox) -> None:
     stack, api, mentions = inbox
     care = stack.user("care")
     store(mentions,
@@ -98,7 +103,10 @@ def test_filters_and_the_time_window_narrow_the_inbox(inbox) -> None:  # type: i
           record(2, minutes_ago=10, teams=["care", "pr"], platform="mastodon", language="en"),
           record(3, minutes_ago=200, status="assigned", facet="employees"),
           record(4, minutes_ago=30, status="assigned", assignee="bob"))
-    query = lambda q: ids(api.call("GET", f"/mentions?{q}", care)[1])  # noqa: E731
+
+    def query(q: str) -> list[str]:
+        return ids(api.call("GET", f"/mentions?{q}", care)[1])
+
     assert query("intent=praise") == ["m001"]
     assert query("team=pr") == ["m002"]
     assert query("platform=mastodon&language=en") == ["m002"]
@@ -118,19 +126,21 @@ def test_filters_and_the_time_window_narrow_the_inbox(inbox) -> None:  # type: i
     ("cursor=" + encode_cursor({"p": {"new": "end"}}), "cursor"),  # a cursor of status=new, not of the open inbox
     ("cursor=" + encode_cursor({"p": {"new": {"id": {"N": "1"}, "status": {"S": "new"}, "received_at": {"S": "x"}},
                                       "assigned": "end"}}), "cursor"),
-    ("cursor=" + encode_cursor({"p": {"new": {"id": {"S": "m1"}, "status": {"S": "resolved"}, "received_at": {"S": "x"}},
+    ("cursor=" + encode_cursor({"p": {"new": {"id": {"S": "m1"}, "status": {"S": "resolved"},
+                                              "received_at": {"S": "x"}},
                                       "assigned": "end"}}), "cursor"),
 ])
-def test_unknown_filter_values_are_a_400_naming_the_filter(inbox, query: str, field: str) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_filter_values_are_a_400_naming_the_filter(inbox: Inbox, query: str, field: str) -> None:
     stack, api, _ = inbox
     status, error = api.call("GET", f"/mentions?{query}", stack.user("care"))
     assert status == 400 and error["error"]["field"] == field
 
 
-def test_a_selective_filter_reads_at_most_the_cap_per_page_and_the_cursor_finds_the_rest(inbox) -> None:  # type: ignore[no-untyped-def]
+def test_a_selective_filter_reads_at_most_the_cap_per_page_and_the_cursor_finds_the_rest(inbox: Inbox) -> None:
     stack, api, mentions = inbox
     store(mentions, *[record(n, minutes_ago=n, intent="praise" if n in (7, 55) else "complaint") for n in range(1, 61)])
     reader = container.inbox().reads
+    assert isinstance(reader, InboxReader)
     reader.max_read = 20
     found, reads, pages, cursor = [], [], 0, None
     while True:
@@ -147,13 +157,15 @@ def test_a_selective_filter_reads_at_most_the_cap_per_page_and_the_cursor_finds_
     assert len(unfiltered.items) == 10 and unfiltered.items_read == 20  # the cap limits reading, not a full page
 
 
-def test_paging_finds_every_match_once_whatever_the_page_size_and_read_cap(inbox) -> None:  # type: ignore[no-untyped-def]
+def test_paging_finds_every_match_once_whatever_the_page_size_and_read_cap(inbox: Inbox) -> None:
     _, _, mentions = inbox
     statuses = ("new", "assigned", "responded", "resolved", "ignored")
-    store(mentions, *[record(n, status=statuses[n * 7 % 5], minutes_ago=n * 3 % 31, intent=("praise", "complaint")[n % 3 > 0])
+    store(mentions, *[record(n, status=statuses[n * 7 % 5], minutes_ago=n * 3 % 31,
+                             intent=("praise", "complaint")[n % 3 > 0])
                       for n in range(1, 31)])
     stored = [m for m in (mentions.get(f"m{n:03d}", NOW) for n in range(1, 31)) if m]
     reader = container.inbox().reads
+    assert isinstance(reader, InboxReader)
     cases = [("open", {}, False, 1, 500), ("all", {"intent": "complaint"}, True, 4, 7), ("all", {}, False, 7, 25),
              ("open", {}, True, 50, 3), ("all", {"intent": "complaint"}, False, 50, 3)]
     for status, filters, oldest_first, limit, max_read in cases:
@@ -172,11 +184,12 @@ def test_paging_finds_every_match_once_whatever_the_page_size_and_read_cap(inbox
                 break
         case = (status, filters, limit, max_read)
         assert sorted(m.id for m in found) == sorted(m.id for m in expected), case  # each once
-        assert [m.received_at for m in found] == [m.received_at for m in expected], case  # in order (equal times may swap)
+        # In order (equal times may swap).
+        assert [m.received_at for m in found] == [m.received_at for m in expected], case
 
 
 # ---------------------------------------------------------------------------------------------- working a mention
-def test_assign_note_and_status_through_the_api(inbox) -> None:  # type: ignore[no-untyped-def]
+def test_assign_note_and_status_through_the_api(inbox: Inbox) -> None:
     stack, api, mentions = inbox
     care, viewer, publisher = stack.user("care", "carla"), stack.user("viewer"), stack.user("publisher")
     store(mentions, record(1, minutes_ago=3))
@@ -186,8 +199,9 @@ def test_assign_note_and_status_through_the_api(inbox) -> None:  # type: ignore[
     status, noted = api.call("POST", "/mentions/m001/notes", care, {"text": "Klant heeft ook gebeld"})
     assert status == 201 and [(n["by"], n["text"]) for n in noted["notes"]] == [("carla", "Klant heeft ook gebeld")]
     status, answered = api.call("POST", "/mentions/m001/status", care, {"status": "responded"})
-    waited = (datetime.now(timezone.utc) - NOW).total_seconds() + 180  # received 3 minutes before NOW
-    assert status == 200 and answered["status"] == "responded" and 180 <= answered["first_response_seconds"] <= waited + 1
+    waited = (datetime.now(UTC) - NOW).total_seconds() + 180  # received 3 minutes before NOW
+    assert status == 200 and answered["status"] == "responded"
+    assert 180 <= answered["first_response_seconds"] <= waited + 1
     status, error = api.call("POST", "/mentions/m001/status", care, {"status": "ignored"})
     assert status == 409 and error["error"]["details"]["allowed"] == ["resolved", "responded"]
     assert api.call("POST", "/mentions/m001/status", care, {"status": "resolved"})[0] == 200
@@ -206,7 +220,7 @@ def test_assign_note_and_status_through_the_api(inbox) -> None:  # type: ignore[
     assert status == 200 and len(one["notes"]) == 1
 
 
-def test_concurrent_notes_are_all_kept(inbox) -> None:  # type: ignore[no-untyped-def]
+def test_concurrent_notes_are_all_kept(inbox: Inbox) -> None:
     _, _, mentions = inbox
     store(mentions, record(1))
     service = container.inbox()
@@ -224,13 +238,14 @@ def test_concurrent_notes_are_all_kept(inbox) -> None:  # type: ignore[no-untype
     for thread in threads:
         thread.join()
     assert errors == []
-    stored = mentions.get("m001", datetime.now(timezone.utc))
+    stored = mentions.get("m001", datetime.now(UTC))
     assert stored is not None and sorted(n.text for n in stored.notes) == [f"note {n}" for n in range(8)]
 
 
 # ---------------------------------------------------------------------------------------------- replies
 @pytest.mark.parametrize("platform, channel_id", [("local", "demo-local"), ("mastodon", "mastodon-main")])
-def test_a_reply_reaches_the_outbox_once_with_its_reply_target(inbox, platform: str, channel_id: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_reply_reaches_the_outbox_once_with_its_reply_target(inbox: Inbox, platform: Platform,
+                                                               channel_id: str) -> None:
     stack, api, _ = inbox
     care, editor = stack.user("care"), stack.user("editor")
     container.calendar().create_channel(MASTER, ChannelCreate(id=channel_id, platform=platform, handle="@org"))
@@ -242,10 +257,11 @@ def test_a_reply_reaches_the_outbox_once_with_its_reply_target(inbox, platform: 
     assert drain_ingest_queue(stack) == {"failures": []}
     (listed,) = api.call("GET", f"/mentions?platform={platform}", care)[1]["items"]
 
-    status, first = api.call("POST", f"/mentions/{listed['id']}/reply", care, {"text": "Wat vervelend! We zoeken het uit."})
+    reply = {"text": "Wat vervelend! We zoeken het uit."}
+    status, first = api.call("POST", f"/mentions/{listed['id']}/reply", care, reply)
     assert status == 201 and (first["needs_approval"], first["post"]["status"]) == (False, "scheduled")
     assert first["mention"]["status"] == "responded" and first["mention"]["first_response_seconds"] is not None
-    status, again = api.call("POST", f"/mentions/{listed['id']}/reply", care, {"text": "Wat vervelend! We zoeken het uit."})
+    status, again = api.call("POST", f"/mentions/{listed['id']}/reply", care, reply)
     assert status == 200 and again["post"]["id"] == first["post"]["id"]
 
     assert drain_publish_queue(stack) >= 1
@@ -261,7 +277,7 @@ def test_a_reply_reaches_the_outbox_once_with_its_reply_target(inbox, platform: 
     assert [r["post_id"] for r in shown["our_replies"]] == [post["id"]] and shown["status"] == "responded"
 
 
-def test_a_reply_to_a_pr_mention_waits_for_an_editor(inbox) -> None:  # type: ignore[no-untyped-def]
+def test_a_reply_to_a_pr_mention_waits_for_an_editor(inbox: Inbox) -> None:
     stack, api, mentions = inbox
     pr, editor = stack.user("pr"), stack.user("editor")
     container.calendar().create_channel(MASTER, ChannelCreate(id="demo-local", platform="local", handle="@org"))
@@ -283,7 +299,7 @@ def test_a_reply_to_a_pr_mention_waits_for_an_editor(inbox) -> None:  # type: ig
     assert [(e["in_reply_to"], e["text"]) for e in outbox] == [("local-1", "Wij nemen vandaag contact met u op.")]
 
 
-def test_replies_that_cannot_be_made_say_why(inbox) -> None:  # type: ignore[no-untyped-def]
+def test_replies_that_cannot_be_made_say_why(inbox: Inbox) -> None:
     stack, api, mentions = inbox
     care = stack.user("care")
     container.calendar().create_channel(MASTER, ChannelCreate(id="x-main", platform="x", handle="@org"))
@@ -304,13 +320,14 @@ def test_replies_that_cannot_be_made_say_why(inbox) -> None:  # type: ignore[no-
     assert all(not m.our_replies for m in (mentions.get(f"m00{n}", NOW) for n in range(1, 6)) if m)
 
 
-def test_the_reply_transaction_writes_both_or_neither(inbox) -> None:  # type: ignore[no-untyped-def]
+def test_the_reply_transaction_writes_both_or_neither(inbox: Inbox) -> None:
     _, _, mentions = inbox
     store(mentions, record(1, platform="local"))
     stale = mentions.get("m001", NOW)
     assert stale is not None
     mentions.save(stale.model_copy(update={"assignee": "ann", "status": "assigned"}))  # someone else, meanwhile
-    channel = container.calendar().create_channel(MASTER, ChannelCreate(id="demo-local", platform="local", handle="@org"))
+    channel = container.calendar().create_channel(MASTER,
+                                                  ChannelCreate(id="demo-local", platform="local", handle="@org"))
     target = ReplyTarget(mention_id="m001", platform_id="local-1", author_handle="author1")
     post = post_rules.reply("p1", "Hallo", channel, target, MASTER, NOW, None)
     writes = ReplyTransactions()
@@ -320,7 +337,9 @@ def test_the_reply_transaction_writes_both_or_neither(inbox) -> None:  # type: i
 
     fresh = mentions.get("m001", NOW)
     assert fresh is not None
-    saved_post, saved_mention = writes.create(post, fresh.model_copy(update={"status": "responded"}))  # type: ignore[misc]
+    created = writes.create(post, fresh.model_copy(update={"status": "responded"}))
+    assert created is not None
+    saved_post, saved_mention = created
     assert (saved_post.version, saved_mention.version) == (1, fresh.version + 1)
     assert writes.create(post, saved_mention) is None  # the same post again: it exists
     assert OutboxRepository().latest("demo-local", 5) == []  # nothing is published by storing

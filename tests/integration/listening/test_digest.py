@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,19 +12,12 @@ import pytest
 from chorus import container
 from chorus.core import time as timing
 from chorus.local.scheduler import LambdaContext
+from tests.clock import Clock
 from tests.integration.conftest import Api, Stack
 from tests.integration.listening.test_listening import drain_ingest_queue
 
 EVENT = json.loads((Path(__file__).resolve().parents[3] / "events" / "send_digests.json").read_text())
 ZONE = timing.zone("Europe/Amsterdam")
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -33,7 +26,7 @@ def at_the_office(stack: Stack, api: Api, monkeypatch: pytest.MonkeyPatch) -> It
     monkeypatch.setenv("CHORUS_LOCAL_MAILBOX", "true")
     container.reset()
     today = datetime.now(ZONE).date()
-    clock = Clock(datetime(today.year, today.month, today.day, 8, 50, tzinfo=ZONE).astimezone(timezone.utc))
+    clock = Clock(datetime(today.year, today.month, today.day, 8, 50, tzinfo=ZONE).astimezone(UTC))
     monkeypatch.setattr(container, "utc_now", clock)
     yield stack, api, clock
     container.reset()
@@ -45,17 +38,19 @@ def test_each_team_gets_one_digest_by_email_whatever_its_minimum_severity_and_ne
 
     stack, api, clock = at_the_office
     master, care = stack.user("master"), stack.user("care")
-    for body in ({"name": "Care lead", "team": "care", "protocol": "email", "endpoint": "lead@example.org", "min_severity": "high"},
-                 {"name": "Care phone", "team": "care", "protocol": "sms", "endpoint": "+31612345678"},
-                 {"name": "PR duty", "team": "pr", "protocol": "email", "endpoint": "pr@example.org"},
-                 {"name": "Marketing", "team": "marketing", "protocol": "email", "endpoint": "mk@example.org"}):
-        assert api.call("POST", "/subscriptions", master, body)[0] == 201
+    for subscription in (
+            {"name": "Care lead", "team": "care", "protocol": "email", "endpoint": "lead@example.org",
+             "min_severity": "high"},
+            {"name": "Care phone", "team": "care", "protocol": "sms", "endpoint": "+31612345678"},
+            {"name": "PR duty", "team": "pr", "protocol": "email", "endpoint": "pr@example.org"},
+            {"name": "Marketing", "team": "marketing", "protocol": "email", "endpoint": "mk@example.org"}):
+        assert api.call("POST", "/subscriptions", master, subscription)[0] == 201
     for n, text in enumerate(("Al drie dagen geen internet en niemand neemt op. Schandalig slecht!",
                               "Dank jullie wel voor de snelle hulp vandaag, top service!",
                               "Hoe kan ik mijn abonnement opzeggen?")):
-        body = {"platform": "x", "id": f"90{n}", "text": text, "author": {"handle": f"klant{n}", "followers": 50},
-                "url": f"https://x.com/klant{n}/status/90{n}"}
-        assert api.call("POST", "/mentions", care, body)[0] == 202
+        mention = {"platform": "x", "id": f"90{n}", "text": text, "author": {"handle": f"klant{n}", "followers": 50},
+                   "url": f"https://x.com/klant{n}/status/90{n}"}
+        assert api.call("POST", "/mentions", care, mention)[0] == 202
     assert drain_ingest_queue(stack) == {"failures": []}
     before = {(e["subscriber"], e["subject"]) for e in api.call("GET", "/mailbox", care)[1]["items"]}
 
@@ -70,7 +65,8 @@ def test_each_team_gets_one_digest_by_email_whatever_its_minimum_severity_and_ne
     status, box = api.call("GET", "/mailbox", care)
     digests = {e["subscriber"]: e for e in box["items"] if (e["subscriber"], e["subject"]) not in before}
     assert set(digests) == {"Care lead", "PR duty", "Marketing"}  # the SMS subscriber got nothing
-    assert all(e["protocol"] == "email" and e["attributes"] == {"team": e["team"], "kind": "digest"} for e in digests.values())
+    assert all(e["protocol"] == "email" and e["attributes"] == {"team": e["team"], "kind": "digest"}
+               for e in digests.values())
     care_digest = digests["Care lead"]
     assert care_digest["subject"].endswith("09:00: 3 new, 1 open complaints")
     assert "New mentions: 3 (routed to care: 2)" in care_digest["text"]

@@ -7,7 +7,7 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -64,11 +64,11 @@ def dynamodb_reads() -> Iterator[Counter[str]]:
             counted["items"] += response.get("ScannedCount", 0) if operation == "Query" else int("Item" in response)
         return response
 
-    BaseClient._make_api_call = counting  # type: ignore[method-assign]
+    BaseClient._make_api_call = counting
     try:
         yield counted
     finally:
-        BaseClient._make_api_call = original  # type: ignore[method-assign]
+        BaseClient._make_api_call = original
 
 
 def test_the_handler_reads_only_the_due_alerts_and_tells_the_lead_once(listening: tuple[Stack, Api]) -> None:
@@ -80,7 +80,7 @@ def test_the_handler_reads_only_the_due_alerts_and_tells_the_lead_once(listening
               {"name": "Lead", "team": "care-lead", "protocol": "email", "endpoint": "lead@example.org"},
               {"name": "Lead phone", "team": "care-lead", "protocol": "sms", "endpoint": "+31612345670"},
               {"name": "PR duty", "team": "pr", "protocol": "email", "endpoint": "pr@example.org"})
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     alerts = AlertRepository()
     for n in range(1000):  # 1,000 open care alerts; three were raised 31 minutes ago and are due for the lead
         assert alerts.create(open_alert(n, now - timedelta(minutes=31 if n < 3 else 5))) is not None
@@ -105,15 +105,18 @@ def test_the_handler_reads_only_the_due_alerts_and_tells_the_lead_once(listening
     assert stored.escalate_at == timing.iso_utc(timing.from_iso_utc(stored.created_at) + timedelta(minutes=120))
 
 
-def test_an_email_link_opens_a_page_that_changes_nothing_and_its_button_acknowledges(listening: tuple[Stack, Api]) -> None:
+def test_an_email_link_opens_a_page_that_changes_nothing_and_its_button_acknowledges(
+        listening: tuple[Stack, Api]) -> None:
     stack, api = listening
     care = stack.user("care")
-    subscribe(api, stack.user("master"), {"name": "Care desk", "team": "care", "protocol": "email", "endpoint": "c@example.org"})
+    subscribe(api, stack.user("master"),
+              {"name": "Care desk", "team": "care", "protocol": "email", "endpoint": "c@example.org"})
     mention = {"platform": "x", "id": "1850000000000000009", "text": DUTCH_COMPLAINT, "author": {"handle": "klant9"}}
     assert api.call("POST", "/mentions", care, mention)[0] == 202
     assert drain_ingest_queue(stack) == {"failures": []}
     [email] = api.call("GET", "/mailbox", care)[1]["items"]
-    link = next(line.removeprefix("Acknowledge: ") for line in email["text"].splitlines() if line.startswith("Acknowledge: "))
+    link = next(line.removeprefix("Acknowledge: ") for line in email["text"].splitlines()
+                if line.startswith("Acknowledge: "))
     assert link.startswith(PUBLIC_API + "/alerts/")
     path = link.removeprefix(PUBLIC_API)
     alert_id = urlsplit(path).path.split("/")[2]
@@ -128,24 +131,26 @@ def test_an_email_link_opens_a_page_that_changes_nothing_and_its_button_acknowle
     assert done.status_code == 200 and "Acknowledged by <b>care (email link)</b>" in done.body.decode()
     alert = container.listening().alert(alert_id)
     assert (alert.status, alert.acknowledged_by, alert.escalate_at) == ("acknowledged", "care (email link)", None)
-    assert AlertRepository().due_for_escalation(datetime.now(timezone.utc) + timedelta(days=1), 10) == []
+    assert AlertRepository().due_for_escalation(datetime.now(UTC) + timedelta(days=1), 10) == []
 
 
 def test_a_tampered_or_expired_link_is_403_and_changes_nothing(listening: tuple[Stack, Api]) -> None:
     stack, api = listening
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     alert = open_alert(7, now)
     AlertRepository().create(alert)
     links = container.ack_links()
     good = (links.link(alert.id, "care", now) or "").removeprefix(PUBLIC_API)
+    old = (links.link(alert.id, "care", now - timedelta(days=8)) or "").removeprefix(PUBLIC_API)
     for path, reason in ((good.replace("team=care", "team=pr"), "not valid"),
                          (good[:-4] + "AAAA", "not valid"),
-                         ((links.link(alert.id, "care", now - timedelta(days=8)) or "").removeprefix(PUBLIC_API), "expired"),
+                         (old, "expired"),
                          (good.split("&sig=")[0], "incomplete"),
                          (good.replace(alert.id, "a" + "f" * 24), "not valid")):
         for method in ("GET", "POST"):
             status, body = api.call(method, path)
-            assert status == 403 and body["error"]["code"] == "forbidden" and reason in body["error"]["message"], (path, body)
+            assert status == 403 and body["error"]["code"] == "forbidden", (path, body)
+            assert reason in body["error"]["message"], (path, body)
     assert container.listening().alert(alert.id).status == "open"
 
     assert api.call("POST", f"/alerts/{alert.id}/ack")[0] == 401  # neither a link nor a token
@@ -157,7 +162,8 @@ def test_the_stages_are_set_in_the_routing_rules(listening: tuple[Stack, Api]) -
     stack, api = listening
     master = stack.user("master")
     rules = api.call("GET", "/routing-rules", master)[1]
-    assert (rules["escalation"]["unacknowledged_to_lead_minutes"], rules["escalation"]["unacknowledged_to_pr_minutes"]) == (30, 120)
+    stages = rules["escalation"]
+    assert (stages["unacknowledged_to_lead_minutes"], stages["unacknowledged_to_pr_minutes"]) == (30, 120)
     rules["escalation"].update(unacknowledged_to_lead_minutes=None, unacknowledged_to_pr_minutes=45)
     status, saved = api.call("PUT", "/routing-rules", master, rules)
     assert status == 200 and saved["escalation"]["unacknowledged_to_lead_minutes"] is None

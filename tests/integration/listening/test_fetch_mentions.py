@@ -7,7 +7,7 @@ import json
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,8 @@ MASTER = Principal("master", frozenset({"master"}))
 def atom(*entries: tuple[str, str, str]) -> bytes:
     """(id, published, text) per entry."""
     body = "".join(f"<entry><id>{i}</id><title>{text[:30]}</title><link href='https://news.example.nl/{i}'/>"
-                   f"<published>{at}</published><content type='html'>{text}</content></entry>" for i, at, text in entries)
+                   f"<published>{at}</published><content type='html'>{text}</content></entry>"
+                   for i, at, text in entries)
     return (f"<?xml version='1.0' encoding='utf-8'?><feed xmlns='http://www.w3.org/2005/Atom'><id>t</id>"
             f"<title>Alert</title>{body}</feed>").encode()
 
@@ -51,7 +52,8 @@ def feeds(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[FeedServer]
 
 def add_feed(feeds: FeedServer, source_id: str, document: bytes, **fields: Any) -> None:
     feeds.publish(f"/{source_id}.xml", document, modified_at=1_763_625_600)
-    container.sources().create(SourceCreate(id=source_id, kind="rss", name=source_id, facet=fields.pop("facet", "brand"),
+    container.sources().create(SourceCreate(id=source_id, kind="rss", name=source_id,
+                                            facet=fields.pop("facet", "brand"),
                                             settings={"url": feeds.url(f"/{source_id}.xml")}, **fields), MASTER)
 
 
@@ -65,6 +67,18 @@ def make_due(source_id: str) -> None:
     SourceItem("default", source_id).update(actions=[SourceItem.next_poll_at.set("2026-01-01T00:00:00Z")])
 
 
+def watermark(source_id: str) -> dict[str, str]:
+    stored = container.sources().store.get(source_id)
+    assert stored is not None, source_id
+    return stored.watermark
+
+
+def instant(value: str | None) -> datetime:
+    """A time the source's fetch state must have by now."""
+    assert value is not None
+    return timing.from_iso_utc(value)
+
+
 def queued(stack: Stack) -> list[tuple[Any, str | None]]:
     sqs = boto3.client("sqs", region_name=REGION)
     url = stack.environment["CHORUS_INGEST_QUEUE_URL"]
@@ -76,7 +90,8 @@ def queued(stack: Stack) -> list[tuple[Any, str | None]]:
     return found
 
 
-def test_a_feed_is_queued_then_read_with_a_conditional_get_and_only_new_entries_follow(stack: Stack, feeds: FeedServer) -> None:
+def test_a_feed_is_queued_then_read_with_a_conditional_get_and_only_new_entries_follow(stack: Stack,
+                                                                                       feeds: FeedServer) -> None:
     add_feed(feeds, "alerts", atom(COMPLAINT, QUESTION), facet="company", language="nl")
 
     summary = run()
@@ -86,7 +101,7 @@ def test_a_feed_is_queued_then_read_with_a_conditional_get_and_only_new_entries_
     assert sorted((m.platform_id, m.source_id, m.language_hint, facet) for m, facet in sent) == [
         ("c1", "alerts", "nl", "company"), ("q1", "alerts", "nl", "company")]
     view = container.sources().get("alerts")
-    next_poll = timing.from_iso_utc(view.fetch.next_poll_at) - timing.from_iso_utc(view.fetch.last_fetched_at)
+    next_poll = instant(view.fetch.next_poll_at) - instant(view.fetch.last_fetched_at)
     assert view.fetch.items_last_run == 2 and next_poll == timedelta(minutes=15) and view.fetch.fetching_until is None
 
     assert run()["due"] == 0  # not due for 15 minutes
@@ -105,7 +120,7 @@ def test_a_feed_is_queued_then_read_with_a_conditional_get_and_only_new_entries_
 def test_overlapping_runs_fetch_each_source_once(stack: Stack, feeds: FeedServer) -> None:
     for n in range(8):
         add_feed(feeds, f"s{n}", atom((f"e{n}", "2026-11-20T08:00:00Z", f"bericht {n} over de gemeente")))
-    summaries: list[dict] = []
+    summaries: list[dict[str, Any]] = []
     runs = [threading.Thread(target=lambda: summaries.append(run())) for _ in range(3)]
     for thread in runs:
         thread.start()
@@ -117,22 +132,24 @@ def test_overlapping_runs_fetch_each_source_once(stack: Stack, feeds: FeedServer
     assert sorted(m.platform_id for m, _ in queued(stack)) == [f"e{n}" for n in range(8)]
 
 
-def test_a_failing_feed_keeps_its_error_and_backs_off_while_the_others_are_read(stack: Stack, feeds: FeedServer) -> None:
+def test_a_failing_feed_keeps_its_error_and_backs_off_while_the_others_are_read(stack: Stack,
+                                                                                feeds: FeedServer) -> None:
     add_feed(feeds, "good", atom(COMPLAINT))
     container.sources().create(SourceCreate(id="gone", kind="rss", name="gone", facet="brand",
                                             settings={"url": feeds.url("/missing.xml")}), MASTER)
-    before = datetime.now(timezone.utc).replace(microsecond=0)
+    before = datetime.now(UTC).replace(microsecond=0)
 
     summary = run()
 
     assert (summary["polled"], summary["failed"], summary["mentions_queued"]) == (2, 1, 1)
     gone = container.sources().get("gone").fetch
+    assert gone.last_error is not None
     assert gone.consecutive_failures == 1 and "PermanentFailure" in gone.last_error and "404" in gone.last_error
-    assert timing.from_iso_utc(gone.next_poll_at) >= before + timedelta(minutes=15)
+    assert instant(gone.next_poll_at) >= before + timedelta(minutes=15)
     make_due("gone")
     run()
     gone = container.sources().get("gone").fetch
-    waited = timing.from_iso_utc(gone.next_poll_at) - timing.from_iso_utc(gone.last_fetched_at)
+    waited = instant(gone.next_poll_at) - instant(gone.last_fetched_at)
     assert gone.consecutive_failures == 2 and waited == timedelta(minutes=30)
 
 
@@ -143,7 +160,7 @@ def test_a_send_that_fails_leaves_the_watermark_so_the_next_poll_reads_the_feed_
     container.reset()
 
     assert run()["failed"] == 1
-    assert container.sources().store.get("alerts").watermark == {}
+    assert watermark("alerts") == {}
     assert container.sources().get("alerts").fetch.consecutive_failures == 1
 
     monkeypatch.setenv("CHORUS_INGEST_QUEUE_URL", stack.environment["CHORUS_INGEST_QUEUE_URL"])
@@ -161,9 +178,9 @@ def test_credentials_come_from_the_sources_secret(stack: Stack, feeds: FeedServe
     feeds.publish("/api/v2/search", json.dumps({"statuses": statuses}).encode(), modified_at=1_763_625_600)
     boto3.client("secretsmanager", region_name=REGION).create_secret(
         Name="chorus-local/sources/masto-search", SecretString=json.dumps({"access_token": "masto-t0ken"}))
+    search = {"instance_url": feeds.url(""), "mode": "search", "query": "gemeente"}
     container.sources().create(SourceCreate(id="masto", kind="mastodon", name="Mastodon search", facet="brand",
-                                            settings={"instance_url": feeds.url(""), "mode": "search", "query": "gemeente"},
-                                            secret="masto-search"), MASTER)
+                                            settings=search, secret="masto-search"), MASTER)
 
     assert run()["mentions_queued"] == 1
     assert feeds.requests[0].headers["Authorization"] == "Bearer masto-t0ken"

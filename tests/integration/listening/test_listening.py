@@ -14,7 +14,7 @@ DUTCH_COMPLAINT = "Al drie dagen geen internet en de klantenservice neemt niet o
 
 
 
-def drain_ingest_queue(stack: Stack) -> dict:
+def drain_ingest_queue(stack: Stack) -> dict[str, list[str]]:
     """What Lambda's SQS event source does: receive a batch, invoke the handler, delete what succeeded."""
     from functions.process_mentions.handler import handler
 
@@ -30,7 +30,7 @@ def drain_ingest_queue(stack: Stack) -> dict:
                               "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:ingest",
                               "awsRegion": REGION} for m in messages]}
         result = handler(event, LambdaContext("ProcessMentionsFunction"))
-        failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
+        failed = {str(f["itemIdentifier"]) for f in result["batchItemFailures"]}  # for SQS, the message id
         failures.extend(failed)
         for message in messages:
             if message["MessageId"] not in failed:
@@ -57,11 +57,14 @@ def test_a_dutch_complaint_reaches_care_once_and_a_large_audience_reaches_pr(lis
 
     status, box = api.call("GET", "/mailbox", care)
     assert status == 200
-    assert [(e["subscriber"], e["protocol"], e["attributes"]["team"]) for e in box["items"]] == [("Care desk", "email", "care")]
+    assert [(e["subscriber"], e["protocol"], e["attributes"]["team"]) for e in box["items"]] == [
+        ("Care desk", "email", "care")]
     assert "schandalig" in box["items"][0]["text"] and box["items"][0]["attributes"]["language"] == "nl"
 
-    famous = {"platform": "x", "id": "1850000000000000002", "text": "Mijn pakket is al twee weken zoek en niemand helpt me. "
-              "Nooit meer bestellen bij @Webshop, wat een waardeloze service", "author": {"handle": "bekendeNL", "followers": 420_000}}
+    famous = {"platform": "x", "id": "1850000000000000002",
+              "text": "Mijn pakket is al twee weken zoek en niemand helpt me. "
+                      "Nooit meer bestellen bij @Webshop, wat een waardeloze service",
+              "author": {"handle": "bekendeNL", "followers": 420_000}}
     assert api.call("POST", "/mentions", care, famous)[0] == 202
     assert drain_ingest_queue(stack) == {"failures": []}
     status, box = api.call("GET", "/mailbox", care)
@@ -82,7 +85,8 @@ def test_bad_input_is_a_clear_400_and_roles_are_enforced(listening: tuple[Stack,
     status, error = api.call("POST", "/mentions", publisher, {"platform": "x", "id": "1"})
     assert status == 400 and "text" in json.dumps(error)
     status, error = api.call("POST", "/subscriptions", master,
-                             {"name": "x", "team": "care", "protocol": "sms", "endpoint": "+31612345678", "min_severity": "low"})
+                             {"name": "x", "team": "care", "protocol": "sms", "endpoint": "+31612345678",
+                              "min_severity": "low"})
     assert status == 400 and "SMS is only for high severity" in json.dumps(error)
     assert api.call("GET", "/mentions", publisher)[0] == 403
     assert api.call("POST", "/subscriptions", publisher, {"name": "x", "team": "care", "protocol": "email",

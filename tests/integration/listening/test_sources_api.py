@@ -3,6 +3,7 @@ never touches the fetch state fetch_mentions wrote (or starts it afresh when wha
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -11,13 +12,20 @@ from chorus.local.demo_feed import FeedServer
 from chorus.local.scheduler import LambdaContext
 from tests.integration.conftest import Api, Stack
 
-FEED = """<?xml version="1.0" encoding="utf-8"?>
+FEED = b"""<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom"><id>tag:test,2026:alerts</id><title>Alert</title>
 <entry><id>tag:test,2026:1</id><title>Storing bij de gemeente</title><link href="https://news.example.nl/1"/>
-<published>2026-11-20T08:00:00Z</published><content type="html">Al twee dagen kan ik niet inloggen bij de gemeente.</content></entry>
-</feed>""".encode()
-ALERT = {"kind": "rss", "name": "Google Alert: gemeente", "facet": "brand", "language": "nl",
+<published>2026-11-20T08:00:00Z</published>\
+<content type="html">Al twee dagen kan ik niet inloggen bij de gemeente.</content></entry>
+</feed>"""
+ALERT: dict[str, Any] = {"kind": "rss", "name": "Google Alert: gemeente", "facet": "brand", "language": "nl",
          "settings": {"url": "https://93.184.215.14/alerts/feeds/1/2"}}  # a public address: no DNS lookup in tests
+
+
+def stored_watermark(source_id: str) -> dict[str, str]:
+    stored = container.sources().store.get(source_id)
+    assert stored is not None, source_id
+    return stored.watermark
 
 
 @pytest.fixture
@@ -84,11 +92,12 @@ def test_readers_and_writers(api: Api, tokens: dict[str, str]) -> None:
     ({**ALERT, "secret": "alerts"}, "secret"),
     ({**ALERT, "kind": "x", "settings": {"mode": "search", "query": "q"}}, "secret"),
     ({**ALERT, "kind": "x", "settings": {"mode": "mentions", "user_id": "@me"}, "secret": "x-app"}, "settings.user_id"),
-    ({**ALERT, "kind": "mastodon", "settings": {"instance_url": "https://93.184.215.14", "mode": "boost"}}, "settings.mode"),
+    ({**ALERT, "kind": "mastodon", "settings": {"instance_url": "https://93.184.215.14", "mode": "boost"}},
+     "settings.mode"),
     ({**ALERT, "id": "Has Spaces"}, "id"),
     ({**ALERT, "token": "abc"}, "token"),
 ])
-def test_bad_input_is_a_400_naming_the_field_and_stores_nothing(api: Api, tokens: dict[str, str], body: dict,
+def test_bad_input_is_a_400_naming_the_field_and_stores_nothing(api: Api, tokens: dict[str, str], body: dict[str, Any],
                                                                   field: str) -> None:
     status, answer = api.call("POST", "/sources", tokens["care"], body)
     assert status == 400, answer
@@ -108,24 +117,26 @@ def test_an_edit_keeps_the_watermark_unless_what_is_fetched_changes(api: Api, to
                                                                      feed: FeedServer) -> None:
     from functions.fetch_mentions.handler import handler
 
-    status, created = api.call("POST", "/sources", tokens["care"], {**ALERT, "id": "feed", "settings": {"url": feed.url("/feed.xml")}})
+    status, created = api.call("POST", "/sources", tokens["care"],
+                               {**ALERT, "id": "feed", "settings": {"url": feed.url("/feed.xml")}})
     assert status == 201, created
     assert handler({}, LambdaContext("FetchMentionsFunction"))["mentions_queued"] == 1
     fetched = api.call("GET", "/sources/feed", tokens["viewer"])[1]["fetch"]
     assert fetched["items_last_run"] == 1 and fetched["last_success_at"] and fetched["last_error"] is None
-    watermark = container.sources().store.get("feed").watermark
+    watermark = stored_watermark("feed")
     assert watermark["etag"] and watermark["last_modified"]
 
     status, renamed = api.call("PUT", "/sources/feed", tokens["care"],
                                {**ALERT, "name": "Renamed", "settings": {"url": feed.url("/feed.xml")}})
     assert status == 200 and renamed["fetch"] == fetched
-    assert container.sources().store.get("feed").watermark == watermark
+    assert stored_watermark("feed") == watermark
 
     feed.publish("/other.xml", FEED, modified_at=1_700_000_000)
-    status, moved = api.call("PUT", "/sources/feed", tokens["care"], {**ALERT, "settings": {"url": feed.url("/other.xml")}})
+    status, moved = api.call("PUT", "/sources/feed", tokens["care"],
+                             {**ALERT, "settings": {"url": feed.url("/other.xml")}})
     assert status == 200 and moved["fetch"]["items_last_run"] == 0 and moved["fetch"]["last_success_at"] is None
     assert moved["fetch"]["next_poll_at"] == moved["updated_at"]  # another feed: polled at the next run
-    assert container.sources().store.get("feed").watermark == {}
+    assert stored_watermark("feed") == {}
 
 
 def test_the_openapi_description_lists_the_sources_routes(api: Api) -> None:

@@ -3,7 +3,7 @@ it), the detect_spikes handler, the PR alert in the local mailbox, GET /spikes, 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -73,21 +73,22 @@ def test_a_spike_of_dutch_complaints_reaches_pr_once_saying_why(listening: tuple
     stack, api = listening
     master, care = stack.user("master"), stack.user("care")
     _subscribe(api, master)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     org = container.settings().org
     for day in range(1, 8):  # a usual week: two negative mentions at this hour each day
         name = spikes.counter_name("brand#nl", spikes.bucket_of(now - timedelta(days=day)))
-        CounterItem(org, name, count=2, updated_at="seed", expires_at=int((now + timedelta(days=1)).timestamp())).save()
+        CounterItem(org, name, total=2, updated_at="seed", expires_at=int((now + timedelta(days=1)).timestamp())).save()
 
     negative = _post(api, care, DUTCH, "nl", "brand")
     _post(api, care, DUTCH[:3], "nl", "brand")  # the same posts again (another tool, or SQS redelivering)
     assert drain_ingest_queue(stack) == {"failures": []}
-    assert negative >= 10 and _counted("brand#nl", datetime.now(timezone.utc)) == negative  # each counted once
+    assert negative >= 10 and _counted("brand#nl", datetime.now(UTC)) == negative  # each counted once
 
     result = handler(EVENT, LambdaContext("DetectSpikesFunction"))
     assert result["alerts"] == 1 and result["series"] == 9
     print(f"\ndetect_spikes run: {result['items_read']} DynamoDB items read "
-          f"(1 rules + {9 * 48} counters + 9 watches by key; for the alert {negative} negative mentions + the crisis state)")
+          f"(1 rules + {9 * 48} counters + 9 watches by key; "
+          f"for the alert {negative} negative mentions + the crisis state)")
     assert result["items_read"] == 1 + 9 * 48 + 9 + negative + 1
 
     status, box = api.call("GET", "/mailbox", care)
@@ -95,7 +96,8 @@ def test_a_spike_of_dutch_complaints_reaches_pr_once_saying_why(listening: tuple
     spike_mail = [e for e in box["items"] if e["attributes"].get("kind") == "spike"]
     assert sorted((e["subscriber"], e["protocol"]) for e in spike_mail) == [("PR duty", "email"), ("PR phone", "sms")]
     text = spike_mail[0]["text"]
-    assert spike_mail[0]["subject"].startswith(f"[pr high] spike: {negative} negative mentions about the brand in Dutch")
+    subject = f"[pr high] spike: {negative} negative mentions about the brand in Dutch"
+    assert spike_mail[0]["subject"].startswith(subject)
     assert f"{negative} negative mentions in the last hour; usually 2.0 ± 1.4 at this hour over the last 7 days" in text
     assert "Top terms: " in text and "storing" in text and "internet" in text and "Top authors: @klant" in text
     assert text.count("https://x.com/klant") == 3
@@ -107,12 +109,14 @@ def test_a_spike_of_dutch_complaints_reaches_pr_once_saying_why(listening: tuple
     assert len([e for e in again["items"] if e["attributes"].get("kind") == "spike"]) == 2
 
     status, listed = api.call("GET", "/spikes?days=1", care)
-    assert status == 200 and [(s["facet"], s["language"], s["count"]) for s in listed["items"]] == [("brand", "nl", negative)]
+    assert status == 200
+    assert [(s["facet"], s["language"], s["count"]) for s in listed["items"]] == [("brand", "nl", negative)]
     assert listed["items"][0]["notified_at"] and len(listed["items"][0]["examples"]) == 3
     assert api.call("GET", "/spikes?days=0", care)[0] == 400
 
 
-def test_an_organisation_that_opted_in_gets_the_crisis_hold_switched_on_by_a_spike(listening: tuple[Stack, Api]) -> None:
+def test_an_organisation_that_opted_in_gets_the_crisis_hold_switched_on_by_a_spike(
+        listening: tuple[Stack, Api]) -> None:
     from functions.detect_spikes.handler import handler
 
     stack, api = listening
@@ -133,7 +137,8 @@ def test_an_organisation_that_opted_in_gets_the_crisis_hold_switched_on_by_a_spi
 
     status, crisis = api.call("GET", "/crisis", pr)
     assert status == 200 and crisis["active"] is True and crisis["by"] == "spike-detector"
-    assert crisis["reason"].startswith(f"spike of negative mentions about the employees (en): {negative} negative mentions")
+    reason = f"spike of negative mentions about the employees (en): {negative} negative mentions"
+    assert crisis["reason"].startswith(reason)
     status, box = api.call("GET", "/mailbox", pr)
     [mail, _] = [e for e in box["items"] if e["attributes"].get("kind") == "spike"]
     assert "Crisis hold: switched ON by this spike" in mail["text"] and mail["attributes"]["facet"] == "employees"
@@ -162,4 +167,4 @@ def test_a_clash_on_a_busy_counter_is_retried_and_the_mention_counted_once(liste
     stack, api = listening
     negative = _post(api, stack.user("care"), DUTCH[:1], "clash", "company")
     assert negative == 1 and drain_ingest_queue(stack) == {"failures": []}
-    assert clashes == [1, 1] and _counted("company#nl", datetime.now(timezone.utc)) == 1
+    assert clashes == [1, 1] and _counted("company#nl", datetime.now(UTC)) == 1

@@ -26,5 +26,6 @@ def test_rotated_tokens_are_written_back_next_to_the_other_values(stack: Stack) 
     secret.save({"access_token": "a2", "refresh_token": "r2", "expires_at": "1800000000"})
 
     stored = json.loads(secrets.get_secret_value(SecretId=f"{prefix}x-main")["SecretString"])
-    assert stored == {"access_token": "a2", "refresh_token": "r2", "client_id": "c", "note": "kept", "expires_at": "1800000000"}
+    assert stored == {"access_token": "a2", "refresh_token": "r2", "client_id": "c", "note": "kept",
+                      "expires_at": "1800000000"}
     assert secret.load()["access_token"] == "a2"  # a forced read sees the write at once, past the 5-minute cache

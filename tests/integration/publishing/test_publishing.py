@@ -4,35 +4,39 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
 
 from chorus import container
 from chorus.aws.messaging import Alerts
-from chorus.calendar.schemas import ChannelCreate, PostContent
+from chorus.calendar.schemas import Channel, ChannelCreate, PostContent
+from chorus.calendar.service import CalendarService
 from chorus.calendar.store import PostRepository
 from chorus.core.roles import Principal
-from chorus.platforms.base import OutcomeUnknown, RateLimited, TransientFailure
+from chorus.platforms.base import (
+    Connector,
+    OutcomeUnknown,
+    Published,
+    PublishRequest,
+    RateLimited,
+    RecentPost,
+    TransientFailure,
+)
 from chorus.platforms.local import LocalConnector
-from chorus.publishing.service import PublishingService
+from chorus.publishing.service import PublishingService, Queue
 from chorus.publishing.store import PublishMessage
+from tests.clock import Clock
+from tests.integration.conftest import Stack
 
 EDITOR = Principal("ed", frozenset({"editor"}))
 CREATOR = Principal("cara", frozenset({"creator"}))
-T0 = (datetime.now(timezone.utc) + timedelta(days=2)).replace(hour=9, minute=30, second=0, microsecond=0)
+T0 = (datetime.now(UTC) + timedelta(days=2)).replace(hour=9, minute=30, second=0, microsecond=0)
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-class RecordingQueue:
+class RecordingQueue(Queue):
     def __init__(self) -> None:
         self.messages: list[tuple[PublishMessage, int]] = []
 
@@ -40,7 +44,7 @@ class RecordingQueue:
         self.messages.append((message, delay_seconds))
 
 
-class ScriptedPlatform:
+class ScriptedPlatform(Connector):
     """The local outbox behind a script of faults: each publish takes the next fault, if any."""
 
     platform = "local"
@@ -50,7 +54,7 @@ class ScriptedPlatform:
         self.faults = list(faults or [])
         self.publish_calls = 0
 
-    def publish(self, request):
+    def publish(self, request: PublishRequest) -> Published:
         self.publish_calls += 1
         fault = self.faults.pop(0) if self.faults else None
         if fault == "accept-then-timeout":
@@ -60,18 +64,28 @@ class ScriptedPlatform:
             raise fault
         return self.real.publish(request)
 
-    def recent_posts(self, limit=20):
+    def recent_posts(self, limit: int = 20) -> list[RecentPost]:
         return self.real.recent_posts(limit)
 
-    def delete(self, platform_id):
+    def delete(self, platform_id: str) -> None:
         self.real.delete(platform_id)
 
-    def verify_credentials(self):
+    def verify_credentials(self) -> str:
         return "local"
 
 
+@dataclass
+class World:
+    calendar: CalendarService
+    clock: Clock
+    queue: RecordingQueue
+    platforms: dict[str, ScriptedPlatform]
+    service: PublishingService
+    stack: Stack
+
+
 @pytest.fixture
-def world(stack):
+def world(stack: Stack) -> World:
     calendar = container.calendar()
     for channel_id in ("one", "two"):
         calendar.create_channel(EDITOR, ChannelCreate(id=channel_id, platform="local", handle=f"@{channel_id}"))
@@ -79,21 +93,16 @@ def world(stack):
     queue = RecordingQueue()
     platforms: dict[str, ScriptedPlatform] = {}
 
-    def connector(channel):
+    def connector(channel: Channel) -> ScriptedPlatform:
         return platforms.setdefault(channel.id, ScriptedPlatform(channel.id))
 
     alerts = Alerts(stack.environment["CHORUS_ALERTS_TOPIC_ARN"], "eu-west-1")
-    service = PublishingService(PostRepository(), calendar.channels, queue, alerts, connector, clock, jitter=lambda: 0.5)
-
-    class World:
-        pass
-
-    w = World()
-    w.calendar, w.clock, w.queue, w.platforms, w.service, w.stack = calendar, clock, queue, platforms, service, stack
-    return w
+    service = PublishingService(PostRepository(), calendar.channels, queue, alerts, connector, clock,
+                                jitter=lambda: 0.5)
+    return World(calendar, clock, queue, platforms, service, stack)
 
 
-def scheduled(world, at: datetime, channels=("one",), text="Hallo") -> str:
+def scheduled(world: World, at: datetime, channels: tuple[str, ...] = ("one",), text: str = "Hallo") -> str:
     calendar = world.calendar
     real_clock = calendar.clock
     calendar.clock = world.clock
@@ -111,7 +120,7 @@ def outbox(channel_id: str) -> list[str]:
     return [p.text for p in LocalConnector(channel_id).recent_posts(100)]
 
 
-def run_due_and_deliver(world) -> None:
+def run_due_and_deliver(world: World) -> None:
     world.service.enqueue_due()
     pending, world.queue.messages = world.queue.messages, []
     for message, delay in pending:
@@ -119,19 +128,19 @@ def run_due_and_deliver(world) -> None:
         world.service.deliver(message)
 
 
-def test_the_due_run_reads_only_posts_that_are_due(world):
+def test_the_due_run_reads_only_posts_that_are_due(world: World) -> None:
     for day in range(1, 41):
         scheduled(world, T0 + timedelta(days=day), text=f"later {day}")
     due_now = [scheduled(world, T0 + timedelta(seconds=s), text=f"now {s}") for s in (5, 42)]
     world.clock.now = T0
     result = world.service.enqueue_due()
     assert result == {"posts_read": 2, "messages_sent": 2}
-    assert sorted((m.post_id, d) for m, d in world.queue.messages) == sorted(zip(due_now, (5, 42)))
+    assert sorted((m.post_id, d) for m, d in world.queue.messages) == sorted(zip(due_now, (5, 42), strict=True))
     world.queue.messages.clear()
     assert world.service.enqueue_due() == {"posts_read": 0, "messages_sent": 0}  # rechecked only after the lease
 
 
-def test_each_channel_is_published_once_and_the_post_becomes_published(world):
+def test_each_channel_is_published_once_and_the_post_becomes_published(world: World) -> None:
     post_id = scheduled(world, T0, channels=("one", "two"), text="Twee kanalen")
     world.clock.now = T0
     run_due_and_deliver(world)
@@ -142,7 +151,7 @@ def test_each_channel_is_published_once_and_the_post_becomes_published(world):
     assert [e.action for e in post.audit][-2:] == ["publish", "publish"]
 
 
-def test_duplicate_and_concurrent_deliveries_publish_once(world):
+def test_duplicate_and_concurrent_deliveries_publish_once(world: World) -> None:
     post_id = scheduled(world, T0)
     world.clock.now = T0
     world.service.enqueue_due()
@@ -159,7 +168,7 @@ def test_duplicate_and_concurrent_deliveries_publish_once(world):
     assert world.calendar.get_post(post_id).status == "published"
 
 
-def test_cancelled_or_moved_posts_never_publish_from_an_old_message(world):
+def test_cancelled_or_moved_posts_never_publish_from_an_old_message(world: World) -> None:
     cancelled = scheduled(world, T0, text="afgelast")
     moved = scheduled(world, T0, text="verzet")
     world.clock.now = T0
@@ -170,7 +179,7 @@ def test_cancelled_or_moved_posts_never_publish_from_an_old_message(world):
     assert all(o.startswith("skipped") for o in outcomes) and outbox("one") == []
 
 
-def test_an_early_message_waits_for_its_second(world):
+def test_an_early_message_waits_for_its_second(world: World) -> None:
     scheduled(world, T0)
     world.clock.now = T0 - timedelta(seconds=30)
     world.service.enqueue_due()
@@ -180,28 +189,30 @@ def test_an_early_message_waits_for_its_second(world):
     assert world.queue.messages[-1][1] == 30 and outbox("one") == []
 
 
-def test_rate_limits_and_outages_are_retried_later_then_published_once(world):
+def test_rate_limits_and_outages_are_retried_later_then_published_once(world: World) -> None:
     post_id = scheduled(world, T0)
     world.platforms["one"] = ScriptedPlatform("one", [RateLimited(120), TransientFailure("503")])
     world.clock.now = T0
     run_due_and_deliver(world)
     post = world.calendar.get_post(post_id)
-    assert post.deliveries["one"].status == "pending" and post.deliveries["one"].not_before == _iso(T0 + timedelta(seconds=120))
+    delivery = post.deliveries["one"]
+    assert delivery.status == "pending" and delivery.not_before == _iso(T0 + timedelta(seconds=120))
     world.clock.now = T0 + timedelta(seconds=119)
     world.service.enqueue_due()
     assert [d for _, d in world.queue.messages] == [1]  # due within the minute: sent with a delay to its second
     message, _ = world.queue.messages.pop()
     world.clock.now = T0 + timedelta(seconds=120)
     world.service.deliver(message)
-    post = world.calendar.get_post(post_id)
-    assert post.deliveries["one"].status == "pending" and post.deliveries["one"].error.startswith("temporary failure")
+    delivery = world.calendar.get_post(post_id).deliveries["one"]
+    assert delivery.status == "pending"
+    assert delivery.error is not None and delivery.error.startswith("temporary failure")
     world.clock.now = T0 + timedelta(minutes=10)
     run_due_and_deliver(world)
     post = world.calendar.get_post(post_id)
     assert post.status == "published" and post.deliveries["one"].attempts == 3 and outbox("one") == ["Hallo"]
 
 
-def test_a_lost_answer_is_reconciled_not_published_twice(world):
+def test_a_lost_answer_is_reconciled_not_published_twice(world: World) -> None:
     post_id = scheduled(world, T0)
     world.platforms["one"] = ScriptedPlatform("one", ["accept-then-timeout"])
     world.clock.now = T0
@@ -214,7 +225,7 @@ def test_a_lost_answer_is_reconciled_not_published_twice(world):
     assert world.platforms["one"].publish_calls == 1  # the second worker looked first and found it
 
 
-def test_a_post_that_keeps_failing_becomes_failed_and_alerts_the_editors(world):
+def test_a_post_that_keeps_failing_becomes_failed_and_alerts_the_editors(world: World) -> None:
     sqs = boto3.client("sqs", region_name="eu-west-1")
     inbox = sqs.create_queue(QueueName="editor-inbox")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -228,13 +239,15 @@ def test_a_post_that_keeps_failing_becomes_failed_and_alerts_the_editors(world):
         run_due_and_deliver(world)
         world.clock.now += timedelta(minutes=20)
     post = world.calendar.get_post(post_id)
-    assert post.status == "failed" and post.deliveries["one"].attempts == 5 and "gave up" in post.deliveries["one"].error
+    delivery = post.deliveries["one"]
+    assert post.status == "failed" and delivery.attempts == 5
+    assert delivery.error is not None and "gave up" in delivery.error
     assert post.due_at is None and outbox("one") == []
     received = sqs.receive_message(QueueUrl=inbox, MaxNumberOfMessages=10).get("Messages", [])
     assert len(received) == 1 and post_id in received[0]["Body"]
 
 
-def test_a_channel_without_credentials_fails_clearly_and_needs_reconnecting(world):
+def test_a_channel_without_credentials_fails_clearly_and_needs_reconnecting(world: World) -> None:
     world.calendar.create_channel(EDITOR, ChannelCreate(id="masto", platform="mastodon", handle="@org@social.example",
                                                         connection={"instance_url": "https://social.example"}))
     service = PublishingService(PostRepository(), world.calendar.channels, world.queue, world.service.alerts,
@@ -244,7 +257,8 @@ def test_a_channel_without_credentials_fails_clearly_and_needs_reconnecting(worl
     service.enqueue_due()
     assert service.deliver(world.queue.messages[0][0]) == "failed"
     post = world.calendar.get_post(post_id)
-    assert "no credentials stored for channel masto" in post.deliveries["masto"].error
+    error = post.deliveries["masto"].error
+    assert error is not None and "no credentials stored for channel masto" in error
     assert world.calendar.get_channel("masto").status == "needs_reconnect"
 
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, datetime, timedelta
 
+from chorus.advocacy.content import service as content
+from chorus.advocacy.engagement import service as engagement
 from chorus.advocacy.engagement.rules import Count, check_event, day_of
+from chorus.advocacy.pool import service as pool
+from chorus.advocacy.privacy.service import EngagementLedgerReader
 
 
-class MemoryLedger:
+class MemoryLedger(engagement.Ledger, content.Ledger, pool.Ledger, EngagementLedgerReader):
     """The EngagementLedger's behaviour (chorus.advocacy.engagement.store) without DynamoDB."""
 
     def __init__(self) -> None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from chorus.advocacy.engagement.service import Directory, PeopleById
 from chorus.advocacy.people.schemas import CreateOutcome, Person, Policy, eligible_partition
+from chorus.advocacy.people.service import PeopleStore, PolicyStore
 from chorus.core.errors import Conflict, Stale
 
 STAMP = "2026-11-23T09:00:00Z"
@@ -26,7 +28,7 @@ def person(**fields: Any) -> Person:
     return Person(**{**defaults, **fields})
 
 
-class MemoryPeople:
+class MemoryPeople(PeopleStore, Directory, PeopleById):
     """PeopleStore: the adapter's behaviour (claims, versions, sparse eligible index) without DynamoDB."""
 
     def __init__(self) -> None:
@@ -46,29 +48,30 @@ class MemoryPeople:
         person_id = self.claims.get(username.casefold())
         return None if person_id is None else self.items.get(person_id)
 
-    def create(self, new: Person) -> CreateOutcome:
-        if new.id in self.items:
+    def create(self, person: Person) -> CreateOutcome:
+        if person.id in self.items:
             return "id_taken"
-        if new.username is not None and new.username.casefold() in self.claims:
+        if person.username is not None and person.username.casefold() in self.claims:
             return "username_taken"
-        if new.username is not None:
-            self.claims[new.username.casefold()] = new.id
-        self.items[new.id] = new.model_copy(update={"version": 1})
+        if person.username is not None:
+            self.claims[person.username.casefold()] = person.id
+        self.items[person.id] = person.model_copy(update={"version": 1})
         return "created"
 
-    def save(self, changed: Person, before: Person) -> Person:
-        stored = self.items.get(changed.id)
+    def save(self, person: Person, before: Person) -> Person:
+        """PeopleRepository.save: Stale when the profile changed since `before` was read."""
+        stored = self.items.get(person.id)
         if stored is None or stored.version != before.version:
             raise Stale("changed meanwhile")
-        old, new = before.username, changed.username
-        if new is not None and self.claims.get(new.casefold(), changed.id) != changed.id:
+        old, new = before.username, person.username
+        if new is not None and self.claims.get(new.casefold(), person.id) != person.id:
             raise Conflict(f"username {new!r} already belongs to another profile")
         if old is not None:
             self.claims.pop(old.casefold(), None)
         if new is not None:
-            self.claims[new.casefold()] = changed.id
-        self.items[changed.id] = changed.model_copy(update={"version": before.version + 1})
-        return self.items[changed.id]
+            self.claims[new.casefold()] = person.id
+        self.items[person.id] = person.model_copy(update={"version": before.version + 1})
+        return self.items[person.id]
 
     def page(self, team: str | None, role: str | None, opted_in: bool | None, limit: int,
              cursor: str | None) -> tuple[list[Person], str | None]:
@@ -76,7 +79,8 @@ class MemoryPeople:
         start = int(cursor or 0)
         window = everyone[start:start + limit]
         self.reads += len(window)
-        matches = [p for p in window if (role is None or role in p.roles) and (opted_in is None or p.opted_in == opted_in)]
+        matches = [p for p in window
+                   if (role is None or role in p.roles) and (opted_in is None or p.opted_in == opted_in)]
         return matches, str(start + limit) if start + limit < len(everyone) else None
 
     def directory(self) -> list[Person]:
@@ -94,7 +98,7 @@ class MemoryPeople:
         return sorted(self.items.values(), key=lambda p: (p.team, p.name.casefold(), p.id))
 
 
-class MemoryPolicies:
+class MemoryPolicies(PolicyStore):
     """PolicyStore."""
 
     def __init__(self) -> None:

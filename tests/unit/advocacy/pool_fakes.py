@@ -4,19 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from chorus.advocacy.people.schemas import Person, Policy
 from chorus.advocacy.pool.rules import NotifyState, OfferSubscription
 from chorus.advocacy.pool.schemas import Offer, Recipient, Share
+from chorus.advocacy.pool.service import (
+    OfferMessages,
+    Offers,
+    People,
+    PoolRecords,
+    Posts,
+    Queues,
+    ShareRecords,
+    TrackingRecords,
+)
 from chorus.advocacy.pool.store import Queue, Watch
 from chorus.calendar.schemas import Post, Status
 from chorus.core import time as timing
 from chorus.core.errors import NotFound
 from chorus.core.roles import Principal
+from chorus.core.time import Clock
 
-NOW = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 POLICY = "2026-1"
 
 
@@ -44,7 +55,7 @@ def principal(person_id: str) -> Principal:
     return Principal(person_id, frozenset({"publisher"}))
 
 
-class FakePeople:
+class FakePeople(People):
     def __init__(self, *people: Person, policy: str | None = POLICY) -> None:
         self.people = {p.id: p for p in people}
         self.policy = policy
@@ -72,7 +83,7 @@ class FakePeople:
         self.people[person_id] = self.people[person_id].model_copy(update=changes)
 
 
-class FakePosts:
+class FakePosts(Posts):
     def __init__(self, *posts: Post) -> None:
         self.posts = {p.id: p for p in posts}
 
@@ -99,7 +110,7 @@ class QueueRecord:
     confirmed: str | None = None
 
 
-class MemoryPoolStore:
+class MemoryPoolStore(Offers, Queues, PoolRecords, ShareRecords, TrackingRecords):
     def __init__(self, bases: Iterable[str] | None = None) -> None:
         self.offers_: dict[str, Offer] = {}
         self.fanout_pending: set[str] = set()
@@ -274,7 +285,7 @@ class Sent:
     at: datetime | None = None
 
 
-class FakeMessages:
+class FakeMessages(OfferMessages):
     """The offers topic: subscriptions and what was published, per person."""
 
     def __init__(self, confirmed: bool = True) -> None:
@@ -282,7 +293,7 @@ class FakeMessages:
         self.unsubscribed: list[str] = []
         self.sent: list[Sent] = []
         self.confirm = confirmed
-        self.clock: Any = None
+        self.clock: Clock | None = None  # stamps what is sent, when a test gives it one
 
     def subscribe(self, subscription: OfferSubscription) -> str:
         arn = f"arn:aws:sns:eu-west-1:1:offers:{subscription.person}-{len(self.subscriptions) + len(self.unsubscribed)}"
@@ -297,6 +308,7 @@ class FakeMessages:
         return self.confirm
 
     def send(self, subscription: OfferSubscription, subject: str, message: str, sms_text: str) -> None:
-        self.sent.append(replace(Sent(subscription, subject, message, sms_text), at=self.clock() if self.clock else None))
+        self.sent.append(replace(Sent(subscription, subject, message, sms_text),
+                                 at=self.clock() if self.clock else None))
 
 

@@ -3,8 +3,9 @@ uploads, submissions, the queue with suggestions, accept and decline at most onc
 Hypothesis state machine of editors racing, retrying and crashing."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import settings
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from chorus.advocacy.content import rules
+from chorus.advocacy.content import service as content
 from chorus.advocacy.content.schemas import (
     AcceptRequest,
     PrecheckLists,
@@ -22,13 +24,13 @@ from chorus.advocacy.content.schemas import (
     UploadRequest,
 )
 from chorus.advocacy.content.service import ContentService, SubmissionsPersonalData
-from chorus.calendar.schemas import Channel, Post
+from chorus.calendar.schemas import Channel, Post, PostSource
 from chorus.core.errors import Conflict, Forbidden, NotFound, Stale, ValidationError
 from chorus.core.roles import Principal
-from chorus.listening.schemas import MentionRecord
+from chorus.listening.schemas import MentionRecord, MentionStatus
 from tests.unit.advocacy.fakes import MemoryLedger
 
-T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 MB = 1024 * 1024
 STARTS = {"image/jpeg": b"\xff\xd8\xff\xe0\x00\x10JFIF", "image/png": b"\x89PNG\r\n\x1a\n\x00\x00",
           "video/quicktime": b"\x00\x00\x00\x14ftypqt  "}
@@ -47,6 +49,8 @@ OUTSIDER = who("olaf", "creator")  # a creator without a profile in the programm
 # ---------------------------------------------------------------------------------------------------- fakes
 @dataclass
 class Person:
+    """A person as the People port hands one out (its Ambassador shape), plus what this fake finds people by."""
+
     id: str
     name: str
     username: str
@@ -54,7 +58,7 @@ class Person:
     named_consent: bool = False
 
 
-class People:
+class People(content.People):
     def __init__(self, *people: Person) -> None:
         self.people = {p.id: p for p in people}
 
@@ -70,7 +74,7 @@ class People:
         return [p for p in self.people.values() if p.named_consent]
 
 
-class Posts:
+class Posts(content.Posts):
     def __init__(self) -> None:
         self.items: dict[str, Post] = {}
 
@@ -91,15 +95,16 @@ class Posts:
         return saved
 
 
-class Submissions:
+class Submissions(content.Submissions):
     """SubmissionRepository's semantics: creation uses up the uploads in one step; a save of a stale read and a save
     whose post exists already both fail, and change nothing."""
 
-    def __init__(self, uploads: "Uploads", posts: Posts) -> None:
+    def __init__(self, uploads: Uploads, posts: Posts) -> None:
         self.items: dict[str, Submission] = {}
         self.uploads = uploads
         self.posts = posts
-        self.before_save = lambda submission: None  # a hook for races: runs just before a save is applied
+        # a hook for races: runs just before a save is applied
+        self.before_save: Callable[[Submission], object] = lambda submission: None
 
     def get(self, submission_id: str) -> Submission | None:
         return self.items.get(submission_id)
@@ -125,16 +130,18 @@ class Submissions:
         return saved
 
     def of_creator(self, person: str, limit: int, cursor: str | None) -> tuple[list[Submission], str | None]:
-        mine = sorted((s for s in self.items.values() if s.creator == person), key=lambda s: (s.created_at, s.id), reverse=True)
+        mine = sorted((s for s in self.items.values() if s.creator == person),
+                      key=lambda s: (s.created_at, s.id), reverse=True)
         start = int(cursor or 0)
         return mine[start:start + limit], str(start + limit) if start + limit < len(mine) else None
 
     def queue(self, limit: int, cursor: str | None) -> tuple[list[Submission], str | None]:
-        waiting = sorted((s for s in self.items.values() if s.status == "submitted"), key=lambda s: (s.created_at, s.id))
+        waiting = sorted((s for s in self.items.values() if s.status == "submitted"),
+                         key=lambda s: (s.created_at, s.id))
         return waiting[:limit], None
 
 
-class Uploads:
+class Uploads(content.Uploads):
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], Upload] = {}
 
@@ -151,7 +158,7 @@ class Uploads:
         self.items.pop((upload.person, upload.id), None)
 
 
-class Media:
+class Media(content.Media):
     def __init__(self) -> None:
         self.objects: dict[str, StoredObject] = {}
         self.forms: dict[str, tuple[str, int]] = {}  # key -> (content type, max size) the POST policy allows
@@ -162,7 +169,8 @@ class Media:
 
     def put(self, key: str, content_type: str, size: int, head: bytes | None = None) -> None:
         """What the browser does with the form (S3 does not check the policy here: the service must)."""
-        self.objects[key] = StoredObject(content_type=content_type, size=size, head=STARTS.get(content_type, b"") if head is None else head)
+        self.objects[key] = StoredObject(content_type=content_type, size=size,
+                                         head=STARTS.get(content_type, b"") if head is None else head)
 
     def head(self, key: str) -> StoredObject | None:
         return self.objects.get(key)
@@ -177,9 +185,11 @@ class Media:
         return f"https://media.example/{key}?expires={expires_in}"
 
 
-class Lists:
+class Lists(content.PrecheckListStore):
     def __init__(self) -> None:
-        self.lists, self.updated_at, self.updated_by = PrecheckLists(), None, None
+        self.lists = PrecheckLists()
+        self.updated_at: str | None = None
+        self.updated_by: str | None = None
 
     def get(self) -> tuple[PrecheckLists, str | None, str | None]:
         return self.lists, self.updated_at, self.updated_by
@@ -188,7 +198,7 @@ class Lists:
         self.lists, self.updated_at, self.updated_by = lists, updated_at, updated_by
 
 
-class Suggestions:
+class Suggestions(content.Suggestions):
     def __init__(self) -> None:
         self.mentions: dict[str, MentionRecord] = {}
         self.fail_resolving = 0
@@ -210,19 +220,34 @@ class Suggestions:
         return self.mentions[mention_id]
 
 
-def mention(mention_id: str, intent: str = "praise", teams: tuple[str, ...] = ("marketing",), status: str = "new",
+def mention(mention_id: str, intent: str = "praise", teams: tuple[str, ...] = ("marketing",),
+            status: MentionStatus = "new",
             text: str = "Geweldige service van jullie team, dank @chorus_org!") -> MentionRecord:
     return MentionRecord(
-        id=mention_id, platform="mastodon", platform_id=f"p{mention_id}", text=text, url=f"https://social.example/@fan/{mention_id}",
-        author_handle="fan@social.example", created_at="2026-11-23T08:00:00Z", received_at=f"2026-11-23T08:0{len(mention_id) % 10}:00Z",
+        id=mention_id, platform="mastodon", platform_id=f"p{mention_id}", text=text,
+        url=f"https://social.example/@fan/{mention_id}",
+        author_handle="fan@social.example", created_at="2026-11-23T08:00:00Z",
+        received_at=f"2026-11-23T08:0{len(mention_id) % 10}:00Z",
         language="nl", intent=intent, sentiment=0.9, complaint_score=0.0, reach=120, conversation=mention_id,
         teams=list(teams), status=status, expires_at=2_000_000_000)
+
+
+def ledger_down(*_: object, **__: object) -> bool:
+    """The engagement ledger's record, when DynamoDB does not answer."""
+    raise TimeoutError("ledger down")
+
+
+def source_of(post: Post) -> PostSource:
+    """The submission a post was made from (every post in these tests was)."""
+    assert post.source is not None, f"post {post.id} was not made from a submission"
+    return post.source
 
 
 class World:
     def __init__(self) -> None:
         self.now = T0
-        self.people = People(Person("p-cara", "Cara Jansen", "cara", {"mastodon": "@cara@social.example"}, named_consent=True),
+        self.people = People(Person("p-cara", "Cara Jansen", "cara", {"mastodon": "@cara@social.example"},
+                                    named_consent=True),
                              Person("p-carl", "Carl de Boer", "carl"), Person("p-ed", "Ed van Dijk", "ed"),
                              Person("p-eva", "Eva Smit", "eva"), Person("p-mia", "Mia Bakker", "mia"))
         self.posts = Posts()
@@ -234,8 +259,9 @@ class World:
         self.ledger = MemoryLedger()
         self.channels = [Channel(id="masto", platform="mastodon", handle="@chorus_org@social.example"),
                          Channel(id="bsky", platform="bluesky", handle="chorus.example")]
-        self.service = ContentService(self.submissions, self.uploads, self.media, self.lists, self.people, self.suggestions,
-                                      self.posts, lambda: self.channels, self.ledger, clock=lambda: self.now)
+        self.service = ContentService(self.submissions, self.uploads, self.media, self.lists, self.people,
+                                      self.suggestions, self.posts, lambda: self.channels, self.ledger,
+                                      clock=lambda: self.now)
 
     def tick(self) -> None:
         self.now += timedelta(minutes=1)
@@ -251,8 +277,8 @@ class World:
                   key: str | None = None) -> Submission:
         keys = [self.uploaded(actor, f"photo-{n}.jpg") for n in range(media)]
         self.tick()
-        view, _ = self.service.submit(actor, SubmissionIn(text=text, tags=["#Duurzaam", "bomen"], pillar="behind-the-scenes",
-                                                          media=keys), key)
+        view, _ = self.service.submit(actor, SubmissionIn(text=text, tags=["#Duurzaam", "bomen"],
+                                                          pillar="behind-the-scenes", media=keys), key)
         return self.submissions.items[view.id]
 
     def counts(self, event: str) -> dict[str, int]:
@@ -270,12 +296,16 @@ def world() -> World:
 
 # ---------------------------------------------------------------------------------------------------- uploads
 def test_an_upload_gets_a_presigned_form_limited_to_its_type_and_size(world: World) -> None:
-    ticket = world.service.upload(CARA, UploadRequest(filename="../Zomer uitje 2026 (1).JPG", content_type="image/jpeg", size=3 * MB))
+    ticket = world.service.upload(CARA,
+                                  UploadRequest(filename="../Zomer uitje 2026 (1).JPG", content_type="image/jpeg",
+                                                size=3 * MB))
     assert ticket.key == f"uploads/{ticket.upload_id}/Zomer-uitje-2026-1.JPG"
     assert world.media.forms[ticket.key] == ("image/jpeg", 10 * MB) and ticket.max_size == 10 * MB
     assert ticket.expires_at == "2026-11-23T09:15:00Z"
-    assert world.uploads.get("p-cara", ticket.upload_id).content_type == "image/jpeg"
-    video = world.service.upload(CARA, UploadRequest(filename="tour.mov", content_type="video/quicktime", size=150 * MB))
+    upload = world.uploads.get("p-cara", ticket.upload_id)
+    assert upload is not None and upload.content_type == "image/jpeg"
+    video = world.service.upload(CARA,
+                                 UploadRequest(filename="tour.mov", content_type="video/quicktime", size=150 * MB))
     assert world.media.forms[video.key] == ("video/quicktime", 200 * MB)
 
 
@@ -315,13 +345,16 @@ def test_each_type_is_known_by_how_its_files_begin(content_type: str, start: byt
 # ---------------------------------------------------------------------------------------------------- submitting
 def test_a_submission_keeps_its_media_under_content_and_uses_up_the_uploads(world: World) -> None:
     key = world.uploaded(CARA)
-    view, created = world.service.submit(CARA, SubmissionIn(text="  Ons team plantte bomen.  ", tags=["#Duurzaam", "duurzaam"],
+    view, created = world.service.submit(CARA, SubmissionIn(text="  Ons team plantte bomen.  ",
+                                                            tags=["#Duurzaam", "duurzaam"],
                                                             pillar="behind-the-scenes", media=[key]))
-    assert created and view.status == "submitted" and view.creator == "p-cara" and view.text == "Ons team plantte bomen."
+    assert created and view.status == "submitted" and view.creator == "p-cara"
+    assert view.text == "Ons team plantte bomen."
     assert view.tags == ["duurzaam"]
     kept = key.replace("uploads/", "content/", 1)
     assert [(m.key, m.content_type, m.size) for m in view.media] == [(kept, "image/jpeg", 2 * MB)]
-    assert view.media[0].url.startswith(f"https://media.example/{kept}")
+    url = view.media[0].url
+    assert url is not None and url.startswith(f"https://media.example/{kept}")
     assert key not in world.media.objects and kept in world.media.objects  # the upload is gone, the content kept
     assert world.uploads.items == {}
     assert world.counts("submission_made") == {"p-cara": 1}
@@ -339,11 +372,13 @@ def test_a_retried_submission_is_the_same_submission(world: World) -> None:
 
 
 @pytest.mark.parametrize(("actual_type", "actual_size", "head", "message"), [
-    ("image/png", 2 * MB, None, "not the image/jpeg announced"), ("text/html", 2 * MB, b"<html>", "not the image/jpeg announced"),
+    ("image/png", 2 * MB, None, "not the image/jpeg announced"),
+    ("text/html", 2 * MB, b"<html>", "not the image/jpeg announced"),
     ("image/jpeg", 10 * MB + 1, None, "bytes"), ("image/jpeg", 0, b"", "bytes"),
     ("image/jpeg", 2 * MB, STARTS["image/png"], "content is something else")])
-def test_an_upload_that_is_not_what_was_announced_is_refused_and_deleted(world: World, actual_type: str, actual_size: int,
-                                                                        head: bytes | None, message: str) -> None:
+def test_an_upload_that_is_not_what_was_announced_is_refused_and_deleted(world: World, actual_type: str,
+                                                                         actual_size: int, head: bytes | None,
+                                                                         message: str) -> None:
     good = world.uploaded(CARA)
     bad = world.uploaded(CARA, head=head)
     world.media.objects[bad] = StoredObject(content_type=actual_type, size=actual_size,
@@ -393,7 +428,8 @@ def test_the_queue_shows_waiting_content_oldest_first_with_flags_media_and_sugge
     assert [s.id for s in queue.items] == [first.id, second.id]
     assert [(f.kind, f.text) for f in queue.items[0].flags] == [("name", "Piet Jansen"), ("competitor", "Jumbo")]
     assert queue.items[0].creator_name == "Cara Jansen" and queue.items[0].media[0].url
-    assert [(s.mention_id, [(f.kind, f.text) for f in s.flags]) for s in queue.suggestions] == [("m1", [("name", "Anna de Vries")])]
+    suggested = [(s.mention_id, [(f.kind, f.text) for f in s.flags]) for s in queue.suggestions]
+    assert suggested == [("m1", [("name", "Anna de Vries")])]
     with pytest.raises(Forbidden):
         world.service.queue(CARA, 50, None, None)
 
@@ -402,13 +438,16 @@ def test_the_queue_shows_waiting_content_oldest_first_with_flags_media_and_sugge
 def test_accepting_makes_a_draft_post_that_names_its_source_and_creator(world: World) -> None:
     submission = world.submitted(CARA, "Ons magazijn draait op zonne-energie; dank @ann!")
     world.tick()
-    saved, post, flags = world.service.accept(ED, submission.id, AcceptRequest(text="Ons magazijn draait op zon. Dank @ann!",
-                                                                              channels=["masto"]))
-    assert saved.status == "accepted" and saved.post_id == post.id and saved.decided_by == "ed" and saved.editor == "p-ed"
+    saved, post, flags = world.service.accept(ED, submission.id,
+                                              AcceptRequest(text="Ons magazijn draait op zon. Dank @ann!",
+                                                            channels=["masto"]))
+    assert saved.status == "accepted" and saved.post_id == post.id
+    assert saved.decided_by == "ed" and saved.editor == "p-ed"
     assert post.status == "draft" and post.author == "ed" and post.text == "Ons magazijn draait op zon. Dank @ann!"
     assert post.channels == ["masto"] and post.media == [m.key for m in submission.media]
     assert post.pillar == "behind-the-scenes" and post.category == "other"
-    assert post.source is not None and post.source.model_dump() == {"kind": "content", "id": submission.id, "creator": "p-cara"}
+    assert post.source is not None and post.source.model_dump() == {"kind": "content", "id": submission.id,
+                                                                    "creator": "p-cara"}
     assert world.posts.get(post.id) is not None and [(f.kind, f.text) for f in flags] == [("handle", "@ann")]
     assert world.counts("submission_accepted") == {"p-cara": 1} and world.counts("post_edited") == {"p-ed": 1}
     assert world.service.get(CARA, submission.id).post_id == post.id  # the creator sees what became of it
@@ -437,7 +476,8 @@ def test_an_editor_who_loses_the_race_gets_a_conflict(world: World) -> None:
     world.submissions.before_save = eva_declines_first
     with pytest.raises(Conflict, match="declined already"):
         world.service.accept(ED, submission.id, AcceptRequest())
-    assert world.posts.items == {} and world.submissions.items[submission.id].decline_reason == "we posted this last week"
+    assert world.posts.items == {}
+    assert world.submissions.items[submission.id].decline_reason == "we posted this last week"
 
 
 def test_declining_needs_a_reason_which_the_creator_sees(world: World) -> None:
@@ -467,10 +507,10 @@ def test_only_editors_decide_and_only_on_known_channels(world: World) -> None:
 def test_a_retry_after_a_crash_between_deciding_and_counting_counts_once(world: World) -> None:
     submission = world.submitted()
     real_record = world.ledger.record
-    world.ledger.record = lambda *a, **k: (_ for _ in ()).throw(TimeoutError("ledger down"))  # type: ignore[method-assign]
+    world.ledger.record = ledger_down  # type: ignore[method-assign]  # the ledger fails
     with pytest.raises(TimeoutError):
         world.service.accept(ED, submission.id, AcceptRequest())
-    world.ledger.record = real_record  # type: ignore[method-assign]
+    world.ledger.record = real_record  # type: ignore[method-assign]  # the fake's own record again
     with pytest.raises(Conflict):
         world.service.accept(ED, submission.id, AcceptRequest())
     with pytest.raises(Conflict):
@@ -540,7 +580,8 @@ def test_export_and_erase_of_a_creators_content(world: World) -> None:
     assert pending not in world.media.objects and world.uploads.of_person("p-cara") == []
     assert world.submissions.items[accepted.id].creator is None and world.submissions.items[waiting.id].creator is None
     assert world.submissions.items[accepted.id].text == accepted.text  # the content stays the organisation's
-    assert world.posts.items[post.id].source.creator is None and world.posts.items[post.id].source.id == accepted.id
+    source = source_of(world.posts.items[post.id])
+    assert source.creator is None and source.id == accepted.id
     assert privacy.export("p-cara") == [] and privacy.erase("p-cara", world.now) == 0
     assert world.submissions.items[carls.id].creator == "p-carl"
     assert world.counts("submission_made") == {"p-cara": 2, "p-carl": 1}  # anonymous counts stay
@@ -568,7 +609,7 @@ class EditorsRace(RuleBasedStateMachine):
         before = self.world.submissions.items[submission_id]
         real_record = self.world.ledger.record
         if crash:
-            self.world.ledger.record = lambda *a, **k: (_ for _ in ()).throw(TimeoutError())  # type: ignore[method-assign]
+            self.world.ledger.record = ledger_down  # type: ignore[method-assign]  # the ledger fails
         try:
             if decline:
                 self.world.service.decline(editor, submission_id, "no")
@@ -580,15 +621,16 @@ class EditorsRace(RuleBasedStateMachine):
         except TimeoutError:
             assert crash and not decline
         finally:
-            self.world.ledger.record = real_record  # type: ignore[method-assign]
+            self.world.ledger.record = real_record  # type: ignore[method-assign]  # the fake's own record again
 
     @invariant()
     def decided_once_and_counted_once(self) -> None:
         submissions = self.world.submissions.items.values()
         accepted = [s for s in submissions if s.status == "accepted"]
-        assert sorted(p.source.id for p in self.world.posts.items.values()) == sorted(s.id for s in accepted)
+        assert sorted(source_of(p).id for p in self.world.posts.items.values()) == sorted(s.id for s in accepted)
         for s in accepted:
-            assert self.world.posts.items[s.post_id].source.creator == s.creator
+            assert s.post_id is not None
+            assert source_of(self.world.posts.items[s.post_id]).creator == s.creator
         counted = self.world.counts("submission_accepted")
         for person in ("p-cara", "p-carl"):
             assert counted.get(person, 0) <= sum(1 for s in accepted if s.creator == person)

@@ -34,7 +34,7 @@ class World:
         self.mentions, self.queue, self.notifier = MemoryMentions(), MemoryQueue(), MemoryNotifier()
         self.ledger = MemoryLedger()
         self.forwards = Forwards(self.ledger, FakePeople([person("p1", "Ellen", ["publisher"], username="ellen")]),
-                                 mentions=None, clock=self.clock)  # type: ignore[arg-type]
+                                 mentions=self.mentions, clock=self.clock)
         self.service = ListeningService(self.mentions, MemoryAlerts(), MemoryState(), self.queue, self.notifier,
                                         keyword_classifier, self.clock, timedelta(days=90),
                                         forwards=self.forwards)
@@ -49,7 +49,8 @@ class World:
         return outcomes
 
     def forwards_counted(self) -> int:
-        return sum(c.count for c in self.ledger.of_person("p1", self.clock().date(), self.clock().date()) if c.event == "forward")
+        today = self.clock().date()
+        return sum(c.count for c in self.ledger.of_person("p1", today, today) if c.event == "forward")
 
 
 def test_a_forward_is_recorded_in_the_callers_name_whatever_the_body_says() -> None:
@@ -78,7 +79,8 @@ def test_a_forward_counts_once_per_mention_however_often_it_is_posted() -> None:
 
 def test_the_chosen_team_is_alerted_besides_the_routed_ones_and_gets_the_note() -> None:
     world = World()
-    mention_id = world.post(ELLEN, text=QUESTION_FOR_SALES, to="marketing", note="A customer of ours; I do not know the answer")
+    mention_id = world.post(ELLEN, text=QUESTION_FOR_SALES, to="marketing",
+                            note="A customer of ours; I do not know the answer")
     world.process_queue()
     assert sorted(s.attributes["team"] for s in world.notifier.sent) == ["care", "marketing"]
     stored = world.mentions.get(mention_id, world.clock())
@@ -97,7 +99,8 @@ def test_a_mention_chorus_already_routed_gets_the_forwarder_and_note_and_keeps_i
     assert stored is not None and stored.forwarded_by == "ellen" and stored.teams == ["care"]
     assert [n.text for n in stored.notes] == ["saw this on my timeline"]
     world.post(Principal("piet", frozenset({"publisher"})))  # a second forwarder does not take it over
-    assert world.mentions.get(mention_id, world.clock()).forwarded_by == "ellen"  # type: ignore[union-attr]
+    again = world.mentions.get(mention_id, world.clock())
+    assert again is not None and again.forwarded_by == "ellen"
 
 
 def test_with_forward_adds_the_team_once_in_front() -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, timedelta, timezone
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 from hypothesis import given, settings
@@ -23,7 +25,7 @@ from chorus.advocacy.engagement.rules import (
     to_csv,
 )
 from chorus.advocacy.engagement.schemas import ReportSettings, ReportSettingsIn, Tally
-from chorus.advocacy.engagement.service import EngagementReports, member_of
+from chorus.advocacy.engagement.service import Directory, EngagementReports, People, SettingsStore, member_of
 from chorus.advocacy.people.schemas import Person
 from chorus.core.errors import NotFound, ValidationError
 from chorus.core.roles import Principal
@@ -39,12 +41,13 @@ members_st = st.lists(
               roles=st.lists(st.sampled_from(["master", "editor", "creator", "publisher"]), unique=True).map(tuple),
               expected_active=st.booleans(), on_leaderboard=st.booleans(), erased=st.booleans()),
     unique_by=lambda m: m.id, max_size=5)
-counts_st = st.lists(st.builds(Count, person=st.sampled_from(PEOPLE_IDS), day=st.just(DAY), event=st.sampled_from(EVENTS),
+counts_st = st.lists(st.builds(Count, person=st.sampled_from(PEOPLE_IDS), day=st.just(DAY),
+                               event=st.sampled_from(EVENTS),
                                channel=st.sampled_from(["-", "x", "mastodon", "bluesky"]), count=st.integers(1, 50)),
                      max_size=40)
 
 
-def summed(tallies: list[Tally]) -> Tally:
+def summed(tallies: Iterable[Tally]) -> Tally:
     total = Tally()
     for each in tallies:
         total = total.plus(each)
@@ -57,12 +60,14 @@ def numbers(tally: Tally) -> dict:
 
 @settings(max_examples=300, deadline=None)
 @given(counts_st, members_st)
-def test_totals_are_every_count_and_equal_the_person_rows_plus_anonymous(counts: list[Count], members: list[Member]) -> None:
+def test_totals_are_every_count_and_equal_the_person_rows_plus_anonymous(counts: list[Count],
+                                                                         members: list[Member]) -> None:
     result = report(counts, members, PERIOD, "person")
     assert numbers(result.totals) == numbers(tally_of(counts))
     assert numbers(result.totals) == numbers(summed([*result.rows, result.anonymous]))
     named = {m.id for m in members if not m.erased}
-    assert [r.key for r in result.rows] == sorted(named, key=lambda i: (next(m.name for m in members if m.id == i).casefold(), i))
+    assert [r.key for r in result.rows] == sorted(
+        named, key=lambda i: (next(m.name for m in members if m.id == i).casefold(), i))
     assert numbers(result.anonymous) == numbers(tally_of(c for c in counts if c.person not in named))
 
 
@@ -97,7 +102,8 @@ def test_inactive_are_the_expected_people_who_did_not_contribute_share_or_conver
 
 @settings(max_examples=300, deadline=None)
 @given(counts_st, members_st, st.integers(1, 10))
-def test_the_leaderboard_shows_only_visible_people_with_a_score_highest_first(counts: list[Count], members: list[Member],
+def test_the_leaderboard_shows_only_visible_people_with_a_score_highest_first(counts: list[Count],
+                                                                              members: list[Member],
                                                                               limit: int) -> None:
     board = leaderboard(counts, members, PERIOD, limit)
     visible = {m.id for m in members if m.on_leaderboard and not m.erased}
@@ -105,7 +111,7 @@ def test_the_leaderboard_shows_only_visible_people_with_a_score_highest_first(co
     assert set(shown) <= visible and len(shown) <= limit
     scores = [e.score for e in board.entries]
     assert scores == sorted(scores, reverse=True) and all(s > 0 for s in scores)
-    for before, after in zip(board.entries, board.entries[1:]):
+    for before, after in pairwise(board.entries):
         assert after.rank == (before.rank if after.score == before.score else board.entries.index(after) + 1)
     assert numbers(board.totals) == numbers(tally_of(counts))  # hidden and erased people count, anonymously
 
@@ -144,7 +150,7 @@ def test_csv_has_a_row_per_person_then_anonymous_and_total_and_defuses_formulas(
 
 
 # ---------------------------------------------------------------------------------------------- the service
-NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 STAMP = "2026-11-01T00:00:00Z"
 
 
@@ -156,7 +162,7 @@ def person(pid: str, name: str, roles: list[str], *, team: str = "sales", acknow
                   rhythm="daily", named_consent=False, hide_from_leaderboard=hidden, created_at=STAMP, updated_at=STAMP)
 
 
-class FakePeople:
+class FakePeople(People, Directory):
     """The AmbassadorService's reads and the people directory, over a list."""
 
     def __init__(self, people: list[Person], policy: str | None = "2026-1") -> None:
@@ -173,7 +179,7 @@ class FakePeople:
         return self.policy
 
 
-class FakeSettings:
+class FakeSettings(SettingsStore):
     def __init__(self) -> None:
         self.settings = ReportSettings(leaderboard_enabled=False)
 
@@ -197,7 +203,8 @@ def test_who_is_expected_to_be_active_follows_policy_opt_in_and_roles() -> None:
 def test_the_service_reports_people_and_hides_the_leaderboard_until_a_master_switches_it_on() -> None:
     ledger, settings_store = MemoryLedger(), FakeSettings()
     people = FakePeople([person("p1", "Ann", ["publisher"]), person("p2", "Bo", ["creator"], hidden=True),
-                         person("p3", "Cas", ["publisher"], acknowledged=None), person("p4", "Dee", ["editor"]).erased(STAMP)])
+                         person("p3", "Cas", ["publisher"], acknowledged=None),
+                         person("p4", "Dee", ["editor"]).erased(STAMP)])
     service = EngagementReports(ledger, people, people, settings_store, clock=lambda: NOW)
     ledger.record("p1", "share", NOW, "x")
     ledger.record("p2", "submission_made", NOW)

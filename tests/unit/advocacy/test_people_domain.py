@@ -75,7 +75,8 @@ def test_what_is_not_a_handle_is_refused_with_the_field_named(platform: str, typ
 @given(user=MASTODON_USER, host=HOST, at=st.booleans(), upper=st.booleans(), url=st.booleans())
 def test_every_way_to_write_a_mastodon_account_gives_the_same_handle(user: str, host: str, at: bool, upper: bool,
                                                                       url: bool) -> None:
-    typed = f"https://{_shout(host, upper)}/@{_shout(user, upper)}" if url else _shout(f"{'@' if at else ''}{user}@{host}", upper)
+    typed = (f"https://{_shout(host, upper)}/@{_shout(user, upper)}" if url
+             else _shout(f"{'@' if at else ''}{user}@{host}", upper))
     assert normalise_handle("mastodon", typed) == f"@{user}@{host}"
 
 
@@ -96,7 +97,8 @@ def test_every_way_to_write_a_linkedin_profile_gives_its_slug(slug: str, form: s
 
 
 @given(platform=st.sampled_from(PLATFORMS),
-       typed=st.one_of(st.text(max_size=80), st.builds("https://{}/{}".format, st.text(max_size=30), st.text(max_size=30))))
+       typed=st.one_of(st.text(max_size=80),
+                       st.builds("https://{}/{}".format, st.text(max_size=30), st.text(max_size=30))))
 def test_any_text_gives_a_handle_that_normalises_to_itself_or_a_validation_error(platform: str, typed: str) -> None:
     try:
         handle = normalise_handle(platform, typed)
@@ -110,7 +112,8 @@ def test_a_new_person_is_validated_and_cleaned() -> None:
     body = PersonIn(name="  Ann   de Vries ", team="Sales", email="Ann@Example.ORG", phone="0031 6-1234 5678",
                     roles=["publisher", "creator", "publisher"], topics=["Cycling", "cycling "],
                     platforms={"x": "@Ann"})
-    assert (body.name, body.team, body.email, body.phone) == ("Ann de Vries", "sales", "Ann@example.org", "+31612345678")
+    assert (body.name, body.team, body.email, body.phone) == (
+        "Ann de Vries", "sales", "Ann@example.org", "+31612345678")
     assert (body.roles, body.topics, body.platforms) == (["creator", "publisher"], ["cycling"], {"x": "ann"})
 
 
@@ -170,7 +173,8 @@ def test_only_opted_in_publishers_who_acknowledged_the_current_policy_receive_of
     assert view.receives_offers is receives
     assert (view.waiting_for == []) is receives
     assert (someone.eligibility() == eligible_partition(current or "")) is receives
-    assert someone.can_receive_offers(current) is (opted_in and not erased and current is not None and acknowledged == current)
+    assert someone.can_receive_offers(current) is (opted_in and not erased and current is not None
+                                                   and acknowledged == current)
 
 
 def test_a_new_policy_version_is_missing_from_everyone_until_acknowledged() -> None:
@@ -181,7 +185,8 @@ def test_a_new_policy_version_is_missing_from_everyone_until_acknowledged() -> N
 
 def test_erasing_keeps_only_what_is_not_personal() -> None:
     ann = person(username="ann", name="Ann", email="ann@example.org", phone="+31612345678", platforms={"x": "ann"},
-                 topics=["cycling"], opted_in=True, named_consent=True, policy_version="v1", roles=["creator", "publisher"])
+                 topics=["cycling"], opted_in=True, named_consent=True, policy_version="v1",
+                 roles=["creator", "publisher"])
     erased = ann.erased("2026-11-24T09:00:00Z")
     assert (erased.id, erased.team, erased.roles, erased.created_at) == (ann.id, ann.team, ann.roles, ann.created_at)
     assert (erased.username, erased.email, erased.phone, erased.platforms, erased.topics) == (None, None, None, {}, [])

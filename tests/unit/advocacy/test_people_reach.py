@@ -2,28 +2,28 @@
 reached, an opt-out that stops offer notifications at once, and an erase that deletes the login."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from chorus.advocacy.people.schemas import PolicyIn
-from chorus.advocacy.people.service import AmbassadorService
+from chorus.advocacy.people.service import AmbassadorService, Announcements, OfferNotifications
 from chorus.advocacy.pool.rules import OfferSubscription
 from chorus.advocacy.pool.service import PoolPersonalData
-from chorus.advocacy.privacy.service import LoginSection, PeopleSection, PrivacyService
+from chorus.advocacy.privacy.service import Logins, LoginSection, PeopleSection, PrivacyService
 from chorus.core.errors import Conflict
 from chorus.core.roles import Principal
 from tests.unit.advocacy.people_fakes import MemoryPeople, MemoryPolicies
 from tests.unit.advocacy.pool_fakes import FakeMessages, MemoryPoolStore, QueueRecord
 
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 MASTER = Principal("mia", frozenset({"master"}))
 ANN = Principal("ann", frozenset({"publisher"}))
 POLICY = PolicyIn(version="2026-2", summary="Never share customer data.", text="The policy.")
 
 
-class FakeAnnouncements:
+class FakeAnnouncements(Announcements):
     def __init__(self, fails: bool = False) -> None:
         self.sent: list[tuple[list[OfferSubscription], str, str, str]] = []
         self.fails = fails
@@ -34,7 +34,7 @@ class FakeAnnouncements:
         self.sent.append((subscriptions, subject, message, sms_text))
 
 
-class StopHook:
+class StopHook(OfferNotifications):
     def __init__(self, fails: bool = False) -> None:
         self.stopped: list[str] = []
         self.fails = fails
@@ -45,7 +45,7 @@ class StopHook:
             raise TimeoutError("SNS did not answer")
 
 
-def service(people: MemoryPeople, announcements: Any = None, stop: Any = None,
+def service(people: MemoryPeople, announcements: Announcements | None = None, stop: OfferNotifications | None = None,
             policies: MemoryPolicies | None = None) -> AmbassadorService:
     return AmbassadorService(people, policies or MemoryPolicies(), clock=lambda: NOW, announcements=announcements,
                              offer_notifications=stop)
@@ -80,7 +80,7 @@ def test_a_retried_or_lost_publish_announces_nothing_more(crowd: MemoryPeople) -
     ambassadors.publish_policy(MASTER, POLICY)
     with pytest.raises(Conflict):
         ambassadors.publish_policy(MASTER, POLICY)  # the same request again
-    policies.publish = lambda policy, previous: False  # type: ignore[method-assign]  # another version won the race
+    policies.publish = lambda policy, previous_version: False  # type: ignore[method-assign]  # another version won
     with pytest.raises(Conflict):
         ambassadors.publish_policy(MASTER, PolicyIn(version="2026-3", summary="Later.", text="x"))
     assert len(announcements.sent) == 1
@@ -128,7 +128,7 @@ def test_stopping_notifications_unsubscribes_and_drops_the_queue_once() -> None:
 
 
 # ---------------------------------------------------------------------------------------------------- the login
-class FakeLogins:
+class FakeLogins(Logins):
     def __init__(self, *usernames: str) -> None:
         self.users = {name: {"username": name, "attributes": {"email": f"{name}@example.org"}, "groups": ["publisher"]}
                       for name in usernames}
@@ -146,7 +146,8 @@ def test_the_login_is_exported_and_erased_before_the_profile_forgets_the_usernam
     crowd.add(id="pout", username=None, opted_in=True)  # an outside publisher without a login
     logins = FakeLogins("ann", "bo")
     ambassadors = service(crowd)
-    privacy = PrivacyService(ambassadors.visible, [PeopleSection(crowd), LoginSection(crowd, logins)], clock=lambda: NOW)
+    privacy = PrivacyService(ambassadors.visible, [PeopleSection(crowd), LoginSection(crowd, logins)],
+                             clock=lambda: NOW)
     exported = privacy.export(MASTER, "pann").sections["login"]
     assert exported == [{"username": "ann", "attributes": {"email": "ann@example.org"}, "groups": ["publisher"]}]
     assert privacy.erase(MASTER, "pann") == {"login": 1, "person": 1}

@@ -1,14 +1,15 @@
 """AmbassadorService and PrivacyService with in-memory stores: who may do what, policy versions, eligibility, erase."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from chorus.advocacy.people.schemas import PersonChange, PersonIn, PolicyIn
+from chorus.advocacy.people.schemas import Person, PersonChange, PersonIn, PolicyIn
 from chorus.advocacy.people.service import AmbassadorService
 from chorus.advocacy.privacy.service import EngagementSection, PeopleSection, PrivacyService
 from chorus.core.errors import Conflict, Forbidden, NotFound, Stale, ValidationError
@@ -17,7 +18,7 @@ from tests.clock import Clock
 from tests.unit.advocacy.fakes import MemoryLedger
 from tests.unit.advocacy.people_fakes import MemoryPeople, MemoryPolicies
 
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 MASTER = Principal("mia", frozenset({"master"}))
 ANN = Principal("ann", frozenset({"publisher"}))
 BO = Principal("bo", frozenset({"publisher", "creator"}))
@@ -94,29 +95,36 @@ def test_a_username_change_moves_the_login_to_the_profile(service: AmbassadorSer
     ann_id = add(service, "ann")
     add(service, "bo")
     service.change(MASTER, ann_id, PersonChange(username="ann.devries"))
-    assert people.by_username("ann") is None and people.by_username("Ann.DeVries").id == ann_id
+    moved = people.by_username("Ann.DeVries")
+    assert people.by_username("ann") is None and moved is not None and moved.id == ann_id
     with pytest.raises(Conflict, match="belongs to another profile"):
         service.change(MASTER, ann_id, PersonChange(username="bo"))
 
 
-def test_a_change_that_lost_a_race_is_applied_to_the_fresh_read(service: AmbassadorService, people: MemoryPeople) -> None:
+def test_a_change_that_lost_a_race_is_applied_to_the_fresh_read(service: AmbassadorService,
+                                                                people: MemoryPeople) -> None:
     ann_id = add(service, "ann")
     save = people.save
-    raced = []
+    raced: list[Person] = []
 
-    def save_after_someone_else(changed, before):
+    def stored() -> Person:
+        found = people.get(ann_id)
+        assert found is not None
+        return found
+
+    def save_after_someone_else(person: Person, before: Person) -> Person:
         if not raced:  # another request opts Ann in between this request's read and write
-            raced.append(save(people.get(ann_id).model_copy(update={"opted_in": True}), before))
-        if changed.version != people.get(ann_id).version:
+            raced.append(save(stored().model_copy(update={"opted_in": True}), before))
+        if person.version != stored().version:
             raise Stale("changed meanwhile")  # what the store answers to a write on an outdated read
-        return save(changed, people.get(ann_id))
+        return save(person, stored())
 
-    people.save = save_after_someone_else  # type: ignore[method-assign]
+    people.save = save_after_someone_else  # type: ignore[method-assign]  # this store's save, with a race first
     changed = service.change_me(ANN, PersonChange(topics=["cycling"]))
     assert changed.topics == ["cycling"] and changed.opted_in is True
 
 
-# ---------------------------------------------------------------------------------------------------- consent and policy
+# --------------------------------------------------------------------------------------------------- consent and policy
 def test_only_opted_in_publishers_who_acknowledged_the_current_policy_are_eligible(service: AmbassadorService) -> None:
     add(service, "ann", topics=["cycling"])
     add(service, "bo", team="hr", roles=["creator"])
@@ -193,7 +201,8 @@ def test_the_list_filters_by_team_role_and_opt_in_and_pages(service: AmbassadorS
 @pytest.fixture
 def privacy(service: AmbassadorService, people: MemoryPeople) -> tuple[PrivacyService, MemoryLedger]:
     ledger = MemoryLedger()
-    return PrivacyService(service.visible, [PeopleSection(people), EngagementSection(ledger)], clock=Clock(NOW, step=timedelta(seconds=1))), ledger
+    return PrivacyService(service.visible, [PeopleSection(people), EngagementSection(ledger)],
+                          clock=Clock(NOW, step=timedelta(seconds=1))), ledger
 
 
 def test_export_has_every_section(service: AmbassadorService, privacy) -> None:
@@ -214,6 +223,7 @@ def test_erase_blanks_the_person_keeps_the_counts_and_can_be_repeated(service: A
     assert privacy_service.erase(MASTER, ann_id) == {"engagement": 0, "person": 1}
     assert privacy_service.erase(MASTER, ann_id) == {"engagement": 0, "person": 0}
     erased = people.get(ann_id)
+    assert erased is not None
     assert (erased.name, erased.email, erased.platforms, erased.username) == ("erased", None, {}, None)
     assert people.by_username("ann") is None and service.for_principal(ANN) is None
     assert sum(c.count for c in ledger.of_person(ann_id, date(2026, 1, 1), date(2026, 12, 31))) == 1
@@ -230,8 +240,12 @@ def test_a_person_may_erase_themselves_but_nobody_else(service: AmbassadorServic
 
 
 def test_sections_must_have_distinct_names(people: MemoryPeople) -> None:
+    def visible(principal: Principal, person_id: str) -> Person:
+        raise AssertionError("never asked: the sections are refused first")
+
     with pytest.raises(ValueError, match="distinct"):
-        PrivacyService(lambda principal, person_id: None, [PeopleSection(people), PeopleSection(people)], clock=Clock(NOW, step=timedelta(seconds=1)))
+        PrivacyService(visible, [PeopleSection(people), PeopleSection(people)],
+                       clock=Clock(NOW, step=timedelta(seconds=1)))
 
 
 # ---------------------------------------------------------------------------------------------------- state machine
@@ -248,7 +262,8 @@ class EligibilityMachine(RuleBasedStateMachine):
         self.service = AmbassadorService(self.people, MemoryPolicies(), clock=Clock(NOW, step=timedelta(seconds=1)))
         self.ids = {u: self.service.create(MASTER, PersonIn(username=u, name=u, team="sales"))[0].id for u in USERS}
         self.versions = 0
-        self.expected = {u: {"opted_in": False, "publisher": True, "acknowledged": None, "erased": False} for u in USERS}
+        self.expected: dict[str, dict[str, Any]] = {
+            u: {"opted_in": False, "publisher": True, "acknowledged": None, "erased": False} for u in USERS}
 
     @rule(user=st.sampled_from(USERS), yes=st.booleans())
     def opt(self, user: str, yes: bool) -> None:
@@ -281,7 +296,8 @@ class EligibilityMachine(RuleBasedStateMachine):
 
     @rule(user=st.sampled_from(USERS))
     def erase(self, user: str) -> None:
-        PrivacyService(self.service.visible, [PeopleSection(self.people)], clock=Clock(NOW, step=timedelta(seconds=1))).erase(MASTER, self.ids[user])
+        PrivacyService(self.service.visible, [PeopleSection(self.people)],
+                       clock=Clock(NOW, step=timedelta(seconds=1))).erase(MASTER, self.ids[user])
         self.expected[user]["erased"] = True
 
     @invariant()

@@ -1,8 +1,9 @@
-"""The pool's pure rules (chorus.advocacy.pool.rules): making and withdrawing offers, what a publisher sees, finding which
-offer a post shares, and the rhythm of offer notifications."""
+"""The pool's pure rules (chorus.advocacy.pool.rules): making and withdrawing offers, what a publisher sees, finding
+which offer a post shares, and the rhythm of offer notifications."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 import pytest
 from hypothesis import given, settings
@@ -44,7 +45,8 @@ def test_an_offer_suggests_the_posts_text_on_every_platform_unless_given() -> No
     made = offer(texts={"x": "  Kom werken bij ons!  "}, teams=["sales", "sales"], topics=["jobs"])
     assert made.texts == {"x": "Kom werken bij ons!", "linkedin": "Wij zoeken een collega!",
                           "bluesky": "Wij zoeken een collega!", "mastodon": "Wij zoeken een collega!"}
-    assert (made.teams, made.topics, made.url, made.campaign, made.created_by) == (["sales"], ["jobs"], URL, "offer-o1", "editor")
+    assert (made.teams, made.topics, made.url, made.campaign, made.created_by) == (
+        ["sales"], ["jobs"], URL, "offer-o1", "editor")
     assert audience(made) == [("sales", "jobs")]
 
 
@@ -56,7 +58,8 @@ def test_the_campaign_of_the_post_becomes_utm_campaign() -> None:
 def test_without_a_url_the_link_leads_to_the_post_where_it_was_published() -> None:
     published = post(status=Status.PUBLISHED).model_copy(update={"deliveries": {
         "local": Delivery(status="published", url="https://social.example/@org/99")}})
-    assert make_offer("o1", OfferIn(post_id="post1"), published, EDITOR, NOW, API).url == "https://social.example/@org/99"
+    made = make_offer("o1", OfferIn(post_id="post1"), published, EDITOR, NOW, API)
+    assert made.url == "https://social.example/@org/99"
     with pytest.raises(ValidationError) as error:
         make_offer("o1", OfferIn(post_id="post1"), post(), EDITOR, NOW, API)
     assert error.value.field == "url"
@@ -150,16 +153,19 @@ def test_a_post_shares_the_offer_whose_tracked_link_or_page_it_carries() -> None
     bases = {"Ab3dE5gH9": "o1"}
     pages = {"https://example.org/vacatures/42": "o2"}
     assert offer_shared(["https://chorus.example/r/Ab3dE5gH9m"], bases, pages) == "o1"
-    assert offer_shared(["https://www.example.org/vacatures/42/?utm_source=x&utm_medium=ambassador"], bases, pages) == "o2"
+    assert offer_shared(["https://www.example.org/vacatures/42/?utm_source=x&utm_medium=ambassador"],
+                        bases, pages) == "o2"
     assert offer_shared(["https://chorus.example/r/Zz3dE5gH9m"], bases, pages) is None  # someone else's link
     assert offer_shared([], bases, pages) is None
 
 
 # ---------------------------------------------------------------------------------------------------- notifications
 def test_subscription_follows_the_persons_choice() -> None:
-    assert subscription_for(person("ann")).protocol == "email"  # type: ignore[union-attr]
+    email = subscription_for(person("ann"))
+    assert email is not None and email.protocol == "email"
     sms = subscription_for(person("ann", notify_by="sms", phone="+31612345678"))
-    assert (sms.protocol, sms.endpoint, sms.filter_policy()) == ("sms", "+31612345678", {"person": ["ann"]})  # type: ignore[union-attr]
+    assert sms is not None
+    assert (sms.protocol, sms.endpoint, sms.filter_policy()) == ("sms", "+31612345678", {"person": ["ann"]})
     assert subscription_for(person("ann", notify_by="none")) is None
     assert subscription_for(person("ann", notify_by="sms", phone=None)) is None
 
@@ -220,6 +226,6 @@ def test_never_two_messages_within_the_rhythm_and_every_offer_is_told(events: li
         now += timedelta(minutes=5)
         state, was_sent = run_once(state, rhythm, now)
         messages += [(now, rhythm)] * was_sent
-    for (first, _), (second, rhythm_then) in zip(messages, messages[1:]):
+    for (first, _), (second, rhythm_then) in pairwise(messages):
         assert second - first >= RHYTHM_PERIODS[rhythm_then]
     assert not state.queued and (offered == 0) == (not messages)

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from chorus.advocacy.people.schemas import Person
 from chorus.advocacy.pool.rules import new_share
-from chorus.advocacy.pool.schemas import OfferIn
+from chorus.advocacy.pool.schemas import Offer, OfferIn
 from chorus.advocacy.pool.service import CLAIM, OfferNotifier, PoolPersonalData, PoolService
 from chorus.calendar.schemas import Status
 from chorus.core.errors import Conflict, Forbidden, NotFound
@@ -35,7 +37,7 @@ URL = "https://www.example.org/vacatures/42?ref=site"
 
 
 class World:
-    def __init__(self, *people, policy: str | None = "2026-1") -> None:
+    def __init__(self, *people: Person, policy: str | None = "2026-1") -> None:
         self.clock = Clock(NOW)
         self.store = MemoryPoolStore()
         self.people = FakePeople(*people, policy=policy)
@@ -44,9 +46,10 @@ class World:
         self.pool = PoolService(self.store, self.people, self.posts, self.ledger, self.clock)
         self.messages = FakeMessages()
         self.messages.clock = self.clock
-        self.notifier = OfferNotifier(self.store, self.people, self.messages, self.pool, self.clock, "https://api.example/api")
+        self.notifier = OfferNotifier(self.store, self.people, self.messages, self.pool, self.clock,
+                                      "https://api.example/api")
 
-    def offer(self, key: str | None = None, **body):
+    def offer(self, key: str | None = None, **body: Any) -> Offer:
         return self.pool.offer(EDITOR, OfferIn.model_validate({"post_id": "post1", "url": URL, **body}), API, key)[0]
 
     def counts(self, event: str) -> dict[tuple[str, str], int]:
@@ -126,7 +129,8 @@ def test_an_audience_too_big_for_the_request_is_finished_by_the_next_run(world: 
     assert made.recipients is None and world.store.recipients_ == {} and world.store.fanout_pending == {made.id}
     world.clock.now += timedelta(minutes=3)
     assert world.pool.resume_fanouts(plenty_of_time) == 1
-    assert world.store.offer(made.id).recipients == 2 and not world.store.fanout_pending  # type: ignore[union-attr]
+    resumed = world.store.offer(made.id)
+    assert resumed is not None and resumed.recipients == 2 and not world.store.fanout_pending
     assert world.pool.resume_fanouts(lambda: 10.0) == 0
 
 
@@ -140,7 +144,8 @@ def test_a_publisher_sees_their_offers_newest_first_with_their_own_links(world: 
     bo_links = world.pool.pool(principal("bo"), 50, None, API).items[0].links
     assert ann_links["x"] != bo_links["x"] and ann_links["x"].startswith(f"{API}/r/")
     assert parse_qs(urlsplit(page.items[0].share["x"]).query) == {"text": ["Kom erbij!"], "url": [ann_links["x"]]}
-    assert "mastodon" in page.items[0].share and "mastodon" not in world.pool.pool(principal("bo"), 50, None, API).items[0].share
+    bos_page = world.pool.pool(principal("bo"), 50, None, API)
+    assert "mastodon" in page.items[0].share and "mastodon" not in bos_page.items[0].share
 
 
 def test_withdrawn_offers_leave_the_pool_but_their_links_keep_working(world: World) -> None:
@@ -195,7 +200,8 @@ def test_immediate_publishers_get_one_bundled_message_per_run(world: World) -> N
     summary = world.notifier.run(plenty_of_time)
     assert summary["sent"] == 2  # ann and bo, one message each
     ann = [m for m in world.messages.sent if m.subscription.person == "ann"]
-    assert len(ann) == 1 and ann[0].subject == "2 new posts to share" and ann[0].subscription.endpoint == "ann@example.org"
+    assert len(ann) == 1 and ann[0].subject == "2 new posts to share"
+    assert ann[0].subscription.endpoint == "ann@example.org"
     assert "https://api.example/api/pool" in ann[0].message
     assert world.notifier.run(plenty_of_time)["sent"] == 0
 
@@ -211,7 +217,9 @@ def test_a_daily_publisher_hears_of_a_later_offer_a_day_after_the_last_message(w
     world.clock.now += timedelta(minutes=5)
     assert world.notifier.run(plenty_of_time)["sent"] == 2
     times = [m.at for m in world.messages.sent if m.subscription.person == "ann"]
-    assert len(times) == 2 and times[1] - times[0] >= timedelta(days=1)
+    assert len(times) == 2
+    first, second = times
+    assert first is not None and second is not None and second - first >= timedelta(days=1)
 
 
 def test_who_opted_out_or_chose_no_notifications_hears_nothing_and_loses_the_subscription(world: World) -> None:
@@ -238,7 +246,8 @@ def test_a_new_address_gets_a_new_subscription(world: World) -> None:
     world.notifier.run(plenty_of_time)
     assert world.messages.unsubscribed == [old]
     last = world.messages.sent[-1]
-    assert (last.subscription.person, last.subscription.protocol, last.subscription.endpoint) == ("ann", "sms", "+31612345678")
+    assert (last.subscription.person, last.subscription.protocol, last.subscription.endpoint) == (
+        "ann", "sms", "+31612345678")
 
 
 def test_offers_wait_until_the_email_subscription_is_confirmed(world: World) -> None:
@@ -272,7 +281,8 @@ def test_export_and_erase_keep_counts_but_drop_urls_subscription_and_watermarks(
     made = world.offer()
     world.people.change("ann", rhythm="immediate")
     world.notifier.run(plenty_of_time)
-    world.store.add_share(new_share("ann", made.id, "https://social.example/@ann/1", "mastodon", "publisher", world.clock.now))
+    world.store.add_share(new_share("ann", made.id, "https://social.example/@ann/1", "mastodon", "publisher",
+                                    world.clock.now))
     world.store.save_watch("ann", {"mastodon": {"account_id": "7"}}, "2026-12-01T09:00:00Z")
     section = PoolPersonalData(world.store, world.messages)
     kinds = [entry["kind"] for entry in section.export("ann")]

@@ -1,6 +1,8 @@
-"""The pre-share check (chorus.advocacy.content.rules): examples of what it flags and what it leaves alone, then properties
-of the parser over generated texts."""
+"""The pre-share check (chorus.advocacy.content.rules): examples of what it flags and what it leaves alone, then
+properties of the parser over generated texts."""
 from __future__ import annotations
+
+from itertools import pairwise
 
 import pytest
 from hypothesis import assume, given, settings
@@ -104,12 +106,13 @@ filler = st.lists(st.sampled_from(["we", "zijn", "blij", "met", "het", "nieuws",
 @settings(max_examples=300)
 @given(st.text(max_size=300), st.lists(st.text(min_size=1, max_size=30), max_size=4),
        st.lists(st.text(min_size=1, max_size=20), max_size=4))
-def test_flags_always_point_into_the_text_in_order_without_overlap(text: str, named: list[str], competitors: list[str]) -> None:
+def test_flags_always_point_into_the_text_in_order_without_overlap(text: str, named: list[str],
+                                                                   competitors: list[str]) -> None:
     flags = check(text, Consent.of(named, named), competitors)
     for flag in flags:
         assert 0 <= flag.start < flag.end <= len(text)
         assert text[flag.start:flag.end] == flag.text
-    for before, after in zip(flags, flags[1:]):
+    for before, after in pairwise(flags):
         assert before.end <= after.start
 
 
@@ -117,11 +120,13 @@ def test_flags_always_point_into_the_text_in_order_without_overlap(text: str, na
 def test_a_name_in_ordinary_text_is_flagged_exactly_unless_they_agreed(before: str, name: str, after: str) -> None:
     text = f"{before} {name} {after}"
     start = len(before) + 1
-    assert [(f.kind, f.start, f.end) for f in check(text, NOBODY) if f.kind == "name"] == [("name", start, start + len(name))]
+    assert [(f.kind, f.start, f.end) for f in check(text, NOBODY) if f.kind == "name"] == [("name", start,
+                                                                                            start + len(name))]
     assert [f for f in check(text, Consent.of([name.upper()])) if f.kind == "name"] == []
 
 
-@given(st.text(max_size=200), st.lists(person_names(), min_size=1, max_size=3), st.lists(st.text(max_size=15), max_size=3))
+@given(st.text(max_size=200), st.lists(person_names(), min_size=1, max_size=3),
+       st.lists(st.text(max_size=15), max_size=3))
 def test_consenting_more_people_never_adds_a_flag(text: str, extra: list[str], competitors: list[str]) -> None:
     fewer = {(f.kind, f.start, f.end) for f in check(text, NOBODY, competitors)}
     more = {(f.kind, f.start, f.end) for f in check(text, Consent.of(extra), competitors)}
@@ -129,7 +134,8 @@ def test_consenting_more_people_never_adds_a_flag(text: str, extra: list[str], c
 
 
 @given(filler, st.sampled_from(["Jumbo", "Albert Heijn", "C&A", "Blokker"]), filler, st.booleans())
-def test_a_competitor_is_always_flagged_whatever_its_case(before: str, competitor: str, after: str, upper: bool) -> None:
+def test_a_competitor_is_always_flagged_whatever_its_case(before: str, competitor: str, after: str,
+                                                          upper: bool) -> None:
     written = competitor.upper() if upper else competitor.lower()
     text = f"{before} {written} {after}"
     flags = [f for f in check(text, NOBODY, [competitor]) if f.kind == "competitor"]

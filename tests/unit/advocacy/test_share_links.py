@@ -30,8 +30,8 @@ from chorus.advocacy.pool.rules import (
 API = "https://abc123.execute-api.eu-west-1.amazonaws.com/api"
 bases = st.text(alphabet=BASE62, min_size=CODE_BASE_LENGTH, max_size=CODE_BASE_LENGTH)
 texts = st.text(min_size=0, max_size=400)
-query_pairs = st.lists(st.tuples(st.text(alphabet="abcdefghij_", min_size=1, max_size=8).filter(lambda k: k not in OURS),
-                                 st.text(max_size=12)), max_size=6)
+query_keys = st.text(alphabet="abcdefghij_", min_size=1, max_size=8).filter(lambda k: k not in OURS)
+query_pairs = st.lists(st.tuples(query_keys, st.text(max_size=12)), max_size=6)
 
 
 def query_of(url: str) -> dict[str, list[str]]:
@@ -67,7 +67,8 @@ def test_each_platform_gets_its_documented_intent_and_its_own_tracked_link() -> 
 
 @pytest.mark.parametrize(("handle", "instance"), [("@ann@social.example", "social.example"),
                                                   ("ann@Mastodon.Social", "mastodon.social"), ("@ann", None),
-                                                  ("@ann@localhost", None), ("@ann@evil.example/path", None), (None, None)])
+                                                  ("@ann@localhost", None), ("@ann@evil.example/path", None),
+                                                  (None, None)])
 def test_the_mastodon_instance_comes_from_the_handle(handle: str | None, instance: str | None) -> None:
     assert mastodon_instance(handle) == instance
 
@@ -97,7 +98,8 @@ def test_utm_parameters_are_set_once_and_the_targets_own_parameters_stay_in_orde
         pairs: list[tuple[str, str]], source: str, campaign: str) -> None:
     from urllib.parse import urlencode
 
-    target = f"https://www.example.org/jobs?{urlencode(pairs + [('utm_source', 'newsletter'), ('utm_campaign', 'old')])}#apply"
+    query = urlencode(pairs + [("utm_source", "newsletter"), ("utm_campaign", "old")])
+    target = f"https://www.example.org/jobs?{query}#apply"
     merged = with_utm(target, source, campaign)
     found = parse_qsl(urlsplit(merged).query, keep_blank_values=True)
     assert [pair for pair in found if pair[0] not in OURS] == pairs
@@ -154,7 +156,8 @@ def test_spellings_of_one_post_are_one_share(variant: str) -> None:
     assert url_key(variant) == url_key("https://x.com/ann/status/1850000000000000000")
 
 
-@given(st.sampled_from(["https://", "http://"]), st.sampled_from(["www.example.org", "Example.ORG", "example.org:8443"]),
+@given(st.sampled_from(["https://", "http://"]),
+       st.sampled_from(["www.example.org", "Example.ORG", "example.org:8443"]),
        st.text(alphabet="abc/-_", max_size=20), query_pairs)
 def test_normalising_twice_changes_nothing(scheme: str, host: str, path: str, pairs: list[tuple[str, str]]) -> None:
     from urllib.parse import urlencode
@@ -165,7 +168,8 @@ def test_normalising_twice_changes_nothing(scheme: str, host: str, path: str, pa
 
 @pytest.mark.parametrize(("url", "platform"), [
     ("https://x.com/ann/status/1", "x"), ("https://twitter.com/ann/status/1", "x"),
-    ("https://www.linkedin.com/posts/ann_activity-1", "linkedin"), ("https://bsky.app/profile/ann.bsky.social/post/3k", "bluesky"),
+    ("https://www.linkedin.com/posts/ann_activity-1", "linkedin"),
+    ("https://bsky.app/profile/ann.bsky.social/post/3k", "bluesky"),
     ("https://www.facebook.com/ann/posts/1", "facebook"), ("https://social.example/@ann/1234", "mastodon"),
     ("https://other.instance/@ann/1234", "mastodon"), ("https://ann.example/blog/post", "other"),
 ])

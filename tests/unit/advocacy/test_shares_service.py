@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pytest
 
 from chorus.advocacy.pool.schemas import OfferIn, ShareIn
-from chorus.advocacy.pool.service import PoolService, ShareService, ShareTracker
+from chorus.advocacy.pool.service import PoolService, Reader, ShareService, ShareTracker
 from chorus.core.errors import Conflict, Forbidden, NotFound
 from chorus.core.roles import Principal
 from chorus.platforms.base import PublicPost, RateLimited, Reading
@@ -24,7 +23,8 @@ class World:
     def __init__(self) -> None:
         self.clock = Clock(NOW)
         self.store = MemoryPoolStore()
-        self.people = FakePeople(person("ann", platforms={"mastodon": "@ann@social.example", "bluesky": "ann.bsky.social"}),
+        ann_handles = {"mastodon": "@ann@social.example", "bluesky": "ann.bsky.social"}
+        self.people = FakePeople(person("ann", platforms=ann_handles),
                                  person("bo", platforms={"bluesky": "bo.bsky.social"}), person("cas", platforms={}))
         self.ledger = MemoryLedger()
         self.pool = PoolService(self.store, self.people, FakePosts(post()), self.ledger, self.clock)
@@ -55,7 +55,8 @@ def test_a_confirmed_share_counts_once_however_often_and_however_spelled(world: 
 
 
 def test_a_share_on_the_persons_mastodon_instance_keeps_its_status_id(world: World) -> None:
-    share, _ = world.shares.confirm(principal("ann"), ShareIn(offer_id=world.offer.id, url="https://social.example/@ann/1099"))
+    share, _ = world.shares.confirm(principal("ann"),
+                                    ShareIn(offer_id=world.offer.id, url="https://social.example/@ann/1099"))
     assert (share.platform, share.post_id) == ("mastodon", "1099")
 
 
@@ -78,7 +79,8 @@ def test_someone_elses_post_cannot_be_claimed(world: World) -> None:
 def test_publishers_list_their_own_and_editors_everyones(world: World) -> None:
     world.shares.confirm(principal("ann"), ShareIn(offer_id=world.offer.id, url="https://x.com/ann/status/1"))
     world.clock.now += timedelta(minutes=1)
-    world.shares.confirm(principal("bo"), ShareIn(offer_id=world.offer.id, url="https://bsky.app/profile/bo.bsky.social/post/3k"))
+    world.shares.confirm(principal("bo"),
+                         ShareIn(offer_id=world.offer.id, url="https://bsky.app/profile/bo.bsky.social/post/3k"))
     assert [s.person for s in world.shares.list(principal("ann"), None, None, None, 50, None).items] == ["ann"]
     assert [s.person for s in world.shares.list(EDITOR, None, None, None, 50, None).items] == ["bo", "ann"]
     assert [s.person for s in world.shares.list(EDITOR, None, None, "x", 50, None).items] == ["ann"]
@@ -87,19 +89,28 @@ def test_publishers_list_their_own_and_editors_everyones(world: World) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------- tracking
-@dataclass
-class ScriptedReader:
+class ScriptedReader(Reader):
     """A platform as seen by the tracker: posts per handle, reply counts per post id, and what was asked."""
 
-    platform: str
-    posts: dict[str, list[PublicPost]] = field(default_factory=dict)
-    replies: dict[str, int] = field(default_factory=dict)
-    fail: Exception | None = None
-    requests: int = 0
-    asked: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    def __init__(self, platform: str, posts: dict[str, list[PublicPost]] | None = None,
+                 replies: dict[str, int] | None = None, fail: Exception | None = None) -> None:
+        self._platform = platform
+        self.posts = posts or {}
+        self.replies = replies or {}
+        self.fail = fail
+        self._requests = 0
+        self.asked: list[tuple[str, dict[str, str]]] = []
+
+    @property
+    def platform(self) -> str:
+        return self._platform
+
+    @property
+    def requests(self) -> int:
+        return self._requests
 
     def recent_posts(self, handle: str, watermark: Mapping[str, str], now: float) -> Reading:
-        self.requests += 1
+        self._requests += 1
         self.asked.append((handle, dict(watermark)))
         if self.fail:
             raise self.fail
@@ -108,7 +119,7 @@ class ScriptedReader:
         return Reading(mine[seen:], {"seen": str(len(mine))})
 
     def reply_counts(self, handle: str, post_ids: list[str], now: float) -> dict[str, int]:
-        self.requests += 1
+        self._requests += 1
         return {post_id: self.replies[post_id] for post_id in post_ids if post_id in self.replies}
 
 
@@ -117,7 +128,8 @@ def public_post(post_id: str, links: tuple[str, ...], at: datetime, replies: int
 
 
 def tracker(world: World, *readers: ScriptedReader) -> ShareTracker:
-    return ShareTracker(world.store, world.people, world.shares, world.ledger, list(readers), world.clock, window_days=14)
+    return ShareTracker(world.store, world.people, world.shares, world.ledger, list(readers), world.clock,
+                        window_days=14)
 
 
 def test_a_post_with_the_tracked_link_or_the_page_becomes_a_share_and_its_replies_count_once(world: World) -> None:

@@ -2,8 +2,10 @@
 content checks and advice; then a stateful model of the whole workflow driven by Hypothesis."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
+from itertools import pairwise
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -16,7 +18,6 @@ from chorus.calendar.schemas import Channel, Post, PostContent, Status
 from chorus.core.errors import Conflict, Forbidden, ValidationError
 from chorus.core.roles import Principal
 
-UTC = timezone.utc
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 NOW_ISO = "2026-06-01T12:00:00Z"
 
@@ -101,7 +102,8 @@ def test_authors_may_draft(author: Principal) -> None:
     post = posts.draft("p1", content, author, NOW)
 
     assert (post.id, post.author, post.status) == ("p1", author.username, Status.DRAFT)
-    assert (post.text, post.channels, post.campaign, post.category) == (TEXT, ["mastodon-main", "x-main"], "werving", "vacancy")
+    assert (post.text, post.channels, post.campaign, post.category) == (
+        TEXT, ["mastodon-main", "x-main"], "werving", "vacancy")
     assert post.variants == {"x-main": "Vacature!"} and post.on_behalf_of == "olga" and post.endorsed_at is None
     assert post.created_at == post.updated_at == NOW_ISO
     assert post.publish_at is None and post.publish_at_local is None and post.timezone == "Europe/Amsterdam"
@@ -123,7 +125,7 @@ def test_others_may_not_draft(someone: Principal) -> None:
 
 def test_post_content_refuses_unknown_fields() -> None:
     with pytest.raises(Exception, match="status"):
-        PostContent(text=TEXT, status="scheduled")  # type: ignore[call-arg]
+        PostContent(text=TEXT, status="scheduled")  # type: ignore[call-arg]  # an unknown field, on purpose
 
 
 # --- transition: roles ----------------------------------------------------------------------------------------
@@ -391,7 +393,8 @@ def test_schedule_an_approved_post() -> None:
 def test_reschedule_moves_a_scheduled_post() -> None:
     post = at_status(Status.SCHEDULED)
     moved = posts.schedule(post, datetime(2026, 12, 1, 8, tzinfo=UTC), "America/New_York", MASTER, NOW, CHANNELS)
-    assert (moved.status, moved.publish_at, moved.timezone) == (Status.SCHEDULED, "2026-12-01T08:00:00Z", "America/New_York")
+    assert (moved.status, moved.publish_at, moved.timezone) == (
+        Status.SCHEDULED, "2026-12-01T08:00:00Z", "America/New_York")
     assert moved.publish_at_local == "2026-12-01T03:00:00-05:00"
     assert (moved.audit[-1].from_status, moved.audit[-1].to_status) == (Status.SCHEDULED, Status.SCHEDULED)
 
@@ -528,7 +531,8 @@ def planned(post_id: str, text: str = TEXT, channels: list[str] | None = None, p
 
 
 def duplicates(post: Post, neighbours: list[Post]) -> list[tuple[str, str]]:
-    return [(w["channel"], w["message"]) for w in posts.warnings(post, CHANNELS, neighbours) if w["code"] == "duplicate"]
+    warnings = posts.warnings(post, CHANNELS, neighbours)
+    return [(w["channel"], w["message"]) for w in warnings if w["code"] == "duplicate"]
 
 
 def test_duplicate_on_a_shared_channel_within_24_hours() -> None:
@@ -643,7 +647,7 @@ class PostWorkflow(RuleBasedStateMachine):
             call()
         assert type(caught.value) is error
         if field is not None:
-            assert caught.value.field == field  # type: ignore[attr-defined]
+            assert isinstance(caught.value, ValidationError) and caught.value.field == field
         assert snapshot(self.post) == before, "a failed call changed the post"
         return False
 
@@ -728,7 +732,8 @@ class PostWorkflow(RuleBasedStateMachine):
 
     @rule(actor=actors, text=texts, campaign=st.none() | st.just("herfst"), channels=channel_lists)
     def edit(self, actor: Principal, text: str | None, campaign: str | None, channels: list[str] | None) -> None:
-        changes = {k: v for k, v in {"text": text, "campaign": campaign, "channels": channels}.items() if v is not None}
+        edited = {"text": text, "campaign": campaign, "channels": channels}
+        changes: dict[str, Any] = {k: v for k, v in edited.items() if v is not None}
         may = self.is_editor(actor) or ("creator" in actor.roles and actor.username == self.author)
         error: type[Exception] | None = None
         if not may:
@@ -797,7 +802,7 @@ class PostWorkflow(RuleBasedStateMachine):
         audit = self.post.audit
         assert len(audit) == self.entries
         assert (audit[0].action, audit[0].from_status, audit[0].to_status) == ("create", None, Status.DRAFT)
-        for previous, entry in zip(audit, audit[1:]):
+        for previous, entry in pairwise(audit):
             assert entry.from_status == previous.to_status
             assert entry.at > previous.at
         assert audit[-1].to_status == self.post.status
@@ -820,10 +825,12 @@ TestPostWorkflow = PostWorkflow.TestCase
 
 
 @pytest.mark.parametrize("status", list(Status), ids=str)
-def test_work_in_progress_is_shown_only_to_the_crisis_team_its_author_and_the_person_it_speaks_for(status: Status) -> None:
+def test_work_in_progress_is_shown_only_to_the_crisis_team_its_author_and_the_person_it_speaks_for(
+        status: Status) -> None:
     post = at_status(status, on_behalf_of="olga")
     in_progress = status in (Status.DRAFT, Status.SUBMITTED)
-    assert posts.visible_to(post, MASTER) and posts.visible_to(post, EDITOR) and posts.visible_to(post, who("pia", "pr"))
+    assert posts.visible_to(post, MASTER) and posts.visible_to(post, EDITOR)
+    assert posts.visible_to(post, who("pia", "pr"))
     assert posts.visible_to(post, CREATOR) and posts.visible_to(post, who("olga", "publisher"))
     for outsider in (who("carl", "creator"), who("pete", "publisher"), who("cas", "care"), who("vic", "viewer")):
         assert posts.visible_to(post, outsider) is not in_progress, (outsider.username, status)

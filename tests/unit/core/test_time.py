@@ -1,7 +1,7 @@
 """Calendar time handling across time zones and DST transitions (chorus.core.time)."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -24,13 +24,13 @@ from chorus.core.time import (
     zone,
 )
 
-UTC = timezone.utc
 AMS = "Europe/Amsterdam"
 NYC = "America/New_York"
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0,
+        microsecond: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, microsecond, tzinfo=UTC)
 
 
 # Instants around the 2026 transitions: Amsterdam 29 Mar and 25 Oct, New York 8 Mar and 1 Nov.
@@ -215,7 +215,8 @@ def test_slot_times_are_at_the_slot_wall_clock_and_inside_the_range(
         key = (WEEKDAYS[local.weekday()], f"{local:%H:%M}")
         if key not in wanted:  # only a slot skipped by spring-forward may land elsewhere: right after the gap
             before = (t - timedelta(minutes=1)).astimezone(tz)
-            assert local.utcoffset() > before.utcoffset()
+            offset, offset_before = local.utcoffset(), before.utcoffset()
+            assert offset is not None and offset_before is not None and offset > offset_before
 
 
 @given(first=st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 12, 31)), days=st.integers(0, 120),

@@ -142,7 +142,8 @@ def test_missing_header(verifier: TokenVerifier, header: str | None) -> None:
 
 
 @pytest.mark.parametrize("header_template", ["Basic {t}", "Token {t}", "{t}", "Bearer", "Bearer    "])
-def test_scheme_other_than_bearer(verifier: TokenVerifier, signing_key: rsa.RSAPrivateKey, header_template: str) -> None:
+def test_scheme_other_than_bearer(verifier: TokenVerifier, signing_key: rsa.RSAPrivateKey,
+                                  header_template: str) -> None:
     header = header_template.format(t=_sign(signing_key, _claims()))
     assert _reject(verifier, header) in (
         "Authorization header must be 'Bearer <token>'",
@@ -196,7 +197,8 @@ def test_tampered_payload_is_rejected(verifier: TokenVerifier, signing_key: rsa.
 
 
 def test_alg_none_token(verifier: TokenVerifier) -> None:
-    unsigned = jwt.encode(_claims(**{"cognito:groups": ["master"]}), None, algorithm="none", headers={"kid": KID})
+    # No key: PyJWT takes "" (or None, which its annotations do not allow) for alg "none".
+    unsigned = jwt.encode(_claims(**{"cognito:groups": ["master"]}), "", algorithm="none", headers={"kid": KID})
     assert jwt.get_unverified_header(unsigned)["alg"] == "none"
     assert _reject(verifier, f"Bearer {unsigned}") == "token must be RS256-signed with a key id"
     # The same with an empty signature segment made by hand, and with "None" capitalised.

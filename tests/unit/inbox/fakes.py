@@ -2,13 +2,14 @@
 version travels with the record, and saving a record whose version is not the stored one is a Conflict."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Callable
 
 from chorus.calendar.schemas import Channel, Post
 from chorus.core import time as timing
 from chorus.core.errors import Stale
 from chorus.inbox.rules import InboxPage, InboxQuery
+from chorus.inbox.service import Channels, InboxReads, Mentions, Posts, ReplyWrites
 from chorus.listening.schemas import MentionRecord
 from tests.unit.listening.fakes import T0
 
@@ -25,16 +26,16 @@ def mention(mention_id: str = "m1", *, platform: str = "x", teams: tuple[str, ..
     return MentionRecord.model_validate(values)
 
 
-class MemoryMentions:
+class MemoryMentions(Mentions):
     def __init__(self, *records: MentionRecord) -> None:
         self.items: dict[str, MentionRecord] = {}
         self.saves = 0
-        self.before_save: Callable[[], None] | None = None  # runs once, just before the next save: a rival's edit
+        self.before_save: Callable[[], object] | None = None  # runs once, just before the next save: a rival's edit
         for record in records:
             self.items[record.id] = record.model_copy(update={"version": 1})
 
-    def get(self, mention_id: str, now: datetime) -> MentionRecord | None:
-        record = self.items.get(mention_id)
+    def get(self, key: str, now: datetime) -> MentionRecord | None:
+        record = self.items.get(key)
         return None if record is None or record.expired(now) else record.model_copy(deep=True)
 
     def save(self, record: MentionRecord) -> MentionRecord:
@@ -50,7 +51,7 @@ class MemoryMentions:
         return saved.model_copy(deep=True)
 
 
-class MemoryReads:
+class MemoryReads(InboxReads):
     def __init__(self) -> None:
         self.queries: list[InboxQuery] = []
 
@@ -59,7 +60,7 @@ class MemoryReads:
         return InboxPage([], None, 0)
 
 
-class MemoryPosts:
+class MemoryPosts(Posts):
     def __init__(self) -> None:
         self.items: dict[str, Post] = {}
 
@@ -68,7 +69,7 @@ class MemoryPosts:
         return post.model_copy(deep=True) if post else None
 
 
-class MemoryChannels:
+class MemoryChannels(Channels):
     def __init__(self, *channels: Channel) -> None:
         self.channels = list(channels)
 
@@ -76,7 +77,7 @@ class MemoryChannels:
         return list(self.channels)
 
 
-class MemoryReplyWrites:
+class MemoryReplyWrites(ReplyWrites):
     """Both writes or neither, with the conditions of the real transaction."""
 
     def __init__(self, posts: MemoryPosts, mentions: MemoryMentions) -> None:

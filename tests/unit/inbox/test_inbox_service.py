@@ -2,17 +2,20 @@
 once, or waiting for an editor when the mention went to PR), written together with the mention they answer."""
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
 from chorus.calendar.schemas import Channel, Post
-from chorus.calendar.service import CalendarService
+from chorus.calendar.service import CalendarService, Holds, PostStore, Publisher, ReplyApprovals
 from chorus.core.errors import Conflict, Forbidden, NotFound, ValidationError
 from chorus.core.retry import ATTEMPTS as SAVE_ATTEMPTS
 from chorus.core.roles import Principal
 from chorus.inbox import rules as workflow
 from chorus.inbox.service import InboxService
+from chorus.listening.schemas import MentionRecord
 from tests.clock import Clock
 from tests.unit.inbox.fakes import (
     T0,
@@ -23,6 +26,7 @@ from tests.unit.inbox.fakes import (
     MemoryReplyWrites,
     mention,
 )
+from tests.unit.publishing.fakes import ChannelStore
 
 CARE = Principal("carla", frozenset({"care"}))
 PR = Principal("piet", frozenset({"pr"}))
@@ -32,8 +36,10 @@ MASTODON = Channel(id="mastodon-main", platform="mastodon", handle="@org@social.
 LOCAL = Channel(id="demo-local", platform="local", handle="@demo")
 
 
-class World:
-    def __init__(self, *records, channels=(X_MAIN, MASTODON, LOCAL)) -> None:  # type: ignore[no-untyped-def]
+class World(Publisher, Holds):
+    """The inbox service on in-memory stores; the world itself is its publisher and its crisis hold."""
+
+    def __init__(self, *records: MentionRecord, channels: Sequence[Channel] = (X_MAIN, MASTODON, LOCAL)) -> None:
         self.clock = Clock(T0 + timedelta(minutes=10))
         self.mentions = MemoryMentions(*(records or (mention("m1"),)))
         self.reads = MemoryReads()
@@ -41,7 +47,7 @@ class World:
         self.channels = MemoryChannels(*channels)
         self.writes = MemoryReplyWrites(self.posts, self.mentions)
         self.scheduled: list[Post] = []
-        self.hold: dict | None = None
+        self.hold: dict[str, Any] | None = None
         self.pauses: list[int] = []
         self.service = InboxService(self.mentions, self.reads, self.posts, self.channels, self.writes, self.clock,
                                     publisher=self, holds=self, pause=self.pauses.append)
@@ -49,11 +55,16 @@ class World:
     def enqueue_soon(self, post: Post) -> None:  # the publisher port: what was handed over to be published now
         self.scheduled.append(post)
 
-    def active_hold(self) -> dict | None:  # the crisis-hold port
+    def active_hold(self) -> dict[str, Any] | None:  # the crisis-hold port
         return self.hold
 
-    def stored(self, mention_id: str = "m1"):  # type: ignore[no-untyped-def]
+    def stored(self, mention_id: str = "m1") -> MentionRecord:
         return self.mentions.items[mention_id]
+
+    def stored_post(self, post_id: str) -> Post:
+        post = self.posts.get(post_id)
+        assert post is not None, f"no post {post_id}"
+        return post
 
 
 # ---------------------------------------------------------------------------------------------- listing
@@ -62,9 +73,11 @@ def test_the_inbox_lists_open_mentions_unless_told_otherwise_and_parses_the_wind
     world.service.inbox("open", {"intent": "complaint"}, "2026-11-20T10:00", None, False, 50, None)
     world.service.inbox("resolved", {}, None, "2026-11-21T00:00:00Z", True, 50, None)
     first, second = world.reads.queries
+    assert first.since is not None and second.until is not None
     assert (first.statuses, first.filters, first.since.isoformat()) == (("new", "assigned"), {"intent": "complaint"},
                                                                         "2026-11-20T09:00:00+00:00")  # Amsterdam time
-    assert (second.statuses, second.oldest_first, second.until.isoformat()) == (("resolved",), True, "2026-11-21T00:00:00+00:00")
+    assert (second.statuses, second.oldest_first, second.until.isoformat()) == (
+        ("resolved",), True, "2026-11-21T00:00:00+00:00")
     with pytest.raises(ValidationError) as raised:
         world.service.inbox("open", {}, "yesterday", None, False, 50, None)
     assert raised.value.field == "from"
@@ -116,12 +129,14 @@ def test_a_responders_reply_is_a_post_scheduled_now_and_the_mentions_first_respo
     world = World()
     outcome = world.service.reply("m1", "Sorry! We kijken ernaar, stuur je ons een DM?", None, CARE)
     post = outcome.post
-    assert (outcome.created, outcome.needs_approval, post.status, post.channels) == (True, False, "scheduled", ["x-main"])
+    assert (outcome.created, outcome.needs_approval, post.status, post.channels) == (
+        True, False, "scheduled", ["x-main"])
     assert post.publish_at == "2026-11-20T09:10:00Z" == post.due_at and list(post.deliveries) == ["x-main"]
     assert post.reply_to is not None and (post.reply_to.mention_id, post.reply_to.platform_id) == ("m1", "x-m1")
     assert [(a.action, a.to_status) for a in post.audit] == [("reply", "scheduled")]
     stored = world.stored()
-    assert (stored.status, stored.first_response_seconds, [r.post_id for r in stored.our_replies]) == ("responded", 600, [post.id])
+    assert (stored.status, stored.first_response_seconds, [r.post_id for r in stored.our_replies]) == (
+        "responded", 600, [post.id])
     assert world.scheduled == [post] and world.writes.transactions == 1
 
 
@@ -143,8 +158,8 @@ def test_a_reply_to_a_pr_mention_waits_for_an_editor_and_answers_when_approved()
 
     world.clock.advance(minutes=20)
     with pytest.raises(Forbidden):
-        world.service.approve_reply(CARE, world.posts.get(outcome.post.id))  # type: ignore[arg-type]
-    approved = world.service.approve_reply(EDITOR, world.posts.get(outcome.post.id))  # type: ignore[arg-type]
+        world.service.approve_reply(CARE, world.stored_post(outcome.post.id))
+    approved = world.service.approve_reply(EDITOR, world.stored_post(outcome.post.id))
     assert (approved.status, approved.publish_at) == ("scheduled", "2026-11-20T09:30:00Z")
     assert [(a.action, a.by) for a in approved.audit] == [("reply", "piet"), ("approve", "ed"), ("schedule", "ed")]
     answered = world.stored()
@@ -162,7 +177,7 @@ def test_a_reply_whose_mention_was_closed_meanwhile_is_not_approved() -> None:
     post = world.service.reply("m1", "We zoeken het uit.", None, PR).post
     world.service.set_status("m1", "resolved", PR)
     with pytest.raises(Conflict, match="reopen"):
-        world.service.approve_reply(EDITOR, world.posts.get(post.id))  # type: ignore[arg-type]
+        world.service.approve_reply(EDITOR, world.stored_post(post.id))
     assert world.posts.items[post.id].status == "submitted" and world.scheduled == []
 
 
@@ -172,9 +187,9 @@ def test_during_a_crisis_hold_replies_wait_and_cannot_be_approved_until_release(
     outcome = world.service.reply("m1", "We werken eraan.", None, CARE)
     assert outcome.needs_approval and outcome.post.audit[0].reason and "crisis hold" in outcome.post.audit[0].reason
     with pytest.raises(Conflict, match="crisis hold"):
-        world.service.approve_reply(EDITOR, world.posts.get(outcome.post.id))  # type: ignore[arg-type]
+        world.service.approve_reply(EDITOR, world.stored_post(outcome.post.id))
     world.hold = None
-    assert world.service.approve_reply(EDITOR, world.posts.get(outcome.post.id)).status == "scheduled"  # type: ignore[arg-type]
+    assert world.service.approve_reply(EDITOR, world.stored_post(outcome.post.id)).status == "scheduled"
 
 
 def test_a_mastodon_reply_names_the_author_so_they_are_notified() -> None:
@@ -183,7 +198,8 @@ def test_a_mastodon_reply_names_the_author_so_they_are_notified() -> None:
     assert post.text == "@boos@elders.example Sorry, we bellen je."
     assert post.reply_to is not None and post.reply_to.platform_id == "mastodon-m1"
     named = World(mention("m1", platform="mastodon", author_handle="@boos@elders.example"))
-    assert named.service.reply("m1", "Hoi @Boos@elders.example, sorry.", None, CARE).post.text == "Hoi @Boos@elders.example, sorry."
+    kept = named.service.reply("m1", "Hoi @Boos@elders.example, sorry.", None, CARE).post
+    assert kept.text == "Hoi @Boos@elders.example, sorry."
 
 
 @pytest.mark.parametrize("platform", ["rss", "reddit"])
@@ -253,15 +269,33 @@ def test_approving_a_reply_through_the_calendar_goes_to_the_inbox() -> None:
     post = world.service.reply("m1", "We zoeken het uit.", None, PR).post
     handed: list[str] = []
 
-    class Posts:
+    class Posts(PostStore):
+        """The calendar's posts as the inbox stores them; approving a reply only reads (the inbox writes)."""
+
         def get(self, post_id: str) -> Post | None:
             return world.posts.get(post_id)
 
-    class Replies:
-        def approve_reply(self, actor: Principal, reply: Post) -> Post:
-            handed.append(reply.id)
-            return world.service.approve_reply(actor, reply)
+        def create(self, post: Post) -> bool:
+            raise AssertionError("approving a reply creates no post")
 
-    calendar = CalendarService(Posts(), world.channels, world.clock, "Europe/Amsterdam",  # type: ignore[arg-type]
+        def save(self, post: Post) -> Post:
+            raise AssertionError("the inbox saves an approved reply, not the calendar")
+
+        def calendar(self, start: datetime, end: datetime, channel: str | None, limit: int,
+                     cursor: str | None) -> tuple[list[Post], str | None]:
+            raise AssertionError("approving a reply lists nothing")
+
+        def in_window(self, start: datetime, end: datetime) -> list[Post]:
+            raise AssertionError("approving a reply lists nothing")
+
+        def by_status(self, status: str, limit: int, cursor: str | None) -> tuple[list[Post], str | None]:
+            raise AssertionError("approving a reply lists nothing")
+
+    class Replies(ReplyApprovals):
+        def approve_reply(self, actor: Principal, post: Post) -> Post:
+            handed.append(post.id)
+            return world.service.approve_reply(actor, post)
+
+    calendar = CalendarService(Posts(), ChannelStore(world.channels.all()), world.clock, "Europe/Amsterdam",
                                replies=Replies())
     assert calendar.act(EDITOR, post.id, "approve").status == "scheduled" and handed == [post.id]

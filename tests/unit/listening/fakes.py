@@ -2,38 +2,52 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Generic, Protocol, TypeVar
 
+from chorus.advocacy.engagement.service import ForwardedMentions
+from chorus.core import time as timing
 from chorus.core.errors import Stale
+from chorus.listening.digests.service import DigestSink
 from chorus.listening.schemas import Alert, MentionRecord
+from chorus.listening.service import Alerts, AlertSink, IngestQueue, Mentions, State
+from chorus.listening.spikes import service as spikes
+from chorus.listening.spikes.schemas import Tally
 from chorus.platforms.base import Mention
 
-T0 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
-class VersionedStore:
+class Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+Item = TypeVar("Item", bound=Identified)
+
+
+class VersionedStore(Generic[Item]):
     """Items with optimistic locking, like the DynamoDB repositories: save() of a stale copy is a Conflict."""
 
     def __init__(self) -> None:
-        self.items: dict[str, tuple[int, Any]] = {}
+        self.items: dict[str, tuple[int, Item]] = {}
         self.read_versions: dict[str, int] = {}
 
-    def _get(self, key: str) -> Any:
+    def _get(self, key: str) -> Item | None:
         if key not in self.items:
             return None
         version, value = self.items[key]
         self.read_versions[key] = version
         return value
 
-    def create(self, value: Any) -> Any:
+    def _create(self, value: Item) -> Item | None:
         if value.id in self.items:
             return None
         self.items[value.id] = (1, value)
         self.read_versions[value.id] = 1
         return value
 
-    def save(self, value: Any) -> Any:
+    def _save(self, value: Item) -> Item:
         version, _ = self.items[value.id]
         if self.read_versions.get(value.id) != version:
             raise Stale("changed meanwhile")
@@ -42,32 +56,57 @@ class VersionedStore:
         return value
 
 
-class MemoryMentions(VersionedStore):
+class MemoryMentions(VersionedStore[MentionRecord], Mentions, ForwardedMentions):
     def __init__(self) -> None:
         super().__init__()
         self.counters: dict[str, int] = {}  # spike counters, added to atomically with the first store
 
-    def create(self, value: Any, counter: Any = None) -> Any:
-        created = super().create(value)
+    def create(self, record: MentionRecord, counter: Tally | None = None) -> MentionRecord | None:
+        created = self._create(record)
         if created is not None and counter is not None:
             self.counters[counter.name] = self.counters.get(counter.name, 0) + 1
         return created
 
-    def get(self, mention_id: str, now: datetime) -> MentionRecord | None:
-        record = self._get(mention_id)
+    def save(self, record: MentionRecord) -> MentionRecord:
+        return self._save(record)
+
+    def get(self, key: str, now: datetime) -> MentionRecord | None:
+        record = self._get(key)
         return None if record is None or record.expired(now) else record
 
-    def conversation_since(self, conversation: str, since: datetime, now: datetime, limit: int = 500) -> list[MentionRecord]:
+    def forwarded_by(self, username: str, now: datetime, limit: int,
+                     cursor: str | None) -> tuple[list[MentionRecord], str | None]:
+        """MentionRepository.forwarded_by: the mentions `username` forwarded, newest first, a page at a time."""
+        mine = sorted((r for _, r in self.items.values() if r.forwarded_by == username and not r.expired(now)),
+                      key=lambda r: r.received_at, reverse=True)
+        start = int(cursor or 0)
+        return mine[start:start + limit], str(start + limit) if start + limit < len(mine) else None
+
+    def conversation_since(self, conversation: str, since: datetime, now: datetime,
+                           limit: int = 500) -> list[MentionRecord]:
         return [r for _, r in self.items.values()
-                if r.conversation == conversation and r.created_at >= since.strftime("%Y-%m-%dT%H:%M:%SZ") and not r.expired(now)]
+                if r.conversation == conversation and r.created_at >= since.strftime("%Y-%m-%dT%H:%M:%SZ")
+                and not r.expired(now)]
 
 
-class MemoryAlerts(VersionedStore):
+class MemoryAlerts(VersionedStore[Alert], Alerts):
     def get(self, alert_id: str, now: datetime) -> Alert | None:
         return self._get(alert_id)
 
+    def create(self, alert: Alert) -> Alert | None:
+        return self._create(alert)
 
-class MemoryState:
+    def save(self, alert: Alert) -> Alert:
+        return self._save(alert)
+
+    def recent(self, since: datetime, now: datetime, limit: int) -> list[Alert]:
+        """AlertRepository.recent: created since `since`, not expired, newest first."""
+        found = [alert for _, alert in self.items.values()
+                 if alert.created_at >= timing.iso_utc(since) and alert.expires_at > now.timestamp()]
+        return sorted(found, key=lambda alert: alert.created_at, reverse=True)[:limit]
+
+
+class MemoryState(State):
     def __init__(self) -> None:
         self.values: dict[str, dict[str, Any]] = {}
         self.tokens: set[str] = set()
@@ -95,7 +134,7 @@ class Sent:
 
 
 @dataclass
-class MemoryNotifier:
+class MemoryNotifier(AlertSink, spikes.AlertSink, DigestSink):
     sent: list[Sent] = field(default_factory=list)
 
     def send(self, subject: str, message: str, *, sms_text: str | None = None, **attributes: str) -> None:
@@ -103,7 +142,7 @@ class MemoryNotifier:
 
 
 @dataclass
-class MemoryQueue:
+class MemoryQueue(IngestQueue):
     messages: list[tuple[Mention, str | None]] = field(default_factory=list)
 
     def send(self, mention: Mention, facet: str | None) -> None:

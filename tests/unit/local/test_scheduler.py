@@ -9,9 +9,11 @@ from __future__ import annotations
 import sys
 import threading
 import uuid
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, ParamSpec, TypeVar
 
 import pytest
 from hypothesis import assume, given, settings
@@ -19,14 +21,14 @@ from hypothesis import strategies as st
 
 from chorus.local.scheduler import LambdaContext, Schedule, ScheduledJob, ScheduleError, Scheduler, jobs_from_template
 
-UTC = timezone.utc
 AMS = "Europe/Amsterdam"
 NYC = "America/New_York"
 REGION = "eu-west-1"
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0,
+        microsecond: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, microsecond, tzinfo=UTC)
 
 
 def firings(schedule: Schedule, after: datetime, count: int) -> list[datetime]:
@@ -57,7 +59,8 @@ def firings(schedule: Schedule, after: datetime, count: int) -> list[datetime]:
         ("rate(1 day)", utc(2026, 12, 31, 23, 59, 59), utc(2027, 1, 1)),
     ],
 )
-def test_rate_is_aligned_to_its_period_and_strictly_after(expression: str, moment: datetime, expected: datetime) -> None:
+def test_rate_is_aligned_to_its_period_and_strictly_after(expression: str, moment: datetime,
+                                                          expected: datetime) -> None:
     assert Schedule(expression).next_after(moment) == expected
 
 
@@ -328,7 +331,8 @@ def test_jobs_from_template_reads_a_sam_schedule_event() -> None:
                 "Properties": {
                     "CodeUri": "functions/fetch_mentions",
                     "Handler": "handler.handler",
-                    "Events": {"Every5": {"Type": "Schedule", "Properties": {"Schedule": "rate(5 minutes)", "Enabled": True}}},
+                    "Events": {"Every5": {"Type": "Schedule",
+                                          "Properties": {"Schedule": "rate(5 minutes)", "Enabled": True}}},
                 },
             }
         }
@@ -445,10 +449,11 @@ def test_template_job_runs_the_handler_its_code_uri_names(handler_package: str) 
 # --- the loop -------------------------------------------------------------------------------------------------
 
 
-class SimulatedTime:
+class SimulatedTime(threading.Event):
     """A clock that only moves when the loop waits, and a stop event that trips once the clock passes `end`."""
 
     def __init__(self, start: datetime, end: datetime) -> None:
+        super().__init__()
         self.now = start
         self.end = end
         self.waits: list[float] = []
@@ -464,7 +469,8 @@ class SimulatedTime:
     def set(self) -> None:
         self._stopped = True
 
-    def wait(self, timeout: float) -> bool:
+    def wait(self, timeout: float | None = None) -> bool:
+        assert timeout is not None, "the loop always wakes up to check the schedule"
         self.waits.append(timeout)
         self.now += timedelta(seconds=timeout)
         if self.now >= self.end:
@@ -472,22 +478,25 @@ class SimulatedTime:
         return self._stopped
 
 
-class InlinePool:
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class InlinePool(ThreadPoolExecutor):
     """Runs submitted work at once, in order, in this thread."""
 
-    def submit(self, fn: Any, *args: Any) -> None:
-        fn(*args)
-
-    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
-        pass
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        done: Future[T] = Future()
+        done.set_result(fn(*args, **kwargs))
+        return done
 
 
 def _run_loop(jobs: list[ScheduledJob], start: datetime, end: datetime) -> SimulatedTime:
     time = SimulatedTime(start, end)
     scheduler = Scheduler(jobs, REGION, clock=time.clock)
-    scheduler._stop = time  # type: ignore[assignment]
+    scheduler._stop = time
     scheduler._pool.shutdown()
-    scheduler._pool = InlinePool()  # type: ignore[assignment]
+    scheduler._pool = InlinePool()
     scheduler._loop()
     return time
 
@@ -499,7 +508,8 @@ def test_loop_fires_each_due_job_at_its_times() -> None:
         ScheduledJob("Daily", HANDLER, Schedule("cron(0 9 * * ? *)")),
     ]
 
-    time = _run_loop(jobs, start=utc(2026, 6, 5, 12, 0, 0) + timedelta(milliseconds=500), end=utc(2026, 6, 5, 12, 5, 30))
+    time = _run_loop(jobs, start=utc(2026, 6, 5, 12, 0, 0) + timedelta(milliseconds=500),
+                     end=utc(2026, 6, 5, 12, 5, 30))
 
     fired = [(context.function_name, event["time"]) for event, context, _ in CALLS]
     assert fired == [

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import json as jsonlib
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from chorus.platforms.transport import Response
+from chorus.platforms.transport import HttpClient, Response
 
 
 @dataclass
@@ -39,7 +39,7 @@ class Sent:
 Reply = Response | BaseException | Callable[[Sent], Response]
 
 
-class FakeTransport:
+class FakeTransport(HttpClient):
     """Answers the n-th request with the n-th reply: a Response, an exception to raise (as the real Transport
     raises outcomes), or a function of the request (to assert on it first). Every request is kept in `sent`."""
 
@@ -47,7 +47,7 @@ class FakeTransport:
         self.replies = list(replies)
         self.sent: list[Sent] = []
 
-    def request(self, method: str, url: str, headers: dict[str, str] | None = None, body: bytes | None = None,
+    def request(self, method: str, url: str, headers: Mapping[str, str] | None = None, body: bytes | None = None,
                 json: Any = None) -> Response:
         sent = Sent(method, url, dict(headers or {}), body, json)
         self.sent.append(sent)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -39,8 +39,8 @@ def test_a_tid_is_deterministic_valid_and_in_a_plausible_range(key: str) -> None
     assert len(tid) == 13 and TID_SYNTAX.match(tid)
     value = tid_value(tid)
     assert value >> 63 == 0
-    moment = datetime.fromtimestamp((value >> 10) / 1_000_000, tz=timezone.utc)
-    assert datetime(2023, 1, 1, tzinfo=timezone.utc) <= moment < datetime(2100, 1, 1, tzinfo=timezone.utc)
+    moment = datetime.fromtimestamp((value >> 10) / 1_000_000, tz=UTC)
+    assert datetime(2023, 1, 1, tzinfo=UTC) <= moment < datetime(2100, 1, 1, tzinfo=UTC)
 
 
 @given(st.text(max_size=100), st.text(max_size=100))
@@ -59,7 +59,8 @@ def test_tids_sort_as_strings_in_numeric_order() -> None:
 HOSTS = st.from_regex(r"\A[a-z0-9]{1,12}\.(nl|com|social|co\.uk)\Z")
 PATHS = st.from_regex(r"\A(/[A-Za-z0-9_~%=&-]{0,10}){0,4}[A-Za-z0-9]?\Z")
 PREFIXES = st.text(
-    st.one_of(st.sampled_from("éèëçñøåüÄÖ€🙂👨‍❤️‍👨✨🇳🇱中文 \n"), st.characters(codec="utf-8", exclude_categories=("Cs",))),
+    st.one_of(st.sampled_from("éèëçñøåüÄÖ€🙂👨‍❤️‍👨✨🇳🇱中文 \n"),
+              st.characters(codec="utf-8", exclude_categories=["Cs"])),
     max_size=40,
 )
 
@@ -103,13 +104,15 @@ def test_an_expired_access_token_is_refreshed_once_and_the_call_repeated() -> No
         json_response(200, {**SESSION, "accessJwt": "access-2", "refreshJwt": "refresh-2"}),
         json_response(200, {"handle": "chorus.example.com", "did": "did:plc:chorus"}),
     )
-    connector = BlueskyConnector("https://pds.example", "chorus.example.com", "app-pass", transport=fake, clock=Clock(0))
+    connector = BlueskyConnector("https://pds.example", "chorus.example.com", "app-pass", transport=fake,
+                                 clock=Clock(0))
     assert connector.verify_credentials() == "@chorus.example.com"
     assert [s.path.rsplit("/", 1)[1] for s in fake.sent] == [
         "com.atproto.server.createSession", "com.atproto.server.getSession",
         "com.atproto.server.refreshSession", "com.atproto.server.getSession",
     ]
-    assert [s.header("Authorization") for s in fake.sent] == [None, "Bearer access-1", "Bearer refresh-1", "Bearer access-2"]
+    assert [s.header("Authorization") for s in fake.sent] == [
+        None, "Bearer access-1", "Bearer refresh-1", "Bearer access-2"]
     fake.assert_done()
 
 
@@ -121,14 +124,17 @@ def test_an_expired_refresh_token_means_signing_in_again() -> None:
         json_response(200, {**SESSION, "accessJwt": "access-3"}),
         json_response(200, {"handle": "chorus.example.com", "did": "did:plc:chorus"}),
     )
-    connector = BlueskyConnector("https://pds.example", "chorus.example.com", "app-pass", transport=fake, clock=Clock(0))
+    connector = BlueskyConnector("https://pds.example", "chorus.example.com", "app-pass", transport=fake,
+                                 clock=Clock(0))
     assert connector.verify_credentials() == "@chorus.example.com"
     assert fake.sent[3].json == {"identifier": "chorus.example.com", "password": "app-pass"}
     assert fake.sent[4].header("Authorization") == "Bearer access-3"
 
 
 def test_a_revoked_app_password_is_credentials_rejected_without_the_password_in_the_message() -> None:
-    fake = FakeTransport(json_response(401, {"error": "AuthenticationRequired", "message": "Invalid identifier or password"}))
+    fake = FakeTransport(json_response(401,
+                                       {"error": "AuthenticationRequired",
+                                        "message": "Invalid identifier or password"}))
     connector = BlueskyConnector("https://pds.example", "@chorus.example.com", "app-pass-secret", transport=fake)
     try:
         connector.publish(PublishRequest("hallo", "k1"))

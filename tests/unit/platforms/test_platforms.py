@@ -18,9 +18,11 @@ ORG = "urn:li:organization:2414183"
 # ------------------------------------------------------------------------------------------- Mastodon
 @pytest.mark.parametrize("content, text", [
     ("<p>Toot!</p>", "Toot!"),
-    ("<p>Regel een<br />regel twee</p><p>Alinea twee &amp; &lt;drie&gt;</p>", "Regel een\nregel twee\n\nAlinea twee & <drie>"),
-    ('<p>Zie <a href="https://chorus.example/a/b"><span class="invisible">https://</span><span class="ellipsis">chorus.example/a</span>'
-     '<span class="invisible">/b</span></a> #<span>tag</span></p>', "Zie https://chorus.example/a/b #tag"),
+    ("<p>Regel een<br />regel twee</p><p>Alinea twee &amp; &lt;drie&gt;</p>",
+     "Regel een\nregel twee\n\nAlinea twee & <drie>"),
+    ('<p>Zie <a href="https://chorus.example/a/b"><span class="invisible">https://</span>'
+     '<span class="ellipsis">chorus.example/a</span><span class="invisible">/b</span></a> #<span>tag</span></p>',
+     "Zie https://chorus.example/a/b #tag"),
     ("", ""),
 ])
 def test_mastodon_html_becomes_the_text_that_was_posted(content: str, text: str) -> None:
@@ -29,7 +31,8 @@ def test_mastodon_html_becomes_the_text_that_was_posted(content: str, text: str)
 
 def test_mastodon_reply_and_idempotency_key_go_with_the_status() -> None:
     fake = FakeTransport(json_response(200, {"id": "2", "url": "https://m.example/@c/2"}))
-    published = MastodonConnector("https://m.example/", "tok", transport=fake).publish(PublishRequest("Dank je!", "key-1", in_reply_to="1"))
+    published = MastodonConnector("https://m.example/", "tok",
+                                  transport=fake).publish(PublishRequest("Dank je!", "key-1", in_reply_to="1"))
     assert published.platform_id == "2"
     (sent,) = fake.sent
     assert sent.url == "https://m.example/api/v1/statuses"
@@ -38,11 +41,13 @@ def test_mastodon_reply_and_idempotency_key_go_with_the_status() -> None:
 
 
 def test_mastodon_account_id_is_looked_up_once() -> None:
-    fake = FakeTransport(json_response(200, {"id": "7", "acct": "chorus"}), json_response(200, []), json_response(200, []))
+    fake = FakeTransport(json_response(200, {"id": "7", "acct": "chorus"}), json_response(200, []),
+                         json_response(200, []))
     connector = MastodonConnector("https://m.example", "tok", transport=fake)
     connector.recent_posts(100)
     connector.recent_posts(5)
-    assert [s.path for s in fake.sent] == ["/api/v1/accounts/verify_credentials", "/api/v1/accounts/7/statuses", "/api/v1/accounts/7/statuses"]
+    assert [s.path for s in fake.sent] == [
+        "/api/v1/accounts/verify_credentials", "/api/v1/accounts/7/statuses", "/api/v1/accounts/7/statuses"]
     assert fake.sent[1].query == {"limit": ["40"], "exclude_replies": ["false"], "exclude_reblogs": ["true"]}
 
 
@@ -52,13 +57,15 @@ def test_mastodon_account_id_is_looked_up_once() -> None:
     (lambda fake: LinkedInConnector("tok", ORG, transport=fake), "urn:li:share:1", "/rest/posts/urn%3Ali%3Ashare%3A1"),
 ])
 def test_deleting_what_is_already_gone_is_not_an_error(build, platform_id: str, path: str) -> None:
-    fake = FakeTransport(json_response(404, {"error": "Record not found"}), json_response(404, {"error": "Record not found"}))
+    fake = FakeTransport(json_response(404, {"error": "Record not found"}),
+                         json_response(404, {"error": "Record not found"}))
     build(fake).delete(platform_id)
     assert (fake.sent[0].method, fake.sent[0].path) == ("DELETE", path)
 
 
 def test_mastodon_says_so_when_a_404_delete_left_the_status_in_place() -> None:
-    fake = FakeTransport(json_response(404, {"error": "Not Found"}), json_response(200, {"id": "1", "content": "<p>nog hier</p>"}))
+    fake = FakeTransport(json_response(404, {"error": "Not Found"}),
+                         json_response(200, {"id": "1", "content": "<p>nog hier</p>"}))
     with pytest.raises(PermanentFailure):
         MastodonConnector("https://m.example", "tok", transport=fake).delete("1")
     assert [(s.method, s.path) for s in fake.sent] == [("DELETE", "/api/v1/statuses/1"), ("GET", "/api/v1/statuses/1")]
@@ -88,8 +95,10 @@ def test_x_text_comes_back_as_posted() -> None:
     post = {
         "text": "Q&amp;A over &lt;Chorus&gt;: https://t.co/abc https://t.co/pic",
         "entities": {"urls": [
-            {"url": "https://t.co/abc", "expanded_url": "https://chorus.example/qa", "display_url": "chorus.example/qa"},
-            {"url": "https://t.co/pic", "expanded_url": "https://x.com/c/status/1/photo/1", "display_url": "pic.x.com/pic", "media_key": "3_1"},
+            {"url": "https://t.co/abc", "expanded_url": "https://chorus.example/qa",
+             "display_url": "chorus.example/qa"},
+            {"url": "https://t.co/pic", "expanded_url": "https://x.com/c/status/1/photo/1",
+             "display_url": "pic.x.com/pic", "media_key": "3_1"},
         ]},
     }
     assert posted_text(post) == "Q&A over <Chorus>: https://chorus.example/qa"
@@ -110,11 +119,13 @@ def test_little_text_reserved_characters_are_escaped() -> None:
 
 def test_linkedin_cannot_reply_and_needs_the_new_posts_id() -> None:
     with pytest.raises(PermanentFailure, match="reply"):
-        LinkedInConnector("tok", ORG, transport=FakeTransport()).publish(PublishRequest("x", "k", in_reply_to="urn:li:share:1"))
+        LinkedInConnector("tok", ORG,
+                          transport=FakeTransport()).publish(PublishRequest("x", "k", in_reply_to="urn:li:share:1"))
     with pytest.raises(OutcomeUnknown, match="x-restli-id"):
         LinkedInConnector("tok", ORG, transport=FakeTransport(Response(201))).publish(PublishRequest("x", "k"))
 
 
 def test_linkedin_hashtag_templates_read_back_as_hashtags() -> None:
-    assert unescape_little_text("Kom \\(gratis\\) {hashtag|\\#|werken} bij ons {hashtag|#|Lelystad}") == "Kom (gratis) #werken bij ons #Lelystad"
+    assert (unescape_little_text("Kom \\(gratis\\) {hashtag|\\#|werken} bij ons {hashtag|#|Lelystad}")
+            == "Kom (gratis) #werken bij ons #Lelystad")
     assert unescape_little_text(escape_little_text("{hashtag|#|letterlijk}")) == "{hashtag|#|letterlijk}"

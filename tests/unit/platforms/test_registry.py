@@ -8,6 +8,8 @@ import textwrap
 import pytest
 
 from chorus.platforms.base import Credentials, CredentialsRejected, PermanentFailure
+from chorus.platforms.bluesky import BlueskyConnector
+from chorus.platforms.local import LocalConnector
 from chorus.platforms.registry import connector_for
 
 CASES = {
@@ -27,11 +29,13 @@ def test_each_platform_gets_its_connector(platform: str) -> None:
 
 def test_bluesky_defaults_to_bsky_social() -> None:
     connector = connector_for("bluesky", {}, Credentials(CASES["bluesky"][1]))
+    assert isinstance(connector, BlueskyConnector)
     assert connector._service_url == "https://bsky.social"
 
 
 @pytest.mark.parametrize("platform, missing", [
-    ("mastodon", "access_token"), ("bluesky", "handle"), ("bluesky", "app_password"), ("x", "access_token"), ("linkedin", "access_token"),
+    ("mastodon", "access_token"), ("bluesky", "handle"), ("bluesky", "app_password"), ("x", "access_token"),
+    ("linkedin", "access_token"),
 ])
 def test_a_missing_credential_is_named_and_no_value_is_shown(platform: str, missing: str) -> None:
     settings, values = CASES[platform]
@@ -67,4 +71,5 @@ def test_only_the_platform_asked_for_is_imported() -> None:
 
 def test_local_is_built_from_its_settings() -> None:
     connector = connector_for("local", {"channel_id": "ch-1"}, Credentials({}))
+    assert isinstance(connector, LocalConnector)
     assert (connector.platform, connector.channel_id) == ("local", "ch-1")

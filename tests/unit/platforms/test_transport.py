@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import http.client
 import socket
-from datetime import datetime, timezone
-from types import SimpleNamespace
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import urllib3
+from urllib3 import BaseHTTPResponse, HTTPConnectionPool, HTTPResponse
+from urllib3.connection import HTTPConnection
 from urllib3.exceptions import (
     ConnectTimeoutError,
     NameResolutionError,
@@ -22,34 +25,40 @@ from chorus.platforms.transport import Response, Transport, error_message, raise
 from tests.unit.platforms.fakes import json_response
 
 TOKEN = "s3cr3t-token-value"
-NOW = datetime(2026, 8, 1, 14, 55, tzinfo=timezone.utc).timestamp()
+NOW = datetime(2026, 8, 1, 14, 55, tzinfo=UTC).timestamp()
 
 
-class FakePool:
+class FakePool(urllib3.PoolManager):
     """Stands in for urllib3.PoolManager: raises the given error or returns the given raw response."""
 
-    def __init__(self, outcome: Any) -> None:
+    def __init__(self, outcome: BaseHTTPResponse | BaseException) -> None:
+        super().__init__()
         self.outcome = outcome
         self.calls: list[tuple[str, str, dict[str, Any]]] = []
 
-    def request(self, method: str, url: str, **kwargs: Any) -> Any:
-        self.calls.append((method, url, kwargs))
+    def request(self, method: str, url: str, body: Any = None, fields: Any = None,
+                headers: Mapping[str, str] | None = None, json: Any = None, **urlopen_kw: Any) -> BaseHTTPResponse:
+        self.calls.append((method, url, {"body": body, "headers": headers, **urlopen_kw}))
         if isinstance(self.outcome, BaseException):
             raise self.outcome
         return self.outcome
 
 
-def send(outcome: Any, method: str = "POST") -> Response:
-    return Transport(FakePool(outcome)).request(method, "https://example.test/api?q=1", headers={"Authorization": f"Bearer {TOKEN}"})
+def send(outcome: BaseHTTPResponse | BaseException, method: str = "POST") -> Response:
+    return Transport(FakePool(outcome)).request(method, "https://example.test/api?q=1",
+                                                headers={"Authorization": f"Bearer {TOKEN}"})
 
 
 # ------------------------------------------------------------------------------------------- no answer at all
 NO_ANSWER = {
-    "refused": NewConnectionError(None, "Failed to establish a new connection: [Errno 111] Connection refused"),
-    "dns": NameResolutionError("example.test", None, socket.gaierror(-2, "Name or service not known")),
+    "refused": NewConnectionError(HTTPConnection("example.test"),
+                                  "Failed to establish a new connection: [Errno 111] Connection refused"),
+    "dns": NameResolutionError("example.test", HTTPConnection("example.test"),
+                               socket.gaierror(-2, "Name or service not known")),
     "connect timeout": ConnectTimeoutError("connect timed out"),
     "tls handshake": SSLError("handshake failure"),
-    "read timeout": ReadTimeoutError(None, "https://example.test/api", "Read timed out. (read timeout=10)"),
+    "read timeout": ReadTimeoutError(HTTPConnectionPool("example.test"), "https://example.test/api",
+                                     "Read timed out. (read timeout=10)"),
     "dropped": ProtocolError("Connection aborted.", http.client.RemoteDisconnected("Remote end closed connection")),
 }
 
@@ -75,7 +84,7 @@ def test_a_failure_without_an_answer_maps_to_its_outcome(method: str, case: str,
 
 
 def test_the_pool_is_asked_for_one_attempt_with_both_timeouts_and_no_redirects() -> None:
-    pool = FakePool(SimpleNamespace(status=200, headers={"Content-Type": "application/json"}, data=b'{"ok": true}'))
+    pool = FakePool(HTTPResponse(b'{"ok": true}', headers={"Content-Type": "application/json"}, status=200))
     response = Transport(pool).request("POST", "https://example.test/x", headers={"A": "b"}, json={"text": "héllo"})
     (method, url, kwargs), = pool.calls
     assert (method, url) == ("POST", "https://example.test/x")
@@ -95,9 +104,11 @@ def test_the_pool_is_asked_for_one_attempt_with_both_timeouts_and_no_redirects()
     ("POST", 401, {"error": "The access token is invalid"}, CredentialsRejected),
     ("GET", 401, {"title": "Unauthorized", "detail": "Unauthorized"}, CredentialsRejected),
     ("POST", 403, {"error": "The access token was revoked"}, CredentialsRejected),
-    ("POST", 403, {"code": "EXPIRED_ACCESS_TOKEN", "message": "The token used in the request has expired"}, CredentialsRejected),
+    ("POST", 403, {"code": "EXPIRED_ACCESS_TOKEN", "message": "The token used in the request has expired"},
+     CredentialsRejected),
     ("POST", 400, {"error": "ExpiredToken", "message": "Token has expired"}, CredentialsRejected),
-    ("POST", 403, {"title": "Forbidden", "detail": "You are not allowed to create a Tweet with duplicate content."}, PermanentFailure),
+    ("POST", 403, {"title": "Forbidden", "detail": "You are not allowed to create a Tweet with duplicate content."},
+     PermanentFailure),
     ("POST", 403, {"error": "This action is outside the authorized scopes"}, PermanentFailure),
     ("POST", 422, {"error": "Validation failed: Text character limit of 500 exceeded"}, PermanentFailure),
     ("GET", 404, {"error": "Record not found"}, PermanentFailure),
@@ -126,7 +137,8 @@ def test_a_status_maps_to_its_outcome(method: str, status: int, body: Any, outco
 
 def test_a_refusal_carries_the_platforms_own_message() -> None:
     with pytest.raises(PermanentFailure, match="Text character limit of 500 exceeded"):
-        raise_for_outcome("POST", json_response(422, {"error": "Validation failed: Text character limit of 500 exceeded"}), NOW)
+        raise_for_outcome("POST",
+                          json_response(422, {"error": "Validation failed: Text character limit of 500 exceeded"}), NOW)
 
 
 @pytest.mark.parametrize("body, expected", [
@@ -134,10 +146,12 @@ def test_a_refusal_carries_the_platforms_own_message() -> None:
      "invalid_grant: The provided authorization grant is invalid"),
     ({"error": "InvalidRequest", "message": "Input/record/text must not be longer than 300 graphemes"},
      "InvalidRequest: Input/record/text must not be longer than 300 graphemes"),
-    ({"title": "Invalid Request", "detail": "One or more parameters to your request was invalid.", "type": "https://api.x.com/2/problems/invalid-request"},
+    ({"title": "Invalid Request", "detail": "One or more parameters to your request was invalid.",
+      "type": "https://api.x.com/2/problems/invalid-request"},
      "Invalid Request: One or more parameters to your request was invalid."),
     ({"errors": [{"message": "Your Tweet text is too long."}]}, "Your Tweet text is too long."),
-    ({"status": 422, "code": "UNPROCESSABLE_ENTITY", "message": "Content is a duplicate"}, "UNPROCESSABLE_ENTITY: Content is a duplicate"),
+    ({"status": 422, "code": "UNPROCESSABLE_ENTITY", "message": "Content is a duplicate"},
+     "UNPROCESSABLE_ENTITY: Content is a duplicate"),
 ])
 def test_error_messages_of_every_platform_shape(body: Any, expected: str) -> None:
     assert error_message(json_response(400, body)) == expected
@@ -173,14 +187,15 @@ def test_the_retry_delay_comes_from_the_platforms_headers(headers: dict[str, str
 class FlakyPool(FakePool):
     """Drops the first connection (as a server closing a kept-alive socket does), then answers."""
 
-    def request(self, method: str, url: str, **kwargs: Any) -> Any:
-        self.calls.append((method, url, kwargs))
-        if len(self.calls) == 1:
+    def request(self, method: str, url: str, body: Any = None, fields: Any = None,
+                headers: Mapping[str, str] | None = None, json: Any = None, **urlopen_kw: Any) -> BaseHTTPResponse:
+        if not self.calls:
+            self.calls.append((method, url, {"body": body, "headers": headers, **urlopen_kw}))
             raise NO_ANSWER["dropped"]
-        return self.outcome
+        return super().request(method, url, body, fields, headers, json, **urlopen_kw)
 
 
-OK = SimpleNamespace(status=200, headers={}, data=b"{}")
+OK = HTTPResponse(b"{}", status=200)
 
 
 @pytest.mark.parametrize("method, headers, calls, outcome", [

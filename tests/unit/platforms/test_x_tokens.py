@@ -6,7 +6,8 @@ import base64
 
 import pytest
 
-from chorus.platforms.base import CredentialsRejected, OutcomeUnknown, PublishRequest, TransientFailure
+from chorus.platforms.base import CredentialsRejected, OutcomeUnknown, PublishRequest, SecretStore, TransientFailure
+from chorus.platforms.transport import Response
 from chorus.platforms.x import XConnector, XTokens
 from tests.unit.platforms.fakes import Clock, FakeTransport, Sent, json_response
 
@@ -14,7 +15,7 @@ NOW = 1_800_000_000.0
 CREATED = json_response(201, {"data": {"id": "10", "text": "ok"}})
 
 
-class MemoryStore:
+class MemoryStore(SecretStore):
     def __init__(self, values: dict[str, str]) -> None:
         self.values = dict(values)
         self.saved: list[dict[str, str]] = []
@@ -31,7 +32,7 @@ def tokens(expires_at: float, secret: str | None = None) -> XTokens:
     return XTokens("old-access", "old-refresh", "client-1", secret, expires_at)
 
 
-def refreshed(sent: Sent) -> object:
+def refreshed(sent: Sent) -> Response:
     assert (sent.method, sent.path) == ("POST", "/2/oauth2/token")
     assert sent.header("Content-Type") == "application/x-www-form-urlencoded"
     assert sent.form() == {"grant_type": ["refresh_token"], "refresh_token": ["old-refresh"], "client_id": ["client-1"]}
@@ -51,13 +52,15 @@ def test_a_token_about_to_expire_is_refreshed_first_and_both_tokens_are_stored()
 
 def test_a_fresh_token_is_not_refreshed() -> None:
     fake = FakeTransport(CREATED)
-    XConnector(tokens(NOW + 3600), transport=fake, clock=Clock(NOW), store=MemoryStore({})).publish(PublishRequest("ok", "k"))
+    XConnector(tokens(NOW + 3600), transport=fake, clock=Clock(NOW),
+               store=MemoryStore({})).publish(PublishRequest("ok", "k"))
     assert [s.path for s in fake.sent] == ["/2/tweets"]
 
 
 def test_a_confidential_client_authenticates_the_refresh() -> None:
     fake = FakeTransport(refreshed, CREATED)
-    XConnector(tokens(NOW, secret="s3cret"), transport=fake, clock=Clock(NOW), store=MemoryStore({})).publish(PublishRequest("ok", "k"))
+    XConnector(tokens(NOW, secret="s3cret"), transport=fake, clock=Clock(NOW),
+               store=MemoryStore({})).publish(PublishRequest("ok", "k"))
     assert fake.sent[0].header("Authorization") == "Basic " + base64.b64encode(b"client-1:s3cret").decode()
 
 
@@ -98,11 +101,13 @@ def test_a_token_without_a_refresh_token_is_used_until_rejected() -> None:
 def test_a_lost_refresh_answer_posts_nothing_and_is_retried_later() -> None:
     fake = FakeTransport(OutcomeUnknown("read timeout"))
     with pytest.raises(TransientFailure):
-        XConnector(tokens(NOW), transport=fake, clock=Clock(NOW), store=MemoryStore({})).publish(PublishRequest("ok", "k"))
+        XConnector(tokens(NOW), transport=fake, clock=Clock(NOW),
+                   store=MemoryStore({})).publish(PublishRequest("ok", "k"))
     assert [s.path for s in fake.sent] == ["/2/oauth2/token"]
 
 
 def test_tokens_from_the_secret() -> None:
-    parsed = XTokens.from_secret({"access_token": "a", "refresh_token": "r", "client_id": "c", "expires_at": "1800000000"})
+    parsed = XTokens.from_secret({"access_token": "a", "refresh_token": "r", "client_id": "c",
+                                  "expires_at": "1800000000"})
     assert parsed == XTokens("a", "r", "c", None, 1_800_000_000.0) and parsed.refreshable
     assert not XTokens.from_secret({"access_token": "a"}).refreshable

@@ -11,14 +11,17 @@ Each fake mirrors its real adapter's contract, not its implementation:
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
+from chorus.calendar import service as calendar
 from chorus.calendar.schemas import Channel, Post
 from chorus.core import time as timing
 from chorus.core.errors import Stale
 from chorus.platforms.base import (
+    Connector,
     CredentialsRejected,
     OutcomeUnknown,
     PermanentFailure,
@@ -28,6 +31,7 @@ from chorus.platforms.base import (
     RecentPost,
     TransientFailure,
 )
+from chorus.publishing.service import DuePosts, Queue
 from chorus.publishing.store import PublishMessage
 from tests.clock import Clock
 
@@ -78,7 +82,7 @@ class CrashPlan:
 
 
 # ---------------------------------------------------------------------------------------------- stores
-class PostStore:
+class PostStore(DuePosts):
     """`PostRepository` semantics: save raises Conflict unless the stored version is post.version."""
 
     def __init__(self) -> None:
@@ -104,14 +108,15 @@ class PostStore:
 
     def due(self, until: datetime, limit: int = 100) -> list[Post]:
         bound = timing.iso_utc(until)
-        due = sorted((p for p in self._items.values() if p.due_at and p.due_at <= bound), key=lambda p: (p.due_at, p.id))
+        due = sorted((p for p in self._items.values() if p.due_at and p.due_at <= bound),
+                     key=lambda p: (p.due_at, p.id))
         return [p.model_copy(deep=True) for p in due[:limit]]
 
     def all(self) -> list[Post]:
         return [p.model_copy(deep=True) for p in sorted(self._items.values(), key=lambda p: p.id)]
 
 
-class ServicePosts:
+class ServicePosts(DuePosts):
     """The publisher's view of the post store: crashes, a racing writer, and a stale (lagging) due index."""
 
     def __init__(self, store: PostStore, crashes: CrashPlan) -> None:
@@ -137,7 +142,7 @@ class ServicePosts:
         return self.crashes.call("save", self.store.save, post)
 
 
-class ChannelStore:
+class ChannelStore(calendar.ChannelStore):
     def __init__(self, channels: list[Channel]) -> None:
         self._items = {c.id: c for c in channels}
 
@@ -205,7 +210,7 @@ class Sqs:
             self.dead.append(envelope)
 
 
-class ServiceQueue:
+class ServiceQueue(Queue):
     def __init__(self, sqs: Sqs, crashes: CrashPlan) -> None:
         self.sqs = sqs
         self.crashes = crashes
@@ -221,7 +226,7 @@ class Alert:
     attributes: dict[str, str]
 
 
-class Alerts:
+class Alerts(calendar.AlertSink):
     def __init__(self) -> None:
         self.sent: list[Alert] = []
 
@@ -247,7 +252,7 @@ READ_FAULTS = ("rate_limited", "transient", "timeout")
 FINAL = frozenset({"credentials", "permanent"})
 
 
-class Platform:
+class Platform(Connector):
     """A social network account. `style` is mastodon (Idempotency-Key honoured for an hour), bluesky (record key
     derived from the key, create-only) or x (every call that gets through is a new post)."""
 
@@ -312,7 +317,8 @@ class Platform:
         if fault == "timeout":
             raise OutcomeUnknown("read timeout")
         newest = sorted(self.posts, key=lambda a: (a.created_at, a.sequence), reverse=True)[:limit]
-        return [RecentPost(a.platform_id, f"https://{self.style}.example/{a.platform_id}", a.text, a.created_at) for a in newest]
+        return [RecentPost(a.platform_id, f"https://{self.style}.example/{a.platform_id}", a.text, a.created_at)
+                for a in newest]
 
     def delete(self, platform_id: str) -> None:
         self.posts = [a for a in self.posts if a.platform_id != platform_id]
@@ -321,7 +327,7 @@ class Platform:
         return f"{self.style}:org"
 
 
-class ServicePlatform:
+class ServicePlatform(Connector):
     """What the publisher's connector factory hands out: the platform, with crashes around publish."""
 
     def __init__(self, platform: Platform, crashes: CrashPlan) -> None:

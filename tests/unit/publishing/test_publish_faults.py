@@ -13,7 +13,8 @@ published or failed, every failure was alerted, and nothing is left half-way.
 
 Every bug the machine found has a minimal test at the end of this file.
 
-More examples for a soak run: CHORUS_FAULT_EXAMPLES=3000 .venv/bin/python -m pytest tests/unit/publishing/test_publish_faults.py
+More examples for a soak run:
+    CHORUS_FAULT_EXAMPLES=3000 .venv/bin/python -m pytest tests/unit/publishing/test_publish_faults.py
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ import re
 import sys
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -60,7 +61,7 @@ from tests.unit.publishing.fakes import (
 
 EXAMPLES = int(os.environ.get("CHORUS_FAULT_EXAMPLES", "300"))
 EDITOR = Principal("ed", frozenset({"editor"}))
-T0 = datetime(2026, 3, 10, 9, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 10, 9, 0, 0, tzinfo=UTC)
 CHANNELS = (
     Channel(id="masto", platform="mastodon", handle="@org@social.example"),
     Channel(id="bsky", platform="bluesky", handle="@org.example"),
@@ -132,7 +133,8 @@ class World:
     def reschedule(self, post_id: str, when: datetime) -> Post:
         post = self.store.get(post_id)
         assert post is not None
-        saved = self.store.save(post_rules.schedule(post, when, post.timezone, EDITOR, self.clock(), self.channel_map()))
+        saved = self.store.save(post_rules.schedule(post, when, post.timezone, EDITOR, self.clock(),
+                                                    self.channel_map()))
         self.api_enqueue_soon(saved)
         return saved
 
@@ -207,11 +209,13 @@ class World:
                 return
             now = self.clock()
             next_due_run = [timing.from_iso_utc(d) - HORIZON for d in due_at if timing.from_iso_utc(d) - HORIZON > now]
-            self.clock.now = min([now + timedelta(seconds=60), *next_due_run, *filter(None, [self.sqs.next_visible_at()])])
+            self.clock.now = min([now + timedelta(seconds=60), *next_due_run,
+                                  *filter(None, [self.sqs.next_visible_at()])])
         pytest.fail(f"not drained after {rounds} rounds: {self.describe()}")
 
     def describe(self) -> str:
-        posts = [(p.id, p.status, p.due_at, {c: (d.status, d.attempts) for c, d in p.deliveries.items()}) for p in self.store.all()]
+        posts = [(p.id, p.status, p.due_at, {c: (d.status, d.attempts) for c, d in p.deliveries.items()})
+                 for p in self.store.all()]
         return f"now={self.clock()} posts={posts} queue={[(e.message, e.visible_at) for e in self.sqs.messages]}"
 
 
@@ -286,7 +290,8 @@ class PublishFaults(RuleBasedStateMachine):
     def a_lease_runs_out(self, pick: int, extra_millis: int) -> None:
         """Time passes until a worker's lease has ended (its outcome is unknown), and the due run sees it."""
         leases = self._leases()
-        self.world.clock.now = max(self.world.clock(), leases[pick % len(leases)] + timedelta(milliseconds=extra_millis))
+        self.world.clock.now = max(self.world.clock(),
+                                   leases[pick % len(leases)] + timedelta(milliseconds=extra_millis))
         self.world.run_due()
         self._end_step()
 
@@ -358,7 +363,8 @@ class PublishFaults(RuleBasedStateMachine):
         """While one consumer waits on the platform (request sent, or post accepted and the answer on its way),
         a second consumer handles a duplicate of its message, or another message for the same post."""
         first = self._live_first(self.world.sqs.visible())
-        others = [e.message for e in self.world.sqs.messages if e is not first and e.message.post_id == first.message.post_id]
+        others = [e.message for e in self.world.sqs.messages
+                  if e is not first and e.message.post_id == first.message.post_id]
         others.sort(key=lambda message: message.channel_id != first.message.channel_id)  # the same delivery first
         second = first.message if same or not others else others[pick % len(others) if pick % 4 == 0 else 0]
         self.world.concurrent = (phase, second)
@@ -385,12 +391,14 @@ class PublishFaults(RuleBasedStateMachine):
         script.extend([(fault, retry_after)] * max(0, min(times, 8 - len(script))))
         self._end_step()
 
-    @rule(point=st.sampled_from(["save", "send", "publish"]), phase=st.sampled_from(["before", "after"]), skip=st.integers(0, 2))
+    @rule(point=st.sampled_from(["save", "send", "publish"]), phase=st.sampled_from(["before", "after"]),
+          skip=st.integers(0, 2))
     def crash_during_next_step(self, point: str, phase: str, skip: int) -> None:
         self.world.crashes.arm(point, phase, skip)  # stays armed for the next step only
 
     @precondition(lambda self: bool(self.world.sqs.visible()))
-    @rule(point=st.sampled_from(["save", "publish"]), phase=st.sampled_from(["before", "after"]), skip=st.integers(0, 1),
+    @rule(point=st.sampled_from(["save", "publish"]), phase=st.sampled_from(["before", "after"]),
+          skip=st.integers(0, 1),
           answer=st.sampled_from(["ok", "ok", "timeout_after", "timeout_after", "permanent", "credentials", "transient",
                                   "timeout_before"]))
     def the_consumer_dies(self, point: str, phase: str, skip: int, answer: str) -> None:
@@ -402,7 +410,8 @@ class PublishFaults(RuleBasedStateMachine):
         self._consume(envelope)
         self._end_step()
 
-    @rule(channel=st.sampled_from([c.id for c in CHANNELS]), fault=st.sampled_from(READ_FAULTS), times=st.sampled_from([1, 1, 3]))
+    @rule(channel=st.sampled_from([c.id for c in CHANNELS]), fault=st.sampled_from(READ_FAULTS),
+          times=st.sampled_from([1, 1, 3]))
     def script_platform_read_fault(self, channel: str, fault: str, times: int) -> None:
         """The platform's next reads of the account's recent posts (reconciliation) fail."""
         script = self.world.platforms[channel].read_script
@@ -467,8 +476,10 @@ def check_safety(world: World, planned: dict[str, Planned]) -> None:
             assert seen[post_id] == 1, f"{post_id} is on {channel_id} twice: {platform.posts}"
             plan = planned[post_id]
             assert accepted.key == delivery_rules.idempotency_key(post_id, channel_id, plan.publish_at), (
-                f"{post_id} was posted on {channel_id} for a time it was moved away from: {accepted.key} vs {plan.publish_at}")
-            assert plan.cancelled_after is None or accepted.sequence <= plan.cancelled_after, f"cancelled {post_id} was posted"
+                f"{post_id} was posted on {channel_id} for a time it was moved away from: "
+                f"{accepted.key} vs {plan.publish_at}")
+            assert plan.cancelled_after is None or accepted.sequence <= plan.cancelled_after, (
+                f"cancelled {post_id} was posted")
             assert accepted.accepted_at >= timing.from_iso_utc(plan.publish_at), (
                 f"{post_id} posted at {accepted.accepted_at}, planned for {plan.publish_at}")
             assert channel_id in plan.channels and accepted.text == plan.text, accepted
@@ -485,10 +496,18 @@ def check_safety(world: World, planned: dict[str, Planned]) -> None:
         if alert.attributes.get("kind") == "publish_failure":
             key = alert_key(alert)
             assert key, alert
-            assert posts[key[0]].deliveries[key[1]].status == "failed", f"alert for a delivery that did not fail: {alert}"
-    unverified = Counter((re.match(r"Post (\S+) ", a.message).group(1), a.attributes["channel"])  # type: ignore[union-attr]
+            assert posts[key[0]].deliveries[key[1]].status == "failed", (
+                f"alert for a delivery that did not fail: {alert}")
+    unverified = Counter((post_of(a), a.attributes["channel"])
                          for a in world.alerts.sent if a.attributes.get("kind") == "publish_unverified")
     assert all(count == 1 for count in unverified.values()), f"'cannot verify' told more than once: {unverified}"
+
+
+def post_of(alert: Alert) -> str:
+    """The post an alert is about (its message starts "Post <id> ")."""
+    found = re.match(r"Post (\S+) ", alert.message)
+    assert found is not None, alert
+    return found.group(1)
 
 
 def alert_key(alert: Alert) -> tuple[str, str] | None:
@@ -511,8 +530,10 @@ def check_failure(world: World, post: Post, channel_id: str) -> None:
     answers = platform.answers.get(key, [])
     refused = bool(FINAL & set(answers))  # or it gave up after every attempt it had (its reads may have failed too)
     assert refused or delivery.attempts >= delivery_rules.MAX_ATTEMPTS, (
-        f"{post.id} failed on {channel_id} ({delivery.error}) after {delivery.attempts} attempts; publish answers {answers}")
-    assert not any(a.key == key for a in platform.posts), f"{post.id} is on {channel_id} but recorded as failed ({delivery.error})"
+        f"{post.id} failed on {channel_id} ({delivery.error}) after {delivery.attempts} attempts; "
+        f"publish answers {answers}")
+    assert not any(a.key == key for a in platform.posts), (
+        f"{post.id} is on {channel_id} but recorded as failed ({delivery.error})")
     excused_twice = {(post.id, channel_id)} & world.told_then_died
     if not excused_twice:  # a failure is recorded first, told next: none for a moment, never two
         assert failure_alerts(world, post.id, channel_id) <= 1, f"{post.id} failed on {channel_id}: alerted twice"
@@ -587,7 +608,8 @@ def test_a_retry_never_adopts_another_post_with_the_same_text() -> None:
     world.drain(faults=True)
     early, later = world.store.get("early"), world.store.get("later")
     assert early is not None and later is not None
-    assert world.platforms["x"].answers[delivery_rules.idempotency_key("early", "x", early.publish_at or "")][0] == "rate_limited"
+    early_key = delivery_rules.idempotency_key("early", "x", early.publish_at or "")
+    assert world.platforms["x"].answers[early_key][0] == "rate_limited"
     assert early.status == later.status == Status.PUBLISHED
     assert early.deliveries["x"].platform_id != later.deliveries["x"].platform_id
     assert len(world.platforms["x"].posts) == 2

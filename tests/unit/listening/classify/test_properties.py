@@ -6,7 +6,8 @@ from chorus.listening.classify import INTENTS, classify
 
 emoji = st.sampled_from("😡👍🎉❤️🙄😂👏🏽🇳🇱👨‍👩‍👧\u200d\ufe0f")
 mention_like = st.lists(
-    st.one_of(st.text(max_size=30), emoji, st.sampled_from(["@KlikTel", "https://x.example/a?b=1", "#fail", "!!!", "?"])),
+    st.one_of(st.text(max_size=30), emoji,
+              st.sampled_from(["@KlikTel", "https://x.example/a?b=1", "#fail", "!!!", "?"])),
     max_size=20,
 ).map(" ".join)
 

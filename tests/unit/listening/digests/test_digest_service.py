@@ -2,26 +2,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from chorus.core import time as timing
 from chorus.inbox.rules import InboxPage, InboxQuery
 from chorus.listening.digests import rules as digest
-from chorus.listening.digests.service import DigestService
+from chorus.listening.digests.service import DigestService, InboxReads, OpenComplaints, RecentAlerts
 from chorus.listening.rules import DEFAULT_RULES
 from chorus.listening.schemas import Alert, DigestRules, MentionRecord, RoutingRules
 from tests.clock import Clock
 from tests.unit.listening.fakes import MemoryNotifier
 from tests.unit.listening.spikes.fakes import MemorySlots, MemorySpikeStore, record
 
-NINE = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)  # 09:00 in Amsterdam
+NINE = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)  # 09:00 in Amsterdam
 TEAMS = ["care", "care-lead", "marketing", "pr"]
 
 
 @dataclass
-class MemoryInbox:
+class MemoryInbox(InboxReads, OpenComplaints):
     """The inbox reader: mentions by received_at in a window, newest first, in pages of `limit`."""
 
     records: list[MentionRecord] = field(default_factory=list)
@@ -29,8 +29,11 @@ class MemoryInbox:
 
     def page(self, query: InboxQuery, now: datetime, limit: int, cursor: str | None) -> InboxPage:
         self.queries.append(query)
-        found = sorted((r for r in self.records if r.status in query.statuses
-                        and timing.iso_utc(query.since) <= r.received_at <= timing.iso_utc(query.until)),
+        def in_window(r: MentionRecord) -> bool:  # a window bound of None: unbounded on that side
+            return ((query.since is None or timing.iso_utc(query.since) <= r.received_at)
+                    and (query.until is None or r.received_at <= timing.iso_utc(query.until)))
+
+        found = sorted((r for r in self.records if r.status in query.statuses and in_window(r)),
                        key=lambda r: r.received_at, reverse=True)
         start = int(cursor or 0)
         items = found[start:start + limit]
@@ -43,7 +46,7 @@ class MemoryInbox:
 
 
 @dataclass
-class MemoryRecentAlerts:
+class MemoryRecentAlerts(RecentAlerts):
     alerts: list[Alert] = field(default_factory=list)
 
     def recent(self, since: datetime, now: datetime, limit: int) -> list[Alert]:
@@ -71,7 +74,8 @@ def test_each_team_gets_its_digest_once_per_digest_time_and_only_email_attribute
     world = World()
     night = NINE - timedelta(hours=10)
     world.inbox.records = [record(1, night), record(2, night, intent="praise", sentiment=0.9, teams=("marketing",)),
-                           record(3, NINE - timedelta(days=3), status="assigned"), record(4, NINE + timedelta(seconds=5))]
+                           record(3, NINE - timedelta(days=3), status="assigned"),
+                           record(4, NINE + timedelta(seconds=5))]
     result = world.service.send_due()
     assert result == {"due": "2026-11-20T08:00:00Z", "sent": 4, "items_read": 2 + 2 + 3}
     assert world.teams_sent() == TEAMS
@@ -90,7 +94,7 @@ def test_each_team_gets_its_digest_once_per_digest_time_and_only_email_attribute
 def test_nothing_is_due_between_digest_times_and_the_times_come_from_the_rules() -> None:
     world = World(times=["12:30"])
     assert world.service.send_due() == {"due": None, "sent": 0, "items_read": 1}
-    world.clock.now = datetime(2026, 11, 20, 11, 30, tzinfo=timezone.utc)
+    world.clock.now = datetime(2026, 11, 20, 11, 30, tzinfo=UTC)
     assert world.service.send_due()["sent"] == 4
     world.rules = world.rules.model_copy(update={"digest": DigestRules(times=[])})
     world.clock.advance(days=1)
@@ -102,12 +106,13 @@ def test_an_overlapping_run_sends_nothing_while_one_is_sending() -> None:
     overlapping: list[dict] = []
     original = world.notifier.send
 
-    def send_while_another_run_starts(subject: str, message: str, **attributes: str) -> None:
+    def send_while_another_run_starts(subject: str, message: str, *, sms_text: str | None = None,
+                                      **attributes: str) -> None:
         if not overlapping:
             overlapping.append(world.new_run().send_due())
-        original(subject, message, **attributes)
+        original(subject, message, sms_text=sms_text, **attributes)
 
-    world.notifier.send = send_while_another_run_starts  # type: ignore[method-assign]
+    world.notifier.send = send_while_another_run_starts  # type: ignore[method-assign]  # a send that starts another run
     assert world.service.send_due()["sent"] == 4
     assert overlapping[0]["sent"] == 0 and world.teams_sent() == TEAMS
 
@@ -116,15 +121,15 @@ def test_a_run_that_dies_midway_leaves_the_rest_to_a_later_run_and_no_team_gets_
     world = World()
     original = world.notifier.send
 
-    def fails_on_the_third(subject: str, message: str, **attributes: str) -> None:
+    def fails_on_the_third(subject: str, message: str, *, sms_text: str | None = None, **attributes: str) -> None:
         if len(world.notifier.sent) == 2:
             raise ConnectionError("SNS unreachable")
-        original(subject, message, **attributes)
+        original(subject, message, sms_text=sms_text, **attributes)
 
-    world.notifier.send = fails_on_the_third  # type: ignore[method-assign]
+    world.notifier.send = fails_on_the_third  # type: ignore[method-assign]  # SNS fails from the third send
     with pytest.raises(ConnectionError):
         world.service.send_due()
-    world.notifier.send = original  # type: ignore[method-assign]
+    world.notifier.send = original  # type: ignore[method-assign]  # the fake's own send again
     assert world.teams_sent() == ["care", "care-lead"]
     world.clock.advance(minutes=1)
     assert world.new_run().send_due()["sent"] == 0  # the dead run's claim still holds

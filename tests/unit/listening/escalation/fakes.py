@@ -9,10 +9,10 @@ from chorus.core import time as timing
 from chorus.core.errors import Stale
 from chorus.core.roles import Principal
 from chorus.http.signing import AckLinks
-from chorus.listening.escalation.service import EscalationService
+from chorus.listening.escalation.service import EscalatingAlerts, EscalationService
 from chorus.listening.rules import DEFAULT_RULES
 from chorus.listening.schemas import Alert, RoutingRules
-from chorus.listening.service import ListeningService
+from chorus.listening.service import Alerts, ListeningService
 from chorus.platforms.base import Author, Mention
 from tests.clock import Clock
 from tests.unit.listening.fakes import (
@@ -36,7 +36,7 @@ class Crash(BaseException):
     """The Lambda dies here (a BaseException, so no `except Exception` in the code under test can swallow it)."""
 
 
-class VersionedAlerts:
+class VersionedAlerts(Alerts, EscalatingAlerts):
     """Alerts as AlertRepository keeps them: a save of an older read is a Conflict. Counts what is read."""
 
     def __init__(self) -> None:
@@ -62,16 +62,20 @@ class VersionedAlerts:
         return self.items[alert.id]
 
     def recent(self, since: datetime, now: datetime, limit: int) -> list[Alert]:
-        return sorted(self.items.values(), key=lambda a: a.created_at, reverse=True)[:limit]
+        """Created since `since`, not expired, newest first (AlertRepository.recent)."""
+        found = [a for a in self.items.values()
+                 if a.created_at >= timing.iso_utc(since) and a.expires_at > now.timestamp()]
+        return sorted(found, key=lambda a: a.created_at, reverse=True)[:limit]
 
     def due_for_escalation(self, now: datetime, limit: int) -> list[str]:
         """The sparse index: only alerts that carry escalate_at, oldest first."""
-        due = sorted((a.escalate_at, a.id) for a in self.items.values() if a.escalate_at and a.escalate_at <= timing.iso_utc(now))
+        due = sorted((a.escalate_at, a.id) for a in self.items.values()
+                     if a.escalate_at and a.escalate_at <= timing.iso_utc(now))
         self.index_reads += len(due[:limit])
         return [alert_id for _, alert_id in due[:limit]]
 
 
-class FrozenReads:
+class FrozenReads(EscalatingAlerts):
     """What a run sees when it read the alerts before another run changed them (saves go to the real store)."""
 
     def __init__(self, store: VersionedAlerts, snapshot: dict[str, Alert]) -> None:
@@ -94,7 +98,7 @@ class ScriptedNotifier(MemoryNotifier):
         super().__init__()
         self.crash_before_send = False
         self.crash_after_send = False
-        self.while_sending: Callable[[], None] | None = None
+        self.while_sending: Callable[[], object] | None = None
 
     def send(self, subject: str, message: str, *, sms_text: str | None = None, **attributes: str) -> None:
         if self.crash_before_send:
@@ -120,13 +124,14 @@ class World:
         self.listening.set_rules(rules, ADMIN)
         self.escalation = self.escalation_service(self.alerts)
 
-    def escalation_service(self, alerts: object) -> EscalationService:
-        return EscalationService(alerts, self.escalations, rules=self.listening.rules,  # type: ignore[arg-type]
+    def escalation_service(self, alerts: EscalatingAlerts) -> EscalationService:
+        return EscalationService(alerts, self.escalations, rules=self.listening.rules,
                                  sms_budget=self.listening.sms_budget, ack_links=self.links, clock=self.clock)
 
     def mention(self, platform_id: str, text: str = COMPLAINT, followers: int = 120) -> Mention:
         return Mention(platform="x", platform_id=platform_id, text=text, created_at=self.clock(),
-                       author=Author(f"klant{platform_id}", followers=followers), url=f"https://x.com/k/status/{platform_id}")
+                       author=Author(f"klant{platform_id}", followers=followers),
+                       url=f"https://x.com/k/status/{platform_id}")
 
     def raise_alert(self, platform_id: str = "1", text: str = COMPLAINT, followers: int = 120) -> Alert:
         """A mention that starts a conversation; returns its care alert."""
@@ -137,7 +142,7 @@ class World:
     def alert(self, alert_id: str) -> Alert:
         return self.alerts.items[alert_id]
 
-    def at(self, minutes: float) -> "World":
+    def at(self, minutes: float) -> World:
         """Move the clock to `minutes` after T0 (when tests raise their first alert)."""
         self.clock.now = T0 + timedelta(minutes=minutes)
         return self

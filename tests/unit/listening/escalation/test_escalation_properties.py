@@ -57,7 +57,8 @@ def test_stages_go_out_in_order_at_most_once_per_claim_and_never_after_the_ackno
                 world.escalations.while_sending = lambda: world.listening.acknowledge(alert.id, CARLA)
             elif kind == "repost_while_sending":
                 reposts += 1
-                world.escalations.while_sending = lambda: world.listening.process(world.mention(f"r{reposts}"), "brand")
+                world.escalations.while_sending = lambda repost=f"r{reposts}": world.listening.process(
+                    world.mention(repost), "brand")
             sent_before = len(world.escalations.sent)
             try:
                 service.run()

@@ -172,7 +172,8 @@ def test_a_repost_counted_while_the_stage_is_sent_does_not_lose_the_record_of_it
     world.escalations.while_sending = lambda: world.listening.process(world.mention("2"), "brand")  # a repost
     world.escalation.run()
     stored = world.alert(alert.id)
-    assert stored.mentions == 2 and stored.escalated_to == ["care-lead"] and stored.escalate_at == "2026-11-20T11:00:00Z"
+    assert stored.mentions == 2 and stored.escalated_to == ["care-lead"]
+    assert stored.escalate_at == "2026-11-20T11:00:00Z"
 
 
 def test_an_acknowledgement_while_the_stage_is_sent_records_the_stage_and_stops_the_rest() -> None:

@@ -2,19 +2,20 @@
 (due, claim under a lease, finish only by the lease holder, edits at a revision)."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from chorus.core import time as timing
-from chorus.listening.sources.rules import KEEP, LEASE, EditPlan, StoredSource
+from chorus.listening.sources.rules import LEASE, EditPlan, StoredSource
 from chorus.listening.sources.schemas import FetchState, Source
-from chorus.platforms.base import Author, Credentials, FetchResult, Mention, SourceSpec
+from chorus.listening.sources.service import MentionQueue, SourcePolls, SourceStore
+from chorus.platforms.base import Author, Credentials, Fetcher, FetchResult, Mention, SourceKind, SourceSpec
 from tests.unit.listening.fakes import T0
 
 
-def source(source_id: str = "alerts", kind: str = "rss", poll_minutes: int = 15, **fields: Any) -> Source:
+def source(source_id: str = "alerts", kind: SourceKind = "rss", poll_minutes: int = 15, **fields: Any) -> Source:
     stamp = timing.iso_utc(T0)
     settings = fields.pop("settings", {"url": f"https://alerts.example/{source_id}.xml"})
     return Source(id=source_id, kind=kind, name=f"Source {source_id}", facet=fields.pop("facet", "brand"),
@@ -43,7 +44,7 @@ class Row:
                             lease_until=timing.iso_utc(self.lease_until) if self.lease_until else None)
 
 
-class MemorySources:
+class MemorySources(SourceStore, SourcePolls):
     """Both stores: SourcesService's (configuration) and FetchingService's (polls)."""
 
     def __init__(self) -> None:
@@ -61,19 +62,19 @@ class MemorySources:
     def get(self, source_id: str) -> StoredSource | None:
         return self.rows[source_id].stored() if source_id in self.rows else None
 
-    def create(self, src: Source, next_poll_at: datetime | None) -> bool:
-        if src.id in self.rows:
+    def create(self, source: Source, next_poll_at: datetime | None) -> bool:
+        if source.id in self.rows:
             return False
-        self.add(src, next_poll_at)
+        self.add(source, next_poll_at)
         return True
 
-    def replace(self, src: Source, revision: int, plan: EditPlan) -> bool:
-        row = self.rows.get(src.id)
+    def replace(self, source: Source, revision: int, plan: EditPlan) -> bool:
+        row = self.rows.get(source.id)
         if row is None or row.revision != revision:
             return False
-        row.source, row.revision = src, revision + 1
-        if plan.next_poll_at != KEEP:
-            row.next_poll_at = plan.next_poll_at  # type: ignore[assignment]
+        row.source, row.revision = source, revision + 1
+        if plan.next_poll_at is None or isinstance(plan.next_poll_at, datetime):  # not KEEP
+            row.next_poll_at = plan.next_poll_at
         if plan.end_lease:
             row.lease_until = row.lease_owner = None
         if plan.reset_watermark:
@@ -85,7 +86,8 @@ class MemorySources:
 
     # ---------------------------------------------------------------- polls
     def due(self, now: datetime, limit: int) -> list[str]:
-        due = sorted((row.next_poll_at, sid) for sid, row in self.rows.items() if row.next_poll_at and row.next_poll_at <= now)
+        due = sorted((row.next_poll_at, sid) for sid, row in self.rows.items()
+                     if row.next_poll_at and row.next_poll_at <= now)
         return [sid for _, sid in due][:limit]
 
     def claim(self, source_id: str, now: datetime, owner: str) -> StoredSource | None:
@@ -113,10 +115,10 @@ class MemorySources:
 Reply = FetchResult | BaseException | Callable[[SourceSpec, dict[str, str]], FetchResult]
 
 
-class ScriptedFetcher:
+class ScriptedFetcher(Fetcher):
     """Answers each fetch with the next reply: a result, an exception to raise, or a function of the request."""
 
-    def __init__(self, kind: str = "rss", *replies: Reply) -> None:
+    def __init__(self, kind: SourceKind = "rss", *replies: Reply) -> None:
         self.kind = kind
         self.replies = list(replies)
         self.calls: list[tuple[SourceSpec, dict[str, str], Credentials | None, float]] = []
@@ -124,7 +126,8 @@ class ScriptedFetcher:
     def check(self, spec: SourceSpec) -> None:
         pass
 
-    def fetch(self, spec: SourceSpec, watermark: Any, credentials: Credentials | None, now: float) -> FetchResult:
+    def fetch(self, spec: SourceSpec, watermark: Mapping[str, str], credentials: Credentials | None,
+              now: float) -> FetchResult:
         self.calls.append((spec, dict(watermark), credentials, now))
         assert self.replies, f"unexpected fetch of {spec.id}"
         reply = self.replies.pop(0)
@@ -133,7 +136,7 @@ class ScriptedFetcher:
         return reply if isinstance(reply, FetchResult) else reply(spec, dict(watermark))
 
 
-class MemoryQueue:
+class MemoryQueue(MentionQueue):
     def __init__(self) -> None:
         self.sent: list[tuple[Mention, str | None]] = []
         self.error: Exception | None = None

@@ -10,7 +10,7 @@ from chorus.core.roles import Principal
 from chorus.listening.sources.rules import BACKOFF_CAP
 from chorus.listening.sources.schemas import SourceFields
 from chorus.listening.sources.service import RESERVE_SECONDS, FetchingService, SourcesService
-from chorus.platforms.base import Credentials, CredentialsRejected, FetchResult, RateLimited, TransientFailure
+from chorus.platforms.base import Credentials, CredentialsRejected, Fetcher, FetchResult, RateLimited, TransientFailure
 from tests.clock import Clock
 from tests.unit.listening.sources.fakes import T0, MemoryQueue, MemorySources, ScriptedFetcher, mention, source
 
@@ -20,12 +20,13 @@ ADMIN = Principal("admin", frozenset({"master"}))
 
 def service(store: MemorySources, queue: MemoryQueue, clock: Clock, *fetchers: ScriptedFetcher,
             credentials=lambda source: None) -> FetchingService:
-    by_kind = {fetcher.kind: fetcher for fetcher in fetchers}
+    by_kind: dict[str, Fetcher] = {fetcher.kind: fetcher for fetcher in fetchers}
     return FetchingService(store, queue, by_kind.__getitem__, credentials, clock)
 
 
 def result(*ids: str, watermark: dict[str, str] | None = None, **flags) -> FetchResult:
-    return FetchResult([mention(i) for i in ids], watermark if watermark is not None else {"newest": ids[-1] if ids else ""},
+    return FetchResult([mention(i) for i in ids],
+                       watermark if watermark is not None else {"newest": ids[-1] if ids else ""},
                        requests=1, **flags)
 
 
@@ -40,7 +41,8 @@ def test_a_due_source_is_fetched_since_its_watermark_and_its_mentions_queued_wit
     (spec, watermark, credentials, now), = fetcher.calls
     assert (spec.id, spec.settings["url"], watermark, credentials, now) == (
         "alerts", "https://alerts.example/alerts.xml", {"etag": '"v1"'}, None, clock.now.timestamp())
-    assert [(m.platform_id, m.source_id, facet) for m, facet in queue.sent] == [("a", "alerts", "company"), ("b", "alerts", "company")]
+    assert [(m.platform_id, m.source_id, facet) for m, facet in queue.sent] == [
+        ("a", "alerts", "company"), ("b", "alerts", "company")]
     row = store.rows["alerts"]
     assert row.watermark == {"etag": '"v2"'} and row.lease_owner is None
     assert row.next_poll_at == clock.now + timedelta(minutes=15)
@@ -82,6 +84,7 @@ def test_a_failed_send_does_not_advance_the_watermark_and_the_next_poll_fetches_
 
     row = store.rows["alerts"]
     assert row.watermark == {"newest": "old"} and summary.failed == 1 and summary.mentions_queued == 0
+    assert row.fetch.last_error is not None
     assert row.fetch.consecutive_failures == 1 and "could not be queued" in row.fetch.last_error
     assert row.next_poll_at == T0 + timedelta(minutes=15)
     queue.error = None
@@ -112,10 +115,12 @@ def test_a_rate_limit_sets_the_next_poll_to_the_platforms_reset_without_counting
     store, queue, clock = MemorySources(), MemoryQueue(), Clock(T0)
     store.add(source("x-search", kind="x", settings={"mode": "search", "query": "gemeente"}, secret="x-app"),
               watermark={"since_id": "10"})
-    summary = service(store, queue, clock, ScriptedFetcher("x", RateLimited(600, "HTTP 429 from GET /2/tweets"))).run(PLENTY)
+    summary = service(store, queue, clock,
+                      ScriptedFetcher("x", RateLimited(600, "HTTP 429 from GET /2/tweets"))).run(PLENTY)
 
     row = store.rows["x-search"]
     assert row.next_poll_at == T0 + timedelta(seconds=600)
+    assert row.fetch.last_error is not None
     assert row.fetch.consecutive_failures == 0 and row.fetch.last_error.startswith("rate limited")
     assert row.watermark == {"since_id": "10"} and summary.rate_limited == 1
 
@@ -137,6 +142,7 @@ def test_failures_back_off_doubling_up_to_the_cap_and_a_success_resets() -> None
     for _ in range(9):
         service(store, queue, clock, fetcher).run(PLENTY)
         row = store.rows["alerts"]
+        assert row.next_poll_at is not None
         waits.append(row.next_poll_at - clock.now)
         clock.now = row.next_poll_at
     assert [w // timedelta(minutes=1) for w in waits] == [5, 10, 20, 40, 80, 120, 120, 120, 5]
@@ -159,7 +165,8 @@ def test_one_failing_source_does_not_stop_the_run_and_its_error_is_kept() -> Non
 
 def test_a_capped_poll_is_flagged_and_polled_again_at_the_kinds_minimum_interval() -> None:
     store, queue, clock = MemorySources(), MemoryQueue(), Clock(T0)
-    store.add(source("masto", kind="mastodon", poll_minutes=10, settings={"instance_url": "https://social.example", "mode": "hashtag", "tag": "gemeente"}))
+    store.add(source("masto", kind="mastodon", poll_minutes=10,
+                     settings={"instance_url": "https://social.example", "mode": "hashtag", "tag": "gemeente"}))
     summary = service(store, queue, clock, ScriptedFetcher("mastodon", result("1", "2", capped=True))).run(PLENTY)
     row = store.rows["masto"]
     assert row.fetch.capped and summary.capped == 1
@@ -205,7 +212,8 @@ def test_an_edit_of_the_name_during_a_poll_keeps_both_the_edit_and_the_new_water
     sources = SourcesService(store, check=lambda source: None, clock=clock)
 
     def renamed_meanwhile(spec, watermark):
-        sources.replace("alerts", SourceFields(kind="rss", name="Renamed", facet="brand", settings=dict(spec.settings)), ADMIN)
+        sources.replace("alerts", SourceFields(kind="rss", name="Renamed", facet="brand", settings=dict(spec.settings)),
+                        ADMIN)
         return result("a", watermark={"etag": "v2"})
 
     service(store, queue, clock, ScriptedFetcher("rss", renamed_meanwhile)).run(PLENTY)
@@ -219,7 +227,9 @@ def test_a_source_disabled_during_a_poll_stays_out_of_the_due_list() -> None:
     sources = SourcesService(store, check=lambda source: None, clock=clock)
 
     def disabled_meanwhile(spec, watermark):
-        sources.replace("alerts", SourceFields(kind="rss", name="x", facet="brand", enabled=False, settings=dict(spec.settings)), ADMIN)
+        sources.replace("alerts",
+                        SourceFields(kind="rss", name="x", facet="brand", enabled=False, settings=dict(spec.settings)),
+                        ADMIN)
         return result("a")
 
     service(store, queue, clock, ScriptedFetcher("rss", disabled_meanwhile)).run(PLENTY)
@@ -242,8 +252,10 @@ def test_credentials_come_from_the_named_secret_and_a_missing_one_is_the_sources
     fetcher = ScriptedFetcher("x", result("1"))
     service(store, queue, clock, fetcher, credentials=credentials).run(PLENTY)
 
-    assert asked == ["x-app", "missing"] and fetcher.calls[0][2].get("access_token") == "t0ken"
-    assert "CredentialsRejected" in store.rows["x2"].fetch.last_error and "t0ken" not in store.rows["x2"].fetch.last_error
+    used = fetcher.calls[0][2]
+    assert asked == ["x-app", "missing"] and used is not None and used.get("access_token") == "t0ken"
+    last_error = store.rows["x2"].fetch.last_error
+    assert last_error is not None and "CredentialsRejected" in last_error and "t0ken" not in last_error
 
 
 def test_a_source_removed_during_a_poll_is_not_brought_back() -> None:

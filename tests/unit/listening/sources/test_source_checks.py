@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from chorus.core.errors import ValidationError
-from chorus.platforms.base import SourceSpec, TransientFailure
+from chorus.platforms.base import SourceKind, SourceSpec, TransientFailure
 from chorus.platforms.checks import PublicOnlyTransport, UnsafeAddress, check_public, check_settings
 from chorus.platforms.rss import RssFetcher
 from chorus.platforms.transport import Response
@@ -26,7 +26,7 @@ def resolver(host: str) -> list[str]:
     return HOSTS[host]
 
 
-def check(kind: str, settings: dict[str, str], allow_loopback: bool = False) -> None:
+def check(kind: SourceKind, settings: dict[str, str], allow_loopback: bool = False) -> None:
     check_settings(SourceSpec("s1", kind, settings), allow_loopback, resolver)
 
 
@@ -40,7 +40,8 @@ def check(kind: str, settings: dict[str, str], allow_loopback: bool = False) -> 
     ("x", {"mode": "mentions", "user_id": "@gemeente"}, "settings.user_id"),
     ("reddit", {"query": "q", "subreddit": "r/not a name"}, "settings.subreddit"),
 ])
-def test_each_kinds_fetcher_refuses_bad_settings_naming_the_setting(kind: str, settings: dict, field: str) -> None:
+def test_each_kinds_fetcher_refuses_bad_settings_naming_the_setting(kind: SourceKind, settings: dict,
+                                                                    field: str) -> None:
     with pytest.raises(ValidationError) as raised:
         check(kind, settings)
     assert raised.value.field == field
@@ -53,7 +54,7 @@ def test_each_kinds_fetcher_refuses_bad_settings_naming_the_setting(kind: str, s
     ("x", {"mode": "mentions", "user_id": "12345"}),
     ("reddit", {"query": "gemeente", "subreddit": "thenetherlands+nederland"}),
 ])
-def test_good_settings_pass_without_a_request(kind: str, settings: dict) -> None:
+def test_good_settings_pass_without_a_request(kind: SourceKind, settings: dict) -> None:
     check(kind, settings)
 
 

@@ -8,7 +8,8 @@ import pytest
 from chorus.core import time as timing
 from chorus.core.errors import Conflict, NotFound, ValidationError
 from chorus.core.roles import Principal
-from chorus.listening.sources.schemas import SourceCreate, SourceFields
+from chorus.listening.sources.rules import EditPlan
+from chorus.listening.sources.schemas import Source, SourceCreate, SourceFields
 from chorus.listening.sources.service import SourcesService
 from tests.clock import Clock
 from tests.unit.listening.sources.fakes import T0, MemorySources
@@ -33,7 +34,8 @@ def sources(store: MemorySources) -> SourcesService:
     return SourcesService(store, refuse_private, Clock(T0))
 
 
-def test_a_new_source_is_due_at_once_and_shows_its_empty_fetch_state(sources: SourcesService, store: MemorySources) -> None:
+def test_a_new_source_is_due_at_once_and_shows_its_empty_fetch_state(sources: SourcesService,
+                                                                     store: MemorySources) -> None:
     view = sources.create(SourceCreate.model_validate(FEED), CARE)
     assert view.id.startswith("src-") and view.poll_minutes == 15 and view.created_by == "anna"
     assert view.fetch.next_poll_at == timing.iso_utc(T0) and view.fetch.last_fetched_at is None
@@ -60,19 +62,25 @@ def test_a_refused_source_stores_nothing(sources: SourcesService, store: MemoryS
     assert store.rows == {}
 
 
-def test_replace_changes_the_configuration_and_keeps_the_fetch_state(sources: SourcesService, store: MemorySources) -> None:
+def test_replace_changes_the_configuration_and_keeps_the_fetch_state(sources: SourcesService,
+                                                                     store: MemorySources) -> None:
     view = sources.create(SourceCreate.model_validate(FEED), CARE)
     store.rows[view.id].watermark = {"etag": "v1"}
     changed = sources.replace(view.id, SourceFields.model_validate({**FEED, "facet": "company", "poll_minutes": 60}),
                               Principal("ed", frozenset({"editor"})))
-    assert (changed.facet, changed.poll_minutes, changed.updated_by, changed.created_by) == ("company", 60, "ed", "anna")
+    assert (changed.facet, changed.poll_minutes, changed.updated_by, changed.created_by) == (
+        "company", 60, "ed", "anna")
     assert store.rows[view.id].watermark == {"etag": "v1"}
 
 
 def test_a_replace_based_on_a_stale_read_is_a_conflict(sources: SourcesService, store: MemorySources) -> None:
     view = sources.create(SourceCreate.model_validate(FEED), CARE)
     stale = store.replace
-    store.replace = lambda source, revision, plan: stale(source, revision - 1, plan)  # someone saved in between
+
+    def replace_after_someone_else(source: Source, revision: int, plan: EditPlan) -> bool:
+        return stale(source, revision - 1, plan)  # someone saved in between
+
+    store.replace = replace_after_someone_else  # type: ignore[method-assign]  # a race
     with pytest.raises(Conflict):
         sources.replace(view.id, SourceFields.model_validate(FEED), CARE)
 

@@ -10,17 +10,21 @@ from chorus.core import time as timing
 from chorus.core.errors import Stale
 from chorus.core.roles import Principal
 from chorus.listening.digests.schemas import SlotState
-from chorus.listening.schemas import MentionRecord
+from chorus.listening.digests.service import Slots, SpikeLog
+from chorus.listening.schemas import MentionRecord, MentionStatus
 from chorus.listening.spikes.schemas import Spike, Watch
+from chorus.listening.spikes.service import CrisisHold, NegativeMentions, SpikeStore
 
 
 def record(n: int, at: datetime, *, facet: str | None = "brand", language: str = "nl", intent: str = "complaint",
            sentiment: float = -0.7, author: str | None = None, followers: int | None = 100, url: bool = True,
-           text: str = "Alweer een storing, internet ligt eruit en de klantenservice neemt niet op", teams: tuple[str, ...] = ("care",),
-           status: str = "new", received: datetime | None = None) -> MentionRecord:
+           text: str = "Alweer een storing, internet ligt eruit en de klantenservice neemt niet op",
+           teams: tuple[str, ...] = ("care",),
+           status: MentionStatus = "new", received: datetime | None = None) -> MentionRecord:
     stamp = timing.iso_utc(at)
     return MentionRecord(
-        id=f"m{n:024d}", platform="x", platform_id=str(n), text=text, url=f"https://x.com/u/status/{n}" if url else None,
+        id=f"m{n:024d}", platform="x", platform_id=str(n), text=text,
+        url=f"https://x.com/u/status/{n}" if url else None,
         author_handle=author or f"user{n}", author_followers=followers, created_at=stamp,
         received_at=timing.iso_utc(received or at), language=language, intent=intent, sentiment=sentiment,
         complaint_score=0.9 if intent == "complaint" else 0.1, reach=followers or 0, facet=facet, conversation=f"x#{n}",
@@ -28,7 +32,7 @@ def record(n: int, at: datetime, *, facet: str | None = "brand", language: str =
     )
 
 
-class MemorySpikeStore:
+class MemorySpikeStore(SpikeStore, SpikeLog):
     """Counters, watches (versioned like the DynamoDB repository) and recorded spikes. `on_watches` runs after the
     watches were read: a test starts an overlapping run there."""
 
@@ -62,13 +66,14 @@ class MemorySpikeStore:
         self.records[spike.id] = spike
 
     def between(self, since: datetime, until: datetime, now: datetime, limit: int, newest_first: bool) -> list[Spike]:
-        found = sorted((s for s in self.records.values() if timing.iso_utc(since) <= s.detected_at < timing.iso_utc(until)),
+        found = sorted((s for s in self.records.values()
+                        if timing.iso_utc(since) <= s.detected_at < timing.iso_utc(until)),
                        key=lambda s: s.detected_at, reverse=newest_first)
         return found[:limit]
 
 
 @dataclass
-class MemoryNegativeMentions:
+class MemoryNegativeMentions(NegativeMentions):
     records: list[MentionRecord] = field(default_factory=list)
 
     def negative_since(self, series: str, since: datetime, now: datetime, limit: int) -> list[MentionRecord]:
@@ -79,7 +84,7 @@ class MemoryNegativeMentions:
 
 
 @dataclass
-class MemoryCrisis:
+class MemoryCrisis(CrisisHold):
     active: dict[str, Any] | None = None
     holds: list[tuple[str, str]] = field(default_factory=list)
 
@@ -92,7 +97,7 @@ class MemoryCrisis:
         return self.active
 
 
-class MemorySlots:
+class MemorySlots(Slots):
     def __init__(self) -> None:
         self.items: dict[str, SlotState] = {}
         self.saves = 0

@@ -1,7 +1,9 @@
-"""The spike rules (chorus.listening.spikes.rules): what counts, in which bucket, against which baseline, and when to alert."""
+"""The spike rules (chorus.listening.spikes.rules): what counts, in which bucket, against which baseline, and when to
+alert."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,7 +14,7 @@ from chorus.listening.spikes.rules import Reading
 from chorus.listening.spikes.schemas import Watch, threshold
 from tests.unit.listening.spikes.fakes import record
 
-NOW = datetime(2026, 11, 20, 9, 7, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 9, 7, 30, tzinfo=UTC)
 RULES = SpikeRules()
 
 
@@ -24,10 +26,10 @@ def test_a_mention_is_negative_when_it_complains_or_its_sentiment_is_low_enough(
 
 
 def test_a_negative_mention_counts_in_its_facet_language_and_ten_minute_bucket_of_when_it_was_said() -> None:
-    said = datetime(2026, 11, 20, 8, 59, 59, tzinfo=timezone.utc)
+    said = datetime(2026, 11, 20, 8, 59, 59, tzinfo=UTC)
     tally = spikes.counter_of(record(1, said, received=NOW, language="en"))
     assert tally is not None and tally.name == "spike#n#brand#en#20261120T0850"
-    assert tally.expires_at == int((datetime(2026, 11, 20, 8, 50, tzinfo=timezone.utc) + timedelta(days=30)).timestamp())
+    assert tally.expires_at == int((datetime(2026, 11, 20, 8, 50, tzinfo=UTC) + timedelta(days=30)).timestamp())
     assert spikes.counter_of(record(2, NOW, intent="praise", sentiment=0.6)) is None
     assert spikes.series_of(record(3, NOW, facet=None)) == "brand#nl"  # POST /mentions' default facet
 
@@ -40,7 +42,8 @@ def test_a_platform_clock_ahead_of_ours_counts_when_we_received_it() -> None:
 
 def test_the_last_hour_is_six_buckets_and_the_baseline_the_same_buckets_on_earlier_days() -> None:
     window = spikes.windows("company#en", NOW, baseline_days=3)
-    assert window.recent == tuple(f"spike#n#company#en#20261120T{hhmm}" for hhmm in ("0810", "0820", "0830", "0840", "0850", "0900"))
+    assert window.recent == tuple(f"spike#n#company#en#20261120T{hhmm}"
+                                  for hhmm in ("0810", "0820", "0830", "0840", "0850", "0900"))
     assert [day[0] for day in window.baseline] == [f"spike#n#company#en#202611{d}T0810" for d in (19, 18, 17)]
     assert len(window.names()) == 6 * 4
 
@@ -68,7 +71,8 @@ daily = st.lists(st.integers(min_value=0, max_value=500), min_size=1, max_size=2
 @settings(max_examples=200, deadline=None)
 @given(daily, st.integers(min_value=0, max_value=2000), st.floats(min_value=0.5, max_value=10),
        st.floats(min_value=0.5, max_value=10), st.integers(min_value=1, max_value=100))
-def test_the_threshold_never_falls_as_k_grows(baseline: list[int], count: int, k1: float, k2: float, min_count: int) -> None:
+def test_the_threshold_never_falls_as_k_grows(baseline: list[int], count: int, k1: float, k2: float,
+                                              min_count: int) -> None:
     low, high = sorted((k1, k2))
     mean, sigma = spikes.baseline_stats(baseline)
     assert threshold(mean, sigma, low) <= threshold(mean, sigma, high)
@@ -100,7 +104,7 @@ def test_alerts_of_one_series_are_at_least_a_cooldown_apart(runs: list[tuple[int
             spike = spikes.new_spike(reading, spikes.evidence([]), rules, now, timedelta(days=90), "off", sms=False)
             watch = spikes.sent(spikes.claim(watch, spike, now))
             alerts.append(now)
-    assert all(later - earlier >= timedelta(minutes=cooldown) for earlier, later in zip(alerts, alerts[1:]))
+    assert all(later - earlier >= timedelta(minutes=cooldown) for earlier, later in pairwise(alerts))
     assert all(count < 10 for _, count in runs) or alerts  # something above the threshold does alert
 
 
@@ -133,17 +137,19 @@ def test_evidence_names_the_top_terms_and_authors_and_three_linked_examples_one_
 
 def test_the_alert_says_why_with_counts_baseline_terms_authors_examples_and_the_crisis_hold() -> None:
     reading = Reading("employees#en", 42, 3.14, 1.5, 7.64, 10)
-    found = spikes.evidence([record(1, NOW, author="anna", text="Terrible service from your staff again", language="en")])
+    found = spikes.evidence([record(1, NOW, author="anna", text="Terrible service from your staff again",
+                                    language="en")])
     spike = spikes.new_spike(reading, found, SpikeRules(), NOW, timedelta(days=90), "switched_on", sms=True)
     text = spike.message()
     assert spike.subject() == "[pr high] spike: 42 negative mentions about the employees in English in the last hour"
-    assert "42 negative mentions in the last hour; usually 3.1 ± 1.5 at this hour over the last 7 days, threshold 7.6" in text
+    assert ("42 negative mentions in the last hour; usually 3.1 ± 1.5 at this hour over the last 7 days, "
+            "threshold 7.6") in text
     assert "mean + 3·σ, at least 10" in text
     assert "Top terms: " in text and "terrible (1)" in text and "Top authors: @anna (1, 100 followers)" in text
     assert "1. @anna on x: \"Terrible service from your staff again\"" in text and "https://x.com/u/status/1" in text
     assert "Crisis hold: switched ON" in text
-    assert spike.attributes() == {"team": "pr", "severity": "high", "intent": "complaint", "language": "en", "platform": "x",
-                                  "facet": "employees", "kind": "spike", "sms": "yes"}
+    assert spike.attributes() == {"team": "pr", "severity": "high", "intent": "complaint", "language": "en",
+                                  "platform": "x", "facet": "employees", "kind": "spike", "sms": "yes"}
     off = spike.model_copy(update={"crisis_hold": "off"}).message()
     assert "not switched on (spike.crisis_hold is off)" in off
     assert spikes.hold_effect(opted_in=True, hold_active=True) == "already_on"

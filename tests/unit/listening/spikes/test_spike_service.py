@@ -1,7 +1,7 @@
 """SpikeService with in-memory ports: one PR alert per spike and cooldown, whatever overlaps, retries or crashes."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,7 +13,7 @@ from tests.clock import Clock
 from tests.unit.listening.fakes import MemoryNotifier
 from tests.unit.listening.spikes.fakes import MemoryCrisis, MemoryNegativeMentions, MemorySpikeStore, record
 
-NOW = datetime(2026, 11, 20, 9, 7, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 9, 7, tzinfo=UTC)
 
 
 class World:
@@ -34,7 +34,8 @@ class World:
         self.sms_left -= 1
         return self.sms_left >= 0
 
-    def negative_mentions(self, count: int, series: str = "brand#nl", at: datetime | None = None, start: int = 0) -> None:
+    def negative_mentions(self, count: int, series: str = "brand#nl", at: datetime | None = None,
+                          start: int = 0) -> None:
         """Store `count` negative mentions said at `at` and count them, as process_mentions would."""
         facet, language = series.split("#")
         for n in range(start, start + count):
@@ -83,11 +84,12 @@ def test_a_run_that_overlaps_a_sending_run_sends_nothing() -> None:
     overlapping: list[dict[str, int]] = []
     original = world.notifier.send
 
-    def send_while_another_run_starts(subject: str, message: str, **attributes: str) -> None:
+    def send_while_another_run_starts(subject: str, message: str, *, sms_text: str | None = None,
+                                      **attributes: str) -> None:
         overlapping.append(world.new_run().detect())
-        original(subject, message, **attributes)
+        original(subject, message, sms_text=sms_text, **attributes)
 
-    world.notifier.send = send_while_another_run_starts  # type: ignore[method-assign]
+    world.notifier.send = send_while_another_run_starts  # type: ignore[method-assign]  # a send that starts another run
     assert world.service.detect()["alerts"] == 1
     assert overlapping == [{"series": 9, "items_read": 1 + 9 * 48 + 9, "alerts": 0}]
     assert len(world.notifier.sent) == 1
@@ -108,13 +110,13 @@ def test_a_run_that_dies_after_claiming_leaves_the_spike_to_the_next_run_after_t
     world.negative_mentions(25)
     original = world.notifier.send
 
-    def sns_down(subject: str, message: str, **attributes: str) -> None:
+    def sns_down(subject: str, message: str, *, sms_text: str | None = None, **attributes: str) -> None:
         raise ConnectionError("SNS unreachable")
 
-    world.notifier.send = sns_down  # type: ignore[method-assign]
+    world.notifier.send = sns_down  # type: ignore[method-assign]  # SNS fails
     with pytest.raises(ConnectionError):
         world.service.detect()
-    world.notifier.send = original  # type: ignore[method-assign]
+    world.notifier.send = original  # type: ignore[method-assign]  # the fake's own send again
     assert world.service.detect()["alerts"] == 0  # the dead run's claim still holds
     world.clock.advance(seconds=spikes.NOTIFY_CLAIM.total_seconds())
     assert world.new_run().detect()["alerts"] == 1
@@ -130,7 +132,8 @@ def test_an_opted_in_spike_switches_the_crisis_hold_on_with_its_reason_unless_it
     world.negative_mentions(25, series="company#en")
     world.service.detect()
     [(by, reason)] = world.crisis.holds
-    assert by == "spike-detector" and reason.startswith("spike of negative mentions about the company (en): 25 negative")
+    assert by == "spike-detector"
+    assert reason.startswith("spike of negative mentions about the company (en): 25 negative")
     world.clock.advance(minutes=DEFAULT_RULES.spike.cooldown_minutes)
     world.negative_mentions(25, series="company#en", start=100)
     world.service.detect()

@@ -2,7 +2,8 @@
 notifications; the time watermark, `since`, cursors, the cap, one session across polls, rate limits."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,8 +15,9 @@ from tests.unit.platforms.fakes import FakeTransport, Sent, json_response
 
 NOW = 1_785_585_600.0  # 2026-08-01T12:00:00Z
 ACCOUNT = Credentials({"handle": "chorus.example.com", "app_password": "app-pass"})
-SESSION = {"accessJwt": "eyJ.access", "refreshJwt": "eyJ.refresh", "handle": "chorus.example.com", "did": "did:plc:chorus"}
-BASE = datetime(2026, 8, 1, 10, tzinfo=timezone.utc)
+SESSION = {"accessJwt": "eyJ.access", "refreshJwt": "eyJ.refresh", "handle": "chorus.example.com",
+           "did": "did:plc:chorus"}
+BASE = datetime(2026, 8, 1, 10, tzinfo=UTC)
 
 
 def at(seconds: int) -> str:
@@ -26,7 +28,8 @@ def post(number: int, created: int | None = None, **record: Any) -> dict[str, An
     return {
         "uri": f"at://did:plc:fan/app.bsky.feed.post/3k{number:011d}", "cid": "bafyreib2rxk3rh6kzwq",
         "author": {"did": "did:plc:fan", "handle": "fan.bsky.social", "displayName": "Fan"},
-        "record": {"$type": "app.bsky.feed.post", "text": f"Chorus {number}", "createdAt": at(number if created is None else created),
+        "record": {"$type": "app.bsky.feed.post", "text": f"Chorus {number}",
+                   "createdAt": at(number if created is None else created),
                    "langs": ["nl-NL"], **record},
         "replyCount": 1, "repostCount": 2, "quoteCount": 1, "likeCount": 4, "indexedAt": at(number),
     }
@@ -34,7 +37,8 @@ def post(number: int, created: int | None = None, **record: Any) -> dict[str, An
 
 def notification(number: int, reason: str = "mention") -> dict[str, Any]:
     view = post(number)
-    return {"uri": view["uri"], "cid": view["cid"], "author": view["author"], "reason": reason, "record": view["record"],
+    return {"uri": view["uri"], "cid": view["cid"], "author": view["author"], "reason": reason,
+            "record": view["record"],
             "isRead": False, "indexedAt": view["indexedAt"]}
 
 
@@ -50,7 +54,8 @@ def search(query: str = "chorus", **settings: str) -> SourceSpec:
 NOTIFICATIONS = SourceSpec("b2", "bluesky", {"mode": "notifications"})
 
 
-def xrpc(nsid: str, body: Any, check=None, status: int = 200, headers: dict[str, str] | None = None):
+def xrpc(nsid: str, body: Any, check: Callable[[Sent], object] | None = None, status: int = 200,
+         headers: dict[str, str] | None = None) -> Callable[[Sent], Response]:
     def answer(sent: Sent) -> Response:
         assert sent.path == f"/xrpc/{nsid}"
         if check:
@@ -95,7 +100,8 @@ def test_the_next_search_asks_since_the_newest_time_and_skips_what_it_saw_at_tha
 
 
 def test_a_backdated_post_sorts_at_its_creation_and_one_dated_in_the_future_at_its_indexing() -> None:
-    fake = FakeTransport(xrpc("app.bsky.feed.searchPosts", {"posts": [post(5, created=-3600), post(4, created=99_999)]}))
+    fake = FakeTransport(xrpc("app.bsky.feed.searchPosts",
+                              {"posts": [post(5, created=-3600), post(4, created=99_999)]}))
     mentions = {m.platform_id: m.created_at for m in BlueskyFetcher(fake).fetch(search(), {}, None, NOW).mentions}
     assert mentions == {post(5)["uri"]: BASE - timedelta(hours=1), post(4)["uri"]: BASE + timedelta(seconds=4)}
 
@@ -120,14 +126,17 @@ def test_a_signed_in_source_can_name_its_own_pds() -> None:
         assert sent.url == "https://pds.example/xrpc/com.atproto.server.createSession"
         return json_response(200, SESSION)
 
-    fake = FakeTransport(own_pds, xrpc("app.bsky.notification.listNotifications", {"notifications": []},
-                                       lambda sent: sent.url.startswith("https://pds.example/") or pytest.fail(sent.url)))
+    def to_own_pds(sent: Sent) -> object:
+        return sent.url.startswith("https://pds.example/") or pytest.fail(sent.url)
+
+    fake = FakeTransport(own_pds, xrpc("app.bsky.notification.listNotifications", {"notifications": []}, to_own_pds))
     spec = SourceSpec("b2", "bluesky", {"mode": "notifications", "service_url": "https://pds.example/"})
     assert BlueskyFetcher(fake).fetch(spec, {}, ACCOUNT, NOW).mentions == []
 
 
 def test_the_session_is_made_once_for_many_polls() -> None:
-    fake = FakeTransport(signed_in, xrpc("app.bsky.feed.searchPosts", {"posts": []}), xrpc("app.bsky.feed.searchPosts", {"posts": []}))
+    fake = FakeTransport(signed_in, xrpc("app.bsky.feed.searchPosts", {"posts": []}),
+                         xrpc("app.bsky.feed.searchPosts", {"posts": []}))
     fetcher = BlueskyFetcher(fake)
     assert fetcher.fetch(search(), {}, ACCOUNT, NOW).requests == 2
     assert fetcher.fetch(search(), {}, ACCOUNT, NOW).requests == 1
@@ -138,17 +147,21 @@ def test_an_expired_session_is_refreshed_once() -> None:
     expired = xrpc("app.bsky.feed.searchPosts", {"error": "ExpiredToken", "message": "Token has expired"}, status=400)
 
     def refreshed(sent: Sent) -> Response:
-        assert sent.path == "/xrpc/com.atproto.server.refreshSession" and sent.header("Authorization") == "Bearer eyJ.refresh"
+        assert sent.path == "/xrpc/com.atproto.server.refreshSession"
+        assert sent.header("Authorization") == "Bearer eyJ.refresh"
         return json_response(200, {**SESSION, "accessJwt": "eyJ.access2"})
 
+    def with_new_token(sent: Sent) -> object:
+        return sent.header("Authorization") == "Bearer eyJ.access2" or pytest.fail("old token")
+
     fake = FakeTransport(signed_in, expired, refreshed,
-                         xrpc("app.bsky.feed.searchPosts", {"posts": [post(1)]},
-                              lambda sent: sent.header("Authorization") == "Bearer eyJ.access2" or pytest.fail("old token")))
+                         xrpc("app.bsky.feed.searchPosts", {"posts": [post(1)]}, with_new_token))
     assert len(BlueskyFetcher(fake).fetch(search(), {}, ACCOUNT, NOW).mentions) == 1
 
 
 def test_a_burst_beyond_the_page_cap_is_reported() -> None:
-    pages = [xrpc("app.bsky.feed.searchPosts", {"posts": [post(100 - page)], "cursor": f"c{page}"}) for page in range(5)]
+    pages = [xrpc("app.bsky.feed.searchPosts", {"posts": [post(100 - page)], "cursor": f"c{page}"})
+             for page in range(5)]
     result = BlueskyFetcher(FakeTransport(signed_in, *pages)).fetch(search(), seen(1), ACCOUNT, NOW)
     assert result.capped and result.requests == 6 and len(result.mentions) == 5
 
@@ -171,10 +184,11 @@ def test_notifications_ask_for_mentions_replies_and_quotes_and_keep_only_those()
 
     reply = notification(3, "reply")
     reply["record"]["reply"] = {"root": {"uri": "at://did:plc:chorus/app.bsky.feed.post/root", "cid": "bafyreiroot"},
-                                "parent": {"uri": "at://did:plc:chorus/app.bsky.feed.post/parent", "cid": "bafyreiparent"}}
+                                "parent": {"uri": "at://did:plc:chorus/app.bsky.feed.post/parent",
+                                           "cid": "bafyreiparent"}}
     body = {"notifications": [notification(4, "like"), reply, notification(2, "quote"), notification(1)]}
-    result = BlueskyFetcher(FakeTransport(signed_in, xrpc("app.bsky.notification.listNotifications", body, check))).fetch(
-        NOTIFICATIONS, {}, ACCOUNT, NOW)
+    fake = FakeTransport(signed_in, xrpc("app.bsky.notification.listNotifications", body, check))
+    result = BlueskyFetcher(fake).fetch(NOTIFICATIONS, {}, ACCOUNT, NOW)
     assert [m.platform_id for m in result.mentions] == [notification(n)["uri"] for n in (1, 2, 3)]
     assert result.mentions[-1].in_reply_to == "at://did:plc:chorus/app.bsky.feed.post/parent"
     assert result.mentions[-1].thread_root == "at://did:plc:chorus/app.bsky.feed.post/root"
@@ -205,7 +219,8 @@ def test_a_rate_limit_counts_from_the_poll_time() -> None:
 
 
 @pytest.mark.parametrize("settings, setting", [
-    ({}, "mode"), ({"mode": "feed"}, "mode"), ({"mode": "search"}, "query"), ({"mode": "search", "query": "  "}, "query"),
+    ({}, "mode"), ({"mode": "feed"}, "mode"), ({"mode": "search"}, "query"),
+    ({"mode": "search", "query": "  "}, "query"),
     ({"mode": "notifications", "service_url": "pds.example"}, "service_url"),
 ])
 def test_bad_settings_are_named_before_any_request(settings: dict[str, str], setting: str) -> None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import html
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 from xml.sax.saxutils import escape, quoteattr
 
@@ -11,8 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chorus.platforms.rss import FeedError, html_to_text, parse_feed, unwrap_redirect
-
-UTC = timezone.utc
 
 
 def rss(items: str, channel_extra: str = "") -> bytes:
@@ -47,7 +45,8 @@ def test_an_rss_item_becomes_plain_text_with_its_guid_date_author_and_language()
 def test_full_content_is_preferred_over_the_description_and_the_link_is_the_key_without_a_guid() -> None:
     (entry,) = parse_feed(rss("<item><title>T</title><link> https://a.example/x </link><description>kort</description>"
                               "<content:encoded><![CDATA[<p>lang <i>verhaal</i></p>]]></content:encoded></item>"))
-    assert (entry.key, entry.link, entry.summary, entry.published) == ("https://a.example/x", "https://a.example/x", "lang verhaal", None)
+    assert (entry.key, entry.link, entry.summary, entry.published) == (
+        "https://a.example/x", "https://a.example/x", "lang verhaal", None)
 
 
 def test_rss_1_0_items_beside_the_channel_are_read() -> None:
@@ -56,7 +55,8 @@ def test_rss_1_0_items_beside_the_channel_are_read() -> None:
                 b'<item rdf:about="https://a.example/1"><title>Een</title><link>https://a.example/1</link>'
                 b"<dc:date>2026-08-01T12:00:00Z</dc:date></item></rdf:RDF>")
     (entry,) = parse_feed(document)
-    assert (entry.key, entry.title, entry.published) == ("https://a.example/1", "Een", datetime(2026, 8, 1, 12, tzinfo=UTC))
+    assert (entry.key, entry.title, entry.published) == (
+        "https://a.example/1", "Een", datetime(2026, 8, 1, 12, tzinfo=UTC))
 
 
 # ------------------------------------------------------------------------------------------- Atom
@@ -65,7 +65,8 @@ def test_atom_text_constructs_follow_their_type() -> None:
         '<entry xml:lang="en-GB"><id>urn:1</id><title type="text">a &amp;amp; b</title>'
         '<link rel="self" href="https://a.example/self"/><link href="https://a.example/post"/>'
         "<updated>2026-08-01T12:00:00+02:00</updated>"
-        '<content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><p>Een <b>twee</b></p><p>drie</p></div></content>'
+        '<content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">'
+        "<p>Een <b>twee</b></p><p>drie</p></div></content>"
         "<author><name>Piet</name></author></entry>"
     ))
     assert entry.title == "a &amp; b"  # type="text" is plain text: what looks like an entity stays
@@ -87,7 +88,8 @@ def test_atom_published_wins_over_updated_and_the_feed_language_is_inherited() -
 def test_google_alerts_links_are_unwrapped_and_titles_cleaned() -> None:
     link = "https://www.google.com/url?rct=j&amp;sa=t&amp;url=https://krant.example/artikel%3Fid%3D7&amp;ct=ga&amp;usg=AF"
     (entry,) = parse_feed(atom(
-        f'<entry><id>tag:google.com,2013:googlealerts/feed:1</id><title type="html">&lt;b&gt;Chorus&lt;/b&gt; wint&amp;nbsp;...</title>'
+        "<entry><id>tag:google.com,2013:googlealerts/feed:1</id>"
+        '<title type="html">&lt;b&gt;Chorus&lt;/b&gt; wint&amp;nbsp;...</title>'
         f'<link href="{link}"></link><published>2026-08-01T12:00:00Z</published>'
         f'<content type="html">Het bedrijf&amp;#39;s &lt;b&gt;Chorus&lt;/b&gt;&amp;nbsp;...</content></entry>'))
     assert entry.link == "https://krant.example/artikel?id=7"
@@ -157,7 +159,8 @@ def test_arbitrary_text_in_titles_descriptions_and_dates_never_breaks_parsing(ti
     else:
         content_type = kind.removeprefix("atom-")
         document = atom(f'<entry><id>urn:x</id><title type="{content_type}">{escape(title)}</title>'
-                        f'<content type="{content_type}">{escape(description)}</content><updated>{escape(date)}</updated></entry>')
+                        f'<content type="{content_type}">{escape(description)}</content>'
+                        f"<updated>{escape(date)}</updated></entry>")
     (entry,) = parse_feed(document)
     assert isinstance(entry.title, str) and isinstance(entry.summary, str)
     assert entry.published is None or entry.published.utcoffset() == timedelta(0)
@@ -195,10 +198,12 @@ def article_link(entry: dict) -> str:
 
 @settings(max_examples=100, deadline=None)
 @given(kind=st.sampled_from(["rss", "atom"]), entries=st.lists(GENERATED_ENTRY, max_size=8))
-def test_every_generated_entry_comes_out_once_with_its_title_unescaped_and_link_unwrapped(kind: str, entries: list[dict]) -> None:
+def test_every_generated_entry_comes_out_once_with_its_title_unescaped_and_link_unwrapped(kind: str,
+                                                                                          entries: list[dict]) -> None:
     parsed = parse_feed(render(kind, entries))
     assert [entry.key for entry in parsed] == [f"id-{number}" for number in range(len(entries))]
-    for made, entry in zip(entries, parsed):
+    for made, entry in zip(entries, parsed, strict=True):
         assert entry.title == " ".join(made["title"].split())
         assert entry.link == article_link(made)
-        assert entry.published == made["published"].replace(microsecond=0 if kind == "rss" else made["published"].microsecond)
+        microsecond = 0 if kind == "rss" else made["published"].microsecond  # RSS dates have whole seconds
+        assert entry.published == made["published"].replace(microsecond=microsecond)

@@ -2,7 +2,7 @@
 rate limits and bad settings."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -23,17 +23,20 @@ def status(number: int, **extra: Any) -> dict[str, Any]:
     return {
         "id": str(number), "created_at": (datetime(2026, 8, 1, 10) + timedelta(seconds=number)).isoformat() + ".000Z",
         "language": "nl",
-        "content": f"<p>Hallo <span class=\"h-card\"><a href=\"https://social.example/@chorus\">@<span>chorus</span></a></span> {number}</p>",
+        "content": f"<p>Hallo <span class=\"h-card\"><a href=\"https://social.example/@chorus\">"
+                   f"@<span>chorus</span></a></span> {number}</p>",
         "url": f"https://social.example/@fan/{number}", "uri": f"https://social.example/users/fan/statuses/{number}",
         "replies_count": 1, "reblogs_count": 2, "quotes_count": 1, "favourites_count": 3, "in_reply_to_id": None,
         "spoiler_text": "",
-        "account": {"id": "9", "acct": "fan", "display_name": "Fan", "followers_count": 42, "url": "https://social.example/@fan"},
+        "account": {"id": "9", "acct": "fan", "display_name": "Fan", "followers_count": 42,
+                    "url": "https://social.example/@fan"},
         **extra,
     }
 
 
 def mention(number: int, status_number: int | None = None) -> dict[str, Any]:
-    return {"id": str(number), "type": "mention", "created_at": "2026-08-01T10:00:00.000Z", "status": status(status_number or number)}
+    return {"id": str(number), "type": "mention", "created_at": "2026-08-01T10:00:00.000Z",
+            "status": status(status_number or number)}
 
 
 def fetch(fake: FakeTransport, source: SourceSpec, watermark: dict[str, str] | None = None,
@@ -53,7 +56,7 @@ def test_the_first_poll_reads_the_newest_page_of_mentions() -> None:
     assert first.text == "Hallo @chorus 5"
     assert (first.author.handle, first.author.name, first.author.followers) == ("@fan@social.example", "Fan", 42)
     assert (first.engagement.replies, first.engagement.reposts, first.engagement.likes) == (1, 3, 3)
-    assert first.created_at == datetime(2026, 8, 1, 10, 0, 5, tzinfo=timezone.utc)
+    assert first.created_at == datetime(2026, 8, 1, 10, 0, 5, tzinfo=UTC)
     assert (first.url, first.language_hint, first.source_id) == ("https://social.example/@fan/5", "nl", "m1")
     assert result.watermark == {"last_id": "11"} and result.requests == 1 and not result.capped
 
@@ -84,7 +87,8 @@ def test_what_a_server_returns_despite_min_id_and_other_notification_types_are_d
 
 
 def test_ids_compare_as_numbers_across_lengths() -> None:
-    result = fetch(FakeTransport(json_response(200, [mention(100), mention(99)])), spec("notifications"), {"last_id": "98"})
+    result = fetch(FakeTransport(json_response(200, [mention(100), mention(99)])), spec("notifications"),
+                   {"last_id": "98"})
     assert result.watermark == {"last_id": "100"}
 
 
@@ -95,7 +99,8 @@ def test_nothing_new_leaves_the_watermark_as_it_was() -> None:
 
 def test_a_content_warning_and_a_reply_are_kept() -> None:
     reply = status(4, spoiler_text="Klacht", in_reply_to_id="2", account={"acct": "boos@elders.example"})
-    (found,) = fetch(FakeTransport(json_response(200, [reply])), spec("hashtag", tag="#Chorus"), credentials=None).mentions
+    (found,) = fetch(FakeTransport(json_response(200, [reply])), spec("hashtag", tag="#Chorus"),
+                     credentials=None).mentions
     assert found.text == "Klacht\n\nHallo @chorus 4"
     assert (found.in_reply_to, found.author.handle, found.author.followers) == ("2", "@boos@elders.example", None)
 
@@ -109,7 +114,9 @@ def test_a_hashtag_timeline_needs_no_token_and_drops_the_hash() -> None:
 
 
 def test_search_asks_for_statuses_without_resolving_and_pages_by_offset() -> None:
-    fake = FakeTransport(json_response(200, {"accounts": [], "statuses": [status(n) for n in range(80, 40, -1)], "hashtags": []}),
+    fake = FakeTransport(json_response(200,
+                                       {"accounts": [], "statuses": [status(n) for n in range(80, 40, -1)],
+                                        "hashtags": []}),
                          json_response(200, {"accounts": [], "statuses": [], "hashtags": []}))
     result = fetch(fake, spec("search", query="gemeente chorus"), {"last_id": "40"})
     assert fake.sent[0].path == "/api/v2/search"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -32,7 +32,8 @@ def token(sent: Sent, access_token: str = "tok-1", expires_in: int = 3600) -> Re
     assert sent.header("Authorization") == "Basic " + base64.b64encode(b"app-id:app-secret").decode()
     assert sent.form() == {"grant_type": ["client_credentials"]}
     assert sent.header("User-Agent")
-    return json_response(200, {"access_token": access_token, "token_type": "bearer", "expires_in": expires_in, "scope": "*"})
+    return json_response(200,
+                         {"access_token": access_token, "token_type": "bearer", "expires_in": expires_in, "scope": "*"})
 
 
 def link(number: int, **extra: Any) -> dict[str, Any]:
@@ -46,7 +47,8 @@ def listing(*children: dict[str, Any], after: str | None = None) -> Response:
     return json_response(200, {"kind": "Listing", "data": {"after": after, "before": None, "children": list(children)}})
 
 
-def searched(answer: Response | Callable[[Sent], Response], path: str = "/search", bearer: str = "tok-1"):
+def searched(answer: Response | Callable[[Sent], Response], path: str = "/search",
+             bearer: str = "tok-1") -> Callable[[Sent], Response]:
     def reply(sent: Sent) -> Response:
         assert sent.url.startswith("https://oauth.reddit.com/") and sent.path == path
         assert sent.header("Authorization") == f"Bearer {bearer}"
@@ -56,12 +58,13 @@ def searched(answer: Response | Callable[[Sent], Response], path: str = "/search
 
 def seen(number: int) -> dict[str, str]:
     data = link(number)["data"]
-    return TimeMark().advanced([(datetime.fromtimestamp(data["created_utc"], tz=timezone.utc), data["name"])]).written()
+    return TimeMark().advanced([(datetime.fromtimestamp(data["created_utc"], tz=UTC), data["name"])]).written()
 
 
 def test_the_first_poll_gets_a_token_and_the_newest_page() -> None:
     def check(sent: Sent) -> Response:
-        assert sent.query == {"q": ["chorus gemeente"], "sort": ["new"], "type": ["link"], "limit": ["100"], "raw_json": ["1"]}
+        assert sent.query == {"q": ["chorus gemeente"], "sort": ["new"], "type": ["link"], "limit": ["100"],
+                              "raw_json": ["1"]}
         return listing(link(2, selftext="Waarom is het loket dicht?"), link(1), after="t3_00001")
 
     fake = FakeTransport(token, searched(check))
@@ -80,7 +83,8 @@ def test_the_first_poll_gets_a_token_and_the_newest_page() -> None:
 
 def test_a_subreddit_search_stays_in_the_subreddit() -> None:
     fake = FakeTransport(token, searched(listing(), path="/r/thenetherlands/search"))
-    RedditFetcher(fake).fetch(SourceSpec("r1", "reddit", {"query": "chorus", "subreddit": "r/thenetherlands"}), {}, APP, NOW)
+    RedditFetcher(fake).fetch(SourceSpec("r1", "reddit", {"query": "chorus", "subreddit": "r/thenetherlands"}), {}, APP,
+                              NOW)
     assert fake.sent[1].query["restrict_sr"] == ["1"]
 
 
@@ -101,8 +105,11 @@ def test_a_revoked_token_is_replaced_once() -> None:
 
 
 def test_later_polls_follow_after_while_everything_is_new() -> None:
-    fake = FakeTransport(token, searched(listing(link(9), link(8), after="t3_00008")),
-                         lambda sent: sent.query["after"] == ["t3_00008"] and listing(link(7), link(5), link(4)))
+    def next_page(sent: Sent) -> Response:
+        assert sent.query["after"] == ["t3_00008"]
+        return listing(link(7), link(5), link(4))
+
+    fake = FakeTransport(token, searched(listing(link(9), link(8), after="t3_00008")), next_page)
     result = RedditFetcher(fake).fetch(SPEC, seen(5), APP, NOW)
     assert [m.platform_id for m in result.mentions] == ["t3_00007", "t3_00008", "t3_00009"]
     assert result.watermark == seen(9) and result.requests == 3
@@ -120,7 +127,8 @@ def test_nothing_new_keeps_the_watermark() -> None:
 
 
 def test_a_rate_limit_waits_the_seconds_reddit_gives() -> None:
-    limited = json_response(429, {"message": "Too Many Requests"}, {"x-ratelimit-reset": "247", "x-ratelimit-remaining": "0.0"})
+    limited = json_response(429, {"message": "Too Many Requests"},
+                            {"x-ratelimit-reset": "247", "x-ratelimit-remaining": "0.0"})
     with pytest.raises(RateLimited) as raised:
         RedditFetcher(FakeTransport(token, searched(limited))).fetch(SPEC, {}, APP, NOW)
     assert raised.value.retry_after == 247

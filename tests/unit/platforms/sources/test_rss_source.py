@@ -1,7 +1,7 @@
 """RssFetcher: conditional GET, 304, only new entries, redirects, failures as outcomes, bad settings."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -38,9 +38,11 @@ def test_the_first_poll_returns_every_entry_and_remembers_validators_and_the_new
 
     assert [m.platform_id for m in result.mentions] == ["urn:entry:1", "urn:entry:2"]  # oldest first
     first = result.mentions[0]
-    assert (first.platform, first.title, first.text, first.url) == ("rss", "Nieuws 1", "Tekst 1 ...", "https://krant.example/1")
-    assert first.created_at == datetime(2026, 8, 1, 9, tzinfo=timezone.utc)
-    assert (first.author.handle, first.author.url, first.author.followers) == ("krant.example", "https://krant.example", None)
+    assert (first.platform, first.title, first.text, first.url) == (
+        "rss", "Nieuws 1", "Tekst 1 ...", "https://krant.example/1")
+    assert first.created_at == datetime(2026, 8, 1, 9, tzinfo=UTC)
+    assert (first.author.handle, first.author.url, first.author.followers) == (
+        "krant.example", "https://krant.example", None)
     assert (first.source_id, first.language_hint) == ("alerts", "nl")
     assert result.watermark["etag"] == '"v1"' and result.watermark["last_modified"] == VALIDATORS["Last-Modified"]
     assert result.watermark["newest"] == "2026-08-01T10:00:00Z"
@@ -61,7 +63,8 @@ def test_an_unchanged_feed_answers_304_and_nothing_changes() -> None:
 
 def test_a_changed_feed_gives_only_its_new_entries() -> None:
     watermark = fetch(FakeTransport(feed(item(1, "2026-08-01T09:00:00Z"), item(2)))).watermark
-    result = fetch(FakeTransport(feed(item(3, "2026-08-01T11:00:00Z"), item(1, "2026-08-01T09:00:00Z"), item(2))), watermark)
+    result = fetch(FakeTransport(feed(item(3, "2026-08-01T11:00:00Z"), item(1, "2026-08-01T09:00:00Z"), item(2))),
+                   watermark)
 
     assert [m.platform_id for m in result.mentions] == ["urn:entry:3"]
     assert result.watermark["newest"] == "2026-08-01T11:00:00Z"
@@ -77,13 +80,13 @@ def test_entries_sharing_the_newest_time_are_told_apart_by_key() -> None:
 
 def test_undated_entries_are_new_once_and_dated_now() -> None:
     first = fetch(FakeTransport(feed(item(1, None))))
-    assert first.mentions[0].created_at == datetime(2026, 8, 1, 12, tzinfo=timezone.utc)
+    assert first.mentions[0].created_at == datetime(2026, 8, 1, 12, tzinfo=UTC)
     assert fetch(FakeTransport(feed(item(1, None))), first.watermark).mentions == []
 
 
 def test_an_entry_dated_in_the_future_counts_as_published_now_and_hides_nothing() -> None:
     first = fetch(FakeTransport(feed(item(1, "2099-01-01T00:00:00Z"))))
-    assert first.mentions[0].created_at == datetime(2026, 8, 1, 12, tzinfo=timezone.utc)
+    assert first.mentions[0].created_at == datetime(2026, 8, 1, 12, tzinfo=UTC)
     later = RssFetcher(FakeTransport(feed(item(2, "2026-08-01T12:30:00Z"), item(1, "2099-01-01T00:00:00Z")))).fetch(
         SPEC, first.watermark, None, NOW + 3600)
     assert [m.platform_id for m in later.mentions] == ["urn:entry:2"]

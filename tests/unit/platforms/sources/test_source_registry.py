@@ -4,7 +4,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -14,7 +14,7 @@ from chorus.platforms.base import SOURCE_KINDS, BadSetting, TimeMark, id_order, 
 from chorus.platforms.registry import fetcher_for
 from tests.unit.platforms.fakes import FakeTransport
 
-T0 = datetime(2026, 8, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 8, 1, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("kind", SOURCE_KINDS)
@@ -43,7 +43,8 @@ def test_ids_order_by_length_then_text() -> None:
     assert sorted(["100", "99", "1000", "101"], key=id_order) == ["99", "100", "101", "1000"]
 
 
-@pytest.mark.parametrize("tag, language", [("nl-NL", "nl"), ("EN", "en"), ("und", None), ("", None), (None, None), ("zh_Hant", "zh")])
+@pytest.mark.parametrize("tag, language",
+                         [("nl-NL", "nl"), ("EN", "en"), ("und", None), ("", None), (None, None), ("zh_Hant", "zh")])
 def test_primary_language(tag: str | None, language: str | None) -> None:
     assert primary_language(tag) == language
 

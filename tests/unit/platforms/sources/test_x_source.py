@@ -1,7 +1,7 @@
 """XFetcher: recent search and user mentions with since_id, authors from includes.users, paging, the cap, limits."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -60,7 +60,8 @@ def test_the_first_search_asks_for_authors_and_metrics_and_reads_one_page() -> N
 
 
 def test_a_reply_knows_its_parent_and_conversation() -> None:
-    reply = tweet(5, conversation_id="1700", referenced_tweets=[{"type": "quoted", "id": "1"}, {"type": "replied_to", "id": "1701"}],
+    reply = tweet(5, conversation_id="1700",
+                  referenced_tweets=[{"type": "quoted", "id": "1"}, {"type": "replied_to", "id": "1701"}],
                   lang="und")
     (found,) = XFetcher(FakeTransport(json_response(200, page(reply)))).fetch(SEARCH, {}, TOKEN, NOW).mentions
     assert (found.in_reply_to, found.thread_root, found.language_hint) == ("1701", "1700", "nl")
@@ -102,7 +103,7 @@ def test_an_empty_answer_keeps_the_watermark() -> None:
 def test_a_post_without_created_at_or_author_expansion_is_still_a_mention() -> None:
     bare = {"id": "1578516068309794817", "text": "tweepy"}  # its id says 2022-10-07T22:42:12.752Z
     (found,) = XFetcher(FakeTransport(json_response(200, {"data": [bare]}))).fetch(SEARCH, {}, TOKEN, NOW).mentions
-    assert found.created_at == datetime(2022, 10, 7, 22, 42, 12, 752000, tzinfo=timezone.utc)
+    assert found.created_at == datetime(2022, 10, 7, 22, 42, 12, 752000, tzinfo=UTC)
     assert (found.author.handle, found.author.followers) == ("@unknown", None)
     assert found.url == "https://x.com/i/web/status/1578516068309794817"
 

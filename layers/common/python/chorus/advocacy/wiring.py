@@ -34,7 +34,8 @@ def ambassadors(settings: Settings, messages: OfferMessages | LocalOfferMailbox,
 
 
 def offer_messages(settings: Settings) -> OfferMessages | LocalOfferMailbox:
-    """SNS on AWS; locally each publisher's subscription is an SQS queue shown by GET /mailbox (chorus.local.mailbox)."""
+    """SNS on AWS; locally each publisher's subscription is an SQS queue shown by GET /mailbox
+    (chorus.local.mailbox)."""
     if settings.local_mailbox:
         from chorus.local.mailbox import LocalOfferMailbox
 
@@ -101,10 +102,16 @@ def privacy(settings: Settings, people: AmbassadorService, ledger: EngagementLed
             pool_data: PoolPersonalData, clock: Clock) -> PrivacyService:
     """Export and erase go through every kind of data the programme keeps about a person."""
     from chorus.advocacy.content.service import SubmissionsPersonalData
-    from chorus.advocacy.privacy.service import EngagementSection, LoginSection, PeopleSection, PrivacyService
+    from chorus.advocacy.privacy.service import (
+        EngagementSection,
+        LoginSection,
+        PeopleSection,
+        PersonalData,
+        PrivacyService,
+    )
     from chorus.advocacy.privacy.store import CognitoLogins
 
-    sections = [
+    sections: list[PersonalData] = [
         PeopleSection(PeopleRepository()),
         LoginSection(PeopleRepository(), CognitoLogins(settings.user_pool_id, settings.region)),
         EngagementSection(ledger),

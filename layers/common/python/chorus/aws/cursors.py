@@ -1,15 +1,5 @@
-"""DynamoDB persistence with PynamoDB. The tables themselves are defined once, in infra/template.yaml;
-these models name the attributes and indexes the code reads (tests/infra checks that both agree).
-
-Access patterns (see README "Data model"):
-  post by id ............................ PostsTable key `id`                         GetItem
-  calendar: posts in a date range ...... GSI `calendar` month + publish_at             Query per month in range
-  calendar for one channel ............. GSI `calendar` + filter `contains(channels)`  Query per month in range
-  posts by workflow status ............. GSI `by_status` status + updated_at           Query
-  posts the publisher must look at ..... GSI `due` queue + due_at (sparse)             Query due_at <= now + 1 min
-  a channel's local outbox ............. OutboxTable key channel_id + key             Query / conditional Put
-  organisation state (crisis hold) ..... StateTable key org + name                     GetItem / Put
-  channels of the organisation ......... ChannelsTable key org + id                    Query"""
+"""Page cursors of the API's listings: where the next page starts (a store's DynamoDB key or merge state), encoded
+as opaque URL-safe text, and the largest page any listing returns."""
 from __future__ import annotations
 
 import base64

@@ -1,4 +1,5 @@
-"""SQS and SNS: the publish and ingest queues and the alerts topic. Clients are built once per process."""
+"""SNS and SQS plumbing: one client per service and region, built once per process and shared by the stores that send
+messages, and SNS topics people subscribe to (alerts, offers) with filter policies on the message attributes."""
 from __future__ import annotations
 
 import functools
@@ -29,8 +30,11 @@ class Alerts:
         _client("sns", self.region).publish(
             TopicArn=self.topic_arn,
             Subject=subject[:100],
-            MessageAttributes={k: {"DataType": "String", "StringValue": v} if isinstance(v, str)
-                               else {"DataType": "String.Array", "StringValue": json.dumps(v)} for k, v in attributes.items()},
+            MessageAttributes={
+                k: {"DataType": "String", "StringValue": v} if isinstance(v, str)
+                else {"DataType": "String.Array", "StringValue": json.dumps(v)}
+                for k, v in attributes.items()
+            },
             **text,
         )
 
@@ -46,7 +50,10 @@ class AlertSubscriptions:
     def subscribe(self, subscription: Any) -> str:
         return _client("sns", self.region).subscribe(
             TopicArn=self.topic_arn, Protocol=subscription.protocol, Endpoint=subscription.endpoint,
-            Attributes={"FilterPolicy": json.dumps(subscription.filter_policy()), "FilterPolicyScope": "MessageAttributes"},
+            Attributes={
+                "FilterPolicy": json.dumps(subscription.filter_policy()),
+                "FilterPolicyScope": "MessageAttributes",
+            },
             ReturnSubscriptionArn=True,
         )["SubscriptionArn"]
 

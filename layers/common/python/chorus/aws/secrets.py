@@ -1,5 +1,5 @@
-"""Builds the connector of a channel: the local outbox directly, other platforms with the channel's credentials
-from Secrets Manager (through Powertools Parameters, cached for five minutes)."""
+"""A channel's or source's credentials in Secrets Manager: read through Powertools Parameters (cached for five
+minutes, or fresh when a platform refused them) and written back when a platform rotates its tokens."""
 from __future__ import annotations
 
 import json
@@ -34,7 +34,10 @@ class ChannelSecret:
         try:
             boto3.client("secretsmanager").put_secret_value(SecretId=self.name, SecretString=json.dumps(merged))
         except (BotoCoreError, ClientError) as error:
-            logger.error("could not store rotated credentials", extra={"channel": self.channel_id, "error": type(error).__name__})
+            logger.error(
+                "could not store rotated credentials",
+                extra={"channel": self.channel_id, "error": type(error).__name__},
+            )
             return
         self._last = merged
 
@@ -44,7 +47,9 @@ class ChannelSecret:
         try:
             values = parameters.get_secret(self.name, transform="json", max_age=SECRET_CACHE_SECONDS, force_fetch=force)
         except parameters.exceptions.GetParameterError:
-            raise CredentialsRejected(f"no credentials stored for channel {self.channel_id} (secret {self.name})") from None
+            raise CredentialsRejected(
+                f"no credentials stored for channel {self.channel_id} (secret {self.name})"
+            ) from None
         if not isinstance(values, dict):
             raise CredentialsRejected(f"the secret {self.name} must be a JSON object")
         self._last = {k: str(v) for k, v in values.items()}

@@ -97,6 +97,7 @@ def put_if_absent(item: Model, key: Attribute[Any]) -> bool:
         raise
     return True
 
+
 def update_if(item: Model, actions: list[Any], condition: Any) -> bool:
     """One UpdateItem; the item's attributes become the stored ones. False when the condition does not hold."""
     try:

@@ -1,8 +1,11 @@
-"""TODO routes of calendar."""
+"""The calendar's REST routes: posts and their workflow (`/posts`, `/posts/{id}` and its submit, approve, reject,
+schedule, cancel and endorse actions), channels (`/channels`, `/channels/{id}`) and the crisis hold (`/crisis`,
+`/crisis/hold`, `/crisis/release`)."""
 from __future__ import annotations
 
 from chorus import container
 from chorus.calendar.schemas import (
+    Advice,
     Channel,
     ChannelCreate,
     ChannelFields,
@@ -24,11 +27,15 @@ from chorus.http.api import PAGING, Query, Routes, Stored
 routes = Routes()
 
 
+def _envelope(post: Post, advice: list[dict[str, str]]) -> PostEnvelope:
+    return PostEnvelope(post=post, warnings=[Advice.model_validate(item) for item in advice])
+
+
 @routes.route("/posts", "POST", "Write a draft post (Idempotency-Key header makes retries safe)", roles=AUTHORS,
               body=PostContent, response=PostEnvelope, status=201, idempotent=True)
 def create_post(principal: Principal, body: PostContent, idempotency_key: str | None) -> Stored:
     post, advice, created = container.calendar().create_post(principal, body, idempotency_key)
-    return Stored(PostEnvelope(post=post, warnings=advice), created)
+    return Stored(_envelope(post, advice), created)
 
 
 @routes.route("/posts", "GET", "The calendar: posts in a date range (and channel), or posts in one workflow status",
@@ -59,7 +66,7 @@ def get_post(principal: Principal, id: str) -> Post:
               response=PostEnvelope)
 def update_post(principal: Principal, id: str, body: PostContent) -> PostEnvelope:
     post, advice = container.calendar().update_post(principal, id, body)
-    return PostEnvelope(post=post, warnings=advice)
+    return _envelope(post, advice)
 
 
 @routes.route("/posts/{id}/submit", "POST", "Submit a draft for approval", roles=AUTHORS, response=Post)
@@ -82,7 +89,7 @@ def reject_post(principal: Principal, id: str, body: ReasonRequest) -> Post:
               roles=EDITORS, body=ScheduleRequest, response=PostEnvelope)
 def schedule_post(principal: Principal, id: str, body: ScheduleRequest) -> PostEnvelope:
     post, advice = container.calendar().schedule(principal, id, body.publish_at, body.timezone, body.queue)
-    return PostEnvelope(post=post, warnings=advice)
+    return _envelope(post, advice)
 
 
 @routes.route("/posts/{id}/cancel", "POST", "Cancel a post that has not been published", roles=EDITORS,
@@ -135,7 +142,8 @@ def crisis_hold(principal: Principal, body: HoldRequest) -> CrisisState:
     return CrisisState.model_validate(container.crisis().hold(principal, body.reason))
 
 
-@routes.route("/crisis/release", "POST", "Resume: held posts still ahead are scheduled again, the others wait for an editor",
+@routes.route("/crisis/release", "POST",
+              "Resume: held posts still ahead are scheduled again, the others wait for an editor",
               roles=CRISIS_TEAM, response=ReleaseResult)
 def crisis_release(principal: Principal) -> ReleaseResult:
     return ReleaseResult.model_validate(container.crisis().release(principal))

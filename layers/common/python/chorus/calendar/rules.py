@@ -2,7 +2,7 @@
 
 draft -> submitted -> approved -> scheduled -> publishing -> published | failed, plus cancelled and held.
 Creators draft and submit their own posts; editors approve, reject (back to draft, with a reason), schedule and
-cancel; masters do everything. The publisher (a later flow) moves scheduled posts on; people never do."""
+cancel; masters do everything. The publisher (chorus.publishing) moves scheduled posts on; people never do."""
 from __future__ import annotations
 
 import re
@@ -58,7 +58,11 @@ def new_post_id() -> str:
 def visible_to(post: Post, viewer: Principal) -> bool:
     """Drafts and submitted posts are work in progress: the crisis team (master, editor, pr) sees them all, anyone
     else only their own and those that would speak on their behalf. From approval on, the calendar is everyone's."""
-    return post.status not in EDITABLE or viewer.has_any(CRISIS_TEAM) or viewer.username in (post.author, post.on_behalf_of)
+    return (
+        post.status not in EDITABLE
+        or viewer.has_any(CRISIS_TEAM)
+        or viewer.username in (post.author, post.on_behalf_of)
+    )
 
 
 def draft(post_id: str, content: PostContent, author: Principal, now: datetime) -> Post:
@@ -67,7 +71,7 @@ def draft(post_id: str, content: PostContent, author: Principal, now: datetime) 
     stamp = timing.iso_utc(now)
     fields = content.model_dump(exclude_none=True)
     post = Post(id=post_id, author=author.username, created_at=stamp, updated_at=stamp, **fields)
-    return _record(post, author, now, "create", None, Status.DRAFT)
+    return audited(post, author, now, "create", None, Status.DRAFT)
 
 
 def edit(post: Post, changes: PostContent, actor: Principal, now: datetime) -> Post:
@@ -83,7 +87,7 @@ def edit(post: Post, changes: PostContent, actor: Principal, now: datetime) -> P
     changed = Post.model_validate({**post.model_dump(by_alias=True), **update})
     if changed.endorsed_at and _consent_lapsed(post, changed):
         changed.endorsed_at = None  # the person approved other words, or another person is now named
-    return _record(changed, actor, now, "edit", post.status, post.status)
+    return audited(changed, actor, now, "edit", post.status, post.status)
 
 
 def transition(post: Post, action_name: str, actor: Principal, now: datetime, reason: str | None = None) -> Post:
@@ -103,7 +107,7 @@ def _apply(post: Post, action: Action, actor: Principal, now: datetime, reason: 
     changed.reject_reason = reason if action.name == "reject" else None
     if action.target != Status.SCHEDULED:
         changed.due_at = None  # off the publisher's due index
-    return _record(changed, actor, now, action.name, post.status, action.target, reason)
+    return audited(changed, actor, now, action.name, post.status, action.target, reason)
 
 
 def schedule(
@@ -133,15 +137,23 @@ def reply(post_id: str, text: str, channel: Channel, target: ReplyTarget, author
     """A reply to a mention, on one channel. With an `approval_reason` it waits for an editor as submitted;
     otherwise it is scheduled for now (a responder's answer should not wait for a calendar slot)."""
     stamp = timing.iso_utc(now)
-    post = Post(id=post_id, text=_addressed(text.strip(), channel.platform, target.author_handle), channels=[channel.id],
-                author=author.username, category="customer_question", reply_to=target, created_at=stamp, updated_at=stamp)
+    post = Post(
+        id=post_id,
+        text=_addressed(text.strip(), channel.platform, target.author_handle),
+        channels=[channel.id],
+        author=author.username,
+        category="customer_question",
+        reply_to=target,
+        created_at=stamp,
+        updated_at=stamp,
+    )
     errors = content_errors(post, {channel.id: channel})
     if errors:
         raise errors[0]
     if approval_reason:
         post.status = Status.SUBMITTED
-        return _record(post, author, now, "reply", None, Status.SUBMITTED, approval_reason)
-    _record(post, author, now, "reply", None, Status.SCHEDULED, f"reply to mention {target.mention_id}")
+        return audited(post, author, now, "reply", None, Status.SUBMITTED, approval_reason)
+    audited(post, author, now, "reply", None, Status.SCHEDULED, f"reply to mention {target.mention_id}")
     return _publish_now(post, now)
 
 
@@ -154,7 +166,7 @@ def approve_reply(post: Post, actor: Principal, now: datetime, channels: dict[st
     if errors:
         raise errors[0]
     approved = _apply(post, action, actor, now, None)
-    _record(approved, actor, now, "schedule", Status.APPROVED, Status.SCHEDULED, "an approved reply goes out at once")
+    audited(approved, actor, now, "schedule", Status.APPROVED, Status.SCHEDULED, "an approved reply goes out at once")
     return _publish_now(approved, now)
 
 
@@ -208,9 +220,9 @@ def release(post: Post, actor: Principal, now: datetime, margin: timedelta) -> P
         changed.status = Status.SCHEDULED
         changed.due_at = post.publish_at
         changed.deliveries = {c: d if d.final else Delivery() for c, d in post.deliveries.items()}
-        return _record(changed, actor, now, "release", Status.HELD, Status.SCHEDULED)
+        return audited(changed, actor, now, "release", Status.HELD, Status.SCHEDULED)
     changed.status = Status.APPROVED
-    return _record(changed, actor, now, "release", Status.HELD, Status.APPROVED,
+    return audited(changed, actor, now, "release", Status.HELD, Status.APPROVED,
                    "its time passed during the crisis hold: reschedule or cancel it")
 
 
@@ -222,7 +234,7 @@ def endorse(post: Post, actor: Principal, now: datetime) -> Post:
         raise Conflict(f"a {post.status} post cannot be endorsed", status=post.status)
     changed = post.model_copy(deep=True)
     changed.endorsed_at = timing.iso_utc(now)
-    return _record(changed, actor, now, "endorse", post.status, post.status)
+    return audited(changed, actor, now, "endorse", post.status, post.status)
 
 
 def require_endorsement(post: Post) -> None:
@@ -267,7 +279,9 @@ def warnings(post: Post, channels: dict[str, Channel], neighbours: list[Post]) -
             continue
         message = text_rules.tone_warning(post.text_for(channel_id), channel.tone)
         if message:
-            found.append({"code": "tone", "field": post.text_field(channel_id), "channel": channel_id, "message": message})
+            found.append(
+                {"code": "tone", "field": post.text_field(channel_id), "channel": channel_id, "message": message}
+            )
     when = post.publish_time
     if when is None:
         return found
@@ -278,12 +292,17 @@ def warnings(post: Post, channels: dict[str, Channel], neighbours: list[Post]) -
         if abs((other_time - when).total_seconds()) > 24 * 3600:
             continue
         for channel_id in set(post.channels) & set(other.channels):
-            if text_rules.duplicate_key(other.text_for(channel_id)) == text_rules.duplicate_key(post.text_for(channel_id)):
+            same = text_rules.duplicate_key(other.text_for(channel_id)) == text_rules.duplicate_key(
+                post.text_for(channel_id)
+            )
+            if same:
                 found.append({
                     "code": "duplicate",
                     "field": post.text_field(channel_id),
                     "channel": channel_id,
-                    "message": f"the same text is already planned on {channel_id} at {other.publish_at} (post {other.id})",
+                    "message": (
+                        f"the same text is already planned on {channel_id} at {other.publish_at} (post {other.id})"
+                    ),
                 })
     return found
 
@@ -299,10 +318,20 @@ def _require_author_or_editor(post: Post, actor: Principal) -> None:
     raise Forbidden("only the author or an editor may change this post")
 
 
-def _record(
-    post: Post, actor: Principal, now: datetime, action: str, source: Status | None, target: Status, reason: str | None = None
+def audited(
+    post: Post,
+    actor: Principal,
+    now: datetime,
+    action: str,
+    source: Status | None,
+    target: Status,
+    reason: str | None = None,
 ) -> Post:
+    """Write the change into the post's audit trail (who, when, which action, from and to which status, why) and
+    stamp it as changed; the post is changed in place and returned."""
     stamp = timing.iso_utc(now)
-    post.audit.append(AuditEntry(at=stamp, by=actor.username, action=action, from_status=source, to_status=target, reason=reason))
+    # By the entry's JSON names: `from` cannot be a keyword argument.
+    entry = {"at": stamp, "by": actor.username, "action": action, "from": source, "to": target, "reason": reason}
+    post.audit.append(AuditEntry.model_validate(entry))
     post.updated_at = stamp
     return post

@@ -1,12 +1,9 @@
-"""The organisation's own accounts on each platform, with their posting schedule and tone of voice.
+"""The calendar's shapes: channels (the organisation's own accounts on each platform, with their posting schedule
+and tone of voice), posts with their workflow status and audit trail, and the request and response bodies of the
+calendar's REST API (validated on the way in, documented in /openapi.json).
 
-Posts and their approval workflow: who may move a post from which state to which, and the audit trail.
-
-draft -> submitted -> approved -> scheduled -> publishing -> published | failed, plus cancelled and held.
-Creators draft and submit their own posts; editors approve, reject (back to draft, with a reason), schedule and
-cancel; masters do everything. The publisher (a later flow) moves scheduled posts on; people never do.
-
-Request and response bodies of the REST API (validated on the way in, documented in /openapi.json)."""
+A post goes draft -> submitted -> approved -> scheduled -> publishing -> published | failed, plus cancelled and held;
+who may move it from which state to which is in rules.py."""
 from __future__ import annotations
 
 import re
@@ -41,12 +38,16 @@ class ChannelFields(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     handle: str | None = Field(default=None, min_length=1, max_length=200)
-    owner: str | None = Field(default=None, min_length=1, max_length=128, description="username of the person responsible")
+    owner: str | None = Field(
+        default=None, min_length=1, max_length=128, description="username of the person responsible"
+    )
     cadence_per_week: int | None = Field(default=None, ge=0, le=500, description="target number of posts per week")
     tone: Tone | None = Field(default=None, description="Dutch tone of voice: formal (u/uw) or informal (je/jij/jouw)")
     max_length: int | None = Field(default=None, ge=1, le=100_000, description="override of the platform's text limit")
     timezone: str | None = Field(default=None, description="IANA time zone of the posting schedule")
-    slots: list[SlotSpec] | None = Field(default=None, max_length=200, description="weekly posting schedule for 'add to queue'")
+    slots: list[SlotSpec] | None = Field(
+        default=None, max_length=200, description="weekly posting schedule for 'add to queue'"
+    )
     connection: dict[str, str] | None = Field(
         default=None,
         description="non-secret connection settings: instance_url (Mastodon), service_url (Bluesky), organization_urn "
@@ -81,12 +82,12 @@ class Channel(BaseModel):
     status: ChannelStatus = "active"
 
     @classmethod
-    def create(cls, data: ChannelCreate, default_owner: str) -> "Channel":
+    def create(cls, data: ChannelCreate, default_owner: str) -> Channel:
         fields = data.model_dump(exclude_none=True)
         fields.setdefault("owner", default_owner)
         return cls(**fields)
 
-    def updated(self, changes: ChannelFields) -> "Channel":
+    def updated(self, changes: ChannelFields) -> Channel:
         return Channel.model_validate({**self.model_dump(), **changes.model_dump(exclude_unset=True)})
 
 
@@ -124,7 +125,9 @@ class PostContent(BaseModel):
     variants: dict[str, str] | None = Field(default=None, description="per-channel text, keyed by channel id")
     media: list[str] | None = Field(default=None, max_length=20, description="media references (S3 keys or URLs)")
     channels: list[str] | None = Field(default=None, max_length=20, description="channel ids to publish on")
-    on_behalf_of: str | None = Field(default=None, max_length=128, description="username of the person the post speaks for")
+    on_behalf_of: str | None = Field(
+        default=None, max_length=128, description="username of the person the post speaks for"
+    )
     campaign: str | None = Field(default=None, max_length=200)
     pillar: str | None = Field(default=None, max_length=200, description="content pillar")
     category: Category | None = None
@@ -166,7 +169,9 @@ class Post(BaseModel):
     audit: list[AuditEntry] = Field(default_factory=list)
     deliveries: dict[str, Delivery] = Field(default_factory=dict, description="publishing state per channel")
     due_at: str | None = Field(default=None, description="when the publisher looks at this post next")
-    reply_to: ReplyTarget | None = Field(default=None, description="set on replies to mentions (POST /mentions/{id}/reply)")
+    reply_to: ReplyTarget | None = Field(
+        default=None, description="set on replies to mentions (POST /mentions/{id}/reply)"
+    )
     source: PostSource | None = Field(default=None, description="set on posts made from content or a suggestion")
     created_at: str
     updated_at: str
@@ -208,7 +213,9 @@ class PostPage(BaseModel):
 class ScheduleRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     publish_at: str | None = Field(
-        default=None, description="ISO 8601; without an offset it is local time in `timezone`", examples=["2026-12-01T09:30"]
+        default=None,
+        description="ISO 8601; without an offset it is local time in `timezone`",
+        examples=["2026-12-01T09:30"],
     )
     timezone: str | None = Field(default=None, description="IANA zone, default the post's (Europe/Amsterdam)")
     queue: bool = Field(default=False, description="place the post in the next free slot of its channels instead")

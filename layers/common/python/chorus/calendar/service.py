@@ -1,23 +1,20 @@
-"""Use cases of the content calendar: posts and channels. Combines the domain with the repositories (ports).
+"""Use cases of the content calendar, over the ports declared below (the stores, the alerts topic, and the
+publishing, crisis-hold and inbox features).
 
-Use cases of the publisher: every minute, enqueue what is due; per message, publish one post on one channel.
-
-Exactly once: the queue may deliver a message twice, two due runs may overlap, a Lambda may die between any two
-steps. The lease (taken with optimistic locking on the post) lets one worker at a time talk to the platform; a
-worker that inherits an expired lease reconciles with the account's recent posts before writing; the platform's own
-idempotency (Mastodon Idempotency-Key, Bluesky record key, the local outbox key) covers the rest.
-
-Checks that keep the calendar healthy: enough posts planned per channel (seed 000 #6: regularity), and channels
-whose credentials will be rejected, found before their next post is due rather than when it fails.
-
-Crisis hold: stop everything that is scheduled at once, and release it afterwards without surprises."""
+- CalendarService: posts and their approval workflow, and the channels they go out on.
+- ChannelChecks: checks that keep the calendar healthy: enough posts planned per channel (seed 000 #6: regularity),
+  and channels whose credentials will be rejected, found before their next post is due rather than when it fails.
+  `mark_needs_reconnect` flags such a channel and tells its owner (the publisher calls it too).
+- CrisisService: the crisis hold: stop everything that is scheduled at once, and release it afterwards without
+  surprises."""
 from __future__ import annotations
 
 import functools
 import hashlib
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -222,7 +219,10 @@ class CalendarService:
             if channel_id in p.channels and p.status in (Status.SCHEDULED, Status.HELD, Status.PUBLISHING)
         ]
         if planned:
-            raise Conflict(f"{len(planned)} planned posts use channel {channel_id!r}; cancel or move them first", posts=planned[:20])
+            raise Conflict(
+                f"{len(planned)} planned posts use channel {channel_id!r}; cancel or move them first",
+                posts=planned[:20],
+            )
         self.channels.delete(channel_id)
 
     # ------------------------------------------------------------------ helpers
@@ -257,7 +257,9 @@ class CalendarService:
         occupied = [
             other.publish_time
             for other in self.posts.in_window(now, now + QUEUE_HORIZON)
-            if other.id != post.id and other.status in post_rules.ON_CALENDAR and set(other.channels) & set(post.channels)
+            if other.id != post.id
+            and other.status in post_rules.ON_CALENDAR
+            and set(other.channels) & set(post.channels)
         ]
         when = timing.next_free_slot(candidates, [t for t in occupied if t], now)
         if when is None:
@@ -290,7 +292,12 @@ PLANNED = (Status.SCHEDULED, Status.PUBLISHING, Status.PUBLISHED)
 
 class ChannelChecks:
     def __init__(
-        self, posts: PostStore, channels: ChannelStore, alerts: AlertSink, connectors: Callable[[Channel], Connector], clock: Clock
+        self,
+        posts: PostStore,
+        channels: ChannelStore,
+        alerts: AlertSink,
+        connectors: Callable[[Channel], Connector],
+        clock: Clock,
     ) -> None:
         self.posts = posts
         self.channels = channels
@@ -320,7 +327,8 @@ class ChannelChecks:
     def credentials(self) -> dict[str, object]:
         """Verify the credentials of every channel that has a post due in the next 24 hours."""
         now = self.clock()
-        due = {c for post in self.posts.in_window(now, now + CREDENTIALS_WINDOW) if post.status == Status.SCHEDULED for c in post.channels}
+        upcoming = self.posts.in_window(now, now + CREDENTIALS_WINDOW)
+        due = {c for post in upcoming if post.status == Status.SCHEDULED for c in post.channels}
         rejected, unreachable = [], []
         for channel in self.channels.all():
             if channel.id not in due or channel.status != "active" or channel.platform == "local":
@@ -361,11 +369,12 @@ class CrisisService:
         """Switch the hold on (so nothing new gets scheduled), then hold every scheduled post."""
         self._require(actor)
         now = self.clock()
-        hold = {"active": True, "since": timing.iso_utc(now), "by": actor.username, "reason": reason.strip()}
-        self.state.put("crisis", hold, hold["since"])
+        since = timing.iso_utc(now)
+        hold: dict[str, Any] = {"active": True, "since": since, "by": actor.username, "reason": reason.strip()}
+        self.state.put("crisis", hold, since)
         held, missed = self._each("scheduled", lambda post: post_rules.hold(post, actor, self.clock(), reason))
         hold["held"] = held
-        self.state.put("crisis", hold, hold["since"])
+        self.state.put("crisis", hold, since)
         return {**hold, "could_not_hold": missed}
 
     def release(self, actor: Principal) -> dict[str, Any]:
@@ -382,16 +391,18 @@ class CrisisService:
             return released
 
         count, missed = self._each("held", release)
-        record = {"active": False, "released_at": timing.iso_utc(now), "released_by": actor.username,
+        released_at = timing.iso_utc(now)
+        record = {"active": False, "released_at": released_at, "released_by": actor.username,
                   "previous": {k: v for k, v in previous.items() if k != "previous"}}
-        self.state.put("crisis", record, record["released_at"])
+        self.state.put("crisis", record, released_at)
         return {"released": count, "rescheduled": rescheduled, "awaiting_decision": count - rescheduled,
                 "could_not_release": missed}
 
     def _each(self, status: str, change: Callable[[Post], Post]) -> tuple[int, list[str]]:
         """Apply `change` to every post in `status`, page by page. A post changed meanwhile is re-read: if it left
         the status it is no longer ours to change; if it keeps changing it is reported, not retried forever."""
-        done, missed = 0, set()
+        done = 0
+        missed: set[str] = set()
         while True:
             page, _ = self.posts.by_status(status, PAGE, None)
             pending = [post for post in page if post.id not in missed]

@@ -1,14 +1,13 @@
-"""DynamoDB persistence with PynamoDB. The tables themselves are defined once, in infra/template.yaml;
-these models name the attributes and indexes the code reads (tests/infra checks that both agree).
+"""The calendar's DynamoDB side: the PostsTable and ChannelsTable models and their repositories (PynamoDB). The
+tables are defined once, in infra/template.yaml; these models name the attributes and indexes the code reads
+(tests/infra checks that both agree).
 
-Access patterns (see README "Data model"):
+Access patterns (see docs/data-model.md):
   post by id ............................ PostsTable key `id`                         GetItem
   calendar: posts in a date range ...... GSI `calendar` month + publish_at             Query per month in range
   calendar for one channel ............. GSI `calendar` + filter `contains(channels)`  Query per month in range
   posts by workflow status ............. GSI `by_status` status + updated_at           Query
   posts the publisher must look at ..... GSI `due` queue + due_at (sparse)             Query due_at <= now + 1 min
-  a channel's local outbox ............. OutboxTable key channel_id + key             Query / conditional Put
-  organisation state (crisis hold) ..... StateTable key org + name                     GetItem / Put
   channels of the organisation ......... ChannelsTable key org + id                    Query"""
 from __future__ import annotations
 
@@ -92,7 +91,7 @@ class PostItem(Model):
     due = DueIndex()
 
     @classmethod
-    def from_post(cls, post: Post) -> "PostItem":
+    def from_post(cls, post: Post) -> PostItem:
         data = post.model_dump(mode="json", by_alias=True, exclude={"publish_at_local"})
         if not data["version"]:
             del data["version"]  # a new item: PynamoDB's VersionAttribute then requires that none exists yet
@@ -156,14 +155,14 @@ class PostRepository:
         """Posts planned in [start, end), oldest first, one page at a time."""
         state = decode_cursor(cursor)
         months = timing.months_between(start, end)
-        month = state.get("m", months[0] if months else None)
-        if month is not None and month not in months:
+        first_month = state.get("m", months[0] if months else None)
+        if first_month is not None and first_month not in months:
             raise ValidationError("cursor", "does not belong to this date range")
         posts: list[Post] = []
         start_key = state.get("k")
         condition = PostItem.publish_at.between(timing.iso_utc(start), timing.iso_utc(end))
         filter_condition = PostItem.channels.contains(channel) if channel else None
-        for month in months[months.index(month):] if month else []:
+        for month in months[months.index(first_month):] if first_month else []:
             results = PostItem.calendar.query(
                 month,
                 condition,
@@ -194,7 +193,8 @@ class PostRepository:
 
     def due(self, until: datetime, limit: int = MAX_PAGE) -> list[Post]:
         """Posts whose due_at has come (or comes before `until`): reads only those, never the whole calendar."""
-        return [item.to_post() for item in PostItem.due.query(DUE_QUEUE, PostItem.due_at <= timing.iso_utc(until), limit=limit)]
+        results = PostItem.due.query(DUE_QUEUE, PostItem.due_at <= timing.iso_utc(until), limit=limit)
+        return [item.to_post() for item in results]
 
     def by_status(self, status: str, limit: int, cursor: str | None) -> tuple[list[Post], str | None]:
         """Posts in one workflow state, most recently changed first."""

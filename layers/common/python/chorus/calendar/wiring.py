@@ -12,7 +12,9 @@ from chorus.core.time import Clock
 from chorus.platforms.base import Connector
 
 
-def calendar(settings: Settings, publisher: Publisher, crisis: CrisisService, replies: ReplyApprovals, clock: Clock) -> CalendarService:
+def calendar(
+    settings: Settings, publisher: Publisher, crisis: CrisisService, replies: ReplyApprovals, clock: Clock
+) -> CalendarService:
     return CalendarService(PostRepository(), ChannelRepository(settings.org), clock=clock, timezone=settings.timezone,
                            publisher=publisher, holds=crisis, replies=replies)
 
@@ -21,5 +23,7 @@ def crisis(settings: Settings, clock: Clock) -> CrisisService:
     return CrisisService(PostRepository(), StateRepository(settings.org), clock=clock)
 
 
-def channel_checks(settings: Settings, alerts: AlertSink, connectors: Callable[[Channel], Connector], clock: Clock) -> ChannelChecks:
+def channel_checks(
+    settings: Settings, alerts: AlertSink, connectors: Callable[[Channel], Connector], clock: Clock
+) -> ChannelChecks:
     return ChannelChecks(PostRepository(), ChannelRepository(settings.org), alerts, connectors, clock=clock)

@@ -30,5 +30,6 @@ def retry_on_conflict(change: Callable[[int], T], gave_up: str, *, pause: Callab
 
 
 def jittered_pause(attempt: int) -> None:
-    """Random, growing waits: at most 5 ms before the second attempt, 10 ms before the third, … (0.64 s over eight)."""
-    time.sleep(random.uniform(0, 0.005 * 2 ** attempt))
+    """Growing waits, half of each random: 5-10 ms before the second attempt, 10-20 ms before the third, … (at most
+    1.3 s over eight), so writers that collided spread out instead of colliding again in step."""
+    time.sleep(random.uniform(0.5, 1.0) * 0.01 * 2 ** attempt)

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 
 class SettingsError(RuntimeError):
@@ -43,7 +43,7 @@ class Settings:
     share_tracking_days: int  # track_shares reads publishers' posts for offers of this many days
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
         def need(name: str) -> str:
             value = env.get(name, "").strip()
             if not value:
@@ -77,11 +77,15 @@ class Settings:
             timezone=env.get("CHORUS_TIMEZONE", "Europe/Amsterdam"),
             local_mailbox=env.get("CHORUS_LOCAL_MAILBOX", "").lower() == "true",
             sources_allow_loopback=env.get("CHORUS_SOURCES_ALLOW_LOOPBACK", "").lower() == "true",
-            mention_retention_days=_positive_int(env.get("CHORUS_MENTION_RETENTION_DAYS", "90"), "CHORUS_MENTION_RETENTION_DAYS"),
+            mention_retention_days=_positive_int(
+                env.get("CHORUS_MENTION_RETENTION_DAYS", "90"), "CHORUS_MENTION_RETENTION_DAYS"
+            ),
             ack_link_secret=need("CHORUS_ACK_LINK_SECRET"),
             public_api_url=env.get("CHORUS_PUBLIC_API_URL", "").strip().rstrip("/") or None,
             offers_topic_arn=need("CHORUS_OFFERS_TOPIC_ARN"),
-            share_tracking_days=_positive_int(env.get("CHORUS_SHARE_TRACKING_DAYS", "14"), "CHORUS_SHARE_TRACKING_DAYS"),
+            share_tracking_days=_positive_int(
+                env.get("CHORUS_SHARE_TRACKING_DAYS", "14"), "CHORUS_SHARE_TRACKING_DAYS"
+            ),
         )
 
 

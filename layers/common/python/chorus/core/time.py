@@ -1,18 +1,18 @@
-"""Time handling for the content calendar.
+"""Time handling: the `Clock` services are given, UTC instants as stored strings, and local wall-clock time.
 
 People plan in local wall-clock time ("Tuesday 09:00 in Amsterdam"); the calendar stores and compares UTC.
-Everything here converts between the two, correctly across daylight-saving transitions. Pure: callers pass `now`."""
+Everything here converts between the two, correctly across daylight-saving transitions. Pure: callers pass `now`
+(only `utc_now`, the real clock, reads the time)."""
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import InitVar, dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chorus.core.errors import ValidationError
 
-UTC = timezone.utc
 Clock = Callable[[], datetime]  # what services are given instead of reading the time themselves; returns UTC
 DEFAULT_TIMEZONE = "Europe/Amsterdam"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

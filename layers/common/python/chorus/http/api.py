@@ -1,7 +1,7 @@
 """HTTP plumbing for the Chalice app. Each feature declares its routes in its own `routes.py` with `Routes.route`:
 a route's roles, body, query and response, once; `Api.include` serves them, and from the declaration the API
 authenticates, validates, reads the Idempotency-Key header, maps errors to JSON and describes itself in
-/openapi.json."""
+/openapi.json. Also here: the bodies the API answers on its own behalf (errors, /health, /me)."""
 from __future__ import annotations
 
 import inspect
@@ -16,7 +16,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from chalice import Chalice, Response
 from chalice.app import Request
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from chorus.core.errors import ChorusError, Conflict, Forbidden, InvalidToken, NotFound, ValidationError
 from chorus.core.observability import logger, metrics
@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     from chorus.http.auth import TokenVerifier
 
 # Chalice would answer other content types itself, in its own format; the app answers them in ours (415).
-ACCEPTED_CONTENT_TYPES = ["application/json", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]
+ACCEPTED_CONTENT_TYPES = [
+    "application/json", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data"
+]
 STATUS_BY_ERROR: dict[type[ChorusError], int] = {ValidationError: 400, Forbidden: 403, NotFound: 404, Conflict: 409}
 THROTTLING_CODES = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
 
@@ -191,11 +193,14 @@ class Api:
     def _handle(self, spec: RouteSpec, view: Callable[..., Any], path_params: dict[str, str],
                 wants_request: bool) -> Response:
         request = self.app.current_request
+        if request is None:  # Chalice sets it before it calls a route's handler
+            raise RuntimeError("no current request")
         started = time.perf_counter()
         user = None
         try:
             kwargs: dict[str, Any] = dict(path_params)
-            params = request.query_params or {}
+            # A repeated parameter counts with its last value, as Chalice's MultiDict reads it.
+            params: dict[str, str] = dict(request.query_params or {})
             link_query = spec.link.query if spec.link else ()
             if spec.roles is not None:
                 if spec.link is not None and any(q.name in params for q in link_query):
@@ -207,12 +212,15 @@ class Api:
             if spec.body is not None:
                 content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
                 if content_type != "application/json" and request.raw_body:
-                    raise UnsupportedMediaType(f"send the body as JSON with Content-Type: application/json, not {content_type or 'none'}")
+                    raise UnsupportedMediaType(
+                        f"send the body as JSON with Content-Type: application/json, not {content_type or 'none'}"
+                    )
                 kwargs["body"] = self._parse_body(request.raw_body, spec.body)
             accepted = (*spec.query, *link_query)
             unknown = sorted(set(params) - {q.name for q in accepted})
             if unknown and not spec.any_query:
-                raise ValidationError(unknown[0], f"unknown query parameter; this route takes: {', '.join(q.name for q in accepted) or 'none'}")
+                takes = ", ".join(q.name for q in accepted) or "none"
+                raise ValidationError(unknown[0], f"unknown query parameter; this route takes: {takes}")
             for q in spec.query:
                 kwargs[q.name] = q.parse(params.get(q.name))
             if spec.idempotent:
@@ -260,8 +268,10 @@ class Api:
         return principal
 
     @staticmethod
-    def _parse_body(raw: bytes | None, model: type[pydantic.BaseModel]) -> pydantic.BaseModel:
-        text = (raw or b"").decode("utf-8", errors="replace").strip()
+    def _parse_body(raw: str | bytes | None, model: type[pydantic.BaseModel]) -> pydantic.BaseModel:
+        if isinstance(raw, bytes):
+            raw = raw.decode("utf-8", errors="replace")
+        text = (raw or "").strip()
         try:
             data = json.loads(text) if text else {}
         except json.JSONDecodeError as error:
@@ -276,24 +286,29 @@ class Api:
             result = Reply(result.body, status=spec.status if result.created else 200)
         reply = result if isinstance(result, Reply) else Reply(result)
         status = reply.status or spec.status
-        headers = {"Content-Type": "application/json", **reply.headers}
+        headers: dict[str, str | list[str]] = {"Content-Type": "application/json", **reply.headers}
         if reply.body is None:
             return Response(body="", status_code=status, headers=headers)
         if isinstance(reply.body, str):
             return Response(body=reply.body, status_code=status, headers=headers)
-        body = reply.body.model_dump_json(by_alias=True) if isinstance(reply.body, pydantic.BaseModel) else json.dumps(reply.body)
+        if isinstance(reply.body, pydantic.BaseModel):
+            body = reply.body.model_dump_json(by_alias=True)
+        else:
+            body = json.dumps(reply.body)
         return Response(body=body, status_code=status, headers=headers)
 
     # ------------------------------------------------------------------ OpenAPI
     def openapi(self) -> dict[str, Any]:
-        models = {ErrorBody}
+        models: set[type[BaseModel]] = {ErrorBody}
         for spec in self.routes:
             models.update(m for m in (spec.body, spec.response) if m is not None)
-        keyed = sorted(((m, mode) for m in models for mode in ("validation", "serialization")), key=lambda x: (x[0].__name__, x[1]))
+        modes: tuple[JsonSchemaMode, ...] = ("validation", "serialization")
+        keyed = sorted(((m, mode) for m in models for mode in modes), key=lambda x: (x[0].__name__, x[1]))
         refs, defs = models_json_schema(keyed, ref_template="#/components/schemas/{model}", by_alias=True)
         paths: dict[str, Any] = {}
         for spec in self.routes:
-            operation: dict[str, Any] = {"summary": spec.summary, "operationId": f"{spec.method.lower()}_{spec.path.strip('/').replace('/', '_').replace('{', '').replace('}', '') or 'root'}"}
+            path_id = spec.path.strip("/").replace("/", "_").replace("{", "").replace("}", "") or "root"
+            operation: dict[str, Any] = {"summary": spec.summary, "operationId": f"{spec.method.lower()}_{path_id}"}
             parameters = [
                 {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                 for name in _path_names(spec.path)
@@ -332,7 +347,9 @@ class Api:
             "paths": paths,
             "components": {
                 "schemas": defs.get("$defs", {}),
-                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (Cognito access token)"}},
+                "securitySchemes": {
+                    "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (Cognito access token)"}
+                },
             },
         }
 
@@ -349,20 +366,24 @@ def _error(
     details: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    detail = ErrorDetail(code=code, message=message, field=field_name, details={k: v for k, v in (details or {}).items() if k != "field"} or None)
+    extra = {k: v for k, v in (details or {}).items() if k != "field"}
+    detail = ErrorDetail(code=code, message=message, field=field_name, details=extra or None)
+    response_headers: dict[str, str | list[str]] = {"Content-Type": "application/json", **(headers or {})}
     return Response(
         body=ErrorBody(error=detail).model_dump_json(exclude_none=True),
         status_code=status,
-        headers={"Content-Type": "application/json", **(headers or {})},
+        headers=response_headers,
     )
 
 
 def _pydantic_error(error: pydantic.ValidationError) -> Response:
     problems = [
-        {"field": ".".join(str(part) for part in e["loc"]) or "body", "message": e["msg"]} for e in error.errors(include_url=False)
+        {"field": ".".join(str(part) for part in e["loc"]) or "body", "message": e["msg"]}
+        for e in error.errors(include_url=False)
     ]
     first = problems[0]
-    return _error(400, "validation_error", f"{first['field']}: {first['message']}", first["field"], {"problems": problems})
+    message = f"{first['field']}: {first['message']}"
+    return _error(400, "validation_error", message, first["field"], {"problems": problems})
 
 
 def _is_throttling(error: BaseException) -> bool:
@@ -394,5 +415,6 @@ def public_base_url(request: Request, configured: str | None) -> str:
     host = request.headers.get("host") or "localhost"
     if host.endswith(".amazonaws.com"):
         return f"https://{host}/{request.context.get('stage', 'api')}"
-    scheme = request.headers.get("x-forwarded-proto") or ("http" if host.startswith(("localhost", "127.0.0.1")) else "https")
+    local = host.startswith(("localhost", "127.0.0.1"))
+    scheme = request.headers.get("x-forwarded-proto") or ("http" if local else "https")
     return f"{scheme}://{host}"

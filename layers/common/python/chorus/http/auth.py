@@ -3,7 +3,8 @@
 API Gateway could do this on AWS, but `chalice local` never verifies signatures, so the app does it everywhere."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jwt
 

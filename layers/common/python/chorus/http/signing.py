@@ -8,8 +8,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from datetime import datetime, timedelta
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, urlencode
 
 from chorus.core import time as timing
@@ -50,7 +50,9 @@ class AckLinks:
         try:
             signature = self._sign(alert_id, team, expires)
         except Exception as error:  # noqa: BLE001 - any failure to read the key only costs the link
-            logger.error("no acknowledge link: the signing key could not be read", extra={"error": type(error).__name__})
+            logger.error(
+                "no acknowledge link: the signing key could not be read", extra={"error": type(error).__name__}
+            )
             return None
         query = urlencode({"team": team, "expires": expires, "sig": signature})
         return f"{self.base_url}/alerts/{quote(alert_id, safe='')}/ack?{query}"
@@ -59,11 +61,15 @@ class AckLinks:
         """Who a link speaks for (its team), or Forbidden when it is incomplete, altered or expired."""
         team, expires, signature = (params.get(name) or "" for name in LINK_PARAMETERS)
         if not (team and expires and signature):
-            raise Forbidden("this acknowledge link is incomplete (it needs team, expires and sig): use the link from the "
-                            "email as it is, or acknowledge in Chorus")
+            raise Forbidden(
+                "this acknowledge link is incomplete (it needs team, expires and sig): use the link from the "
+                "email as it is, or acknowledge in Chorus"
+            )
         if not hmac.compare_digest(self._sign(alert_id, team, expires).encode(), _bytes(signature)):
-            raise Forbidden("this acknowledge link is not valid (altered, or for another alert): use the link from the "
-                            "email as it is, or acknowledge in Chorus")
+            raise Forbidden(
+                "this acknowledge link is not valid (altered, or for another alert): use the link from the "
+                "email as it is, or acknowledge in Chorus"
+            )
         if not (expires.isascii() and expires.isdigit()) or int(expires) <= now.timestamp():
             raise Forbidden(f"this acknowledge link expired at {_moment(expires)}: acknowledge in Chorus instead")
         return Principal(username=f"{team} (email link)", roles=frozenset())
@@ -78,4 +84,4 @@ def _bytes(text: str) -> bytes:
 
 
 def _moment(expires: str) -> str:
-    return timing.iso_utc(datetime.fromtimestamp(int(expires), tz=timing.UTC))
+    return timing.iso_utc(datetime.fromtimestamp(int(expires), tz=UTC))

@@ -1,4 +1,5 @@
-"""TODO routes of inbox."""
+"""The inbox's REST routes: `GET /mentions` (the inbox, filtered), `GET /mentions/{id}`, and working a mention:
+`POST /mentions/{id}/assign`, `/status`, `/notes` and `/reply`."""
 from __future__ import annotations
 
 from typing import get_args
@@ -14,9 +15,11 @@ from chorus.platforms.base import MentionPlatform
 routes = Routes()
 
 
-@routes.route("/mentions", "GET", "The inbox: open mentions (new, assigned) newest first, or those in a status, filtered",
+@routes.route("/mentions", "GET",
+              "The inbox: open mentions (new, assigned) newest first, or those in a status, filtered",
               roles=LISTENERS, response=MentionPage, query=(
-                  Query("status", "open (new and assigned; the default), all, or one status", enum=tuple(STATUS_FILTERS)),
+                  Query("status", "open (new and assigned; the default), all, or one status",
+                        enum=tuple(STATUS_FILTERS)),
                   Query("intent", "complaint, question, praise or other", enum=get_args(Intent)),
                   Query("team", "routed to this team", enum=TEAMS),
                   Query("facet", "brand, company or employees", enum=get_args(Facet)),
@@ -35,8 +38,9 @@ def list_mentions(principal: Principal, limit: int, cursor: str | None, status: 
     return MentionPage(items=page.items, next_cursor=page.next_cursor)
 
 
-@routes.route("/mentions/{id}", "GET", "One mention: what was said, how it was classified and routed, and where the team is "
-              "with it", roles=LISTENERS, response=MentionRecord)
+@routes.route("/mentions/{id}", "GET",
+              "One mention: what was said, how it was classified and routed, and where the team is with it",
+              roles=LISTENERS, response=MentionRecord)
 def get_mention(principal: Principal, id: str) -> MentionRecord:
     return container.inbox().mention(id)
 
@@ -47,8 +51,9 @@ def assign_mention(principal: Principal, id: str, body: AssignRequest) -> Mentio
     return container.inbox().assign(id, body.assignee, principal)
 
 
-@routes.route("/mentions/{id}/status", "POST", "Move a mention: back to new, responded (answered elsewhere), resolved or "
-              "ignored", roles=RESPONDERS, body=StatusRequest, response=MentionRecord)
+@routes.route("/mentions/{id}/status", "POST",
+              "Move a mention: back to new, responded (answered elsewhere), resolved or ignored",
+              roles=RESPONDERS, body=StatusRequest, response=MentionRecord)
 def set_mention_status(principal: Principal, id: str, body: StatusRequest) -> MentionRecord:
     return container.inbox().set_status(id, body.status, principal)
 
@@ -59,9 +64,10 @@ def add_mention_note(principal: Principal, id: str, body: NoteRequest) -> Mentio
     return container.inbox().add_note(id, body.text, principal)
 
 
-@routes.route("/mentions/{id}/reply", "POST", "Reply from the organisation's account on the mention's platform (a post "
-              "with a reply target; routed to PR, it waits for an editor's approval)", roles=RESPONDERS, body=ReplyRequest,
-              response=ReplyResult, status=201)
+@routes.route("/mentions/{id}/reply", "POST",
+              "Reply from the organisation's account on the mention's platform (a post "
+              "with a reply target; routed to PR, it waits for an editor's approval)",
+              roles=RESPONDERS, body=ReplyRequest, response=ReplyResult, status=201)
 def reply_to_mention(principal: Principal, id: str, body: ReplyRequest) -> Reply:
     outcome = container.inbox().reply(id, body.text, body.channel, principal)
     result = ReplyResult(mention=outcome.mention, post=outcome.post, needs_approval=outcome.needs_approval)

@@ -52,7 +52,7 @@ class InboxQuery:
 
     @classmethod
     def of(cls, status: str, since: datetime | None, until: datetime | None, filters: dict[str, str],
-           oldest_first: bool = False) -> "InboxQuery":
+           oldest_first: bool = False) -> InboxQuery:
         if status not in STATUS_FILTERS:
             raise ValidationError("status", f"must be one of: {', '.join(STATUS_FILTERS)}")
         unknown = sorted(set(filters) - set(FILTERS))
@@ -120,7 +120,9 @@ def add_note(record: MentionRecord, text: str, author: str, now: datetime) -> Me
     return record.model_copy(update={"notes": [*record.notes, note]})
 
 
-def add_reply(record: MentionRecord, post_id: str, channel_id: str, author: str, now: datetime, sent: bool) -> MentionRecord:
+def add_reply(
+    record: MentionRecord, post_id: str, channel_id: str, author: str, now: datetime, sent: bool
+) -> MentionRecord:
     """Record a reply post made from Chorus. `sent`: it goes out now, and is the answer; otherwise it waits for an
     editor's approval, and approve_reply() makes it the answer then."""
     check_can_reply(record)

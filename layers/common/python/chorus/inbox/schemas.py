@@ -1,19 +1,6 @@
-"""Working a mention: who has it, where it stands, what the team noted and when it was first answered. Pure: the
-caller passes `now` and stores the result (with optimistic locking).
-
-    new ──assign──▶ assigned ──respond──▶ responded ──resolve──▶ resolved
-     ▲  ◀── back to new ──┘                    │                    │
-     │  new and assigned may also be resolved or ignored directly  │
-     └──────────── reopen (back to new, or assign) ◀── resolved, ignored
-
-- `assigned` always has an assignee and `new` never has one. Assigning a responded mention hands its follow-up to
-  someone without undoing the answer.
-- `responded`: a reply went out from Chorus, or someone answered elsewhere (phone, the platform itself) and said so.
-  The first time sets `first_response_at`, which then never moves, and is never before the mention was received.
-- Resolved and ignored mentions are closed: replying needs a reopen first.
-- Setting the status a mention already has is a no-op, so a retried request is harmless.
-
-Request and response bodies of the REST API (validated on the way in, documented in /openapi.json)."""
+"""Request and response bodies of the inbox's REST API (validated on the way in, documented in /openapi.json). The
+mention itself is listening's MentionRecord; how its status moves (new, assigned, responded, resolved, ignored) is in
+rules.py."""
 from __future__ import annotations
 
 from typing import Literal
@@ -35,7 +22,9 @@ class MentionPage(BaseModel):
 
 class AssignRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    assignee: str = Field(min_length=1, max_length=128, pattern=r"^\S+$", description="username of who takes the mention")
+    assignee: str = Field(
+        min_length=1, max_length=128, pattern=r"^\S+$", description="username of who takes the mention"
+    )
 
 
 class StatusRequest(BaseModel):
@@ -46,7 +35,9 @@ class StatusRequest(BaseModel):
 
 class NoteRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: str = Field(min_length=1, max_length=NOTE_MAX_CHARS, description="internal: seen by the team, never published")
+    text: str = Field(
+        min_length=1, max_length=NOTE_MAX_CHARS, description="internal: seen by the team, never published"
+    )
 
 
 class ReplyRequest(BaseModel):

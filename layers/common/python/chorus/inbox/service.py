@@ -1,7 +1,7 @@
 """Use cases of the inbox: list mentions, work them (assign, status, notes), and reply from the organisation's
 account on the mention's platform.
 
-Every change reads the mention, applies a pure rule (domain/inbox_workflow) and saves with optimistic locking; a
+Every change reads the mention, applies a pure rule (chorus.inbox.rules) and saves with optimistic locking; a
 save that lost a race reads again and re-applies the rule, so two people acting at once never lose a note.
 
 A reply is not a second publishing path: it is a post with a reply target on one channel, published by the same
@@ -11,9 +11,10 @@ editor's POST /posts/{id}/approve makes it go out and answer the mention, again 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Protocol
+from typing import Protocol
 
 from chorus.calendar import rules as post_rules
 from chorus.calendar.schemas import Channel, Post, ReplyTarget
@@ -29,8 +30,6 @@ from chorus.inbox.rules import InboxPage, InboxQuery
 from chorus.listening.schemas import MentionRecord
 
 REPLY_PLATFORMS = ("mastodon", "bluesky", "x", "local")  # mention platforms Chorus has a connector for
-
-
 
 
 class Mentions(Protocol):
@@ -102,7 +101,9 @@ class InboxService:
         return self._change(mention_id, lambda record: workflow.set_status(record, status, self.clock()), actor, status)
 
     def add_note(self, mention_id: str, text: str, actor: Principal) -> MentionRecord:
-        return self._change(mention_id, lambda record: workflow.add_note(record, text, actor.username, self.clock()), actor, "note")
+        return self._change(
+            mention_id, lambda record: workflow.add_note(record, text, actor.username, self.clock()), actor, "note"
+        )
 
     def _change(self, mention_id: str, rule: Callable[[MentionRecord], MentionRecord], actor: Principal,
                 action: str) -> MentionRecord:
@@ -126,8 +127,11 @@ class InboxService:
         channel = self._reply_channel(mention, channel_id)
         now = self.clock()
         approval = self._approval_reason(mention, actor)
-        target = ReplyTarget(mention_id=mention.id, platform_id=mention.platform_id, author_handle=mention.author_handle)
+        target = ReplyTarget(
+            mention_id=mention.id, platform_id=mention.platform_id, author_handle=mention.author_handle
+        )
         post = post_rules.reply(_reply_id(mention.id, text), text, channel, target, actor, now, approval)
+
         def create(attempt: int) -> tuple[Post, MentionRecord] | None:
             current = mention if attempt == 0 else self.mention(mention_id)
             recorded = workflow.add_reply(current, post.id, channel.id, actor.username, now, sent=approval is None)

@@ -1,4 +1,5 @@
-"""DynamoDB side of the inbox (tables in infra/template.yaml; models in listening_store and dynamodb).
+"""DynamoDB side of the inbox: reading the inbox and writing replies (tables in infra/template.yaml; the models are
+MentionItem in chorus/listening/store.py and PostItem in chorus/calendar/store.py; see docs/data-model.md).
 
   the inbox: mentions in some statuses ..... MentionsTable GSI `by_status` status + received_at: one Query stream per
                                              status (key condition on received_at, FilterExpression for the rest),
@@ -12,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from chorus.aws.cursors import decode_cursor, encode_cursor
@@ -83,7 +85,9 @@ class InboxReader:
             ready = [stream for stream in streams if stream.buffer]
             if not ready:
                 break
-            pick = (min if query.oldest_first else max)(ready, key=lambda s: (s.buffer[0][1].received_at, s.buffer[0][1].id))
+            pick = (min if query.oldest_first else max)(
+                ready, key=lambda s: (s.buffer[0][1].received_at, s.buffer[0][1].id)
+            )
             raw, record = pick.buffer.popleft()
             pick.resume = {name: raw[name] for name in _GSI_KEY}
             items.append(record)
@@ -93,7 +97,7 @@ class InboxReader:
 
     @staticmethod
     def _conditions(query: InboxQuery, now: datetime) -> tuple[Any, Any]:
-        condition = None
+        condition: Condition | None = None
         if query.since and query.until:
             condition = MentionItem.received_at.between(timing.iso_utc(query.since), timing.iso_utc(query.until))
         elif query.since:
@@ -102,7 +106,9 @@ class InboxReader:
             condition = MentionItem.received_at <= timing.iso_utc(query.until)
         filter_condition = MentionItem.expires_at > int(now.timestamp())
         for name, value in sorted(query.filters.items()):
-            filter_condition &= MentionItem.teams.contains(value) if name == "team" else getattr(MentionItem, name) == value
+            filter_condition &= (
+                MentionItem.teams.contains(value) if name == "team" else getattr(MentionItem, name) == value
+            )
         return condition, filter_condition
 
     @staticmethod
@@ -148,7 +154,10 @@ class ReplyTransactions:
             if cancellation_reasons(error)[0] == "ConditionalCheckFailed":
                 return None
             raise Stale("the mention was changed by someone else meanwhile") from None
-        return post.model_copy(update={"version": post_item.version}), mention.model_copy(update={"version": mention_item.version})
+        return (
+            post.model_copy(update={"version": post_item.version}),
+            mention.model_copy(update={"version": mention_item.version}),
+        )
 
     def approve(self, post: Post, mention: MentionRecord) -> tuple[Post, MentionRecord]:
         """Save an approved reply and the mention it now answers; Conflict when either changed since it was read."""
@@ -160,4 +169,7 @@ class ReplyTransactions:
         except TransactWriteError as error:
             cancellation_reasons(error)
             raise Stale("the reply or its mention was changed by someone else meanwhile; try again") from None
-        return post.model_copy(update={"version": post_item.version}), mention.model_copy(update={"version": mention_item.version})
+        return (
+            post.model_copy(update={"version": post_item.version}),
+            mention.model_copy(update={"version": mention_item.version}),
+        )

@@ -1,4 +1,5 @@
-"""TODO routes of listening."""
+"""The routes of listening: POST /mentions, GET and PUT /routing-rules, GET /alerts, the acknowledge page and
+action (GET and POST /alerts/{id}/ack), GET, POST and DELETE /subscriptions, and the local runtime's GET /mailbox."""
 from __future__ import annotations
 
 from chalice.app import Request
@@ -25,14 +26,15 @@ from chorus.listening.schemas import (
 routes = Routes()
 
 
-@routes.route("/mentions", "POST", "Ingest one mention from another tool, or forward one you saw (processed within seconds)",
+@routes.route("/mentions", "POST",
+              "Ingest one mention from another tool, or forward one you saw (processed within seconds)",
               roles=EVERYONE, body=MentionIn, response=MentionQueued, status=202)
 def ingest_mention(principal: Principal, body: MentionIn) -> Reply:
     return Reply(MentionQueued.model_validate(container.listening().ingest(body, principal)), status=202)
 
 
-@routes.route("/routing-rules", "GET", "Which team gets which mentions, and when a complaint goes to PR", roles=LISTENERS,
-              response=RoutingRules)
+@routes.route("/routing-rules", "GET", "Which team gets which mentions, and when a complaint goes to PR",
+              roles=LISTENERS, response=RoutingRules)
 def get_routing_rules(principal: Principal) -> RoutingRules:
     return container.listening().rules()
 
@@ -59,14 +61,17 @@ ACK_LINK = SignedLink(
 )
 
 
-@routes.route("/alerts/{id}/ack", "GET", "The page an alert email's signed link opens: the alert and an Acknowledge button "
+@routes.route("/alerts/{id}/ack", "GET",
+              "The page an alert email's signed link opens: the alert and an Acknowledge button "
               "(HTML; opening it changes nothing, as mail scanners open every link)", roles=RESPONDERS, link=ACK_LINK)
 def acknowledge_page(principal: Principal, id: str) -> Reply:
     return Reply(pages.confirm(container.listening().alert(id), principal.username), headers=pages.HEADERS)
 
 
-@routes.route("/alerts/{id}/ack", "POST", "Acknowledge an alert: someone is on it (stops its escalation). With a bearer "
-              "token, or with an email's signed link (then it answers a page)", roles=RESPONDERS, response=Alert, link=ACK_LINK)
+@routes.route("/alerts/{id}/ack", "POST",
+              "Acknowledge an alert: someone is on it (stops its escalation). With a bearer "
+              "token, or with an email's signed link (then it answers a page)",
+              roles=RESPONDERS, response=Alert, link=ACK_LINK)
 def acknowledge_alert(principal: Principal, id: str, request: Request) -> Alert | Reply:
     alert = container.listening().acknowledge(id, principal)
     if any(q.name in (request.query_params or {}) for q in ACK_LINK.query):
@@ -74,14 +79,14 @@ def acknowledge_alert(principal: Principal, id: str, request: Request) -> Alert 
     return alert
 
 
-@routes.route("/subscriptions", "GET", "Who receives alerts, by email or SMS (addresses partly hidden)", roles=ALERT_ADMINS,
-              response=SubscriptionList)
+@routes.route("/subscriptions", "GET", "Who receives alerts, by email or SMS (addresses partly hidden)",
+              roles=ALERT_ADMINS, response=SubscriptionList)
 def list_subscriptions(principal: Principal) -> SubscriptionList:
     return SubscriptionList(items=[s.masked() for s in container.subscriptions().all()])
 
 
-@routes.route("/subscriptions", "POST", "Subscribe an email address or phone number to a team's alerts", roles=ALERT_ADMINS,
-              body=SubscriptionIn, response=Subscription, status=201)
+@routes.route("/subscriptions", "POST", "Subscribe an email address or phone number to a team's alerts",
+              roles=ALERT_ADMINS, body=SubscriptionIn, response=Subscription, status=201)
 def create_subscription(principal: Principal, body: SubscriptionIn) -> Subscription:
     return container.subscriptions().create(body, principal)
 
@@ -91,8 +96,8 @@ def delete_subscription(principal: Principal, id: str) -> None:
     container.subscriptions().delete(id)
 
 
-@routes.route("/mailbox", "GET", "Local runtime only: what each email and SMS subscriber would have received", roles=EVERYONE,
-              response=Mailbox)
+@routes.route("/mailbox", "GET", "Local runtime only: what each email and SMS subscriber would have received",
+              roles=EVERYONE, response=Mailbox)
 def mailbox(principal: Principal) -> Mailbox:
     box = container.mailbox()
     if box is None:

@@ -1,10 +1,8 @@
-"""What is said about the organisation: one Mention shape for every platform, whatever fetched or forwarded it.
+"""Pure rules of listening: which conversation a mention joins, the record it is stored as, and who must act on it.
 
-Mentions as the team works with them (stored, classified, routed) and the alerts they raise.
-
-Who must act on a mention: complaints and questions to customer care, praise to marketing, and a complaint that
-spreads (a large audience, or many people joining in within the hour) to PR (seed 004: "when a customer mobilises
-his network, it becomes a PR problem"). The rules are data, editable through /routing-rules."""
+Complaints and questions go to customer care, praise to marketing, and a complaint that spreads (a large audience,
+or many people joining in within the hour) to PR as well (seed 004: "when a customer mobilises his network, it
+becomes a PR problem"). The rules are data, editable through /routing-rules."""
 from __future__ import annotations
 
 import hashlib
@@ -51,8 +49,9 @@ def conversation_of(mention: Mention, parent_conversation: str | None) -> str:
 DEFAULT_RETENTION = timedelta(days=90)
 
 
-def record_of(mention: Mention, *, language: str, intent: str, sentiment: float, complaint_score: float, facet: str | None,
-              conversation: str, now: datetime, retention: timedelta = DEFAULT_RETENTION) -> MentionRecord:
+def record_of(mention: Mention, *, language: str, intent: str, sentiment: float, complaint_score: float,
+              facet: str | None, conversation: str, now: datetime,
+              retention: timedelta = DEFAULT_RETENTION) -> MentionRecord:
     engagement = mention.engagement or Engagement()
     return MentionRecord(
         id=mention.id, platform=mention.platform, platform_id=mention.platform_id, text=mention.text,

@@ -1,20 +1,16 @@
-"""What is said about the organisation: one Mention shape for every platform, whatever fetched or forwarded it.
+"""Pydantic shapes of listening: a mention as posted or forwarded to the API, as the team works with it (stored,
+classified, routed), and the alerts it raises; the routing rules (who must act, escalation, spikes, digests), which
+are data editable through /routing-rules; and alert subscriptions.
 
-Mentions as the team works with them (stored, classified, routed) and the alerts they raise.
+People receive alerts by email or SMS, per team and minimum severity. Each subscription becomes an SNS subscription
+whose filter policy selects the alerts it receives, so SNS, not our code, decides who gets what.
 
-Who must act on a mention: complaints and questions to customer care, praise to marketing, and a complaint that
-spreads (a large audience, or many people joining in within the hour) to PR (seed 004: "when a customer mobilises
-his network, it becomes a PR problem"). The rules are data, editable through /routing-rules.
-
-People who receive alerts by email or SMS, per team and minimum severity. Each subscription becomes an SNS
-subscription whose filter policy selects the alerts it receives, so SNS, not our code, decides who gets what.
-
-Request and response bodies of the REST API (validated on the way in, documented in /openapi.json)."""
+Request and response bodies are validated on the way in and documented in /openapi.json."""
 from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
@@ -46,8 +42,9 @@ class MentionIn(BaseModel):
     author: AuthorIn | None = None
     created_at: datetime | None = Field(default=None, description="ISO 8601; without an offset it is taken as UTC")
     forwarded_by: str | None = Field(default=None, min_length=1, max_length=128,
-                                     description="marks it as forwarded by an employee who saw it and cannot answer it; "
-                                                 "the caller is recorded as the forwarder, whatever name is given here")
+                                     description="marks it as forwarded by an employee who saw it and cannot answer "
+                                                 "it; the caller is recorded as the forwarder, whatever name is given "
+                                                 "here")
     to: Literal["care", "marketing"] | None = Field(default=None, description="forwarding: the team that should answer "
                                                     "it (added to the teams routing chooses)")
     note: str | None = Field(default=None, min_length=1, max_length=1000,
@@ -70,7 +67,7 @@ class MentionIn(BaseModel):
     def to_mention(self, now: datetime) -> Mention:
         created = self.created_at or now
         if created.tzinfo is None:
-            created = created.replace(tzinfo=timezone.utc)
+            created = created.replace(tzinfo=UTC)
         author = self.author or AuthorIn(handle=self.forwarded_by or "unknown")
         return Mention(
             platform=self.platform, platform_id=self.id, text=self.text, created_at=created,
@@ -138,12 +135,14 @@ class MentionRecord(BaseModel):
     def expired(self, now: datetime) -> bool:
         return self.expires_at <= now.timestamp()
 
-    @computed_field(description="seconds from received_at to the first answer; null until answered")  # type: ignore[prop-decorator]
+    @computed_field(  # type: ignore[prop-decorator]  # mypy rejects a decorated property; pydantic's documented way
+        description="seconds from received_at to the first answer; null until answered")
     @property
     def first_response_seconds(self) -> int | None:
         if not self.first_response_at:
             return None
-        return int((timing.from_iso_utc(self.first_response_at) - timing.from_iso_utc(self.received_at)).total_seconds())
+        answered = timing.from_iso_utc(self.first_response_at) - timing.from_iso_utc(self.received_at)
+        return int(answered.total_seconds())
 
 
 # ---------------------------------------------------------------------------------------------- alerts
@@ -175,8 +174,10 @@ class Alert(BaseModel):
     notified_at: str | None = None
     notify_claim_until: str | None = None
     sms: bool = False  # sent with the SMS attribute (high severity, within the hourly SMS budget)
-    escalated_to: list[str] = Field(default_factory=list, description="teams told that nobody acknowledged it, in order")
-    escalate_at: str | None = Field(default=None, description="when its next escalation stage is due (None: no stage ahead)")
+    escalated_to: list[str] = Field(default_factory=list,
+                                    description="teams told that nobody acknowledged it, in order")
+    escalate_at: str | None = Field(default=None,
+                                    description="when its next escalation stage is due (None: no stage ahead)")
     expires_at: int
     version: int = 0  # optimistic locking: a save of an older read is a conflict
 
@@ -188,7 +189,8 @@ class Alert(BaseModel):
     def attributes(self) -> dict[str, str]:
         """SNS message attributes; subscriptions filter on them."""
         return {"team": self.team, "severity": self.severity, "intent": self.intent, "language": self.language,
-                "platform": self.platform, "facet": self.facet or "none", "kind": "mention", "sms": "yes" if self.sms else "no"}
+                "platform": self.platform, "facet": self.facet or "none", "kind": "mention",
+                "sms": "yes" if self.sms else "no"}
 
     def subject(self) -> str:
         who = f"@{self.author_handle.lstrip('@')}"
@@ -206,7 +208,8 @@ class Alert(BaseModel):
         return "\n".join(lines)
 
     def notify_claimable(self, now: datetime) -> bool:
-        return not self.notified_at and (not self.notify_claim_until or timing.from_iso_utc(self.notify_claim_until) <= now)
+        return not self.notified_at and (
+            not self.notify_claim_until or timing.from_iso_utc(self.notify_claim_until) <= now)
 
 
 def excerpt(text: str) -> str:
@@ -234,7 +237,8 @@ class Rule(BaseModel):
     team: Team
     severity: Severity = "medium"
     languages: list[Literal["nl", "en", "other"]] = Field(default_factory=list, description="only these languages")
-    facets: list[Literal["brand", "company", "employees"]] = Field(default_factory=list, description="only these facets")
+    facets: list[Literal["brand", "company", "employees"]] = Field(default_factory=list,
+                                                                   description="only these facets")
     min_complaint_score: float = Field(default=0.0, ge=0.0, le=1.0)
 
 
@@ -244,19 +248,23 @@ class Escalation(BaseModel):
     model_config = ConfigDict(extra="forbid")
     min_followers: int = Field(default=10_000, ge=0, description="an author with at least this many followers")
     min_distinct_authors: int = Field(default=5, ge=1, description="people in the conversation within the window")
-    min_interactions: int = Field(default=20, ge=1, description="replies + reposts in the conversation within the window")
+    min_interactions: int = Field(default=20, ge=1,
+                                  description="replies + reposts in the conversation within the window")
     window_minutes: int = Field(default=60, ge=5, le=1440)
     severity: Severity = "high"
     unacknowledged_to_lead_minutes: int | None = Field(
-        default=30, ge=0, le=10_080, description="an open care alert goes to care-lead this long after it was raised; 0 or null: never")
+        default=30, ge=0, le=10_080,
+        description="an open care alert goes to care-lead this long after it was raised; 0 or null: never")
     unacknowledged_to_pr_minutes: int | None = Field(
-        default=120, ge=0, le=10_080, description="an open care alert goes to pr this long after it was raised; 0 or null: never")
+        default=120, ge=0, le=10_080,
+        description="an open care alert goes to pr this long after it was raised; 0 or null: never")
 
     @model_validator(mode="after")
-    def _lead_before_pr(self) -> "Escalation":
+    def _lead_before_pr(self) -> Escalation:
         lead, pr = self.unacknowledged_to_lead_minutes, self.unacknowledged_to_pr_minutes
         if lead and pr and pr <= lead:
-            raise ValueError("unacknowledged_to_pr_minutes must be more than unacknowledged_to_lead_minutes (the lead is told first)")
+            raise ValueError("unacknowledged_to_pr_minutes must be more than unacknowledged_to_lead_minutes "
+                             "(the lead is told first)")
         return self
 
 
@@ -266,8 +274,10 @@ class SpikeRules(BaseModel):
     model_config = ConfigDict(extra="forbid")
     enabled: bool = True
     sigmas: float = Field(default=3.0, ge=0.5, le=10.0, description="k: a spike is above mean + k·σ of the baseline")
-    min_count: int = Field(default=10, ge=1, le=100_000, description="and at least this many negative mentions in the hour")
-    baseline_days: int = Field(default=7, ge=1, le=28, description="the baseline: the same hour on each of this many days before")
+    min_count: int = Field(default=10, ge=1, le=100_000,
+                           description="and at least this many negative mentions in the hour")
+    baseline_days: int = Field(default=7, ge=1, le=28,
+                               description="the baseline: the same hour on each of this many days before")
     cooldown_minutes: int = Field(default=120, ge=10, le=10_080,
                                   description="after a spike alert, none for the same facet and language for this long")
     crisis_hold: bool = Field(default=False, description="a spike also switches the crisis hold on (opt in)")
@@ -302,11 +312,13 @@ class SubscriptionIn(BaseModel):
     name: str = Field(min_length=1, max_length=100, description="who this is, e.g. 'Care desk' or 'Anna (PR)'")
     team: Team
     protocol: Literal["email", "sms"]
-    endpoint: str = Field(min_length=3, max_length=254, description="an email address, or a phone number in E.164 (+31612345678)")
-    min_severity: Severity | None = Field(default=None, description="default: low for email; SMS is for high severity only")
+    endpoint: str = Field(min_length=3, max_length=254,
+                          description="an email address, or a phone number in E.164 (+31612345678)")
+    min_severity: Severity | None = Field(default=None,
+                                          description="default: low for email; SMS is for high severity only")
 
     @model_validator(mode="after")
-    def _endpoint_fits_protocol(self) -> "SubscriptionIn":
+    def _endpoint_fits_protocol(self) -> SubscriptionIn:
         if self.protocol == "email" and not EMAIL_ADDRESS.match(self.endpoint):
             raise ValueError("endpoint must be an email address for protocol email")
         if self.protocol == "sms":
@@ -336,7 +348,7 @@ class Subscription(BaseModel):
         # severity (nor `sms`), so only this branch of the $or matches it, and SMS subscriptions never do.
         return {"team": [self.team], "$or": [{"severity": severities}, {"kind": ["digest"]}]}
 
-    def masked(self) -> "Subscription":
+    def masked(self) -> Subscription:
         """For listings: enough of the address to recognise it, not enough to harvest it."""
         if self.protocol == "email":
             local, _, domain = self.endpoint.partition("@")

@@ -4,12 +4,14 @@ process() is safe to repeat: SQS may deliver a message twice and a Lambda may di
 mention is stored with a conditional put (an exact duplicate stops there), routing finishes by marking it `routed`,
 and each alert is one item per (team, conversation): created once, notified by whoever claims it, counted after.
 
-Alert subscribers: stored per organisation, each one an SNS subscription with its filter policy."""
+Also the routing rules, the alerts (mentions themselves are read and worked in chorus.inbox), and the alert
+subscribers: stored per organisation, each one an SNS subscription with its filter policy."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from chorus.core import time as timing
 from chorus.core.errors import Conflict, NotFound
@@ -46,20 +48,24 @@ RULES_STATE = "routing_rules"
 SEVERITY_ORDER = {"low": 0, "medium": 1, "high": 2}
 
 
-
-
 class ClassificationLike(Protocol):
-    intent: str
-    sentiment: float
-    language: str
-    complaint_score: float
+    # Read-only: a classification is a frozen result (chorus.listening.classify.Classification).
+    @property
+    def intent(self) -> str: ...
+    @property
+    def sentiment(self) -> float: ...
+    @property
+    def language(self) -> str: ...
+    @property
+    def complaint_score(self) -> float: ...
 
 
 class Mentions(Protocol):
     def get(self, key: str, now: datetime) -> MentionRecord | None: ...
     def create(self, record: MentionRecord, counter: Tally | None = None) -> MentionRecord | None: ...
     def save(self, record: MentionRecord) -> MentionRecord: ...
-    def conversation_since(self, conversation: str, since: datetime, now: datetime, limit: int = 500) -> list[MentionRecord]: ...
+    def conversation_since(self, conversation: str, since: datetime, now: datetime,
+                           limit: int = 500) -> list[MentionRecord]: ...
 
 
 class Alerts(Protocol):
@@ -234,7 +240,8 @@ class ListeningService:
 
     def _claim_and_notify(self, alert: Alert, now: datetime) -> None:
         try:
-            claimed = self.alerts.save(alert.model_copy(update={"notify_claim_until": timing.iso_utc(now + NOTIFY_CLAIM)}))
+            claim_until = timing.iso_utc(now + NOTIFY_CLAIM)
+            claimed = self.alerts.save(alert.model_copy(update={"notify_claim_until": claim_until}))
         except Conflict:
             return  # someone else claimed it
         self._notify(claimed, now)
@@ -255,7 +262,8 @@ class ListeningService:
         if rules.sms_per_hour == 0:
             return False
         hour = now.strftime("%Y%m%d%H")
-        return self.state.take_token(f"sms#{team}#{hour}", rules.sms_per_hour, int((now + timedelta(hours=2)).timestamp()))
+        expires_at = int((now + timedelta(hours=2)).timestamp())
+        return self.state.take_token(f"sms#{team}#{hour}", rules.sms_per_hour, expires_at)
 
     def _mark_routed(self, record: MentionRecord, routes: list[Route]) -> None:
         teams = [r.team for r in routes]
@@ -278,7 +286,7 @@ class ListeningService:
         logger.info("routing rules changed", extra={"by": principal.username, "rules": len(rules.rules)})
         return rules
 
-    # ------------------------------------------------------------------ alerts (mentions are read and worked in services/inbox)
+    # ------------------------------------------------------------ alerts (mentions are read and worked in chorus.inbox)
     def recent_alerts(self, hours: int, limit: int) -> list[Alert]:
         now = self.clock()
         return self.alerts.recent(now - timedelta(hours=hours), now, limit)
@@ -327,7 +335,8 @@ class SubscriptionService:
 
     def create(self, body: SubscriptionIn, principal: Principal) -> Subscription:
         subscription = Subscription(
-            id=f"sub-{secrets.token_hex(4)}", name=body.name, team=body.team, protocol=body.protocol, endpoint=body.endpoint,
+            id=f"sub-{secrets.token_hex(4)}", name=body.name, team=body.team, protocol=body.protocol,
+            endpoint=body.endpoint,
             min_severity=body.min_severity or ("high" if body.protocol == "sms" else "low"),
             created_by=principal.username, created_at=timing.iso_utc(self.clock()),
         )

@@ -1,30 +1,24 @@
-"""DynamoDB persistence of the listening side: mentions, alerts, sources and alert subscriptions (tables defined
-in infra/template.yaml; bound by chorus.aws.tables.bind).
+"""DynamoDB persistence of listening: mentions (a negative one counted for spike detection as it is stored),
+alerts and alert subscriptions, the two sparse mention indexes that spikes and digests read, and the ingest queue
+(tables defined in infra/template.yaml; bound by chorus.aws.tables.bind). Sources are in
+chorus.listening.sources.store, spike watches and records in chorus.listening.spikes.store, digest slots in
+chorus.listening.digests.store.
 
 Access patterns:
-  a mention / drop an exact duplicate ...... MentionsTable key `id` (hash of platform#id) GetItem / conditional Put
-  the inbox, by status ..................... GSI `by_status` status + received_at         see adapters/inbox_store
-  a conversation's recent mentions ......... GSI `conversation` conversation + created_at  Query created_at >= since
-  an employee's forwards, newest first ..... GSI `forwarded` forwarded_by + received_at   Query (sparse: forwards only)
-  an alert / one per team and conversation . AlertsTable key `id`                         GetItem / conditional Put
-  alerts by month, newest first ............ GSI `recent` month + created_at              Query
-  alerts due to escalate ................... GSI `escalation` (sparse, keys) + escalate_at Query escalate_at <= now
-  sources, subscriptions ................... key org + id                                 Query
-  sources due for a poll ................... GSI `due` org + next_poll_at (sparse, keys)  Query next_poll_at <= now
-  claim a source / save a poll's result .... SourcesTable key org + id                    conditional UpdateItem
+  a mention / drop an exact duplicate ...... MentionsTable key `id` (hash of platform#id)   GetItem / conditional Put
+  count a negative mention, exactly once ... MentionsTable conditional Put + StateTable ADD TransactWriteItems
+  the inbox, by status ..................... GSI `by_status` status + received_at           see chorus/inbox/store.py
+  a conversation's recent mentions ......... GSI `conversation` conversation + created_at   Query created_at >= since
+  an employee's forwards, newest first ..... GSI `forwarded` forwarded_by + received_at     Query (sparse)
+  a series' negative mentions, last hour ... GSI `negative` negative_series + created_at    Query (sparse)
+  open complaints, oldest first ............ GSI `open_complaints` (sparse) + received_at   Query
+  an alert / one per team and conversation . AlertsTable key `id`                           GetItem / conditional Put
+  alerts by month, newest first ............ GSI `recent` month + created_at                Query
+  alerts due to escalate ................... GSI `escalation` (sparse, keys) + escalate_at  Query escalate_at <= now
+  subscriptions ............................ SubscriptionsTable key org + id                Query
 Expired mentions and alerts (past `expires_at`, not yet removed by TTL) are filtered out of every read.
 
-SQS and SNS: the publish and ingest queues and the alerts topic. Clients are built once per process.
-
-DynamoDB side of spike detection and digests (tables in infra/template.yaml; bound by chorus.aws.tables.bind).
-
-  count a negative mention, exactly once .... MentionsTable conditional Put + StateTable ADD   one TransactWriteItems
-  counters: last hour and baseline ......... StateTable `spike#n#<facet>#<language>#<bucket>`  BatchGetItem
-  one spike alert per cooldown ............. StateTable `spike#watch#<series>` (version)       BatchGetItem, conditional Put
-  spikes detected in a period .............. StateTable `spike#at#<time>#<series>`            Query name between
-  a series' negative mentions, last hour ... MentionsTable GSI `negative` (sparse)            Query created_at >= since
-  open complaints, oldest first ............ MentionsTable GSI `open_complaints` (sparse)     Query
-  one digest per time, each team once ...... StateTable `digest#<time>` (version)             GetItem, conditional Put"""
+SQS: the ingest queue, one message per raw mention. Clients are built once per process."""
 from __future__ import annotations
 
 import json
@@ -165,7 +159,7 @@ class MentionItem(Model):
     forwarded = ForwardedIndex()
 
     @classmethod
-    def from_record(cls, record: MentionRecord) -> "MentionItem":
+    def from_record(cls, record: MentionRecord) -> MentionItem:
         data = record.model_dump(mode="json", exclude={"first_response_seconds"})
         if not data["version"]:
             del data["version"]  # a new item: PynamoDB's VersionAttribute then requires that none exists yet
@@ -222,7 +216,7 @@ class AlertItem(Model):
     escalation_due = AlertEscalationIndex()
 
     @classmethod
-    def from_alert(cls, alert: Alert) -> "AlertItem":
+    def from_alert(cls, alert: Alert) -> AlertItem:
         item = cls(alert.id, month=alert.created_at[:7], created_at=alert.created_at,
                    data=alert.model_dump(mode="json", exclude={"version"}), expires_at=alert.expires_at,
                    escalation=ESCALATION_PARTITION if alert.escalate_at else None, escalate_at=alert.escalate_at)
@@ -276,7 +270,8 @@ class MentionRepository:
             raise
         return record.model_copy(update={"version": item.version})
 
-    def conversation_since(self, conversation: str, since: datetime, now: datetime, limit: int = 500) -> list[MentionRecord]:
+    def conversation_since(self, conversation: str, since: datetime, now: datetime,
+                           limit: int = 500) -> list[MentionRecord]:
         results = MentionItem.by_conversation.query(
             conversation, MentionItem.created_at >= timing.iso_utc(since),
             filter_condition=MentionItem.expires_at > int(now.timestamp()), limit=limit,
@@ -321,14 +316,16 @@ class AlertRepository:
 
     def due_for_escalation(self, now: datetime, limit: int) -> list[str]:
         """Ids of the alerts whose next escalation stage (or a lapsed claim on one) is due: reads only those."""
-        results = AlertItem.escalation_due.query(ESCALATION_PARTITION, AlertItem.escalate_at <= timing.iso_utc(now), limit=limit)
+        results = AlertItem.escalation_due.query(
+            ESCALATION_PARTITION, AlertItem.escalate_at <= timing.iso_utc(now), limit=limit)
         return [item.id for item in results]
 
     def recent(self, since: datetime, now: datetime, limit: int) -> list[Alert]:
         """Alerts created since `since`, newest first (one Query per month)."""
         alerts: list[Alert] = []
         for month in reversed(timing.months_between(since, now)):
-            for item in AlertItem.recent.query(month, AlertItem.created_at >= timing.iso_utc(since), scan_index_forward=False,
+            for item in AlertItem.recent.query(month, AlertItem.created_at >= timing.iso_utc(since),
+                                               scan_index_forward=False,
                                                filter_condition=AlertItem.expires_at > int(now.timestamp())):
                 alerts.append(item.to_alert())
                 if len(alerts) >= limit:
@@ -368,8 +365,6 @@ class ConfigRepository:
         return True
 
 
-
-
 class IngestQueue:
     """Raw mentions on their way to process_mentions: one message each, the mention and its source's facet."""
 
@@ -382,8 +377,10 @@ class IngestQueue:
 
     def send_many(self, mentions: list[Mention], facet: str | None) -> int:
         for start in range(0, len(mentions), 10):  # SQS takes at most 10 messages per batch
-            entries = [{"Id": str(n), "MessageBody": ingest_message(m, facet)} for n, m in enumerate(mentions[start:start + 10])]
-            failed = _client("sqs", self.region).send_message_batch(QueueUrl=self.queue_url, Entries=entries).get("Failed")
+            entries = [{"Id": str(n), "MessageBody": ingest_message(m, facet)}
+                       for n, m in enumerate(mentions[start:start + 10])]
+            sent = _client("sqs", self.region).send_message_batch(QueueUrl=self.queue_url, Entries=entries)
+            failed = sent.get("Failed")
             if failed:
                 raise RuntimeError(f"{len(failed)} mentions could not be queued: {failed[0].get('Message')}")
         return len(mentions)
@@ -415,7 +412,8 @@ class CounterItem(StateItem):
     class Meta:
         table_name = "unbound"
 
-    count = NumberAttribute(default=0)
+    # Stored as `count`; named otherwise here, since Model.count is PynamoDB's query count.
+    total = NumberAttribute(default=0, attr_name="count")
 
 
 class CountingMentionRepository(MentionRepository):
@@ -436,7 +434,8 @@ class CountingMentionRepository(MentionRepository):
             try:
                 with TransactWrite(connection=transaction_connection()) as transaction:
                     transaction.save(item, condition=MentionItem.id.does_not_exist())
-                    transaction.update(tally, actions=[CounterItem.count.add(1), CounterItem.expires_at.set(counter.expires_at)])
+                    transaction.update(tally, actions=[CounterItem.total.add(1),
+                                                       CounterItem.expires_at.set(counter.expires_at)])
             except TransactWriteError as error:
                 if cancellation_reasons(error)[0] == "ConditionalCheckFailed":
                     return None  # stored (and counted) before

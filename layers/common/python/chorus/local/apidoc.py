@@ -158,7 +158,7 @@ def _first_segment(path: str) -> str:
 
 def _row(method: str, path: str, operation: dict[str, Any]) -> tuple[str, ...]:
     responses = operation.get("responses", {})
-    success = next((responses[code] for code in sorted(responses) if code[:1] in "23"), {})
+    success: dict[str, Any] = next((responses[code] for code in sorted(responses) if code[:1] in "23"), {})
     query = [_query(p) for p in operation.get("parameters", []) if p.get("in") == "query"]
     return (
         method.upper(),

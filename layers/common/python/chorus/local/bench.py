@@ -18,12 +18,13 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chorus.local.template import PROJECT_ROOT
 
-HANDLERS = ["app", *sorted(f"functions.{path.parent.name}.handler" for path in (PROJECT_ROOT / "functions").glob("*/handler.py"))]
+HANDLERS = ["app", *sorted(f"functions.{path.parent.name}.handler"
+                           for path in (PROJECT_ROOT / "functions").glob("*/handler.py"))]
 
 
 def _free_port() -> int:
@@ -41,17 +42,18 @@ def _scheduled_posts(posts: list[tuple[str, datetime]], channel: str) -> None:
     """Scheduled posts (text, planned time) written straight to the table in batches."""
     import uuid
 
-    from chorus.calendar.schemas import Post
+    from chorus.calendar.schemas import Post, Status
     from chorus.calendar.store import PostItem
     from chorus.core import time as timing
     from chorus.publishing.schemas import Delivery
 
-    stamp = timing.iso_utc(datetime.now(timezone.utc))
+    stamp = timing.iso_utc(datetime.now(UTC))
     with PostItem.batch_write() as batch:
         for text, moment in posts:
             when = timing.iso_utc(moment)
-            post = Post(id=uuid.uuid4().hex, text=text, channels=[channel], publish_at=when, status="scheduled",
-                        author="bench", created_at=stamp, updated_at=stamp, due_at=when, deliveries={channel: Delivery()})
+            post = Post(id=uuid.uuid4().hex, text=text, channels=[channel], publish_at=when, status=Status.SCHEDULED,
+                        author="bench", created_at=stamp, updated_at=stamp, due_at=when,
+                        deliveries={channel: Delivery()})
             batch.save(PostItem.from_post(post))
 
 
@@ -79,7 +81,7 @@ def due_run_reads(sizes: tuple[int, ...] = (100, 100_000)) -> list[dict[str, Any
     rows = []
     editor = Principal("bench", frozenset({"editor"}))
     container.calendar().create_channel(editor, ChannelCreate(id="bench", platform="local", handle="@bench"))
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     inserted = 0
     for size in sizes:
         started = time.perf_counter()
@@ -92,12 +94,14 @@ def due_run_reads(sizes: tuple[int, ...] = (100, 100_000)) -> list[dict[str, Any
             due_ids.append(post.id)
             container.calendar().act(editor, post.id, "submit")
             container.calendar().act(editor, post.id, "approve")
-            container.calendar().schedule(editor, post.id, timing.iso_utc(now + timedelta(minutes=5, seconds=i)), None, False)
+            planned = timing.iso_utc(now + timedelta(minutes=5, seconds=i))
+            container.calendar().schedule(editor, post.id, planned, None, False)
         scanned = boto3.client("dynamodb", region_name=os.environ["AWS_REGION"]).query(
             TableName=PostItem.Meta.table_name, IndexName="due",
             KeyConditionExpression="#q = :q AND due_at <= :until",
             ExpressionAttributeNames={"#q": "queue"},
-            ExpressionAttributeValues={":q": {"S": DUE_QUEUE}, ":until": {"S": timing.iso_utc(now + timedelta(minutes=5) + HORIZON)}},
+            ExpressionAttributeValues={":q": {"S": DUE_QUEUE},
+                                       ":until": {"S": timing.iso_utc(now + timedelta(minutes=5) + HORIZON)}},
             Select="COUNT",
         )["ScannedCount"]
         service = container.publishing()
@@ -133,18 +137,19 @@ def lateness(count: int = 500) -> dict[str, Any]:
     container.calendar().create_channel(editor, ChannelCreate(id="bench", platform="local", handle="@bench"))
     # Written in one batch as scheduled posts: this measures the publish path (due run, SQS delays, consumer), not
     # 500 editors scheduling at once (each schedule also runs the 24-hour duplicate check).
-    minute = (datetime.now(timezone.utc) + timedelta(seconds=75)).replace(second=0, microsecond=0)
+    minute = (datetime.now(UTC) + timedelta(seconds=75)).replace(second=0, microsecond=0)
     rng = random.Random(7)
     planned = {f"punctual {i}": minute + timedelta(seconds=rng.randrange(60)) for i in range(count)}
     _scheduled_posts([(text, when) for text, when in planned.items()], "bench")
-    print(f"  {count} posts planned between {minute:%H:%M:%S} and {minute + timedelta(seconds=59):%H:%M:%S} UTC; waiting...", flush=True)
+    print(f"  {count} posts planned between {minute:%H:%M:%S} and {minute + timedelta(seconds=59):%H:%M:%S} UTC; "
+          "waiting...", flush=True)
     deadline = minute + timedelta(seconds=60 + 45)
     outbox = LocalConnector("bench")
     entries: list[Any] = []
-    while datetime.now(timezone.utc) < deadline:
+    while datetime.now(UTC) < deadline:
         time.sleep(2)
         entries = [e for e in outbox.recent_posts(10_000) if e.text in planned]
-        if len(entries) >= count and datetime.now(timezone.utc) > minute + timedelta(seconds=62):
+        if len(entries) >= count and datetime.now(UTC) > minute + timedelta(seconds=62):
             break
     late = [(timing.from_iso_utc(e.created_at[:19] + "Z") + timedelta(milliseconds=int(e.created_at[20:23] or 0))
              - planned[e.text]).total_seconds() for e in entries]
@@ -163,15 +168,12 @@ def lateness(count: int = 500) -> dict[str, Any]:
 def _on_fresh_moto(measure: Any) -> Any:
     import urllib.request
 
-    from moto.server import ThreadedMotoServer
-
     from chorus import container
+    from chorus.local import embedded_aws
     from chorus.local.provision import provision
     from chorus.local.stack import REGION
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    endpoint = "http://%s:%d" % server.get_host_and_port()
+    server, endpoint = embedded_aws.start()
     os.environ["AWS_ENDPOINT_URL"] = endpoint
     # moto keeps its state per process, across servers: start from nothing
     urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10).close()
@@ -189,7 +191,8 @@ def import_times(runs: int = 5) -> list[dict[str, Any]]:
         samples = []
         for _ in range(runs):
             code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
-            out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
+            out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                                 check=True)
             samples.append(float(out.stdout.strip()) * 1000)
         rows.append({"handler": module, "median_ms": round(statistics.median(samples)), "min_ms": round(min(samples))})
     return rows
@@ -219,12 +222,15 @@ def main() -> int:
     print("5/5 mentions through process_mentions (a fresh embedded AWS)", flush=True)
     cost = _on_fresh_moto(bench_listening.processing_cost)
     print(f"  {cost['mentions_per_second']} mentions/s, {cost['requests_per_mention']}", flush=True)
-    results = {"measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "due_run": reads,
+    results = {"measured_at": datetime.now(UTC).isoformat(timespec="seconds"), "due_run": reads,
                "lateness": punctual, "imports": imports, "classifier": quality, "process_mentions": cost}
     lines = [
-        "# Chorus benchmark", "", f"Measured {results['measured_at']} on the embedded AWS (moto), {os.cpu_count()} cores.", "",
-        "| due run | future posts | items read | ScannedCount of the due query | messages sent |", "| --- | ---: | ---: | ---: | ---: |",
-        *[f"| publish_due_posts | {r['future_posts']:,} | {r['items_read']} | {r['scanned_count_of_due_query']} | {r['messages_sent']} |" for r in reads],
+        "# Chorus benchmark", "",
+        f"Measured {results['measured_at']} on the embedded AWS (moto), {os.cpu_count()} cores.", "",
+        "| due run | future posts | items read | ScannedCount of the due query | messages sent |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        *[f"| publish_due_posts | {r['future_posts']:,} | {r['items_read']} | {r['scanned_count_of_due_query']} | "
+          f"{r['messages_sent']} |" for r in reads],
         "", "| lateness (actual - planned) | posts | published | duplicates | p50 s | p99 s | max s | earliest s |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         f"| same minute, local channel | {punctual['posts']} | {punctual['published']} | {punctual['duplicates']} | "

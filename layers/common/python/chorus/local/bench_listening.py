@@ -6,9 +6,10 @@ import json
 import random
 import time
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from chorus.local.template import PROJECT_ROOT
 
@@ -114,11 +115,11 @@ class RequestCounter:
                 counter._units(operation, params, response)
             return response
 
-        BaseClient._make_api_call = counted  # type: ignore[method-assign]
+        BaseClient._make_api_call = counted
         try:
             yield
         finally:
-            BaseClient._make_api_call = original  # type: ignore[method-assign]
+            BaseClient._make_api_call = original
 
     def of(self, service: str, operations: tuple[str, ...] = ()) -> int:
         return sum(n for name, n in self.calls.items()
@@ -133,14 +134,15 @@ def _demo_mentions(count: int, seed: int = 11) -> list[Any]:
     rng = random.Random(seed)
     texts = [json.loads(line)["text"] for name in ("mentions_nl.jsonl", "mentions_en.jsonl")
              for line in (TRAINING / name).read_text().splitlines() if line.strip()]
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     mentions: list[Mention] = []
     for n in range(count):
         text = rng.choice([m.text for m in mentions]) if mentions and rng.random() < 0.2 else rng.choice(texts)
         followers = rng.choice([12, 80, 250, 900, 3_000]) if rng.random() < 0.97 else 40_000
         mentions.append(Mention(
             platform=rng.choice(["x", "mastodon", "bluesky"]), platform_id=f"bench-{seed}-{n}", text=text,
-            created_at=now - timedelta(seconds=count - n), author=Author(f"user{rng.randrange(count)}", None, followers),
+            created_at=now - timedelta(seconds=count - n),
+            author=Author(f"user{rng.randrange(count)}", None, followers),
             url=f"https://example.org/{n}", engagement=Engagement(replies=rng.randrange(3), reposts=rng.randrange(3)),
         ))
     return mentions
@@ -151,7 +153,8 @@ def _sqs_event(mentions: list[Any], first: int) -> dict[str, Any]:
 
     return {"Records": [{
         "messageId": f"bench-{first + n}", "receiptHandle": "bench", "body": ingest_message(mention, "brand"),
-        "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+        "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {}, "md5OfBody": "",
+        "eventSource": "aws:sqs",
         "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:IngestQueue", "awsRegion": "eu-west-1",
     } for n, mention in enumerate(mentions)]}
 
@@ -180,7 +183,8 @@ def processing_cost(count: int = 1_000) -> dict[str, Any]:
     elapsed = time.perf_counter() - started
     per_mention = {name: n / count for name, n in sorted(counter.calls.items())}
     dynamodb_reads = counter.of("dynamodb", ("GetItem", "Query", "BatchGetItem")) / count
-    dynamodb_writes = counter.of("dynamodb", ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")) / count
+    writes = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
+    dynamodb_writes = counter.of("dynamodb", writes) / count
     sns = counter.of("sns") / count
     # Around the handler, per mention: one SQS send (fetch or API; fetched ones go in batches of 10, 1 is counted to
     # stay conservative), a 1/25 share of the receive and the delete, a 1/25 share of a Lambda request.
@@ -189,7 +193,8 @@ def processing_cost(count: int = 1_000) -> dict[str, Any]:
     chorus_cost = 1e6 * (counter.read_units / count * PRICES["dynamodb_read_unit"]
                          + counter.write_units / count * PRICES["dynamodb_write_unit"]
                          + sns * PRICES["sns_publish"] + sqs * PRICES["sqs_request"]
-                         + PRICES["lambda_request"] / SQS_BATCH + lambda_seconds * memory_gb * PRICES["lambda_gb_second"])
+                         + PRICES["lambda_request"] / SQS_BATCH
+                         + lambda_seconds * memory_gb * PRICES["lambda_gb_second"])
     mean_chars = sum(len(m.text) for m in mentions) / count
     comprehend_units = max(COMPREHEND_MIN_UNITS, -(-int(mean_chars) // 100))
     comprehend_cost = chorus_cost + 1e6 * comprehend_units * PRICES["comprehend_unit"]
@@ -197,13 +202,15 @@ def processing_cost(count: int = 1_000) -> dict[str, Any]:
         "mentions": count, "failures": failures, "seconds": round(elapsed, 2),
         "mentions_per_second": round(count / elapsed, 1),
         "requests_per_mention": {name: round(n, 3) for name, n in per_mention.items()},
-        "dynamodb_reads_per_mention": round(dynamodb_reads, 3), "dynamodb_writes_per_mention": round(dynamodb_writes, 3),
+        "dynamodb_reads_per_mention": round(dynamodb_reads, 3),
+        "dynamodb_writes_per_mention": round(dynamodb_writes, 3),
         "dynamodb_read_units_per_mention": round(counter.read_units / count, 2),
         "dynamodb_write_units_per_mention": round(counter.write_units / count, 2),
         "largest_item_bytes": counter.put_bytes, "sns_per_mention": round(sns, 3), "sqs_per_mention": round(sqs, 3),
         "lambda_ms_per_mention": round(lambda_seconds * 1000, 2), "mean_characters": round(mean_chars),
         "comprehend_units_per_mention": comprehend_units,
-        "cost_per_million_usd": round(chorus_cost, 2), "comprehend_pipeline_cost_per_million_usd": round(comprehend_cost, 2),
+        "cost_per_million_usd": round(chorus_cost, 2),
+        "comprehend_pipeline_cost_per_million_usd": round(comprehend_cost, 2),
         "prices": PRICES,
     }
 
@@ -211,19 +218,28 @@ def processing_cost(count: int = 1_000) -> dict[str, Any]:
 def table(quality: dict[str, Any], cost: dict[str, Any]) -> list[str]:
     q = quality
     return [
-        "| classifier, test split (never trained or tuned on) | examples | macro-F1 complaint vs not | 4-way intent accuracy | language accuracy |",
+        "| classifier, test split (never trained or tuned on) | examples | macro-F1 complaint vs not "
+        "| 4-way intent accuracy | language accuracy |",
         "| --- | ---: | ---: | ---: | ---: |",
-        f"| English complaints set (tweet id mod 5 = 0) | {q['en_complaints_test_examples']} | {q['en_complaints_test_macro_f1']} | n/a (no 4-way labels) | n/a |",
-        *[f"| {name} hand-written mentions | {q[f'{lang}_hand_written_test_examples']} | {q[f'{lang}_hand_written_test_macro_f1']} | "
+        f"| English complaints set (tweet id mod 5 = 0) | {q['en_complaints_test_examples']} | "
+        f"{q['en_complaints_test_macro_f1']} | n/a (no 4-way labels) | n/a |",
+        *[f"| {name} hand-written mentions | {q[f'{lang}_hand_written_test_examples']} | "
+          f"{q[f'{lang}_hand_written_test_macro_f1']} | "
           f"{q[f'{lang}_hand_written_test_intent_accuracy']} | {q[f'{lang}_hand_written_test_language_accuracy']} |"
           for lang, name in (("nl", "Dutch"), ("en", "English"))],
         "", f"Classifier alone: {q['mentions_per_second_one_core']:,} mentions/s on one core.", "",
-        "| process_mentions on moto | mentions | mentions/s | failures | DynamoDB reads/mention | DynamoDB writes/mention | SNS publishes/mention |",
+        "| process_mentions on moto | mentions | mentions/s | failures | DynamoDB reads/mention "
+        "| DynamoDB writes/mention | SNS publishes/mention |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-        f"| batches of {SQS_BATCH}, mixed nl/en, 20% reposts | {cost['mentions']} | {cost['mentions_per_second']} | {cost['failures']} | "
+        f"| batches of {SQS_BATCH}, mixed nl/en, 20% reposts | {cost['mentions']} | {cost['mentions_per_second']} | "
+        f"{cost['failures']} | "
         f"{cost['dynamodb_reads_per_mention']} | {cost['dynamodb_writes_per_mention']} | {cost['sns_per_mention']} |",
-        "", f"| AWS cost per million mentions (list prices; {cost['dynamodb_read_units_per_mention']} read and {cost['dynamodb_write_units_per_mention']} write units per mention) | classification | USD |", "| --- | --- | ---: |",
-        f"| Chorus (DynamoDB, SNS, SQS, Lambda {cost['lambda_ms_per_mention']} ms/mention at 1 GB) | in the Lambda, no extra calls | {cost['cost_per_million_usd']:,.2f} |",
-        f"| the same pipeline with Comprehend DetectSentiment per mention | {cost['comprehend_units_per_mention']} units × $0.0001 "
-        f"(mean {cost['mean_characters']} characters, minimum 3) | {cost['comprehend_pipeline_cost_per_million_usd']:,.2f} |",
+        "", f"| AWS cost per million mentions (list prices; {cost['dynamodb_read_units_per_mention']} read and "
+            f"{cost['dynamodb_write_units_per_mention']} write units per mention) | classification | USD |",
+        "| --- | --- | ---: |",
+        f"| Chorus (DynamoDB, SNS, SQS, Lambda {cost['lambda_ms_per_mention']} ms/mention at 1 GB) "
+        f"| in the Lambda, no extra calls | {cost['cost_per_million_usd']:,.2f} |",
+        f"| the same pipeline with Comprehend DetectSentiment per mention | {cost['comprehend_units_per_mention']} "
+        f"units × $0.0001 (mean {cost['mean_characters']} characters, minimum 3) "
+        f"| {cost['comprehend_pipeline_cost_per_million_usd']:,.2f} |",
     ]

@@ -38,7 +38,8 @@ def _token(role: str) -> int:
               file=sys.stderr)
         return 1
     auth = result["AuthenticationResult"]
-    print(f"Access token for {user['username']} (role {role}), valid {auth['ExpiresIn'] // 60} minutes:", file=sys.stderr)
+    print(f"Access token for {user['username']} (role {role}), valid {auth['ExpiresIn'] // 60} minutes:",
+          file=sys.stderr)
     print(auth["AccessToken"])
     return 0
 
@@ -46,7 +47,8 @@ def _token(role: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="chorus", description="Chorus: social-media command centre")
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="run the whole product locally on an embedded AWS (port: CHORUS_PORT, default 8000)")
+    run = commands.add_parser(
+        "run", help="run the whole product locally on an embedded AWS (port: CHORUS_PORT, default 8000)")
     run.add_argument("--no-demo", action="store_true", help="no demo channels or posts (role users are still created)")
     token = commands.add_parser("token", help="print a bearer token for the demo user of ROLE while `make run` is up")
     token.add_argument("role")

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import boto3
 
-from chorus.calendar.schemas import ChannelCreate, PostContent, SlotSpec
+from chorus.calendar.schemas import Category, ChannelCreate, PostContent, SlotSpec
 from chorus.calendar.service import CalendarService
 from chorus.core import time as timing
 from chorus.core.roles import ROLES, Principal
@@ -30,7 +30,8 @@ def create_role_users(region: str, user_pool_id: str) -> dict[str, dict[str, str
         cognito.admin_create_user(
             UserPoolId=user_pool_id,
             Username=username,
-            UserAttributes=[{"Name": "email", "Value": f"{username}@example.org"}, {"Name": "email_verified", "Value": "true"}],
+            UserAttributes=[{"Name": "email", "Value": f"{username}@example.org"},
+                            {"Name": "email_verified", "Value": "true"}],
             MessageAction="SUPPRESS",
         )
         cognito.admin_set_user_password(UserPoolId=user_pool_id, Username=username, Password=password, Permanent=True)
@@ -56,13 +57,17 @@ def seed(calendar: CalendarService) -> dict[str, int]:
         ChannelCreate(id="bluesky-main", platform="bluesky", handle="gemeente.example", cadence_per_week=3),
         ChannelCreate(id="x-main", platform="x", handle="@gemeente", cadence_per_week=7),
         ChannelCreate(id="linkedin-page", platform="linkedin", handle="urn:li:organization:1234", cadence_per_week=2,
-                      tone="formal", slots=[SlotSpec(weekday="tue", time="08:00"), SlotSpec(weekday="thu", time="08:00")]),
+                      tone="formal",
+                      slots=[SlotSpec(weekday="tue", time="08:00"), SlotSpec(weekday="thu", time="08:00")]),
     ]
     for channel in channels:
         calendar.create_channel(master, channel)
 
-    def write(text: str, channels: list[str], category: str, **extra: str) -> str:
-        post, _, _ = calendar.create_post(creator, PostContent(text=text, channels=channels, category=category, **extra))
+    def write(text: str, channels: list[str], category: Category, pillar: str | None = None,
+              campaign: str | None = None, on_behalf_of: str | None = None) -> str:
+        content = PostContent(text=text, channels=channels, category=category, pillar=pillar, campaign=campaign,
+                              on_behalf_of=on_behalf_of)
+        post, _, _ = calendar.create_post(creator, content)
         return post.id
 
     write("Achter de schermen bij onze klantenservice: wat doe jij als eerste op maandagochtend?",
@@ -125,8 +130,10 @@ DEMO_PEOPLE = [
     ("demo-editor", "Eva de Boer", "communicatie", ["editor"], {"linkedin": "eva-de-boer"}, ["nieuws"]),
     ("demo-creator", "Chris Bakker", "wijkteams", ["creator"], {"bluesky": "chris.bsky.social"}, ["wijk"]),
     ("demo-publisher", "Priya Ramdin", "burgerzaken", ["publisher"],
-     {"mastodon": "@priya@social.example", "bluesky": "priya.bsky.social", "linkedin": "priya-ramdin"}, ["werken", "wijk"]),
-    ("sanne.visser", "Sanne Visser", "hr", ["publisher", "creator"], {"linkedin": "sanne-visser", "x": "sannevisser"}, ["werken"]),
+     {"mastodon": "@priya@social.example", "bluesky": "priya.bsky.social", "linkedin": "priya-ramdin"},
+     ["werken", "wijk"]),
+    ("sanne.visser", "Sanne Visser", "hr", ["publisher", "creator"], {"linkedin": "sanne-visser", "x": "sannevisser"},
+     ["werken"]),
     ("tom.mulder", "Tom Mulder", "wijkteams", ["publisher"], {"mastodon": "@tom@social.example"}, ["wijk"]),
     ("ahmed.elamrani", "Ahmed El Amrani", "ict", ["publisher"], {"x": "ahmed_ict"}, ["nieuws"]),
     ("lotte.smit", "Lotte Smit", "hr", ["publisher"], {"linkedin": "lotte-smit"}, ["werken"]),  # has not acknowledged
@@ -139,18 +146,19 @@ def seed_ambassadors(api_url: str) -> dict[str, int]:
     submissions (one accepted, one declined, one waiting), an offer in the pool with a share, and past engagement, so
     `GET /reports/engagement` shows something from the start."""
     from chorus import container
-    from chorus.advocacy.content.schemas import AcceptRequest, SubmissionIn
+    from chorus.advocacy.content.schemas import AcceptRequest, Pillar, SubmissionIn
     from chorus.advocacy.people.schemas import PersonChange, PersonIn, PolicyIn
     from chorus.advocacy.pool.schemas import OfferIn, ShareIn
 
     people, content, calendar = container.ambassadors(), container.content(), container.calendar()
     master, editor = (Principal(demo_username(r), frozenset({r})) for r in ("master", "editor"))
     people.publish_policy(master, PolicyIn(version=DEMO_POLICY, summary="Deel alleen wat openbaar is; noem niemand "
-                                           "zonder toestemming; twijfel je, vraag het de redactie.", url="https://example.org/beleid"))
+                                           "zonder toestemming; twijfel je, vraag het de redactie.",
+                                           url="https://example.org/beleid"))
     ids = {}
     for username, name, team, roles, handles, topics in DEMO_PEOPLE:
-        person, _ = people.create(master, PersonIn(username=username, name=name, team=team, roles=roles, platforms=handles,
-                                                  topics=topics, email=f"{username}@example.org"))
+        person, _ = people.create(master, PersonIn(username=username, name=name, team=team, roles=roles,
+                                                  platforms=handles, topics=topics, email=f"{username}@example.org"))
         ids[username] = person.id
         self_ = Principal(username, frozenset(roles))
         people.set_opted_in(self_, True)
@@ -159,12 +167,13 @@ def seed_ambassadors(api_url: str) -> dict[str, int]:
         people.change_me(self_, PersonChange(notify_by="email", rhythm="daily", named_consent=username != "tom.mulder"))
 
     creator = Principal("demo-creator", frozenset({"creator"}))
-    stories = [
+    stories: list[tuple[str, Pillar]] = [
         ("Vanochtend de nieuwe speeltuin in de Vogelwijk geopend, samen met de kinderen van De Regenboog.", "event"),
         ("Onze wijkagent en het wijkteam hielpen deze week 40 buren met hun energietoeslag.", "behind-the-scenes"),
         ("Foto's van de verhuizing van het archief: 2 km aan dossiers in één weekend.", "behind-the-scenes"),
     ]
-    submitted = [content.submit(creator, SubmissionIn(text=text, pillar=pillar, tags=["wijk"]))[0] for text, pillar in stories]
+    submitted = [content.submit(creator, SubmissionIn(text=text, pillar=pillar, tags=["wijk"]))[0]
+                 for text, pillar in stories]
     _, post, _ = content.accept(editor, submitted[0].id, AcceptRequest(channels=["demo-local"]))
     content.decline(editor, submitted[1].id, "Mooi verhaal, maar we wachten op toestemming van de buren op de foto.")
     calendar.act(editor, post.id, "submit")
@@ -173,7 +182,8 @@ def seed_ambassadors(api_url: str) -> dict[str, int]:
     offer, _ = container.pool().offer(editor, OfferIn(post_id=post.id, topics=["wijk", "werken"],
                                                       url="https://example.org/nieuws/speeltuin-vogelwijk"), api_url)
     publisher = Principal("demo-publisher", frozenset({"publisher"}))
-    container.shares().confirm(publisher, ShareIn(offer_id=offer.id, url="https://social.example/@priya/113000000000000001"))
+    container.shares().confirm(publisher, ShareIn(offer_id=offer.id,
+                                                  url="https://social.example/@priya/113000000000000001"))
 
     # Two weeks of past activity (the ledger's counters, as the live flows write them).
     ledger, today = container.engagement_ledger(), calendar.clock()

@@ -60,14 +60,16 @@ class FeedServer:
 
     def publish(self, path: str, body: bytes, modified_at: int) -> None:
         """Serve `body` at `path` from now on, as changed at `modified_at` (epoch seconds)."""
-        etag = '"%s"' % hashlib.sha256(body).hexdigest()[:16]
+        etag = f'"{hashlib.sha256(body).hexdigest()[:16]}"'
         self._documents[path] = _Document(body, etag, formatdate(modified_at, usegmt=True), modified_at)
 
     def url(self, path: str) -> str:
         host, port = self._server.server_address[:2]
+        if isinstance(host, bytes | bytearray):  # the types allow it; an IP socket's host is a str
+            host = host.decode()
         return f"http://{host}:{port}{path}"
 
-    def start(self) -> "FeedServer":
+    def start(self) -> FeedServer:
         self._thread = threading.Thread(target=self._server.serve_forever, name="chorus-feeds", daemon=True)
         self._thread.start()
         return self

@@ -4,14 +4,34 @@ its email or SMS subscription has on AWS, and GET /mailbox drains those queues i
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 import boto3
 
 from chorus.aws.state import StateItem
-from chorus.listening.schemas import Subscription
+
+if TYPE_CHECKING:
+    from chorus.advocacy.pool.rules import OfferSubscription
 
 PREFIX = "mailbox#"
+
+
+class MailboxSubscription(Protocol):
+    """What the mailbox reads of a subscription: an alert subscriber's (chorus.listening.schemas.Subscription) or a
+    publisher's to the offers topic (chorus.advocacy.pool.rules.OfferSubscription)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def team(self) -> str: ...
+    @property
+    def protocol(self) -> str: ...
+    @property
+    def endpoint(self) -> str: ...
+    def filter_policy(self) -> Mapping[str, Any]: ...
 
 
 class LocalMailbox:
@@ -21,26 +41,27 @@ class LocalMailbox:
         self.sns = boto3.client("sns", region_name=region)
         self.sqs = boto3.client("sqs", region_name=region)
 
-    def subscribe(self, subscription: Subscription) -> str:
+    def subscribe(self, subscription: MailboxSubscription) -> str:
         url = self.sqs.create_queue(QueueName=self._queue_name(subscription))["QueueUrl"]
         arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         return self.sns.subscribe(
             TopicArn=self.topic_arn, Protocol="sqs", Endpoint=arn,
-            Attributes={"FilterPolicy": json.dumps(subscription.filter_policy()), "FilterPolicyScope": "MessageAttributes"},
+            Attributes={"FilterPolicy": json.dumps(subscription.filter_policy()),
+                        "FilterPolicyScope": "MessageAttributes"},
             ReturnSubscriptionArn=True,
         )["SubscriptionArn"]
 
     def unsubscribe(self, subscription_arn: str) -> None:
         self.sns.unsubscribe(SubscriptionArn=subscription_arn)
 
-    def messages(self, subscriptions: list[Subscription]) -> list[dict[str, Any]]:
+    def messages(self, subscriptions: Sequence[MailboxSubscription]) -> list[dict[str, Any]]:
         """Everything delivered so far, newest first."""
         for subscription in subscriptions:
             self._drain(subscription)
         entries = [dict(item.value) for item in StateItem.query(self.org, StateItem.name.startswith(PREFIX))]
         return sorted(entries, key=lambda e: e["received_at"], reverse=True)
 
-    def _drain(self, subscription: Subscription) -> None:
+    def _drain(self, subscription: MailboxSubscription) -> None:
         url = self.sqs.get_queue_url(QueueName=self._queue_name(subscription))["QueueUrl"]
         while True:
             received = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
@@ -61,7 +82,7 @@ class LocalMailbox:
                 self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
     @staticmethod
-    def _queue_name(subscription: Subscription) -> str:
+    def _queue_name(subscription: MailboxSubscription) -> str:
         return f"chorus-local-mailbox-{subscription.id}"
 
 
@@ -72,13 +93,14 @@ class LocalOfferMailbox(LocalMailbox):
     def confirmed(self, subscription_arn: str) -> bool:
         return True  # an SQS subscription needs no confirmation
 
-    def send(self, subscription: Any, subject: str, message: str, sms_text: str) -> None:
+    def send(self, subscription: OfferSubscription, subject: str, message: str, sms_text: str) -> None:
         from chorus.aws.messaging import Alerts
 
-        Alerts(self.topic_arn, self.sns.meta.region_name).send(subject, message, sms_text=sms_text, person=subscription.person)
+        Alerts(self.topic_arn, self.sns.meta.region_name).send(subject, message, sms_text=sms_text,
+                                                               person=subscription.person)
         self._drain(subscription)
 
-    def announce(self, subscriptions: list[Any], subject: str, message: str, sms_text: str) -> None:
+    def announce(self, subscriptions: list[OfferSubscription], subject: str, message: str, sms_text: str) -> None:
         from chorus.advocacy.pool.store import OfferMessages
 
         OfferMessages(self.topic_arn, self.sns.meta.region_name).announce(subscriptions, subject, message, sms_text)

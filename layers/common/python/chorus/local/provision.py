@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 import secrets
 import string
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import boto3
 
@@ -100,7 +101,7 @@ def _topic(name: str, props: dict[str, Any], resolver: Resolver, region: str) ->
 
 def _queue(name: str, props: dict[str, Any], resolver: Resolver, region: str) -> None:
     client = boto3.client("sqs", region_name=region)
-    attributes = {}
+    attributes: dict[str, str] = {}
     for key in ("DelaySeconds", "MessageRetentionPeriod", "VisibilityTimeout", "ReceiveMessageWaitTimeSeconds"):
         if key in props:
             attributes[key] = str(props[key])
@@ -116,7 +117,8 @@ def _queue(name: str, props: dict[str, Any], resolver: Resolver, region: str) ->
 
 def _user_pool(name: str, props: dict[str, Any], resolver: Resolver, region: str) -> None:
     client = boto3.client("cognito-idp", region_name=region)
-    args = resolver.resolve({k: v for k, v in props.items() if k in ("Policies", "AutoVerifiedAttributes", "AdminCreateUserConfig", "UsernameConfiguration")})
+    passed = ("Policies", "AutoVerifiedAttributes", "AdminCreateUserConfig", "UsernameConfiguration")
+    args = resolver.resolve({k: v for k, v in props.items() if k in passed})
     pool = client.create_user_pool(PoolName=resolver.resolve(props.get("UserPoolName", name)), **args)["UserPool"]
     resolver.refs[name] = pool["Id"]
     resolver.attrs[(name, "Arn")] = pool["Arn"]
@@ -139,8 +141,8 @@ def _secret(name: str, props: dict[str, Any], resolver: Resolver, region: str) -
         length = int(props.get("GenerateSecretString", {}).get("PasswordLength", 32))
         value = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(length))
     client = boto3.client("secretsmanager", region_name=region)
-    arn = client.create_secret(Name=props.get("Name") or f"{STACK_NAME}-{name}", Description=props.get("Description", ""),
-                               SecretString=value)["ARN"]
+    arn = client.create_secret(Name=props.get("Name") or f"{STACK_NAME}-{name}",
+                               Description=props.get("Description", ""), SecretString=value)["ARN"]
     resolver.refs[name] = arn
 
 
@@ -156,21 +158,24 @@ def _bucket(name: str, props: dict[str, Any], resolver: Resolver, region: str) -
                  for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]]
         client.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": rules})
     if "PublicAccessBlockConfiguration" in props:
-        client.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"])
+        client.put_public_access_block(Bucket=bucket,
+                                       PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"])
     if "LifecycleConfiguration" in props:
         client.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={
             "Rules": [_lifecycle_rule(rule) for rule in props["LifecycleConfiguration"]["Rules"]]})
     if "CorsConfiguration" in props:
-        names = {"AllowedMethods": "AllowedMethods", "AllowedOrigins": "AllowedOrigins", "AllowedHeaders": "AllowedHeaders",
-                 "ExposedHeaders": "ExposeHeaders", "MaxAge": "MaxAgeSeconds"}
-        rules = [{names[k]: v for k, v in rule.items() if k in names} for rule in props["CorsConfiguration"]["CorsRules"]]
+        names = {"AllowedMethods": "AllowedMethods", "AllowedOrigins": "AllowedOrigins",
+                 "AllowedHeaders": "AllowedHeaders", "ExposedHeaders": "ExposeHeaders", "MaxAge": "MaxAgeSeconds"}
+        rules = [{names[k]: v for k, v in rule.items() if k in names}
+                 for rule in props["CorsConfiguration"]["CorsRules"]]
         client.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": rules})
     resolver.refs[name] = bucket
     resolver.attrs[(name, "Arn")] = f"arn:aws:s3:::{bucket}"
 
 
 def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
-    converted: dict[str, Any] = {"ID": rule["Id"], "Status": rule["Status"], "Filter": {"Prefix": rule.get("Prefix", "")}}
+    converted: dict[str, Any] = {"ID": rule["Id"], "Status": rule["Status"],
+                                 "Filter": {"Prefix": rule.get("Prefix", "")}}
     if "ExpirationInDays" in rule:
         converted["Expiration"] = {"Days": rule["ExpirationInDays"]}
     if "AbortIncompleteMultipartUpload" in rule:

@@ -69,7 +69,8 @@ class QueuePoller:
     def start(self) -> None:
         for consumer in self.consumers:
             for worker in range(self.workers):
-                thread = threading.Thread(target=self._poll, args=(consumer,), name=f"chorus-sqs-{consumer.name}-{worker}", daemon=True)
+                thread = threading.Thread(target=self._poll, args=(consumer,),
+                                          name=f"chorus-sqs-{consumer.name}-{worker}", daemon=True)
                 thread.start()
                 self._threads.append(thread)
 
@@ -87,11 +88,13 @@ class QueuePoller:
         if not messages:
             return 0
         try:
-            result = resolve_handler(consumer.handler_path)(sqs_event(messages, consumer, self.region), LambdaContext(consumer.name))
+            handler = resolve_handler(consumer.handler_path)
+            result = handler(sqs_event(messages, consumer, self.region), LambdaContext(consumer.name))
         except Exception:  # noqa: BLE001 - as on Lambda: the whole batch becomes visible again later
             print(f"{consumer.name} failed:\n{traceback.format_exc()}", flush=True)
             return len(messages)
-        failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])} if consumer.reports_failures else set()
+        failed = ({f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
+                  if consumer.reports_failures else set())
         done = [m for m in messages if m["MessageId"] not in failed]
         if done:
             sqs.delete_message_batch(

@@ -8,11 +8,14 @@ import re
 import threading
 import traceback
 import uuid
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from aws_lambda_powertools.utilities.typing import LambdaContext as PowertoolsLambdaContext
 
 from chorus.core.time import Clock
 
@@ -56,7 +59,7 @@ class Schedule:
 
     def __post_init__(self) -> None:
         try:
-            self.next_after(datetime(2026, 1, 1, tzinfo=timezone.utc))  # validates the expression
+            self.next_after(datetime(2026, 1, 1, tzinfo=UTC))  # validates the expression
         except ScheduleError:
             raise
         except (ValueError, KeyError, ZoneInfoNotFoundError) as error:
@@ -70,7 +73,7 @@ class Schedule:
                 raise ScheduleError(f"{self.expression}: a positive number, with a singular unit only for 1")
             period = count * UNIT_SECONDS[unit.rstrip("s")]
             epoch = int(moment.timestamp())
-            return datetime.fromtimestamp(epoch - epoch % period + period, timezone.utc)
+            return datetime.fromtimestamp(epoch - epoch % period + period, UTC)
         cron = CRON.match(self.expression.strip())
         if not cron:
             raise ScheduleError(f"{self.expression!r} is neither rate(...) nor cron(...)")
@@ -85,7 +88,7 @@ class Schedule:
         zone = ZoneInfo(self.zone)
         # Walk UTC minutes and look at each one's wall clock: a local time that does not exist (spring forward)
         # never comes up, and one that happens twice (fall back) fires only at its first occurrence.
-        instant = moment.astimezone(timezone.utc).replace(second=0, microsecond=0) + timedelta(minutes=1)
+        instant = moment.astimezone(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
         for _ in range(366 * 24 * 60):
             local = instant.astimezone(zone)
             if (
@@ -146,21 +149,23 @@ def _event_schedule(kind: str, spec: dict[str, Any]) -> Schedule:
     return Schedule(spec["Schedule"])
 
 
-class LambdaContext:
-    """What a handler may read from Lambda's context object."""
+class LambdaContext(PowertoolsLambdaContext):
+    """What a handler may read from Lambda's context object: the powertools type the handlers are annotated with,
+    filled in as Lambda would."""
 
     def __init__(self, function_name: str, timeout_seconds: int = 60) -> None:
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.memory_limit_in_mb = 512
-        self.invoked_function_arn = f"arn:aws:lambda:local:123456789012:function:{function_name}"
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = "local"
-        self._deadline = datetime.now(timezone.utc) + timedelta(seconds=timeout_seconds)
+        self._function_name = function_name
+        self._function_version = "$LATEST"
+        self._memory_limit_in_mb = 512
+        self._invoked_function_arn = f"arn:aws:lambda:local:123456789012:function:{function_name}"
+        self._aws_request_id = str(uuid.uuid4())
+        self._log_group_name = f"/aws/lambda/{function_name}"
+        self._log_stream_name = "local"
+        self._deadline = datetime.now(UTC) + timedelta(seconds=timeout_seconds)
 
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - datetime.now(timezone.utc)).total_seconds() * 1000))
+    # powertools declares it a staticmethod returning 0; Lambda's own context counts down per invocation, as here.
+    def get_remaining_time_in_millis(self) -> int:  # type: ignore[override]
+        return max(0, int((self._deadline - datetime.now(UTC)).total_seconds() * 1000))
 
 
 def resolve_handler(handler_path: str) -> Callable[[dict[str, Any], Any], Any]:
@@ -188,7 +193,7 @@ class Scheduler:
     def __init__(self, jobs: list[ScheduledJob], region: str, clock: Clock | None = None) -> None:
         self.jobs = jobs
         self.region = region
-        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.clock = clock or (lambda: datetime.now(UTC))
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="chorus-job")

@@ -57,12 +57,10 @@ class LocalStack:
         if not _port_free(self.host, self.port):
             raise SystemExit(f"port {self.port} on {self.host} is in use: stop what runs there or set CHORUS_PORT")
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        from moto.server import ThreadedMotoServer
+        from chorus.local import embedded_aws
 
-        moto = ThreadedMotoServer(ip_address=self.host, port=0, verbose=False)
-        moto.start()
+        moto, endpoint = embedded_aws.start(self.host)
         self._parts.append(moto)
-        endpoint = "http://%s:%d" % moto.get_host_and_port()
         # Dummy values: moto accepts anything, and nothing here must ever reach a real account.
         os.environ.update({
             "AWS_ENDPOINT_URL": endpoint,
@@ -148,7 +146,8 @@ class LocalStack:
         if not isinstance(app_obj, LocalChalice):  # thread-local current_request, as `chalice local` does
             CustomLocalChalice.__bases__ = (LocalChalice, app_obj.__class__)
             app_obj.__class__ = CustomLocalChalice
-        config = Config.create(chalice_stage="local", app_name="chorus", project_dir=str(PROJECT_ROOT), lambda_timeout=29)
+        config = Config.create(chalice_stage="local", app_name="chorus", project_dir=str(PROJECT_ROOT),
+                               lambda_timeout=29)
         return LocalDevServer(app_obj, config, self.host, self.port, handler_cls=QuietHandler)
 
     def stop(self) -> None:
@@ -182,7 +181,8 @@ def run(demo: bool = True) -> int:
               f"schedules: {', '.join(state['schedules']) or 'none'}; "
               f"queue consumers: {', '.join(state['queue_consumers']) or 'none'}", flush=True)
         print(f"Get a token:  .venv/bin/chorus token editor     (roles: {', '.join(state['users'])})", flush=True)
-        print(f"Try:          curl -H \"Authorization: Bearer $(.venv/bin/chorus token editor)\" {stack.url}/posts", flush=True)
+        print(f"Try:          curl -H \"Authorization: Bearer $(.venv/bin/chorus token editor)\" {stack.url}/posts",
+              flush=True)
         print(f"Chorus ready at {stack.url} (started in {seconds:.1f} s; Ctrl-C stops)", flush=True)
         stop.wait()
         print("Stopping Chorus...", flush=True)

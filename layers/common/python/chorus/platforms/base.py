@@ -1,40 +1,24 @@
-"""The interface every platform connector implements, and the outcomes the publisher acts on.
+"""What every platform module shares: the interfaces (a `Connector` acts as a channel's account, a `Fetcher` polls a
+source for mentions), the outcomes the publisher and `fetch_mentions` act on, and the shapes they exchange.
 
-What is said about the organisation: one Mention shape for every platform, whatever fetched or forwarded it.
-
-Sources to listen to, and when each is polled next. Pure: callers pass `now`.
-
-A source is one thing to watch (a feed, a Mastodon account or hashtag, a Bluesky, X or Reddit search), tagged with
-the facet it watches (brand, company, employees). Its configuration is what people edit; its fetch state (the
-watermark, the next poll, the last error) is what `fetch_mentions` writes. The two are stored apart, so neither
-ever overwrites the other.
-
-The interface every source fetcher implements, and what fetchers share: settings checks, request counting, the
-two kinds of watermark (an id the platform pages from, or a time plus the keys seen at that time).
+- Publishing: a channel's Credentials (and the SecretStore that rotated tokens are written back to), PublishRequest,
+  Published, RecentPost, and the outcomes RateLimited, TransientFailure, OutcomeUnknown, PermanentFailure and
+  CredentialsRejected (transport.py maps HTTP failures to them).
+- Listening: one Mention shape for every platform, whatever fetched or forwarded it; the SourceSpec a fetcher polls
+  and its FetchResult; settings checks (BadSetting); the two kinds of watermark (an id the platform pages from, or a
+  TimeMark: a time plus the keys seen at that time).
+- Share tracking: PublicPost and Reading, a publisher's recent public posts as MastodonReader and BlueskyReader read
+  them.
 
 A fetcher turns one poll of one source into normalised mentions and the next watermark. It never sleeps, retries
 or logs: outcomes are the connectors' exceptions (RateLimited with the platform's delay, CredentialsRejected,
-TransientFailure, PermanentFailure), and the scheduled function decides what to do with them.
-
-A publisher's recent public posts on Mastodon and Bluesky, read anonymously, so track_shares can find the posts
-that share an offer and count the replies to them.
-
-- Mastodon: the account is looked up once on the person's own instance (`GET /api/v1/accounts/lookup?acct=`; its
-  id is kept in the watermark), then `GET /api/v1/accounts/:id/statuses` (boosts left out: a share is their own
-  post). The watermark is the newest status id seen; `min_id` pages forward from it, oldest page first, so a burst
-  bigger than a page is read over the next pages, never skipped. Replies: `replies_count` of each share, from the
-  page when it is in it, else `GET /api/v1/statuses/:id`.
-- Bluesky: the public AppView's `app.bsky.feed.getAuthorFeed` (reposts left out), with a TimeMark on indexedAt
-  (the feed has no "since"); replies: `replyCount`, from the page or `app.bsky.feed.getPosts` (25 URIs a call).
-
-Every request goes through the injected transport: in the functions that is PublicOnlyTransport, because the
-Mastodon instance comes from a handle the person typed. Failures are the connectors' outcomes (transport.py)."""
+TransientFailure, PermanentFailure), and the scheduled function decides what to do with them."""
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
@@ -121,7 +105,8 @@ class Connector(Protocol):
     def verify_credentials(self) -> str: ...
 
 
-# `local` is the demo and test network of the `local` channel platform: mentions there can be answered from its outbox.
+# `local` is the demo and test network of the `local` channel platform: mentions there can be answered from its
+# outbox.
 MentionPlatform = Literal["rss", "mastodon", "bluesky", "x", "reddit", "local", "other"]
 
 
@@ -168,7 +153,7 @@ class Mention:
     def id(self) -> str:
         return mention_id(self.platform, self.platform_id)
 
-    def with_source(self, source_id: str) -> "Mention":
+    def with_source(self, source_id: str) -> Mention:
         return replace(self, source_id=source_id)
 
 
@@ -186,7 +171,7 @@ MAX_SEEN_KEYS = 100  # keys kept in a time watermark: enough for the entries tha
 
 @dataclass(frozen=True)
 class SourceSpec:
-    """What a fetcher needs to know about a configured source. `settings` per kind: see the README, "Sources"."""
+    """What a fetcher needs to know about a configured source. `settings` per kind: see docs/listening.md, "Sources"."""
 
     id: str
     kind: SourceKind
@@ -232,7 +217,9 @@ def required_setting(spec: SourceSpec, name: str) -> str:
 def http_url_setting(spec: SourceSpec, name: str) -> str:
     url = required_setting(spec, name)
     if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
-        raise BadSetting(name, f"the {spec.kind} source {spec.id!r} has setting {name!r} {url!r}: expected an http(s) URL")
+        raise BadSetting(
+            name, f"the {spec.kind} source {spec.id!r} has setting {name!r} {url!r}: expected an http(s) URL"
+        )
     return url
 
 
@@ -292,7 +279,7 @@ class TimeMark:
             return {}
         mark = {"seen": ",".join(sorted(self.seen))}
         if self.newest is not None:
-            mark["newest"] = self.newest.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+            mark["newest"] = self.newest.astimezone(UTC).isoformat().replace("+00:00", "Z")
         return mark
 
 
@@ -310,7 +297,7 @@ def parse_time(value: Any) -> datetime | None:
         moment = datetime.fromisoformat(value.strip())
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def primary_language(tag: str | None) -> str | None:

@@ -1,40 +1,29 @@
-"""Bluesky (any atproto PDS): XRPC over HTTP with an app password.
+"""Bluesky (any atproto PDS): publishing as a channel's account, listening to a source, and reading a publisher's
+public posts.
 
-Exactly once without an idempotency header: the record key of every post is derived from the delivery's
-idempotency key (`tid_for`), and the post is written with `putRecord` + `swapRecord: null` ("create, and only if
-absent"). A retry after a lost answer therefore finds its own earlier post (the PDS answers `InvalidSwap`) and
-returns it, instead of posting twice or overwriting the first post with a new `createdAt` (a new CID would break
-the strong refs of any reply made in between). A PDS that ignores `swapRecord` simply overwrites: still one post.
+BlueskyConnector: XRPC over HTTP with an app password. Exactly once without an idempotency header: the record key
+of every post is derived from the delivery's idempotency key (`tid_for`), and the post is written with `putRecord`
++ `swapRecord: null` ("create, and only if absent"). A retry after a lost answer therefore finds its own earlier
+post (the PDS answers `InvalidSwap`) and returns it, instead of posting twice or overwriting the first post with a
+new `createdAt` (a new CID would break the strong refs of any reply made in between). A PDS that ignores
+`swapRecord` simply overwrites: still one post. The session (access + refresh JWT) lives in memory for the life of
+the connector: `createSession` is limited to 30 per 5 minutes per account, so keep connectors alive across
+invocations where possible.
 
-The session (access + refresh JWT) lives in memory for the life of the connector: `createSession` is limited to
-30 per 5 minutes per account, so keep connectors alive across invocations where possible.
+BlueskyFetcher: a post search (`app.bsky.feed.searchPosts`) or our account's mentions, replies and quotes
+(`app.bsky.notification.listNotifications`). Signed in (credentials `handle` + `app_password`), every call goes to
+the account's PDS (`service_url`, default bsky.social), which passes app.bsky calls on to the AppView. The session
+is the publishing connector's: one `createSession` per account for the life of this fetcher, refreshed when it
+expires. Without credentials a search goes to the public AppView; Bluesky often refuses unauthenticated search
+there (403), and always refuses its `cursor`, so an anonymous search reads one page per poll. Neither call takes
+"since this id", so the watermark is a TimeMark: searchPosts gets `since` (inclusive, on the post's sort time: the
+earlier of createdAt and indexedAt), notifications are newest first by indexedAt. Notifications are only read: they
+are never marked as seen, which is the account owner's business.
 
-Bluesky: a post search (`app.bsky.feed.searchPosts`) or our account's mentions, replies and quotes
-(`app.bsky.notification.listNotifications`).
-
-Signed in (credentials `handle` + `app_password`), every call goes to the account's PDS (`service_url`, default
-bsky.social), which passes app.bsky calls on to the AppView. The session is the publishing connector's: one
-`createSession` per account for the life of this fetcher (30 per 5 minutes are allowed), refreshed when it expires.
-Without credentials a search goes to the public AppView; Bluesky often refuses unauthenticated search there
-(403), and always refuses its `cursor`, so an anonymous search reads one page per poll.
-
-Neither call takes "since this id", so the watermark is a TimeMark: searchPosts gets `since` (inclusive, on the
-post's sort time: the earlier of createdAt and indexedAt), notifications are newest first by indexedAt.
-Notifications are only read: they are never marked as seen, which is the account owner's business.
-
-A publisher's recent public posts on Mastodon and Bluesky, read anonymously, so track_shares can find the posts
-that share an offer and count the replies to them.
-
-- Mastodon: the account is looked up once on the person's own instance (`GET /api/v1/accounts/lookup?acct=`; its
-  id is kept in the watermark), then `GET /api/v1/accounts/:id/statuses` (boosts left out: a share is their own
-  post). The watermark is the newest status id seen; `min_id` pages forward from it, oldest page first, so a burst
-  bigger than a page is read over the next pages, never skipped. Replies: `replies_count` of each share, from the
-  page when it is in it, else `GET /api/v1/statuses/:id`.
-- Bluesky: the public AppView's `app.bsky.feed.getAuthorFeed` (reposts left out), with a TimeMark on indexedAt
-  (the feed has no "since"); replies: `replyCount`, from the page or `app.bsky.feed.getPosts` (25 URIs a call).
-
-Every request goes through the injected transport: in the functions that is PublicOnlyTransport, because the
-Mastodon instance comes from a handle the person typed. Failures are the connectors' outcomes (transport.py)."""
+BlueskyReader: a publisher's recent public posts, read anonymously, so track_shares can find the posts that share
+an offer and count the replies to them: the public AppView's `app.bsky.feed.getAuthorFeed` (reposts left out), with
+a TimeMark on indexedAt (the feed has no "since"); replies: `replyCount`, from the page or `app.bsky.feed.getPosts`
+(25 URIs a call)."""
 from __future__ import annotations
 
 import hashlib
@@ -42,7 +31,7 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -62,6 +51,7 @@ from chorus.platforms.base import (
     PublishRequest,
     Reading,
     RecentPost,
+    SourceKind,
     SourceSpec,
     TimeMark,
     TransientFailure,
@@ -77,8 +67,8 @@ from chorus.platforms.registry import DEFAULT_BLUESKY_SERVICE
 from chorus.platforms.transport import (
     Clock,
     CountingTransport,
+    HttpClient,
     Response,
-    Transport,
     raise_for_outcome,
     shared_transport,
 )
@@ -89,8 +79,8 @@ MAX_PAGE = 100  # `limit` bound of com.atproto.repo.listRecords
 XrpcParams = dict[str, Any] | list[tuple[str, str]]
 # ---------------------------------------------------------------------------------------------- record keys (TID)
 TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"  # base32-sortable: string order is numeric order
-_TID_FIRST = int(datetime(2023, 1, 1, tzinfo=timezone.utc).timestamp() * 1_000_000)
-_TID_SPAN = int(datetime(2100, 1, 1, tzinfo=timezone.utc).timestamp() * 1_000_000) - _TID_FIRST
+_TID_FIRST = int(datetime(2023, 1, 1, tzinfo=UTC).timestamp() * 1_000_000)
+_TID_SPAN = int(datetime(2100, 1, 1, tzinfo=UTC).timestamp() * 1_000_000) - _TID_FIRST
 
 
 def tid_for(idempotency_key: str) -> str:
@@ -113,7 +103,9 @@ def tid_for(idempotency_key: str) -> str:
 # ---------------------------------------------------------------------------------------------- rich text facets
 # A link or mention starts the text or follows whitespace or an opening parenthesis.
 _LINK = re.compile(r"(?<![^\s(])https?://[^\s<>\"]+")
-_MENTION = re.compile(r"(?<![^\s(])@((?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)")
+_MENTION = re.compile(
+    r"(?<![^\s(])@((?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)"
+)
 _TRAILING_PUNCTUATION = ".,;:!?'\""
 
 
@@ -174,7 +166,7 @@ class AtUri:
 class BlueskyConnector:
     platform = "bluesky"
 
-    def __init__(self, service_url: str, handle: str, app_password: str, transport: Transport | None = None,
+    def __init__(self, service_url: str, handle: str, app_password: str, transport: HttpClient | None = None,
                  clock: Clock | None = None) -> None:
         self._service_url = service_url.rstrip("/")
         self._identifier = handle.removeprefix("@")
@@ -211,7 +203,11 @@ class BlueskyConnector:
 
     def delete(self, platform_id: str) -> None:
         uri = AtUri.parse(platform_id)
-        self.xrpc("POST", "com.atproto.repo.deleteRecord", body={"repo": uri.repo, "collection": uri.collection, "rkey": uri.rkey})
+        self.xrpc(
+            "POST",
+            "com.atproto.repo.deleteRecord",
+            body={"repo": uri.repo, "collection": uri.collection, "rkey": uri.rkey},
+        )
 
     def recent_posts(self, limit: int = 20) -> list[RecentPost]:
         """Newest first by `createdAt`. Record keys of Chorus posts are hashes (see `tid_for`), so the key order of
@@ -237,7 +233,8 @@ class BlueskyConnector:
     # ------------------------------------------------------------------------------------------ helpers
     def _resolve_handle(self, handle: str) -> str | None:
         try:
-            return self.xrpc("GET", "com.atproto.identity.resolveHandle", params={"handle": handle}).json().get("did")
+            resolved = self.xrpc("GET", "com.atproto.identity.resolveHandle", params={"handle": handle}).json()
+            return resolved.get("did")
         except CredentialsRejected:
             raise
         except PermanentFailure:  # not a handle anyone holds: the text stays, without a mention facet
@@ -257,7 +254,7 @@ class BlueskyConnector:
         return f"https://bsky.app/profile/{self._handle}/post/{rkey}"
 
     def _now_iso(self) -> str:
-        moment = datetime.fromtimestamp(self._clock(), tz=timezone.utc)
+        moment = datetime.fromtimestamp(self._clock(), tz=UTC)
         return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
     @property
@@ -336,9 +333,9 @@ class _Post:
 
 
 class BlueskyFetcher:
-    kind = "bluesky"
+    kind: SourceKind = "bluesky"
 
-    def __init__(self, transport: Transport | None = None) -> None:
+    def __init__(self, transport: HttpClient | None = None) -> None:
         self._transport = CountingTransport(transport or shared_transport())
         self._sessions: dict[tuple[str, str, str], BlueskyConnector] = {}
         self._now = 0.0  # the clock of the sessions' rate-limit arithmetic: the `now` of the running fetch
@@ -389,7 +386,9 @@ class BlueskyFetcher:
         mentions = [_mention(spec, post) for post in found.values()]
         return FetchResult(
             mentions=sorted(mentions, key=lambda mention: (mention.created_at, mention.platform_id)),
-            watermark=mark.advanced((post.listed_at, post.uri) for post in served).written() if served else dict(watermark),
+            watermark=(
+                mark.advanced((post.listed_at, post.uri) for post in served).written() if served else dict(watermark)
+            ),
             requests=self._transport.count - started,
             capped=capped,
         )
@@ -409,7 +408,9 @@ class BlueskyFetcher:
             # The connector's call signs in, refreshes an expired session once, and maps failures to outcomes.
             response = session.xrpc("GET", nsid, params=params)
         else:
-            response = self._transport.request("GET", f"{_service(spec, PUBLIC_APPVIEW)}/xrpc/{nsid}?{urlencode(params)}")
+            response = self._transport.request(
+                "GET", f"{_service(spec, PUBLIC_APPVIEW)}/xrpc/{nsid}?{urlencode(params)}"
+            )
             if response.status in (401, 403):
                 raise CredentialsRejected(f"Bluesky refused an unauthenticated search (HTTP {response.status}): "
                                           f"give the source {spec.id!r} a handle and an app password")
@@ -428,7 +429,9 @@ def _service(spec: SourceSpec, default: str) -> str:
 def _post(view: Any, mode: str) -> _Post | None:
     """A post view or notification with what a mention needs, or None: it is skipped. Notifications of other
     reasons are skipped too (a server may ignore `reasons`)."""
-    if not isinstance(view, dict) or not isinstance(view.get("record"), dict) or not isinstance(view.get("author"), dict):
+    if not isinstance(view, dict):
+        return None
+    if not isinstance(view.get("record"), dict) or not isinstance(view.get("author"), dict):
         return None
     if mode == "notifications" and view.get("reason") not in REASONS:
         return None
@@ -447,7 +450,8 @@ def _post(view: Any, mode: str) -> _Post | None:
 def _mention(spec: SourceSpec, post: _Post) -> Mention:
     record, author = post.view["record"], post.view["author"]
     reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
-    langs = [lang for lang in record.get("langs") or [] if isinstance(lang, str)] if isinstance(record.get("langs"), list) else []
+    listed_langs = record.get("langs")
+    langs = [lang for lang in listed_langs if isinstance(lang, str)] if isinstance(listed_langs, list) else []
     handle = author["handle"]
     return Mention(
         platform="bluesky",
@@ -481,7 +485,7 @@ LINK_FACET = "app.bsky.richtext.facet#link"
 class BlueskyReader:
     platform = "bluesky"
 
-    def __init__(self, transport: Transport, appview: str = PUBLIC_APPVIEW) -> None:
+    def __init__(self, transport: HttpClient, appview: str = PUBLIC_APPVIEW) -> None:
         self._transport = CountingTransport(transport)
         self._appview = appview.rstrip("/")
 
@@ -496,7 +500,8 @@ class BlueskyReader:
         found: dict[str, PublicPost] = {}
         cursor: list[tuple[str, str]] = []
         for _ in range(MAX_PAGES):
-            body = self._get("app.bsky.feed.getAuthorFeed", [("actor", actor), ("limit", str(BLUESKY_PAGE)), *cursor], now)
+            params = [("actor", actor), ("limit", str(BLUESKY_PAGE)), *cursor]
+            body = self._get("app.bsky.feed.getAuthorFeed", params, now)
             listed = [(item, _bluesky_post(item)) for item in body.get("feed") or [] if isinstance(item, dict)]
             served += [(parse_time(item.get("post", {}).get("indexedAt")), str(item.get("post", {}).get("uri")))
                        for item, _ in listed]
@@ -534,8 +539,8 @@ def _bluesky_post(item: dict[str, Any]) -> PublicPost | None:
     view = item.get("post")
     if item.get("reason") or not isinstance(view, dict) or not view.get("uri"):
         return None
-    record = view.get("record") if isinstance(view.get("record"), dict) else {}
-    author = view.get("author") if isinstance(view.get("author"), dict) else {}
+    record = _object(view.get("record"))
+    author = _object(view.get("author"))
     # createdAt is the client's word (a client may claim any time); the AppView sorts by the earlier of the two.
     times = [moment for moment in (parse_time(record.get("createdAt")), parse_time(view.get("indexedAt"))) if moment]
     if not times:
@@ -543,12 +548,18 @@ def _bluesky_post(item: dict[str, Any]) -> PublicPost | None:
     created_at = min(times)
     uri = str(view["uri"])
     url = f"https://bsky.app/profile/{author.get('handle') or uri.split('/')[2]}/post/{uri.rsplit('/', 1)[-1]}"
-    return PublicPost(uri, url, created_at, tuple(dict.fromkeys(_bluesky_links(record, view))), count(view.get("replyCount")))
+    links = tuple(dict.fromkeys(_bluesky_links(record, view)))
+    return PublicPost(uri, url, created_at, links, count(view.get("replyCount")))
+
+
+def _object(value: Any) -> dict[str, Any]:
+    """A JSON object from an answer, or an empty one when the platform sent something else."""
+    return value if isinstance(value, dict) else {}
 
 
 def _bluesky_links(record: dict[str, Any], view: dict[str, Any]) -> list[str]:
     """Link facets hold the full URLs (the text may show them shortened); a link card holds one more."""
-    links = [feature.get("uri") for facet in record.get("facets") or [] if isinstance(facet, dict)
+    links: list[str] = [feature["uri"] for facet in record.get("facets") or [] if isinstance(facet, dict)
              for feature in facet.get("features") or []
              if isinstance(feature, dict) and feature.get("$type") == LINK_FACET and feature.get("uri")]
     for embed in (record.get("embed"), view.get("embed")):

@@ -18,7 +18,7 @@ from chorus.core.errors import ValidationError
 from chorus.listening.sources.rules import URL_SETTINGS, address_problem
 from chorus.platforms.base import BadSetting, PermanentFailure, SourceSpec, TransientFailure
 from chorus.platforms.registry import fetcher_for
-from chorus.platforms.transport import Response, Transport
+from chorus.platforms.transport import HttpClient, Response
 
 Resolver = Callable[[str], list[str]]  # host → its IP addresses
 
@@ -28,7 +28,9 @@ class UnsafeAddress(PermanentFailure):
 
 
 def resolve(host: str) -> list[str]:
-    return sorted({info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)})
+    infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    # An IPv4 or IPv6 socket address starts with the address as text; typeshed also allows other families' tuples.
+    return sorted({sockaddr[0] for *_, sockaddr in infos if isinstance(sockaddr[0], str)})
 
 
 def check_public(url: str, allow_loopback: bool, resolver: Resolver = resolve) -> None:
@@ -59,7 +61,7 @@ def _is_ip(host: str) -> bool:
 class PublicOnlyTransport:
     """The fetchers' transport, refusing every request to a host that is not public (redirects included)."""
 
-    def __init__(self, transport: Transport, allow_loopback: bool, resolver: Resolver = resolve) -> None:
+    def __init__(self, transport: HttpClient, allow_loopback: bool, resolver: Resolver = resolve) -> None:
         self._transport = transport
         self._allow_loopback = allow_loopback
         self._resolver = resolver

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from chorus.platforms.base import OutcomeUnknown, PermanentFailure, Published, PublishRequest, RecentPost
-from chorus.platforms.transport import Clock, Response, Transport, raise_for_outcome, shared_transport
+from chorus.platforms.transport import Clock, HttpClient, Response, raise_for_outcome, shared_transport
 
 BASE_URL = "https://api.linkedin.com"
 MAX_PAGE = 100
-# The README's list, plus the backslash itself (the escape character must be escaped too). `#` stays as typed so
-# hashtags still work; it is unescaped on the way back in case another client escaped it.
+# The reserved characters of LinkedIn's little text format, plus the backslash itself (the escape character must be
+# escaped too). `#` stays as typed so hashtags still work; it is unescaped on the way back in case another client
+# escaped it.
 _RESERVED = re.compile(r"([\\()\[\]{}<>@|~_*])")
 # Read back left to right: an escaped character, or a hashtag template LinkedIn made of a typed `#tag`.
 _LITTLE_TEXT_TOKEN = re.compile(r"\\([\\()\[\]{}<>@|~_*#])|\{hashtag\|\\?[#＃]\|([^}]*)\}")
@@ -28,7 +29,7 @@ _LITTLE_TEXT_TOKEN = re.compile(r"\\([\\()\[\]{}<>@|~_*#])|\{hashtag\|\\?[#＃]\
 class LinkedInConnector:
     platform = "linkedin"
 
-    def __init__(self, access_token: str, organization_urn: str, transport: Transport | None = None,
+    def __init__(self, access_token: str, organization_urn: str, transport: HttpClient | None = None,
                  version: str = "202511", clock: Clock | None = None) -> None:
         self._token = access_token
         self._author = organization_urn
@@ -43,7 +44,9 @@ class LinkedInConnector:
             "author": self._author,
             "commentary": escape_little_text(request.text),
             "visibility": "PUBLIC",
-            "distribution": {"feedDistribution": "MAIN_FEED", "targetEntities": [], "thirdPartyDistributionChannels": []},
+            "distribution": {
+                "feedDistribution": "MAIN_FEED", "targetEntities": [], "thirdPartyDistributionChannels": []
+            },
             "lifecycleState": "PUBLISHED",
             "isReshareDisabledByAuthor": False,
         })
@@ -57,7 +60,8 @@ class LinkedInConnector:
 
     def recent_posts(self, limit: int = 20) -> list[RecentPost]:
         query = urlencode({"q": "author", "author": self._author, "count": max(1, min(limit, MAX_PAGE))})
-        elements = (self._call("GET", f"/rest/posts?{query}", method_header="FINDER").json() or {}).get("elements") or []
+        found = self._call("GET", f"/rest/posts?{query}", method_header="FINDER").json() or {}
+        elements = found.get("elements") or []
         return [
             RecentPost(
                 platform_id=element["id"],
@@ -105,5 +109,5 @@ def _iso_from_millis(millis: Any) -> str | None:
     """LinkedIn gives epoch milliseconds; the rest of Chorus compares ISO 8601 strings."""
     if not isinstance(millis, (int, float)):
         return None
-    moment = datetime.fromtimestamp(millis / 1000, tz=timezone.utc)
+    moment = datetime.fromtimestamp(millis / 1000, tz=UTC)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

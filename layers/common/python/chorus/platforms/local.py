@@ -1,21 +1,11 @@
-"""DynamoDB persistence with PynamoDB. The tables themselves are defined once, in infra/template.yaml;
-these models name the attributes and indexes the code reads (tests/infra checks that both agree).
+"""The `local` platform: an outbox in DynamoDB that `GET /channels/{id}/outbox` shows. It behaves like a real
+platform with an idempotency key: a retry with the same key returns the first post instead of a second one.
 
-Access patterns (see README "Data model"):
-  post by id ............................ PostsTable key `id`                         GetItem
-  calendar: posts in a date range ...... GSI `calendar` month + publish_at             Query per month in range
-  calendar for one channel ............. GSI `calendar` + filter `contains(channels)`  Query per month in range
-  posts by workflow status ............. GSI `by_status` status + updated_at           Query
-  posts the publisher must look at ..... GSI `due` queue + due_at (sparse)             Query due_at <= now + 1 min
-  a channel's local outbox ............. OutboxTable key channel_id + key             Query / conditional Put
-  organisation state (crisis hold) ..... StateTable key org + name                     GetItem / Put
-  channels of the organisation ......... ChannelsTable key org + id                    Query
-
-The `local` platform: an outbox in DynamoDB that `GET /channels/{id}/outbox` shows. It behaves like a real
-platform with an idempotency key: a retry with the same key returns the first post instead of a second one."""
+Access pattern (the table is defined in infra/template.yaml; see docs/data-model.md):
+  a channel's local outbox ............. OutboxTable key channel_id + key             Query / conditional Put"""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pynamodb.attributes import ListAttribute, UnicodeAttribute
 from pynamodb.models import Model
@@ -62,7 +52,7 @@ class LocalConnector:
         self.outbox = outbox or OutboxRepository()
 
     @classmethod
-    def from_settings(cls, settings: dict[str, str]) -> "LocalConnector":
+    def from_settings(cls, settings: dict[str, str]) -> LocalConnector:
         return cls(settings["channel_id"])
 
     def publish(self, request: PublishRequest) -> Published:
@@ -72,7 +62,7 @@ class LocalConnector:
             text=request.text,
             media=list(request.media),
             in_reply_to=request.in_reply_to,
-            published_at=datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            published_at=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         )
         if not self.outbox.add(item):
             item = self.outbox.get(self.channel_id, request.idempotency_key) or item
@@ -85,8 +75,13 @@ class LocalConnector:
 
     def recent_posts(self, limit: int = 20) -> list[RecentPost]:
         return [
-            RecentPost(platform_id=i.key, url=f"local://{self.channel_id}/{i.key}", text=i.text, created_at=i.published_at,
-                       in_reply_to=i.in_reply_to)
+            RecentPost(
+                platform_id=i.key,
+                url=f"local://{self.channel_id}/{i.key}",
+                text=i.text,
+                created_at=i.published_at,
+                in_reply_to=i.in_reply_to,
+            )
             for i in self.outbox.latest(self.channel_id, limit)
         ]
 

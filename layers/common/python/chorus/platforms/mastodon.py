@@ -1,34 +1,27 @@
-"""Mastodon (any instance): REST API v1 with a user access token.
+"""Mastodon (any instance with the Mastodon client API): publishing as a channel's account, listening to a source,
+and reading a publisher's public posts.
 
-Mastodon honours `Idempotency-Key` on `POST /api/v1/statuses` for about an hour, so a retry with the same key
-returns the first status instead of posting twice (snac2 and some other servers ignore it: the publisher still
-reconciles). Status `content` is HTML; recent posts are turned back into the plain text that was posted.
+MastodonConnector: REST API v1 with a user access token. Mastodon honours `Idempotency-Key` on
+`POST /api/v1/statuses` for about an hour, so a retry with the same key returns the first status instead of posting
+twice (snac2 and some other servers ignore it: the publisher still reconciles). Status `content` is HTML; recent
+posts are turned back into the plain text that was posted.
 
-A publisher's recent public posts on Mastodon and Bluesky, read anonymously, so track_shares can find the posts
-that share an offer and count the replies to them.
-
-- Mastodon: the account is looked up once on the person's own instance (`GET /api/v1/accounts/lookup?acct=`; its
-  id is kept in the watermark), then `GET /api/v1/accounts/:id/statuses` (boosts left out: a share is their own
-  post). The watermark is the newest status id seen; `min_id` pages forward from it, oldest page first, so a burst
-  bigger than a page is read over the next pages, never skipped. Replies: `replies_count` of each share, from the
-  page when it is in it, else `GET /api/v1/statuses/:id`.
-- Bluesky: the public AppView's `app.bsky.feed.getAuthorFeed` (reposts left out), with a TimeMark on indexedAt
-  (the feed has no "since"); replies: `replyCount`, from the page or `app.bsky.feed.getPosts` (25 URIs a call).
-
-Every request goes through the injected transport: in the functions that is PublicOnlyTransport, because the
-Mastodon instance comes from a handle the person typed. Failures are the connectors' outcomes (transport.py).
-
-Mastodon (any instance with the Mastodon client API): mentions of our account, a hashtag timeline, or a search.
-
-Modes:
+MastodonFetcher: mentions of our account, a hashtag timeline, or a search.
 - `notifications`: `GET /api/v1/notifications?types[]=mention` with the account's token.
 - `hashtag`: `GET /api/v1/timelines/tag/:tag` (public on most instances; the token is sent when there is one).
 - `search`: `GET /api/v2/search?type=statuses`. Full-text search of statuses needs a token, and an instance with a
   search backend; without one the instance only finds statuses its users interacted with.
-
 The watermark is the newest id seen (notification id, or status id). `min_id` asks for the items just after it,
 oldest page first, so following pages forward never skips anything and a capped poll resumes where it stopped.
-Search pages by `offset` instead. Ids are compared client-side too: not every server honours `min_id`."""
+Search pages by `offset` instead. Ids are compared client-side too: not every server honours `min_id`.
+
+MastodonReader: a publisher's recent public posts, read anonymously, so track_shares can find the posts that share
+an offer and count the replies to them. The account is looked up once on the person's own instance
+(`GET /api/v1/accounts/lookup?acct=`; its id is kept in the watermark), then `GET /api/v1/accounts/:id/statuses`
+(boosts left out: a share is their own post). The watermark is the newest status id seen; `min_id` pages forward
+from it, oldest page first, so a burst bigger than a page is read over the next pages, never skipped. Replies:
+`replies_count` of each share, from the page when it is in it, else `GET /api/v1/statuses/:id`. In the functions
+the reader's transport is PublicOnlyTransport, because the instance comes from a handle the person typed."""
 from __future__ import annotations
 
 import time
@@ -53,6 +46,7 @@ from chorus.platforms.base import (
     PublishRequest,
     Reading,
     RecentPost,
+    SourceKind,
     SourceSpec,
     count,
     http_url_setting,
@@ -66,8 +60,8 @@ from chorus.platforms.base import (
 from chorus.platforms.transport import (
     Clock,
     CountingTransport,
+    HttpClient,
     Response,
-    Transport,
     raise_for_outcome,
     shared_transport,
 )
@@ -78,7 +72,9 @@ MAX_PAGE = 40  # the API's maximum `limit` for account statuses
 class MastodonConnector:
     platform = "mastodon"
 
-    def __init__(self, base_url: str, access_token: str, transport: Transport | None = None, clock: Clock | None = None) -> None:
+    def __init__(
+        self, base_url: str, access_token: str, transport: HttpClient | None = None, clock: Clock | None = None
+    ) -> None:
         self._base_url = base_url.rstrip("/")
         self._token = access_token
         self._transport = transport or shared_transport()
@@ -100,13 +96,18 @@ class MastodonConnector:
     def delete(self, platform_id: str) -> None:
         """A 404 means gone, unless the status can still be read: some servers (snac) cannot delete through the API."""
         path = f"/api/v1/statuses/{quote(platform_id, safe='')}"
-        if self._call("DELETE", path, missing_ok=True).status == 404 and self._call("GET", path, missing_ok=True).status != 404:
-            raise PermanentFailure("the server answered 404 to DELETE but still has the status: it cannot delete through its API")
+        gone = self._call("DELETE", path, missing_ok=True).status == 404
+        if gone and self._call("GET", path, missing_ok=True).status != 404:
+            raise PermanentFailure(
+                "the server answered 404 to DELETE but still has the status: it cannot delete through its API"
+            )
 
     def recent_posts(self, limit: int = 20) -> list[RecentPost]:
         if self._account_id is None:
             self.verify_credentials()
-        query = urlencode({"limit": max(1, min(limit, MAX_PAGE)), "exclude_replies": "false", "exclude_reblogs": "true"})
+        query = urlencode(
+            {"limit": max(1, min(limit, MAX_PAGE)), "exclude_replies": "false", "exclude_reblogs": "true"}
+        )
         statuses = self._call("GET", f"/api/v1/accounts/{self._account_id}/statuses?{query}").json()
         return [
             RecentPost(
@@ -126,7 +127,10 @@ class MastodonConnector:
     def _call(self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None,
               missing_ok: bool = False) -> Response:
         response = self._transport.request(
-            method, self._base_url + path, headers={"Authorization": f"Bearer {self._token}", **(headers or {})}, body=body
+            method,
+            self._base_url + path,
+            headers={"Authorization": f"Bearer {self._token}", **(headers or {})},
+            body=body,
         )
         if missing_ok and response.status == 404:  # already gone: deleting twice is not an error
             return response
@@ -169,7 +173,7 @@ MASTODON_PAGE = 40  # the API's maximum `limit`
 class MastodonReader:
     platform = "mastodon"
 
-    def __init__(self, transport: Transport) -> None:
+    def __init__(self, transport: HttpClient) -> None:
         self._transport = CountingTransport(transport)
 
     @property
@@ -234,9 +238,11 @@ def _mastodon_post(status: Any) -> PublicPost | None:
     url = status.get("url") or status.get("uri")
     if created_at is None or not url:
         return None
-    card = status.get("card") if isinstance(status.get("card"), dict) else {}
-    links = [*urls_in_html(status.get("content") or ""), *([card["url"]] if card.get("url") else [])]
-    return PublicPost(str(status["id"]), str(url), created_at, tuple(dict.fromkeys(links)), count(status.get("replies_count")))
+    card = status.get("card")
+    card_url = card.get("url") if isinstance(card, dict) else None
+    links = [*urls_in_html(status.get("content") or ""), *([card_url] if card_url else [])]
+    replies = count(status.get("replies_count"))
+    return PublicPost(str(status["id"]), str(url), created_at, tuple(dict.fromkeys(links)), replies)
 
 
 MODES = ("notifications", "hashtag", "search")
@@ -250,9 +256,9 @@ class _Found:
 
 
 class MastodonFetcher:
-    kind = "mastodon"
+    kind: SourceKind = "mastodon"
 
-    def __init__(self, transport: Transport | None = None) -> None:
+    def __init__(self, transport: HttpClient | None = None) -> None:
         self._transport = CountingTransport(transport or shared_transport())
 
     def check(self, spec: SourceSpec) -> None:
@@ -272,7 +278,7 @@ class MastodonFetcher:
 
         found: dict[str, _Found] = {}
         capped = False
-        cursor = {"min_id": last_id} if last_id else {}
+        cursor: dict[str, str | int] = {"min_id": last_id} if last_id else {}
         for page_number in range(1, MAX_PAGES + 1):
             query = urlencode({**params, "limit": PAGE_SIZE, **cursor}, doseq=True)
             response = self._transport.request("GET", f"{base_url}{path}?{query}", headers=headers)

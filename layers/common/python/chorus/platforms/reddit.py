@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,6 +26,7 @@ from chorus.platforms.base import (
     FetchResult,
     Mention,
     OutcomeUnknown,
+    SourceKind,
     SourceSpec,
     TimeMark,
     TransientFailure,
@@ -33,7 +34,7 @@ from chorus.platforms.base import (
     required_credential,
     required_setting,
 )
-from chorus.platforms.transport import CountingTransport, Response, Transport, raise_for_outcome, shared_transport
+from chorus.platforms.transport import CountingTransport, HttpClient, Response, raise_for_outcome, shared_transport
 
 PAGE_SIZE = 100  # Reddit's maximum `limit`
 TOKEN_MARGIN_SECONDS = 60.0  # renew a little early: a token that expires mid-poll costs a 401 and a retry
@@ -43,9 +44,9 @@ _SUBREDDIT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}(\+[A-Za-z0-9][A-Za-z0-9
 
 
 class RedditFetcher:
-    kind = "reddit"
+    kind: SourceKind = "reddit"
 
-    def __init__(self, transport: Transport | None = None, api_url: str = "https://oauth.reddit.com",
+    def __init__(self, transport: HttpClient | None = None, api_url: str = "https://oauth.reddit.com",
                  token_url: str = "https://www.reddit.com/api/v1/access_token") -> None:
         self._transport = CountingTransport(transport or shared_transport())
         self._api_url = api_url.rstrip("/")
@@ -58,7 +59,10 @@ class RedditFetcher:
     def fetch(self, spec: SourceSpec, watermark: Mapping[str, str], credentials: Credentials | None,
               now: float) -> FetchResult:
         query, subreddit = _search_of(spec)
-        client = (required_credential(spec, credentials, "client_id"), required_credential(spec, credentials, "client_secret"))
+        client = (
+            required_credential(spec, credentials, "client_id"),
+            required_credential(spec, credentials, "client_secret"),
+        )
         user_agent = (credentials.get("user_agent") if credentials else None) or DEFAULT_USER_AGENT
         path = f"/r/{subreddit}/search" if subreddit else "/search"
         params = {"q": query, "sort": "new", "type": "link", "limit": str(PAGE_SIZE), "raw_json": "1",
@@ -138,18 +142,27 @@ def _search_of(spec: SourceSpec) -> tuple[str, str]:
 
 
 def _readable(post: Any) -> bool:
-    return (isinstance(post, dict) and isinstance(post.get("name"), str) and isinstance(post.get("created_utc"), (int, float))
-            and isinstance(post.get("permalink"), str))
+    return (
+        isinstance(post, dict)
+        and isinstance(post.get("name"), str)
+        and isinstance(post.get("created_utc"), (int, float))
+        and isinstance(post.get("permalink"), str)
+    )
+
+
+def _text(post: dict[str, Any], name: str) -> str:
+    value = post.get(name)
+    return value if isinstance(value, str) else ""
 
 
 def _created(post: dict[str, Any]) -> datetime:
-    return datetime.fromtimestamp(post["created_utc"], tz=timezone.utc)
+    return datetime.fromtimestamp(post["created_utc"], tz=UTC)
 
 
 def _mention(spec: SourceSpec, post: dict[str, Any]) -> Mention:
     author = post.get("author") if isinstance(post.get("author"), str) else "[deleted]"
-    title = post.get("title") if isinstance(post.get("title"), str) else ""
-    selftext = post.get("selftext") if isinstance(post.get("selftext"), str) else ""
+    title = _text(post, "title")
+    selftext = _text(post, "selftext")
     return Mention(
         platform="reddit",
         platform_id=post["name"],

@@ -1,11 +1,10 @@
-"""Builds the connector of a channel: the local outbox directly, other platforms with the channel's credentials
-from Secrets Manager (through Powertools Parameters, cached for five minutes).
+"""Builds what talks to a network. Each platform's module is imported only when a channel or source of that platform
+is used, so a function that posts to one platform never loads the others.
 
-One connector per platform, built from a channel's settings and credentials. Each platform's module is imported
-only when a channel of that platform is used, so a function that posts to one platform never loads the others.
-
-One fetcher per source kind, its module imported only when a source of that kind is fetched. A fetcher keeps
-what is worth keeping between polls (Bluesky sessions, Reddit tokens): build one per kind and reuse it."""
+- Connectors: one per channel, from its settings and its credentials in Secrets Manager (through Powertools
+  Parameters, cached for five minutes; the local outbox needs none), kept while the Lambda is warm.
+- Fetchers: one per source kind. A fetcher keeps what is worth keeping between polls (Bluesky sessions, Reddit
+  tokens): build one per kind and reuse it."""
 from __future__ import annotations
 
 import hashlib
@@ -24,7 +23,7 @@ from chorus.platforms.base import (
     PermanentFailure,
     SecretStore,
 )
-from chorus.platforms.transport import Transport
+from chorus.platforms.transport import HttpClient
 
 # One connector per channel and credentials, kept while the Lambda is warm: Bluesky limits sign-ins to 30 per
 # 5 minutes per account, so its session must outlive a single publish.
@@ -32,12 +31,12 @@ _connectors: dict[tuple[str, str], Connector] = {}
 
 
 def connector_for_channel(channel: Channel, secrets_prefix: str) -> Connector:
-
     if channel.platform == "local":  # the outbox needs no credentials
         return connector_for("local", {"channel_id": channel.id}, Credentials({}))
     secret = ChannelSecret(f"{secrets_prefix}{channel.id}", channel.id)
     credentials = secret.cached()
-    fingerprint = hashlib.sha256(json.dumps([channel.platform, channel.connection, credentials], sort_keys=True).encode()).hexdigest()
+    identity = json.dumps([channel.platform, channel.connection, credentials], sort_keys=True)
+    fingerprint = hashlib.sha256(identity.encode()).hexdigest()
     key = (channel.id, fingerprint)
     if key not in _connectors:
         _connectors[key] = connector_for(channel.platform, dict(channel.connection), Credentials(credentials), secret)
@@ -47,12 +46,16 @@ def connector_for_channel(channel: Channel, secrets_prefix: str) -> Connector:
 DEFAULT_BLUESKY_SERVICE = "https://bsky.social"
 
 
-def connector_for(platform: str, settings: dict[str, str], credentials: Credentials, store: SecretStore | None = None) -> Connector:
+def connector_for(
+    platform: str, settings: dict[str, str], credentials: Credentials, store: SecretStore | None = None
+) -> Connector:
     """`store` is where the credentials came from; connectors that rotate tokens write the new ones back there."""
     if platform == "mastodon":
         from chorus.platforms.mastodon import MastodonConnector
 
-        return MastodonConnector(_setting(platform, settings, "instance_url"), _credential(platform, credentials, "access_token"))
+        return MastodonConnector(
+            _setting(platform, settings, "instance_url"), _credential(platform, credentials, "access_token")
+        )
     if platform == "bluesky":
         from chorus.platforms.bluesky import BlueskyConnector
 
@@ -69,7 +72,9 @@ def connector_for(platform: str, settings: dict[str, str], credentials: Credenti
     if platform == "linkedin":
         from chorus.platforms.linkedin import LinkedInConnector
 
-        return LinkedInConnector(_credential(platform, credentials, "access_token"), _setting(platform, settings, "organization_urn"))
+        return LinkedInConnector(
+            _credential(platform, credentials, "access_token"), _setting(platform, settings, "organization_urn")
+        )
     if platform == "local":
         from chorus.platforms.local import LocalConnector
 
@@ -91,7 +96,7 @@ def _credential(platform: str, credentials: Credentials, name: str) -> str:
     return value
 
 
-def fetcher_for(kind: str, transport: Transport | None = None) -> Fetcher:
+def fetcher_for(kind: str, transport: HttpClient | None = None) -> Fetcher:
     if kind == "rss":
         from chorus.platforms.rss import RssFetcher
 

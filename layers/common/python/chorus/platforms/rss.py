@@ -1,23 +1,23 @@
-"""RSS and Atom documents → feed entries: plain-text titles and summaries, real article links, timezone-aware dates.
+"""RSS and Atom feeds (Google Alerts feeds included) as a source: the parser and RssFetcher.
 
-Pure: bytes in, entries out. What feeds do in practice, not only what the specs say:
+The parser turns a document into feed entries: plain-text titles and summaries, real article links, timezone-aware
+dates. Pure: bytes in, entries out. What feeds do in practice, not only what the specs say:
 - RSS titles and descriptions are HTML more often than not (Google Alerts wraps the matched term in an escaped
   `<b>`, and escapes entities twice: `&amp;#39;`), so both are read as HTML. Atom says what each text is (`type`).
 - Google Alerts links point at Google's redirector; the article is its `url` parameter.
 - No DTDs: a DOCTYPE (the only place an ENTITY can be declared) makes the document unreadable, so "billion laughs"
   and external entities never get a chance (the standard library has no defusedxml).
 
-RSS and Atom feeds (Google Alerts feeds included), fetched with a conditional GET.
-
-The watermark holds the feed's validators (ETag, Last-Modified: a 304 costs the server nothing and us no parsing)
-and a TimeMark over the entries' publication times, so an entry served again is not a new mention."""
+RssFetcher fetches a feed with a conditional GET. The watermark holds the feed's validators (ETag, Last-Modified: a
+304 costs the server nothing and us no parsing) and a TimeMark over the entries' publication times, so an entry
+served again is not a new mention."""
 from __future__ import annotations
 
 import html
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urljoin, urlsplit
@@ -28,12 +28,13 @@ from chorus.platforms.base import (
     FetchResult,
     Mention,
     PermanentFailure,
+    SourceKind,
     SourceSpec,
     TimeMark,
     http_url_setting,
     primary_language,
 )
-from chorus.platforms.transport import CountingTransport, Response, Transport, raise_for_outcome, shared_transport
+from chorus.platforms.transport import CountingTransport, HttpClient, Response, raise_for_outcome, shared_transport
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -143,7 +144,7 @@ def _date(value: str) -> datetime | None:
         except (TypeError, ValueError, IndexError):
             return None
     try:
-        return moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
     except OverflowError:
         return None
 
@@ -207,7 +208,8 @@ def _atom_text(element: ET.Element | None) -> str:
 def _as_html(element: ET.Element) -> str:
     """XHTML content as plain HTML (tags without their namespace), so html_to_text sees its blocks."""
     tag = _local(element.tag)
-    inner = html.escape(element.text or "") + "".join(_as_html(child) + html.escape(child.tail or "") for child in element)
+    children = "".join(_as_html(child) + html.escape(child.tail or "") for child in element)
+    inner = html.escape(element.text or "") + children
     return f"<{tag}>{inner}</{tag}>"
 
 
@@ -254,9 +256,9 @@ ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text
 
 
 class RssFetcher:
-    kind = "rss"
+    kind: SourceKind = "rss"
 
-    def __init__(self, transport: Transport | None = None) -> None:
+    def __init__(self, transport: HttpClient | None = None) -> None:
         self._transport = CountingTransport(transport or shared_transport())
 
     def check(self, spec: SourceSpec) -> None:
@@ -274,15 +276,18 @@ class RssFetcher:
         except FeedError as error:
             raise PermanentFailure(f"the rss source {spec.id!r} did not serve a feed: {error}") from None
 
-        fetched_at = datetime.fromtimestamp(now, tz=timezone.utc)
+        fetched_at = datetime.fromtimestamp(now, tz=UTC)
         # A date in the future is a mistake, and as the newest time it would hide every real entry after it.
         unique = {entry.key: replace(entry, published=min(entry.published, fetched_at) if entry.published else None)
                   for entry in reversed(entries)}.values()  # a key repeated in the document: the first one wins
         mark = TimeMark.read(watermark)
         mentions = [_mention(spec, entry, fetched_at) for entry in unique if mark.admits(entry.published, entry.key)]
         next_mark = mark.advanced((entry.published, entry.key) for entry in unique)
-        validators = {name: response.headers[header] for name, header in (("etag", "ETag"), ("last_modified", "Last-Modified"))
-                      if response.headers.get(header)}
+        validators = {
+            name: response.headers[header]
+            for name, header in (("etag", "ETag"), ("last_modified", "Last-Modified"))
+            if response.headers.get(header)
+        }
         return FetchResult(
             mentions=sorted(mentions, key=lambda mention: mention.created_at),
             watermark={**next_mark.written(), **validators},

@@ -10,26 +10,20 @@ Two halves of that mapping, both here and nowhere else:
   4xx are PermanentFailure with the platform's message, 503 is TransientFailure, other 5xx are OutcomeUnknown
   for writes (a gateway may have passed the write on) and TransientFailure for reads.
 
-Connectors get a Transport injected (tests pass a fake that replays recorded exchanges) and a clock for
-"seconds until the limit resets". Nothing here ever puts a header value (so never a token) in a message.
-
-The interface every source fetcher implements, and what fetchers share: settings checks, request counting, the
-two kinds of watermark (an id the platform pages from, or a time plus the keys seen at that time).
-
-A fetcher turns one poll of one source into normalised mentions and the next watermark. It never sleeps, retries
-or logs: outcomes are the connectors' exceptions (RateLimited with the platform's delay, CredentialsRejected,
-TransientFailure, PermanentFailure), and the scheduled function decides what to do with them."""
+Connectors and fetchers get an HttpClient injected (a Transport, a wrapper of one such as CountingTransport, which
+counts a fetch's requests, or checks.PublicOnlyTransport; tests pass a fake that replays recorded exchanges) and a
+clock for "seconds until the limit resets". Nothing here ever puts a header value (so never a token) in a message."""
 from __future__ import annotations
 
 import json as jsonlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import cache
 from http.client import RemoteDisconnected
-from typing import Any
+from typing import Any, Protocol
 
 import urllib3
 from urllib3.exceptions import ConnectTimeoutError, HTTPError, ProtocolError, ProxyError, SSLError
@@ -75,11 +69,30 @@ class Response:
         return jsonlib.loads(self.body) if self.body.strip() else None
 
 
+class HttpClient(Protocol):
+    """What connectors and fetchers send their requests through: `Transport.request`, or a wrapper of it."""
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        json: Any = None,
+    ) -> Response: ...
+
+
+class ConnectionPool(Protocol):
+    """What the transport sends through: a urllib3 PoolManager (tests put servers that close connections here)."""
+
+    def request(self, method: str, url: str, **options: Any) -> urllib3.BaseHTTPResponse: ...
+
+
 class Transport:
     """One urllib3 PoolManager: connect timeout 3 s, read timeout 10 s, no automatic retries and no redirects
     (a retry is the publisher's decision, made with the outcome in hand)."""
 
-    def __init__(self, pool: urllib3.PoolManager | None = None) -> None:
+    def __init__(self, pool: ConnectionPool | None = None) -> None:
         self._pool = pool or urllib3.PoolManager()
 
     def request(
@@ -97,7 +110,9 @@ class Transport:
             sent_headers.setdefault("Content-Type", "application/json")
         # A kept-alive connection the server was closing fails before any answer; a request that is safe to repeat
         # (an idempotent method, or one with an Idempotency-Key) is sent once more on a fresh connection.
-        replayable = method.upper() in REPLAYABLE_METHODS or any(k.lower() == "idempotency-key" for k in sent_headers)
+        replayable = method.upper() in REPLAYABLE_METHODS or any(
+            k.lower() == "idempotency-key" for k in sent_headers
+        )
         retried = False
         while True:
             try:
@@ -171,7 +186,8 @@ def error_message(response: Response) -> str:
     parts: list[str] = []
     if isinstance(data, dict):
         nested = data.get("errors")
-        candidates = [data] + ([nested[0]] if isinstance(nested, list) and nested and isinstance(nested[0], dict) else [])
+        first_nested = [nested[0]] if isinstance(nested, list) and nested and isinstance(nested[0], dict) else []
+        candidates = [data] + first_nested
         for item in candidates:
             for key in ("error", "title", "code", "error_description", "message", "detail"):
                 value = item.get(key)
@@ -198,7 +214,7 @@ def _reset_moment(value: str, now: float, allow_http_date: bool) -> float | None
         except (TypeError, ValueError):
             return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()
 
 
@@ -217,7 +233,7 @@ def _failure_without_answer(method: str, url: str, error: HTTPError) -> PublishE
 class CountingTransport:
     """The injected transport, counting requests: `FetchResult.requests` is the difference across one fetch."""
 
-    def __init__(self, transport: Transport) -> None:
+    def __init__(self, transport: HttpClient) -> None:
         self._transport = transport
         self.count = 0
 

@@ -1,20 +1,21 @@
-"""X (formerly Twitter): API v2 with an OAuth 2 user-context bearer token.
+"""X (formerly Twitter), API v2: publishing as a channel's account and listening to a source.
 
-Access tokens live two hours. With the `offline.access` scope X also issues a refresh token, which is single-use:
-every refresh returns a new one. The connector refreshes a minute before `expires_at` (or once after a 401), writes
-both tokens back to the channel's secret at once, and when X refuses a refresh token it re-reads the secret first
-(another Lambda may have rotated it) before it gives up and asks the owner to reconnect.
+XConnector publishes with an OAuth 2 user-context bearer token (XTokens). Access tokens live two hours. With the
+`offline.access` scope X also issues a refresh token, which is single-use: every refresh returns a new one. The
+connector refreshes a minute before `expires_at` (or once after a 401), writes both tokens back to the channel's
+secret at once, and when X refuses a refresh token it re-reads the secret first (another Lambda may have rotated
+it) before it gives up and asks the owner to reconnect.
 
 X has no idempotency key, so a lost answer to `POST /2/tweets` can only be settled by reading the account's recent
 posts: that is why the publisher reconciles. X rewrites posted text (links become t.co links, `&`, `<` and `>` come
 back HTML-escaped), so recent posts ask for `entities` and undo both, or reconciliation would never match a post
 with a link in it.
 
-X (API v2): recent search (`GET /2/tweets/search/recent`) or the mentions of one user (`GET /2/users/:id/mentions`).
-
-Both are newest first and take `since_id`, so the watermark is the newest post id seen. The author of each post
-comes from `includes.users` (expansions=author_id), with `public_metrics` for the follower count. Every page costs
-against a monthly post cap on X's paid tiers, so pages are as big as allowed and a first poll reads only one."""
+XFetcher reads a recent search (`GET /2/tweets/search/recent`) or the mentions of one user
+(`GET /2/users/:id/mentions`). Both are newest first and take `since_id`, so the watermark is the newest post id
+seen. The author of each post comes from `includes.users` (expansions=author_id), with `public_metrics` for the
+follower count. Every page costs against a monthly post cap on X's paid tiers, so pages are as big as allowed and a
+first poll reads only one."""
 from __future__ import annotations
 
 import base64
@@ -22,7 +23,7 @@ import html
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -41,6 +42,7 @@ from chorus.platforms.base import (
     PublishRequest,
     RecentPost,
     SecretStore,
+    SourceKind,
     SourceSpec,
     TransientFailure,
     count,
@@ -54,8 +56,8 @@ from chorus.platforms.base import (
 from chorus.platforms.transport import (
     Clock,
     CountingTransport,
+    HttpClient,
     Response,
-    Transport,
     error_message,
     raise_for_outcome,
     shared_transport,
@@ -77,10 +79,15 @@ class XTokens:
     expires_at: float | None = None  # epoch seconds
 
     @classmethod
-    def from_secret(cls, values: dict[str, str]) -> "XTokens":
+    def from_secret(cls, values: dict[str, str]) -> XTokens:
         expires = values.get("expires_at")
-        return cls(values.get("access_token") or "", values.get("refresh_token") or None, values.get("client_id") or None,
-                   values.get("client_secret") or None, float(expires) if expires else None)
+        return cls(
+            values.get("access_token") or "",
+            values.get("refresh_token") or None,
+            values.get("client_id") or None,
+            values.get("client_secret") or None,
+            float(expires) if expires else None,
+        )
 
     @property
     def refreshable(self) -> bool:
@@ -90,7 +97,7 @@ class XTokens:
 class XConnector:
     platform = "x"
 
-    def __init__(self, tokens: XTokens | str, transport: Transport | None = None, base_url: str = "https://api.x.com",
+    def __init__(self, tokens: XTokens | str, transport: HttpClient | None = None, base_url: str = "https://api.x.com",
                  clock: Clock | None = None, store: SecretStore | None = None) -> None:
         self._tokens = XTokens(tokens) if isinstance(tokens, str) else tokens
         self._store = store
@@ -116,7 +123,9 @@ class XConnector:
         if self._user_id is None:
             self.verify_credentials()
         query = urlencode({
-            "max_results": max(MIN_PAGE, min(limit, MAX_PAGE)), "tweet.fields": "created_at,entities", "exclude": "retweets",
+            "max_results": max(MIN_PAGE, min(limit, MAX_PAGE)),
+            "tweet.fields": "created_at,entities",
+            "exclude": "retweets",
         })
         posts = (self._call("GET", f"/2/users/{self._user_id}/tweets?{query}").json() or {}).get("data") or []
         return [
@@ -147,7 +156,10 @@ class XConnector:
 
     def _send(self, method: str, path: str, json: Any) -> Response:
         return self._transport.request(
-            method, self._base_url + path, headers={"Authorization": f"Bearer {self._tokens.access_token}"}, json=json
+            method,
+            self._base_url + path,
+            headers={"Authorization": f"Bearer {self._tokens.access_token}"},
+            json=json,
         )
 
     def _refresh(self) -> None:
@@ -156,11 +168,16 @@ class XConnector:
         if tokens.client_secret:
             pair = f"{tokens.client_id}:{tokens.client_secret}".encode()
             headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
-        body = urlencode({"grant_type": "refresh_token", "refresh_token": tokens.refresh_token, "client_id": tokens.client_id})
+        body = urlencode(
+            {"grant_type": "refresh_token", "refresh_token": tokens.refresh_token, "client_id": tokens.client_id}
+        )
         try:
-            response = self._transport.request("POST", self._base_url + "/2/oauth2/token", headers=headers, body=body.encode())
+            response = self._transport.request(
+                "POST", self._base_url + "/2/oauth2/token", headers=headers, body=body.encode()
+            )
         except OutcomeUnknown as error:
-            raise TransientFailure(f"X token refresh: {error}") from None  # nothing was posted; the next try refreshes again
+            # Nothing was posted; the next try refreshes again.
+            raise TransientFailure(f"X token refresh: {error}") from None
         if response.status in (400, 401) and self._adopt_rotated_tokens():
             return
         try:
@@ -171,7 +188,10 @@ class XConnector:
         if not data.get("access_token"):
             raise CredentialsRejected("X answered the token refresh without an access token")
         self._tokens = XTokens(
-            data["access_token"], data.get("refresh_token") or tokens.refresh_token, tokens.client_id, tokens.client_secret,
+            data["access_token"],
+            data.get("refresh_token") or tokens.refresh_token,
+            tokens.client_id,
+            tokens.client_secret,
             self._clock() + float(data.get("expires_in") or 7200),
         )
         if self._store is not None:
@@ -218,9 +238,9 @@ SEARCH_WINDOW = timedelta(days=7) - timedelta(hours=1)
 
 
 class XFetcher:
-    kind = "x"
+    kind: SourceKind = "x"
 
-    def __init__(self, transport: Transport | None = None, base_url: str = "https://api.x.com") -> None:
+    def __init__(self, transport: HttpClient | None = None, base_url: str = "https://api.x.com") -> None:
         self._transport = CountingTransport(transport or shared_transport())
         self._base_url = base_url.rstrip("/")
 
@@ -233,10 +253,13 @@ class XFetcher:
         path, page_param, params = _endpoint(spec)
         headers = {"Authorization": f"Bearer {required_credential(spec, credentials, 'access_token')}"}
         since_id = watermark.get("since_id")
-        moment = datetime.fromtimestamp(now, tz=timezone.utc)
-        resumable = since_id is not None and (mode == "mentions" or _snowflake_time(since_id) > moment - SEARCH_WINDOW)
+        moment = datetime.fromtimestamp(now, tz=UTC)
+        resume_from = since_id
+        if since_id is not None and mode == "search" and _snowflake_time(since_id) <= moment - SEARCH_WINDOW:
+            resume_from = None  # older than recent search's window: start afresh
+        resumable = resume_from is not None
         params |= {"max_results": str(PAGE_SIZE), "tweet.fields": TWEET_FIELDS, "expansions": "author_id",
-                   "user.fields": USER_FIELDS, **({"since_id": since_id} if resumable else {})}
+                   "user.fields": USER_FIELDS, **({"since_id": resume_from} if resume_from is not None else {})}
         started = self._transport.count
 
         found: dict[str, Mention] = {}
@@ -296,7 +319,10 @@ def _mention(spec: SourceSpec, post: dict[str, Any], user: dict[str, Any] | None
         author=Author(handle=f"@{username}", name=user.get("name") or None,
                       followers=followers if isinstance(followers, int) else None,
                       url=f"https://x.com/{username}" if user.get("username") else None),
-        url=f"https://x.com/{username}/status/{post_id}" if user.get("username") else f"https://x.com/i/web/status/{post_id}",
+        url=(
+            f"https://x.com/{username}/status/{post_id}" if user.get("username")
+            else f"https://x.com/i/web/status/{post_id}"
+        ),
         language_hint=primary_language(post.get("lang")) or spec.language_hint,
         engagement=Engagement(
             replies=count(metrics.get("reply_count")),
@@ -311,4 +337,4 @@ def _mention(spec: SourceSpec, post: dict[str, Any], user: dict[str, Any] | None
 
 def _snowflake_time(post_id: str) -> datetime:
     """When a post without `created_at` was made: X ids carry their creation time."""
-    return datetime.fromtimestamp(((int(post_id) >> 22) + TWITTER_EPOCH_MS) / 1000, tz=timezone.utc)
+    return datetime.fromtimestamp(((int(post_id) >> 22) + TWITTER_EPOCH_MS) / 1000, tz=UTC)

@@ -1,4 +1,4 @@
-"""TODO routes of publishing."""
+"""Publishing's REST route: `GET /channels/{id}/outbox`, what the local platform published on a `local` channel."""
 from __future__ import annotations
 
 from chorus import container
@@ -11,11 +11,14 @@ routes = Routes()
 
 
 @routes.route("/channels/{id}/outbox", "GET", "What the local platform published on a `local` channel, newest first",
-              roles=EVERYONE, response=Outbox, query=(Query("limit", "how many", type="integer", minimum=1, maximum=100, default=20),))
+              roles=EVERYONE, response=Outbox,
+              query=(Query("limit", "how many", type="integer", minimum=1, maximum=100, default=20),))
 def channel_outbox(principal: Principal, id: str, limit: int) -> Outbox:
     channel = container.calendar().get_channel(id)
     if channel.platform != "local":
         raise ValidationError("id", f"{id} is a {channel.platform} channel; only local channels have an outbox")
     entries = container.publishing().outbox(channel, limit)
-    return Outbox(items=[OutboxEntry(id=e.platform_id, text=e.text, published_at=e.created_at, in_reply_to=e.in_reply_to)
-                         for e in entries])
+    return Outbox(items=[
+        OutboxEntry(id=e.platform_id, text=e.text, published_at=e.created_at, in_reply_to=e.in_reply_to)
+        for e in entries
+    ])

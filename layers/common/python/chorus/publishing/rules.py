@@ -9,18 +9,15 @@ The post carries `due_at`, the next moment the publisher must look at it: its pl
 lease or the time of a retry. Only posts with a `due_at` are on the (sparse) due index, so the every-minute run reads
 the posts that need work and nothing else.
 
-Posts and their approval workflow: who may move a post from which state to which, and the audit trail.
-
-draft -> submitted -> approved -> scheduled -> publishing -> published | failed, plus cancelled and held.
-Creators draft and submit their own posts; editors approve, reject (back to draft, with a reason), schedule and
-cancel; masters do everything. The publisher (a later flow) moves scheduled posts on; people never do."""
+The post-level rules at the bottom (lease_delivery, settle_delivery, claim_alerts, mark_alerted) apply these to a
+post: the publisher, never a person, moves it scheduled -> publishing -> published | failed, in its audit trail."""
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from chorus.calendar.rules import _record
+from chorus.calendar.rules import audited
 from chorus.calendar.schemas import Post, Status
 from chorus.core import time as timing
 from chorus.core.roles import Principal
@@ -46,7 +43,9 @@ class Enqueue:
     delay_seconds: int
 
 
-def due_work(deliveries: dict[str, Delivery], publish_at: datetime, now: datetime, horizon: timedelta) -> tuple[list[Enqueue], datetime | None]:
+def due_work(
+    deliveries: dict[str, Delivery], publish_at: datetime, now: datetime, horizon: timedelta
+) -> tuple[list[Enqueue], datetime | None]:
     """What the every-minute run does with one due post: which channels to enqueue (with their delay), and when to
     look at the post again (None when every delivery is final). Expired leases are enqueued again to reconcile."""
     work: list[Enqueue] = []
@@ -87,7 +86,9 @@ class Lease:
     reconcile_window: tuple[datetime, datetime] | None
 
 
-def begin(delivery: Delivery | None, post_status: str, planned: str | None, message_planned: str, now: datetime) -> Skip | Wait | Lease:
+def begin(
+    delivery: Delivery | None, post_status: str, planned: str | None, message_planned: str, now: datetime
+) -> Skip | Wait | Lease:
     """May this message publish now? Only for the planned time it was sent for, while the post is scheduled or
     publishing, when no one else holds the lease, and not before the planned second."""
     if delivery is None:
@@ -106,7 +107,8 @@ def begin(delivery: Delivery | None, post_status: str, planned: str | None, mess
     # An expired lease means its holder vanished without a word; an unresolved earlier attempt stays suspect until
     # a reconciliation has looked. Either way, look for a post made since the earliest unknown attempt began.
     suspect = delivery.unknown_since or (delivery.attempt_at if delivery.status == "publishing" else None)
-    window = (_parse(suspect) - RECONCILE_SLACK, now + RECONCILE_SLACK) if suspect else None  # type: ignore[operator]
+    suspect_since = _parse(suspect)
+    window = (suspect_since - RECONCILE_SLACK, now + RECONCILE_SLACK) if suspect_since else None
     leased = delivery.model_copy(update={
         "status": "publishing",
         "attempts": delivery.attempts + 1,
@@ -147,8 +149,9 @@ def note_unverified(delivery: Delivery, now: datetime) -> Delivery:
 
 
 def failed(delivery: Delivery, reason: str) -> Delivery:
-    return delivery.model_copy(
-        update={"status": "failed", "lease_until": None, "error": reason, "alerted_at": None, "alert_claimed_until": None})
+    return delivery.model_copy(update={
+        "status": "failed", "lease_until": None, "error": reason, "alerted_at": None, "alert_claimed_until": None,
+    })
 
 
 def unalerted_failures(deliveries: dict[str, Delivery]) -> list[str]:
@@ -158,7 +161,7 @@ def unalerted_failures(deliveries: dict[str, Delivery]) -> list[str]:
 def alerts_to_claim(deliveries: dict[str, Delivery], now: datetime) -> list[str]:
     """Failures nobody has told the editors about and nobody is telling them about right now."""
     return [c for c in unalerted_failures(deliveries)
-            if not deliveries[c].alert_claimed_until or timing.from_iso_utc(deliveries[c].alert_claimed_until) <= now]
+            if (claimed_until := _parse(deliveries[c].alert_claimed_until)) is None or claimed_until <= now]
 
 
 def backoff(attempts: int, jitter: float) -> timedelta:
@@ -181,7 +184,9 @@ def _parse(value: str | None) -> datetime | None:
 PUBLISHER = Principal("chorus-publisher", frozenset())
 
 
-def lease_delivery(post: Post, channel_id: str, message_planned: str, now: datetime) -> tuple[Post, Lease] | Skip | Wait:
+def lease_delivery(
+    post: Post, channel_id: str, message_planned: str, now: datetime
+) -> tuple[Post, Lease] | Skip | Wait:
     """The publisher takes the lease on one channel's delivery (the caller stores it with optimistic locking)."""
     decision = begin(post.deliveries.get(channel_id), post.status, post.publish_at, message_planned, now)
     if not isinstance(decision, Lease):
@@ -191,7 +196,7 @@ def lease_delivery(post: Post, channel_id: str, message_planned: str, now: datet
     changed.due_at = min(filter(None, [post.due_at, decision.delivery.lease_until]))
     if post.status == Status.SCHEDULED:
         changed.status = Status.PUBLISHING
-        _record(changed, PUBLISHER, now, "publish", Status.SCHEDULED, Status.PUBLISHING)
+        audited(changed, PUBLISHER, now, "publish", Status.SCHEDULED, Status.PUBLISHING)
     return changed, decision
 
 
@@ -209,7 +214,7 @@ def settle_delivery(post: Post, channel_id: str, outcome: Delivery, now: datetim
         if not unalerted_failures(changed.deliveries):
             changed.due_at = None
         failures = [f"{c}: {d.error}" for c, d in changed.deliveries.items() if d.status == "failed"]
-        _record(changed, PUBLISHER, now, "publish", Status.PUBLISHING, changed.status, "; ".join(failures) or None)
+        audited(changed, PUBLISHER, now, "publish", Status.PUBLISHING, changed.status, "; ".join(failures) or None)
     return changed
 
 
@@ -218,7 +223,8 @@ def claim_alerts(post: Post, channel_ids: list[str], now: datetime) -> Post:
     changed = post.model_copy(deep=True)
     until = timing.iso_utc(now + ALERT_CLAIM)
     for channel_id in channel_ids:
-        changed.deliveries[channel_id] = changed.deliveries[channel_id].model_copy(update={"alert_claimed_until": until})
+        delivery = changed.deliveries[channel_id]
+        changed.deliveries[channel_id] = delivery.model_copy(update={"alert_claimed_until": until})
     return changed
 
 
@@ -226,7 +232,8 @@ def mark_alerted(post: Post, channel_ids: list[str], now: datetime) -> Post:
     """The editors were told about these failures: the post leaves the due index once nothing else is pending."""
     changed = post.model_copy(deep=True)
     for channel_id in channel_ids:
-        changed.deliveries[channel_id] = changed.deliveries[channel_id].model_copy(update={"alerted_at": timing.iso_utc(now)})
+        delivery = changed.deliveries[channel_id]
+        changed.deliveries[channel_id] = delivery.model_copy(update={"alerted_at": timing.iso_utc(now)})
     if changed.status in (Status.PUBLISHED, Status.FAILED) and not unalerted_failures(changed.deliveries):
         changed.due_at = None
     return changed

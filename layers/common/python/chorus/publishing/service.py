@@ -1,4 +1,5 @@
-"""Use cases of the publisher: every minute, enqueue what is due; per message, publish one post on one channel.
+"""Use cases of the publisher: every minute, enqueue what is due; per message, publish one post on one channel;
+tell the editors, once, about a post that failed or whose fate cannot be checked.
 
 Exactly once: the queue may deliver a message twice, two due runs may overlap, a Lambda may die between any two
 steps. The lease (taken with optimistic locking on the post) lets one worker at a time talk to the platform; a
@@ -9,8 +10,9 @@ from __future__ import annotations
 import math
 import os
 import random
-from datetime import datetime, timedelta, timezone
-from typing import Callable, Protocol
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
@@ -83,7 +85,8 @@ class PublishingService:
             if delivery_rules.unalerted_failures(post.deliveries):
                 post = self._alert_failures(post) or post
             planned = post.publish_time
-            work, recheck = ([], None)
+            work: list[delivery_rules.Enqueue] = []
+            recheck: datetime | None = None
             if post.status in ("scheduled", "publishing") and planned is not None:
                 work, recheck = delivery_rules.due_work(post.deliveries, planned, now, HORIZON)
             for item in work:
@@ -119,7 +122,10 @@ class PublishingService:
             return leased
         post, lease = leased
         channel = self.channels.get(message.channel_id)
-        outcome = self._attempt(post, channel, lease) if channel else delivery_rules.failed(lease.delivery, "the channel was deleted")
+        if channel is None:
+            outcome = delivery_rules.failed(lease.delivery, "the channel was deleted")
+        else:
+            outcome = self._attempt(post, channel, lease)
         if outcome is lease.delivery:
             return "outcome unknown; will reconcile when the lease ends"
         settled = self._settle(message, outcome, post)
@@ -177,7 +183,9 @@ class PublishingService:
             delay = delivery_rules.backoff(attempt.attempts, self.jitter())
             return self._later(attempt, delay, f"temporary failure: {error}", checked)
         except OutcomeUnknown as error:
-            logger.warning("publish outcome unknown", extra={"post": post.id, "channel": channel.id, "error": str(error)})
+            logger.warning(
+                "publish outcome unknown", extra={"post": post.id, "channel": channel.id, "error": str(error)}
+            )
             # Keep the lease; when it ends the due run sends it again and the next worker reconciles (after the last
             # attempt, that worker only reconciles: published if the post is there, failed if not).
             return attempt
@@ -191,9 +199,12 @@ class PublishingService:
         later = delivery_rules.retry_later(attempt, self.clock(), delay, reason, resolved=checked)
         return later if checked else delivery_rules.note_unverified(later, self.clock())
 
-    def _reconcile(self, connector: Connector, request: PublishRequest, window: tuple[datetime, datetime]) -> Published | None:
+    def _reconcile(
+        self, connector: Connector, request: PublishRequest, window: tuple[datetime, datetime]
+    ) -> Published | None:
         """Did the attempt whose answer was lost reach the platform after all? Look before writing again: our key,
-        or our text posted while that attempt was under way (a post with the same text from another time is not ours)."""
+        or our text posted while that attempt was under way (a post with the same text from another time is not
+        ours)."""
         wanted = text_rules.duplicate_key(request.text)
         for recent in connector.recent_posts(limit=20):
             if recent.platform_id == request.idempotency_key:
@@ -214,7 +225,9 @@ class PublishingService:
                 return post  # someone else settled it (we lost the lease): theirs stands
             return self.posts.save(settle_delivery(post, message.channel_id, outcome, self.clock()))
 
-        return retry_on_conflict(settle, f"post {message.post_id} kept changing while recording the outcome", pause=self.pause)
+        return retry_on_conflict(
+            settle, f"post {message.post_id} kept changing while recording the outcome", pause=self.pause
+        )
 
     def _needs_reconnect(self, channel: Channel, reason: str) -> None:
         mark_needs_reconnect(self.channels, self.alerts, channel, reason)
@@ -285,7 +298,7 @@ def _created_at(value: str | None) -> datetime | None:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _metric(name: str, unit: MetricUnit, value: float, platform: str) -> None:

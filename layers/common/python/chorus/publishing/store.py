@@ -1,4 +1,4 @@
-"""SQS and SNS: the publish and ingest queues and the alerts topic. Clients are built once per process."""
+"""The publish queue (SQS): one PublishMessage per (post, channel), delayed to its post's planned second."""
 from __future__ import annotations
 
 import json
@@ -17,9 +17,11 @@ class PublishMessage:
         return json.dumps({"post_id": self.post_id, "channel_id": self.channel_id, "publish_at": self.publish_at})
 
     @classmethod
-    def from_json(cls, body: str) -> "PublishMessage":
+    def from_json(cls, body: str) -> PublishMessage:
         data = json.loads(body)
-        return cls(post_id=str(data["post_id"]), channel_id=str(data["channel_id"]), publish_at=str(data["publish_at"]))
+        return cls(
+            post_id=str(data["post_id"]), channel_id=str(data["channel_id"]), publish_at=str(data["publish_at"])
+        )
 
 
 class PublishQueue:
@@ -32,6 +34,8 @@ class PublishQueue:
 
     def send(self, message: PublishMessage, delay_seconds: int) -> None:
         _client("sqs", self.region).send_message(
-            QueueUrl=self.queue_url, MessageBody=message.to_json(), DelaySeconds=max(0, min(self.MAX_DELAY, delay_seconds))
+            QueueUrl=self.queue_url,
+            MessageBody=message.to_json(),
+            DelaySeconds=max(0, min(self.MAX_DELAY, delay_seconds)),
         )
         self.sent += 1

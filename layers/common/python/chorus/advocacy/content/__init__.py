@@ -1,1 +1,2 @@
-"""TODO"""
+"""Content from creators: uploads, submissions, the editors' decisions and suggestions, and the pre-share check
+(see docs/advocacy.md)."""

@@ -1,10 +1,12 @@
-"""The pre-share check (seed 001, BEleefdheid): before a text is offered or shared, flag the people it names who have
-not agreed to be named, and the competitors it names. Pure: the caller passes the lists.
+"""Rules of content: the pre-share check, and the life of creators' content from upload to decision. Pure: the caller
+passes the lists and the time, and stores the results.
+
+The pre-share check (seed 001, BEleefdheid): before a text is offered or shared, flag the people it names who have
+not agreed to be named, and the competitors it names.
 
 What is found, and why:
 - @handles (`@ann`, `@ann.bsky.social`, `@ann@social.example`), not part of an e-mail address or a link. A handle is
-  fine when
-  it belongs to someone who agreed to be named (an ambassador with named consent, or an outside person on the
+  fine when it belongs to someone who agreed to be named (an ambassador with named consent, or an outside person on the
   organisation's list) or to one of the organisation's own channels.
 - Person names: two to four capitalised words, with Dutch tussenvoegsels between them ("Jan van der Berg",
   "Anna de Vries", "Piet ter Horst", "Joost van 't Hek"). Common words that start a sentence ("Welkom", "Vandaag",
@@ -15,7 +17,7 @@ A flag says what (`kind`, `text`), where (`start`, `end`: text[start:end] == fla
 Flags never overlap: a competitor is flagged as a competitor, not also as a person.
 
 Content from creators (seed 003): a story with photos or video, tags and a content pillar, which an editor turns
-into a post or declines with a reason the creator sees. Pure: the caller passes the time and stores the result.
+into a post or declines with a reason the creator sees; open praise routed to marketing is suggested as content too.
 
     submitted ──accept──▶ accepted (with the post made from it)
         └──────decline──▶ declined (with a reason)
@@ -30,9 +32,10 @@ import hashlib
 import re
 import unicodedata
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Iterable, Literal
+from typing import Literal
 
 from chorus.advocacy.content.schemas import (
     MB,
@@ -89,7 +92,7 @@ class Consent:
     handles: frozenset[str]
 
     @classmethod
-    def of(cls, names: Iterable[str] = (), handles: Iterable[str] = ()) -> "Consent":
+    def of(cls, names: Iterable[str] = (), handles: Iterable[str] = ()) -> Consent:
         """From people's names and handles (an `@` in front is optional), and the list entries, which are names or,
         with a leading `@`, handles."""
         all_names: set[str] = set()
@@ -254,7 +257,8 @@ def check_upload(request: UploadRequest) -> int:
     """The most bytes this upload may have; 400 for a type or size that is not allowed."""
     limit = MEDIA_LIMITS.get(request.content_type.strip().lower())
     if limit is None:
-        raise ValidationError("content_type", f"{request.content_type!r} is not allowed; send one of: {', '.join(MEDIA_LIMITS)}")
+        raise ValidationError("content_type",
+                              f"{request.content_type!r} is not allowed; send one of: {', '.join(MEDIA_LIMITS)}")
     if request.size > limit:
         raise ValidationError("size", f"a {request.content_type} may be at most {limit // MB} MB", max_size=limit)
     return limit
@@ -312,7 +316,8 @@ def submission_id(person: str, idempotency_key: str | None) -> str:
     return uuid.uuid4().hex
 
 
-def submit(submission_id_: str, person: str, content: SubmissionIn, media: list[MediaItem], now: datetime) -> Submission:
+def submit(submission_id_: str, person: str, content: SubmissionIn, media: list[MediaItem],
+           now: datetime) -> Submission:
     stamp = timing.iso_utc(now)
     return Submission(id=submission_id_, creator=person, text=content.text, tags=content.tags, pillar=content.pillar,
                       media=media, created_at=stamp, updated_at=stamp)
@@ -340,11 +345,13 @@ def _require_decidable(submission: Submission, actor: Principal, action: str) ->
     if not actor.has_any(EDITORS):
         raise Forbidden(f"only editors and masters {action} content")
     if submission.status != "submitted":
-        raise Conflict(f"this content was {submission.status} already" + (f" as post {submission.post_id}" if submission.post_id else ""),
+        as_post = f" as post {submission.post_id}" if submission.post_id else ""
+        raise Conflict(f"this content was {submission.status} already" + as_post,
                        status=submission.status, post_id=submission.post_id)
 
 
-def _decided(submission: Submission, actor: Principal, editor: str | None, now: datetime, **changes: object) -> Submission:
+def _decided(submission: Submission, actor: Principal, editor: str | None, now: datetime,
+             **changes: object) -> Submission:
     stamp = timing.iso_utc(now)
     return submission.model_copy(update={**changes, "decided_by": actor.username, "decided_at": stamp, "editor": editor,
                                          "updated_at": stamp})

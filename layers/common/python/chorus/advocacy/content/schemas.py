@@ -1,29 +1,7 @@
-"""The pre-share check (seed 001, BEleefdheid): before a text is offered or shared, flag the people it names who have
-not agreed to be named, and the competitors it names. Pure: the caller passes the lists.
-
-What is found, and why:
-- @handles (`@ann`, `@ann.bsky.social`, `@ann@social.example`), not part of an e-mail address or a link. A handle is
-  fine when
-  it belongs to someone who agreed to be named (an ambassador with named consent, or an outside person on the
-  organisation's list) or to one of the organisation's own channels.
-- Person names: two to four capitalised words, with Dutch tussenvoegsels between them ("Jan van der Berg",
-  "Anna de Vries", "Piet ter Horst", "Joost van 't Hek"). Common words that start a sentence ("Welkom", "Vandaag",
-  "Meet") are not taken for a first name. A single word is never a name: far too many ordinary words are
-  capitalised. A run of more than four capitalised words is a title in title case, not a name.
-- Competitors: every name on the organisation's competitor list, case-insensitively, as whole words.
-A flag says what (`kind`, `text`), where (`start`, `end`: text[start:end] == flag text) and why (`reason`).
-Flags never overlap: a competitor is flagged as a competitor, not also as a person.
-
-Content from creators (seed 003): a story with photos or video, tags and a content pillar, which an editor turns
-into a post or declines with a reason the creator sees. Pure: the caller passes the time and stores the result.
-
-    submitted ──accept──▶ accepted (with the post made from it)
-        └──────decline──▶ declined (with a reason)
-
-Each decision is taken once: a second accept or decline is a conflict. Media go straight from the creator's browser
-to S3 (a presigned POST, limited to the announced type and that type's size limit) under `uploads/`, are checked on
-submit (type, size, and how the file begins), and become the submission's (copied under `content/`); uploads never
-submitted expire."""
+"""Shapes of content: the pre-share check's flags and lists, uploads and the media they become, creators' submissions
+and the editors' decisions on them, suggestions from listening, and the request and response bodies of /content and
+/prechecks (validated on the way in, documented in /openapi.json). What is flagged, and a submission's life, are
+chorus.advocacy.content.rules."""
 from __future__ import annotations
 
 import re
@@ -212,7 +190,7 @@ class Suggestion(BaseModel):
     flags: list[Flag] = Field(default_factory=list)
 
     @classmethod
-    def of(cls, mention: MentionRecord, flags: list[Flag]) -> "Suggestion":
+    def of(cls, mention: MentionRecord, flags: list[Flag]) -> Suggestion:
         return cls(mention_id=mention.id, platform=mention.platform, author_handle=mention.author_handle,
                    text=mention.text, url=mention.url, language=mention.language, received_at=mention.received_at,
                    reach=mention.reach, flags=flags)

@@ -1,5 +1,5 @@
 """Use cases of creators' content: uploads, submissions, the editors' queue (with suggestions from listening), the
-decisions, and the pre-share check. Combines chorus.advocacy.content.rules and chorus.advocacy.content.rules with ports.
+decisions, and the pre-share check. Combines chorus.advocacy.content.rules with ports.
 
 Every step happens once however often it is retried or however many editors act at once:
 - a submission's id comes from its Idempotency-Key, and storing it uses up its uploads in the same transaction;
@@ -11,8 +11,9 @@ Every step happens once however often it is retried or however many editors act 
   crash between a decision and its counting loses nothing."""
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from chorus.advocacy.content import rules
 from chorus.advocacy.content import rules as prechecks
@@ -51,15 +52,20 @@ MEDIA_LINK_SECONDS = 3600
 class Ambassador(Protocol):
     """What this service reads of a person (chorus.advocacy.people.schemas.Person)."""
 
-    id: str
-    name: str
-    platforms: dict[str, str]
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def platforms(self) -> dict[str, str]: ...
 
 
 class People(Protocol):
+    """The parts of the AmbassadorService (chorus.advocacy.people.service) content uses."""
+
     def get(self, person_id: str) -> Ambassador: ...
     def for_principal(self, principal: Principal) -> Ambassador | None: ...
-    def named_people(self) -> list[Ambassador]: ...
+    def named_people(self) -> Sequence[Ambassador]: ...
 
 
 class Submissions(Protocol):
@@ -78,7 +84,8 @@ class Uploads(Protocol):
 
 
 class Media(Protocol):
-    def upload_form(self, key: str, content_type: str, max_size: int, expires_in: int) -> tuple[str, dict[str, str]]: ...
+    def upload_form(self, key: str, content_type: str, max_size: int,
+                    expires_in: int) -> tuple[str, dict[str, str]]: ...
     def head(self, key: str) -> StoredObject | None: ...
     def copy(self, source: str, target: str) -> None: ...
     def delete(self, key: str) -> None: ...
@@ -129,12 +136,15 @@ class ContentService:
         now = self.clock()
         upload = rules.new_upload(person, request, now)
         limit = MEDIA_LIMITS[upload.content_type]
-        url, fields = self.media.upload_form(upload.key, upload.content_type, limit, int(rules.UPLOAD_WINDOW.total_seconds()))
+        url, fields = self.media.upload_form(upload.key, upload.content_type, limit,
+                                             int(rules.UPLOAD_WINDOW.total_seconds()))
         self.uploads.add(upload, now)
-        return UploadTicket(upload_id=upload.id, key=upload.key, url=url, fields=fields, content_type=upload.content_type,
-                            max_size=limit, expires_at=timing.iso_utc(now + rules.UPLOAD_WINDOW))
+        return UploadTicket(upload_id=upload.id, key=upload.key, url=url, fields=fields,
+                            content_type=upload.content_type, max_size=limit,
+                            expires_at=timing.iso_utc(now + rules.UPLOAD_WINDOW))
 
-    def submit(self, actor: Principal, content: SubmissionIn, idempotency_key: str | None = None) -> tuple[SubmissionView, bool]:
+    def submit(self, actor: Principal, content: SubmissionIn,
+               idempotency_key: str | None = None) -> tuple[SubmissionView, bool]:
         """Submit a story with its uploads. With an Idempotency-Key a retry returns the first submission (False)."""
         person = self._member(actor)
         submission_id = rules.submission_id(person, idempotency_key)
@@ -157,7 +167,8 @@ class ContentService:
         for upload, _ in uploads:
             self._forget_upload_object(upload)
         self.ledger.record(person, "submission_made", now, once_key=submission.id)
-        logger.info("content submitted", extra={"submission": submission.id, "media": len(media), "pillar": content.pillar})
+        logger.info("content submitted",
+                    extra={"submission": submission.id, "media": len(media), "pillar": content.pillar})
         return self._view(submission, self._checker()), True
 
     def _checked_uploads(self, person: str, keys: list[str]) -> list[tuple[Upload, StoredObject]]:
@@ -211,11 +222,13 @@ class ContentService:
         mentions, next_suggestions = self.suggestions.open_praise(limit, suggestions_cursor)
         names: dict[str, str | None] = {}
         return ContentQueue(
-            items=[self._view(s, checker, with_creator=True, names=names) for s in submissions], next_cursor=next_cursor,
+            items=[self._view(s, checker, with_creator=True, names=names) for s in submissions],
+            next_cursor=next_cursor,
             suggestions=[Suggestion.of(m, checker(m.text)) for m in mentions], next_suggestions_cursor=next_suggestions,
         )
 
-    def accept(self, actor: Principal, submission_id: str, request: AcceptRequest) -> tuple[Submission, Post, list[Flag]]:
+    def accept(self, actor: Principal, submission_id: str,
+               request: AcceptRequest) -> tuple[Submission, Post, list[Flag]]:
         """Turn submitted content into a draft post that names its source and creator."""
         self._require_editor(actor)
         editor = self._person_of(actor)
@@ -259,8 +272,8 @@ class ContentService:
                                intent=mention.intent)
             self._known_channels(request.channels)
             now = self.clock()
-            post = self._draft(post_id, request.text or rules.suggested_text(mention), request.channels, "customer-story",
-                               PostSource(kind="mention", id=mention.id), actor, now)
+            post = self._draft(post_id, request.text or rules.suggested_text(mention), request.channels,
+                               "customer-story", PostSource(kind="mention", id=mention.id), actor, now)
             if self.posts.create(post):
                 self._finish_suggestion(mention, actor, now)
                 logger.info("suggestion accepted", extra={"mention": mention.id, "post": post.id, "by": actor.username})
@@ -319,7 +332,8 @@ class ContentService:
     # ------------------------------------------------------------------ helpers
     def _view(self, submission: Submission, checker: Callable[[str], list[Flag]], with_creator: bool = False,
               names: dict[str, str | None] | None = None) -> SubmissionView:
-        media = [m.model_copy(update={"url": self.media.download_url(m.key, MEDIA_LINK_SECONDS)}) for m in submission.media]
+        media = [m.model_copy(update={"url": self.media.download_url(m.key, MEDIA_LINK_SECONDS)})
+                 for m in submission.media]
         name = None
         if with_creator and submission.creator:
             names = {} if names is None else names
@@ -366,9 +380,9 @@ class ContentService:
 
 class SubmissionsPersonalData:
     """A person's content for GET /ambassadors/{id}/export and DELETE /ambassadors/{id} (PersonalData in
-    chorus.advocacy.privacy.service). Erasing keeps the content, which the creator gave to the organisation and which its
-    posts may use, but removes every link to the creator (the submissions' and their posts' `creator`), and deletes
-    the uploads they never submitted."""
+    chorus.advocacy.privacy.service). Erasing keeps the content, which the creator gave to the organisation and which
+    its posts may use, but removes every link to the creator (the submissions' and their posts' `creator`), and
+    deletes the uploads they never submitted."""
 
     section = "content"
 

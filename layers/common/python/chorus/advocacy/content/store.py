@@ -1,4 +1,4 @@
-"""Creators' content in the AdvocacyTable (keys in chorus.advocacy.store's layout table).
+"""Creators' content in the AdvocacyTable (keys in chorus.advocacy.store's layout table), and its media in S3.
 
   a submission .................. GetItem content#<id> / submission
   a creator's submissions ....... gsi1 Query content#creator#<person>, newest first
@@ -10,7 +10,7 @@
   decline ....................... PutItem with optimistic locking
   a person's uploads ............ Query content#uploads#<person> (TTL: gone a day after the bucket expired them)
   the pre-check lists ........... GetItem / PutItem content#lists / prechecks
-  suggestions ................... the inbox (MentionsTable `by_status`, filtered to open praise for marketing)
+  suggestions ................... not here: the inbox's reads (MentionsTable `by_status`), open praise for marketing
 
 The media bucket (MediaBucket in infra/template.yaml): creators' photos and videos, uploaded by the browser itself.
 
@@ -69,11 +69,11 @@ class ContentItem(AdvocacyItem):
     updated_at = UnicodeAttribute()
     version = VersionAttribute()
 
-    gsi1 = Gsi1()
-    gsi2 = Gsi2()
+    gsi1: Gsi1[ContentItem] = Gsi1()
+    gsi2: Gsi2[ContentItem] = Gsi2()
 
     @classmethod
-    def from_submission(cls, submission: Submission) -> "ContentItem":
+    def from_submission(cls, submission: Submission) -> ContentItem:
         data = submission.model_dump(mode="json")
         if not data["version"]:
             del data["version"]  # a new item: PynamoDB's VersionAttribute then requires that none exists yet
@@ -132,7 +132,8 @@ class SubmissionRepository:
             with TransactWrite(connection=transaction_connection()) as transaction:
                 transaction.save(item, condition=ContentItem.pk.does_not_exist())
                 for upload in uploads:
-                    transaction.delete(UploadItem(_uploads_of(upload.person), upload.id), condition=UploadItem.pk.exists())
+                    transaction.delete(UploadItem(_uploads_of(upload.person), upload.id),
+                                       condition=UploadItem.pk.exists())
         except TransactWriteError as error:
             reasons = cancellation_reasons(error)
             if reasons[0] == "ConditionalCheckFailed":
@@ -169,14 +170,15 @@ class SubmissionRepository:
         return [item.to_submission() for item in results], _next(results.last_evaluated_key)
 
     def queue(self, limit: int, cursor: str | None) -> tuple[list[Submission], str | None]:
-        results = ContentItem.gsi2.query(QUEUE, scan_index_forward=True, limit=limit, last_evaluated_key=_start(cursor, "gsi2", QUEUE))
+        results = ContentItem.gsi2.query(QUEUE, scan_index_forward=True, limit=limit,
+                                         last_evaluated_key=_start(cursor, "gsi2", QUEUE))
         return [item.to_submission() for item in results], _next(results.last_evaluated_key)
 
 
 class UploadRepository:
     def add(self, upload: Upload, now: datetime) -> None:
-        UploadItem(_uploads_of(upload.person), upload.id, person=upload.person, key=upload.key, filename=upload.filename,
-                   content_type=upload.content_type, created_at=upload.created_at,
+        UploadItem(_uploads_of(upload.person), upload.id, person=upload.person, key=upload.key,
+                   filename=upload.filename, content_type=upload.content_type, created_at=upload.created_at,
                    expires_at=int((now + UPLOAD_RECORD_LIFETIME).timestamp())).save()
 
     def get(self, person: str, upload_id: str) -> Upload | None:
@@ -201,7 +203,10 @@ class PrecheckListRepository:
             item = PrecheckListItem.get(*self.KEY, consistent_read=True)
         except PrecheckListItem.DoesNotExist:
             return PrecheckLists(), None, None
-        return PrecheckLists(named=list(item.named or []), competitors=list(item.competitors or [])), item.updated_at, item.updated_by
+        # PynamoDB types a ListAttribute(of=UnicodeAttribute)'s values as UnicodeAttribute; they are str.
+        lists = PrecheckLists(named=list(item.named or []),  # type: ignore[arg-type]
+                              competitors=list(item.competitors or []))  # type: ignore[arg-type]
+        return lists, item.updated_at, item.updated_by
 
     def put(self, lists: PrecheckLists, updated_at: str, updated_by: str) -> None:
         PrecheckListItem(*self.KEY, named=lists.named, competitors=lists.competitors, updated_at=updated_at,

@@ -1,1 +1,2 @@
-"""TODO"""
+"""Engagement: what the ambassador programme counts, the engagement report and leaderboard, and employees' forwarded
+mentions (see docs/advocacy.md)."""

@@ -1,4 +1,5 @@
-"""TODO routes of advocacy/engagement."""
+"""The routes of engagement: GET /mentions/forwarded (your forwards), GET /reports/engagement (the report, JSON or
+CSV), /me and /leaderboard under it, and GET and PUT /reports/engagement/settings."""
 from __future__ import annotations
 
 from chorus import container
@@ -7,6 +8,7 @@ from chorus.advocacy.engagement.schemas import (
     EngagementReport,
     ForwardedMention,
     ForwardedPage,
+    Grouping,
     Leaderboard,
     PersonalEngagement,
     ReportSettings,
@@ -29,13 +31,15 @@ PERIOD = (Query("from", "first day, YYYY-MM-DD (UTC; default: 29 days before `to
           Query("to", f"last day, YYYY-MM-DD, included (default: today); at most {MAX_PERIOD_DAYS} days in all"))
 
 
-@routes.route("/reports/engagement", "GET", "Who contributes, shares and converses, per person, team or role, with totals "
+@routes.route("/reports/engagement", "GET",
+              "Who contributes, shares and converses, per person, team or role, with totals "
               "and who is inactive (JSON, or CSV with format=csv)", roles=EDITORS, response=EngagementReport, query=(
                   *PERIOD, Query("by", "one row per person, team or role", enum=GROUPINGS, default="person"),
                   Query("format", "json or csv", enum=("json", "csv"), default="json")))
-def engagement_report(principal: Principal, by: str, **options: str | None) -> EngagementReport | Reply:
+def engagement_report(principal: Principal, by: Grouping, **options: str | None) -> EngagementReport | Reply:
+    # `by` is one of GROUPINGS: the route's enum refuses anything else.
     service = container.engagement_reports()
-    result = service.report(service.period(options["from"], options["to"]), by)  # type: ignore[arg-type]
+    result = service.report(service.period(options["from"], options["to"]), by)
     if options["format"] != "csv":
         return result
     name = f"engagement-{result.start}-{result.end}-by-{by}.csv"

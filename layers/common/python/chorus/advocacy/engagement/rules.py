@@ -1,15 +1,12 @@
-"""What the ambassador programme counts, per person, day, event and channel. Pure: callers pass the time.
-
-Seed 003: existing advocacy tools count shares and clicks; Chorus also counts who contributes (submissions, edits)
-and who converses (replies to shares, forwarded mentions). Counts are keyed by a person's opaque id, so they stay
-as anonymous numbers when the person's data is erased.
-
-The engagement report: who contributes, who shares and who converses, per person, team or role over a period;
-who is inactive; and the opt-in leaderboard. Pure: the ledger's counts and the programme's members in, numbers out.
+"""Rules of engagement: what the ambassador programme counts (per person, day, event and channel), and the engagement
+report built from those counts: who contributes, who shares and who converses, per person, team or role over a
+period; who is inactive; the opt-in leaderboard; the CSV export. Pure: the ledger's counts, the programme's members
+and the time in, numbers out.
 
 Seed 003: existing advocacy tools count shares and clicks; Chorus also counts contribution (submissions made and
-accepted, posts edited) and conversation (replies to shares, forwarded mentions). A person with several roles counts
-in each role's row. Erased people (and counts whose person is gone) have no row: their counts stay, as one anonymous
+accepted, posts edited) and conversation (replies to shares, forwarded mentions). Counts are keyed by a person's
+opaque id, so they stay as anonymous numbers when the person's data is erased. A person with several roles counts in
+each role's row. Erased people (and counts whose person is gone) have no row: their counts stay, as one anonymous
 line, in the totals."""
 from __future__ import annotations
 
@@ -190,9 +187,12 @@ def to_csv(result: EngagementReport) -> str:
     writer.writerow(header)
 
     def line(key: str, tally: Tally, row: Row | None) -> list[object]:
-        who = [_cell(row.name or ""), _cell(row.team or ""), " ".join(row.roles), row.people, row.active_people] if row else ["", "", "", "", ""]
+        who: list[object] = ["", "", "", "", ""]
+        if row:
+            who = [_cell(row.name or ""), _cell(row.team or ""), " ".join(row.roles), row.people, row.active_people]
         return [_cell(key), *who, *(getattr(tally, c) for c in COUNTERS),
-                *(tally.shares_by_channel.get(c, 0) for c in channels), tally.contribution, tally.conversation, tally.score]
+                *(tally.shares_by_channel.get(c, 0) for c in channels),
+                tally.contribution, tally.conversation, tally.score]
 
     for row in result.rows:
         writer.writerow(line(row.key, row, row))

@@ -1,18 +1,6 @@
-"""What the ambassador programme counts, per person, day, event and channel. Pure: callers pass the time.
-
-Seed 003: existing advocacy tools count shares and clicks; Chorus also counts who contributes (submissions, edits)
-and who converses (replies to shares, forwarded mentions). Counts are keyed by a person's opaque id, so they stay
-as anonymous numbers when the person's data is erased.
-
-The engagement report: who contributes, who shares and who converses, per person, team or role over a period;
-who is inactive; and the opt-in leaderboard. Pure: the ledger's counts and the programme's members in, numbers out.
-
-Seed 003: existing advocacy tools count shares and clicks; Chorus also counts contribution (submissions made and
-accepted, posts edited) and conversation (replies to shares, forwarded mentions). A person with several roles counts
-in each role's row. Erased people (and counts whose person is gone) have no row: their counts stay, as one anonymous
-line, in the totals.
-
-Request and response bodies of the REST API (validated on the way in, documented in /openapi.json)."""
+"""Shapes of engagement: the events the ambassador programme counts and how the score weighs them, a tally and a
+report row, the engagement report, the leaderboard and its settings, and the mentions an employee forwarded, as
+request and response bodies of the REST API (validated on the way in, documented in /openapi.json)."""
 from __future__ import annotations
 
 from datetime import date
@@ -36,7 +24,8 @@ Grouping = Literal["person", "team", "role"]
 # The score: contribution weighs most (it makes the content everyone shares), conversation next, a share least.
 # Clicks and offers are not scored: clicks measure the audience's reaction, offers what the programme sent.
 WEIGHTS = {"contribution": 3, "conversation": 2, "share": 1}
-SCORE_FORMULA = "3 × contribution (submissions made + accepted + posts edited) + 2 × conversation (replies + forwards) + 1 × shares"
+SCORE_FORMULA = ("3 × contribution (submissions made + accepted + posts edited) + 2 × conversation (replies + forwards)"
+                 " + 1 × shares")
 # Ledger event -> the counter it adds to.
 FIELD_OF_EVENT = {
     "submission_made": "submissions_made",
@@ -64,17 +53,18 @@ class Tally(BaseModel):
     replies: int = Field(default=0, description="replies to their shares (conversation)")
     forwards: int = Field(default=0, description="mentions they forwarded to care or marketing")
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorated property; pydantic's documented way
     @property
     def contribution(self) -> int:
         return self.submissions_made + self.submissions_accepted + self.posts_edited
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorated property; pydantic's documented way
     @property
     def conversation(self) -> int:
         return self.replies + self.forwards
 
-    @computed_field(description=SCORE_FORMULA)  # type: ignore[prop-decorator]
+    @computed_field(  # type: ignore[prop-decorator]  # mypy rejects a decorated property; pydantic's documented way
+        description=SCORE_FORMULA)
     @property
     def score(self) -> int:
         return (WEIGHTS["contribution"] * self.contribution + WEIGHTS["conversation"] * self.conversation
@@ -85,7 +75,7 @@ class Tally(BaseModel):
         """Contributed, shared or conversed (clicks and offers are not the person's own doing)."""
         return self.contribution + self.shares + self.conversation > 0
 
-    def plus(self, other: "Tally") -> "Tally":
+    def plus(self, other: Tally) -> Tally:
         channels = dict(self.shares_by_channel)
         for channel, n in other.shares_by_channel.items():
             channels[channel] = channels.get(channel, 0) + n
@@ -171,10 +161,11 @@ class ForwardedMention(BaseModel):
     assignee: str | None
     first_response_at: str | None
     first_response_seconds: int | None = Field(description="from received to the first answer")
-    replies: list[OurReply] = Field(description="the organisation's replies from Chorus (GET /posts/{post_id} for the text)")
+    replies: list[OurReply] = Field(
+        description="the organisation's replies from Chorus (GET /posts/{post_id} for the text)")
 
     @classmethod
-    def of(cls, record: MentionRecord) -> "ForwardedMention":
+    def of(cls, record: MentionRecord) -> ForwardedMention:
         return cls(id=record.id, platform=record.platform, url=record.url, author_handle=record.author_handle,
                    excerpt=excerpt(record.text), received_at=record.received_at, teams=record.teams,
                    status=record.status, assignee=record.assignee, first_response_at=record.first_response_at,

@@ -101,7 +101,8 @@ class EngagementReports:
         return self.settings.get()
 
     def change_settings(self, change: ReportSettingsIn, principal: Principal) -> ReportSettings:
-        settings = ReportSettings(**change.model_dump(), updated_at=timing.iso_utc(self.clock()), updated_by=principal.username)
+        settings = ReportSettings(**change.model_dump(), updated_at=timing.iso_utc(self.clock()),
+                                  updated_by=principal.username)
         self.settings.put(settings)
         logger.info("engagement report settings changed", extra={**change.model_dump(), "by": principal.username})
         return settings
@@ -146,8 +147,8 @@ class Forwards:
 
 
 class ForwardsSection:
-    """Personal data (chorus.advocacy.privacy.service): the mentions a person forwarded carry their username, the note they
-    added and, when they gave no author, their username as the author. Erasing blanks all three; the forward
+    """Personal data (chorus.advocacy.privacy.service): the mentions a person forwarded carry their username, the note
+    they added and, when they gave no author, their username as the author. Erasing blanks all three; the forward
     counts in the ledger stay, under the opaque id."""
 
     section = "forwards"
@@ -191,7 +192,8 @@ class ForwardsSection:
                 return
             notes = [n.model_copy(update={"by": ERASED}) if n.by == username else n for n in current.notes]
             author = ERASED if current.author_handle == username else current.author_handle
-            self.mentions.save(current.model_copy(update={"forwarded_by": None, "notes": notes, "author_handle": author}))
+            self.mentions.save(current.model_copy(
+                update={"forwarded_by": None, "notes": notes, "author_handle": author}))
 
         retry_on_conflict(anonymise, f"mention {record.id} kept changing; send the erase request again")
 

@@ -1,14 +1,14 @@
-"""The engagement report's settings in the AdvocacyTable: one item (eng#settings / settings), replaced as a whole by
-the social master. Missing means the defaults: the leaderboard is off.
-
-Engagement counters in the AdvocacyTable: one item per person, day, event and channel, only ever changed by ADD.
+"""Engagement in the AdvocacyTable (keys in chorus.advocacy.store's layout table): the counters, one item per person,
+day, event and channel, only ever changed by ADD; and the report's settings, one item (eng#settings / settings)
+replaced as a whole by the social master, where missing means the defaults: the leaderboard is off.
 
   count an event .............. UpdateItem ADD on eng#<person> / c#<day>#<event>#<channel>
   count an event once ......... the same ADD and a once-marker put (eng#<person> / once#<event>#<sha256 of the
                                 key>) in one TransactWriteItems (a retried request, a redelivered message or a second
                                 confirmation of the same share counts nothing)
   counts of a period .......... gsi1 Query per day: engday#<day> (every person's counters of that day)
-  counts of one person ........ Query eng#<person>, sk between c#<from> and c#<to>~"""
+  counts of one person ........ Query eng#<person>, sk between c#<from> and c#<to>~
+  the report's settings ....... GetItem / PutItem eng#settings / settings"""
 from __future__ import annotations
 
 import hashlib
@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chorus.advocacy.engagement.rules import Count, check_event, day_of
@@ -63,24 +64,25 @@ class EngagementItem(AdvocacyItem):
     class Meta:
         table_name = "unbound"
 
-    count = NumberAttribute(default=0)
+    # Stored as `count`; named otherwise here, since Model.count is PynamoDB's query count.
+    total = NumberAttribute(default=0, attr_name="count")
     person = UnicodeAttribute(null=True)
     day = UnicodeAttribute(null=True)
     event = UnicodeAttribute(null=True)
     channel = UnicodeAttribute(null=True)
 
-    gsi1 = Gsi1()
+    gsi1: Gsi1[EngagementItem] = Gsi1()
 
     @classmethod
-    def counter(cls, person: str, event: str, channel: str, moment: datetime) -> "EngagementItem":
+    def counter(cls, person: str, event: str, channel: str, moment: datetime) -> EngagementItem:
         day = day_of(moment)
         return cls(f"{PARTITION}{person}", f"{COUNTER}{day}#{event}#{channel}", gsi1pk=f"engday#{day}",
                    gsi1sk=f"{person}#{event}#{channel}", person=person, day=day, event=event, channel=channel,
                    expires_at=int((moment + timedelta(days=KEEP_DAYS)).timestamp()))
 
     def to_count(self) -> Count:
-        return Count(self.person or "", date.fromisoformat(self.day or "1970-01-01"), self.event or "", self.channel or "",
-                     int(self.count or 0))
+        return Count(self.person or "", date.fromisoformat(self.day or "1970-01-01"), self.event or "",
+                     self.channel or "", int(self.total or 0))
 
 
 class EngagementLedger:
@@ -89,10 +91,12 @@ class EngagementLedger:
         """Add `count` to the person's counter of that day, event and channel. With `once_key`, only the first
         call with that key counts (False for the later ones)."""
         item = EngagementItem.counter(person, event, check_event(event, channel), moment)
-        actions = [EngagementItem.count.add(count), EngagementItem.gsi1pk.set(item.gsi1pk),
-                   EngagementItem.gsi1sk.set(item.gsi1sk), EngagementItem.person.set(person),
-                   EngagementItem.day.set(item.day), EngagementItem.event.set(event), EngagementItem.channel.set(item.channel),
-                   EngagementItem.expires_at.set(item.expires_at)]
+        actions: list[Action] = [
+            EngagementItem.total.add(count), EngagementItem.gsi1pk.set(item.gsi1pk),
+            EngagementItem.gsi1sk.set(item.gsi1sk), EngagementItem.person.set(person), EngagementItem.day.set(item.day),
+            EngagementItem.event.set(event), EngagementItem.channel.set(item.channel),
+            EngagementItem.expires_at.set(item.expires_at),
+        ]
         if once_key is None:
             item.update(actions=actions)
             return True
@@ -124,5 +128,6 @@ class EngagementLedger:
 
     def of_person(self, person: str, start: date, end: date) -> list[Count]:
         results = EngagementItem.query(
-            f"{PARTITION}{person}", EngagementItem.sk.between(f"{COUNTER}{start.isoformat()}", f"{COUNTER}{end.isoformat()}~"))
+            f"{PARTITION}{person}",
+            EngagementItem.sk.between(f"{COUNTER}{start.isoformat()}", f"{COUNTER}{end.isoformat()}~"))
         return [item.to_count() for item in results]

@@ -1,4 +1,6 @@
-"""TODO routes of advocacy/people."""
+"""The routes of the programme's people: POST and GET /ambassadors; /ambassadors/me (GET, PUT) with its opt-in,
+opt-out, acknowledge-policy and training steps; GET and PUT /ambassadors/{id} and its training; GET and POST /policy;
+and GET /inventory."""
 from __future__ import annotations
 
 from chorus import container

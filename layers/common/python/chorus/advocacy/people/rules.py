@@ -1,5 +1,5 @@
-"""The people of the ambassador programme, where they are active, and the social-media policy they acknowledge.
-Pure: callers pass the time.
+"""Rules of the ambassador programme's people: a new person, who may change which of their fields, and the inventory
+of where they are active. Pure: callers pass the time.
 
 Seed 001 (BEleving): nobody is forced. Only the person opts in or out, and only the person agrees to be named or
 changes how and how often they hear from the programme. Seed 002: awareness and a policy first (a new policy version
@@ -25,7 +25,7 @@ from chorus.advocacy.people.schemas import (
 from chorus.core.errors import Forbidden, ValidationError
 
 
-def new_person(person_id: str, body: "PersonIn", stamp: str) -> Person:
+def new_person(person_id: str, body: PersonIn, stamp: str) -> Person:
     notify: NotifyBy = "email" if body.email else "sms" if body.phone else "none"
     return Person(id=person_id, **body.model_dump(), opted_in=False, policy_version=None, policy_acknowledged_at=None,
                   training_completed_at=None, notify_by=notify, rhythm="daily", named_consent=False,
@@ -49,7 +49,8 @@ def check_change(fields: Iterable[str], *, by_master: bool, by_self: bool) -> No
 
 
 def apply_change(person: Person, change: PersonChange, stamp: str) -> Person:
-    updated = person.model_copy(update={**{f: getattr(change, f) for f in change.model_fields_set}, "updated_at": stamp})
+    changed = {field: getattr(change, field) for field in change.model_fields_set}
+    updated = person.model_copy(update={**changed, "updated_at": stamp})
     if updated.notify_by == "email" and not updated.email:
         raise ValidationError("notify_by", "offers by email need an email address")
     if updated.notify_by == "sms" and not updated.phone:

@@ -1,16 +1,11 @@
-"""The people of the ambassador programme, where they are active, and the social-media policy they acknowledge.
-Pure: callers pass the time.
-
-Seed 001 (BEleving): nobody is forced. Only the person opts in or out, and only the person agrees to be named or
-changes how and how often they hear from the programme. Seed 002: awareness and a policy first (a new policy version
-asks everyone to acknowledge again), an inventory of where employees are active (usually three or four times more
-platforms than the organisation thinks, blogs and video included), then training.
+"""Shapes of the ambassador programme's people: a person (with the checks that normalise their handles, contact
+details, team and topics), a person as the API shows them, the social-media policy, the inventory of where people
+are active, and the request and response bodies of /ambassadors, /policy and /inventory (validated on the way in,
+documented in /openapi.json). Who may change what is chorus.advocacy.people.rules.
 
 A person is offered content only while opted in, not erased, in the publisher role and having acknowledged the current
 policy version. A person is known everywhere else by `id` only, so erasing their personal data keeps the anonymous
-counts.
-
-Request and response bodies of the REST API (validated on the way in, documented in /openapi.json)."""
+counts."""
 from __future__ import annotations
 
 import re
@@ -35,7 +30,8 @@ PLATFORMS = SHARE_PLATFORMS + OTHER_PLATFORMS
 CreateOutcome = Literal["created", "id_taken", "username_taken"]
 ERASED_NAME = "erased"
 MAX_TOPICS = 20
-_HOSTNAME = r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?"  # also atproto's handle syntax
+# A DNS hostname; also atproto's handle syntax.
+_HOSTNAME = r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _MASTODON_USER = r"[a-z0-9_]+(?:[.-]+[a-z0-9_]+)*"  # Mastodon's Account::USERNAME_RE
 _CHECKS = {
     "mastodon": re.compile(rf"@{_MASTODON_USER}@{_HOSTNAME}"),
@@ -100,7 +96,9 @@ def _mastodon(text: str) -> str:
         return "@" + text.removeprefix("@").lower()
     parts = _url(text)  # https://host/@user
     path = parts.path.strip("/") if parts else ""
-    return f"{path.lower()}@{(parts.hostname or '').lower()}" if parts and path.startswith("@") and "/" not in path else text
+    if parts and path.startswith("@") and "/" not in path:
+        return f"{path.lower()}@{(parts.hostname or '').lower()}"
+    return text
 
 
 def _from_profile_url(platform: str, text: str) -> str:
@@ -198,7 +196,8 @@ Username = Annotated[str, Field(max_length=128, description="the Cognito usernam
 # ---------------------------------------------------------------------------------------------------- people
 class Person(BaseModel):
     id: str = Field(description="opaque (p + hex); the only key of this person anywhere else")
-    username: str | None = Field(description="the Cognito username this person logs in with (none for outside publishers)")
+    username: str | None = Field(
+        description="the Cognito username this person logs in with (none for outside publishers)")
     name: str
     email: str | None
     phone: str | None = Field(description="E.164, e.g. +31612345678")
@@ -249,7 +248,7 @@ class Person(BaseModel):
     def is_principal(self, principal: Principal) -> bool:
         return self.username is not None and self.username.casefold() == principal.username.casefold()
 
-    def erased(self, stamp: str) -> "Person":
+    def erased(self, stamp: str) -> Person:
         """Without personal data: id, team, roles and dates stay, so the counts keep meaning per team and role."""
         return self.model_copy(update={
             "username": None, "name": ERASED_NAME, "email": None, "phone": None, "platforms": {}, "topics": [],
@@ -257,7 +256,7 @@ class Person(BaseModel):
             "named_consent": False, "hide_from_leaderboard": True, "erased_at": stamp, "updated_at": stamp,
         })
 
-    def view(self, current_policy: str | None) -> "Ambassador":
+    def view(self, current_policy: str | None) -> Ambassador:
         receives = current_policy is not None and self.eligibility() == eligible_partition(current_policy)
         return Ambassador(**self.model_dump(), receives_offers=receives, waiting_for=self.missing_steps(current_policy))
 
@@ -305,7 +304,7 @@ class PersonChange(BaseModel):
     hide_from_leaderboard: bool | None = None
 
     @model_validator(mode="after")
-    def _required_stay_set(self) -> "PersonChange":
+    def _required_stay_set(self) -> PersonChange:
         for name in sorted(NOT_NULL & self.model_fields_set):
             if getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
@@ -338,7 +337,7 @@ class PolicyIn(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _has_content(self) -> "PolicyIn":
+    def _has_content(self) -> PolicyIn:
         if not self.text and not self.url:
             raise ValueError("give the policy's text, its url, or both")
         return self

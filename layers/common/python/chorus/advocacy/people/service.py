@@ -2,13 +2,14 @@
 
 Masters add and manage people; everyone else sees and changes only themselves. Opting in and out, consent to be
 named and how often one hears from the programme are the person's own (seed 001: never forced). Every change is a
-read, a domain rule and a conditional write; a write that lost a race is retried on a fresh read, so two changes at
-once never undo each other."""
+read, a pure rule (chorus.advocacy.people.rules) and a conditional write; a write that lost a race is retried on a
+fresh read, so two changes at once never undo each other."""
 from __future__ import annotations
 
 import hashlib
 import secrets
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 from chorus.advocacy.people.rules import apply_change, check_change, inventory, new_person
 from chorus.advocacy.people.schemas import (
@@ -36,8 +37,8 @@ class PeopleStore(Protocol):
     def get(self, person_id: str) -> Person | None: ...
     def by_username(self, username: str) -> Person | None: ...
     def create(self, person: Person) -> CreateOutcome: ...
-    def save(self, person: Person, before: Person) -> Person | None:
-        """The stored person (new version); None when it changed since `before` was read; Conflict when its new
+    def save(self, person: Person, before: Person) -> Person:
+        """The stored person (new version); Stale when it changed since `before` was read; Conflict when its new
         username belongs to someone else."""
     def page(self, team: str | None, role: str | None, opted_in: bool | None, limit: int,
              cursor: str | None) -> tuple[list[Person], str | None]: ...
@@ -67,7 +68,8 @@ class OfferNotifications(Protocol):
 
 class AmbassadorService:
     def __init__(self, people: PeopleStore, policies: PolicyStore, clock: Clock,
-                 announcements: Announcements | None = None, offer_notifications: OfferNotifications | None = None) -> None:
+                 announcements: Announcements | None = None,
+                 offer_notifications: OfferNotifications | None = None) -> None:
         self.people = people
         self.policies = policies
         self.clock = clock
@@ -153,7 +155,8 @@ class AmbassadorService:
 
     def change(self, principal: Principal, person_id: str, body: PersonChange) -> Person:
         person = self.visible(principal, person_id)
-        check_change(body.model_fields_set, by_master="master" in principal.roles, by_self=person.is_principal(principal))
+        check_change(body.model_fields_set, by_master="master" in principal.roles,
+                     by_self=person.is_principal(principal))
         return self._update(person.id, lambda current, stamp: apply_change(current, body, stamp))
 
     def change_me(self, principal: Principal, body: PersonChange) -> Person:
@@ -163,7 +166,8 @@ class AmbassadorService:
     def set_opted_in(self, principal: Principal, opted_in: bool) -> Person:
         """Only the person themselves: there is no route by which anyone else opts a person in."""
         me = self.me(principal)
-        person = self._update(me.id, lambda current, stamp: current.model_copy(update={"opted_in": opted_in, "updated_at": stamp}))
+        person = self._update(
+            me.id, lambda current, stamp: current.model_copy(update={"opted_in": opted_in, "updated_at": stamp}))
         if not opted_in and self.offer_notifications is not None:
             # Also when already opted out, so repeating the request completes one whose unsubscribe failed. A failure
             # is no error: the opt-out is stored, and notify_offers drops the queue of anyone not eligible.
@@ -185,7 +189,8 @@ class AmbassadorService:
         def acknowledge(person: Person, stamp: str) -> Person:
             if person.policy_version == version:
                 return person  # acknowledged before: keep the first date
-            return person.model_copy(update={"policy_version": version, "policy_acknowledged_at": stamp, "updated_at": stamp})
+            return person.model_copy(
+                update={"policy_version": version, "policy_acknowledged_at": stamp, "updated_at": stamp})
 
         return self._update(me.id, acknowledge)
 
@@ -196,7 +201,8 @@ class AmbassadorService:
         def record(current: Person, stamp: str) -> Person:
             if completed == (current.training_completed_at is not None):
                 return current
-            return current.model_copy(update={"training_completed_at": stamp if completed else None, "updated_at": stamp})
+            return current.model_copy(
+                update={"training_completed_at": stamp if completed else None, "updated_at": stamp})
 
         return self._update(person.id, record)
 
@@ -218,11 +224,12 @@ class AmbassadorService:
         the offers topic, through their own subscription. Called once, after the conditional publish succeeded (a
         retried request ends in Conflict before it), so nobody hears twice; a failure is logged and does not undo the
         publish (each person's profile and pool still say what is missing). People who have no subscription yet are
-        not reached: see the README (Ambassadors). How many were addressed."""
+        not reached: see docs/advocacy.md (People, policy and privacy). How many were addressed."""
         if self.announcements is None:
             return 0
         try:
-            audience = [subscription for person in self.people.directory() if person.opted_in and person.erased_at is None
+            audience = [subscription for person in self.people.directory()
+                        if person.opted_in and person.erased_at is None
                         for subscription in [subscription_for(person)] if subscription is not None]
             if audience:
                 self.announcements.announce(audience, *policy.announcement())

@@ -1,4 +1,5 @@
-"""People, their username claims, policy versions and the programme's settings, in the AdvocacyTable.
+"""People, their username claims, policy versions and the programme's settings, in the AdvocacyTable (keys in
+chorus.advocacy.store's layout table).
 
   a person by id ................ GetItem person#<id> / person (consistent)
   a person by Cognito username .. GetItem of the claim person#user#<username> / username, then the person: the claim
@@ -9,13 +10,15 @@
                                   erased publishers carry gsi2 keys, under the version they acknowledged, so a new
                                   policy version leaves its partition empty until people acknowledge it (no rewrite)
   the current policy ............ GetItem advocacy#settings / settings (its version), then policy#<version> / policy
-  publish a policy .............. one transaction: put policy#<version> if new, set the settings' version if unchanged"""
+  publish a policy .............. one transaction: put policy#<version> if new, set the settings' version if
+                                  unchanged"""
 from __future__ import annotations
 
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, JSONAttribute, ListAttribute, UnicodeAttribute, VersionAttribute
 from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from chorus.advocacy.people.schemas import CreateOutcome, Person, Policy, eligible_partition
@@ -61,11 +64,11 @@ class PersonItem(AdvocacyItem):
     erased_at = UnicodeAttribute(null=True)
     version = VersionAttribute()
 
-    gsi1 = Gsi1()
-    gsi2 = Gsi2()
+    gsi1: Gsi1[PersonItem] = Gsi1()
+    gsi2: Gsi2[PersonItem] = Gsi2()
 
     @classmethod
-    def from_person(cls, person: Person) -> "PersonItem":
+    def from_person(cls, person: Person) -> PersonItem:
         data = person.model_dump(exclude={"id", "version"})
         eligible = person.eligibility()
         item = cls(f"{PERSON}{person.id}", PROFILE, person_id=person.id, **data,
@@ -90,7 +93,7 @@ class UsernameItem(AdvocacyItem):
     person_id = UnicodeAttribute()
 
     @classmethod
-    def claim(cls, username: str, person_id: str | None = None) -> "UsernameItem":
+    def claim(cls, username: str, person_id: str | None = None) -> UsernameItem:
         return cls(f"{USERNAME}{username.casefold()}", CLAIM, person_id=person_id)
 
 
@@ -148,7 +151,8 @@ class PeopleRepository:
         try:
             with TransactWrite(connection=transaction_connection()) as transaction:
                 transaction.save(item, condition=PersonItem.pk.does_not_exist())
-                transaction.save(UsernameItem.claim(person.username, person.id), condition=UsernameItem.pk.does_not_exist())
+                transaction.save(UsernameItem.claim(person.username, person.id),
+                                 condition=UsernameItem.pk.does_not_exist())
         except TransactWriteError as error:
             person_reason, claim_reason = cancellation_reasons(error)[:2]
             if person_reason == "ConditionalCheckFailed":
@@ -190,7 +194,7 @@ class PeopleRepository:
         state = decode_cursor(cursor)
         if cursor and state.get("team") != team:
             raise ValidationError("cursor", "belongs to another team filter")
-        condition = None
+        condition: Condition | None = None
         if role is not None:
             condition = PersonItem.roles.contains(role)
         if opted_in is not None:
@@ -239,7 +243,8 @@ class PolicyRepository:
                                    condition=unchanged)
         except TransactWriteError as error:
             if cancellation_reasons(error)[0] == "ConditionalCheckFailed":
-                raise Conflict(f"policy version {policy.version!r} was published before; choose a new version name") from None
+                raise Conflict(
+                    f"policy version {policy.version!r} was published before; choose a new version name") from None
             return False
         return True
 

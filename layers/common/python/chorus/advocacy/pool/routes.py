@@ -1,4 +1,5 @@
-"""TODO routes of advocacy/pool."""
+"""The routes of the content pool: POST and GET /pool, GET and DELETE /pool/{id}, the tracked links GET and HEAD
+/r/{code}, and POST and GET /shares."""
 from __future__ import annotations
 
 from chalice.app import Request
@@ -20,16 +21,18 @@ def _base(request: Request) -> str:
     return public_base_url(request, container.settings().public_api_url)
 
 
-@routes.route("/pool", "POST", "Offer an approved, scheduled or published post to publishers (all, or per team or topic), "
-              "with a suggested text per platform (Idempotency-Key header makes retries safe)", roles=EDITORS, body=OfferIn,
-              response=Offer, status=201, idempotent=True)
+@routes.route("/pool", "POST",
+              "Offer an approved, scheduled or published post to publishers (all, or per team or topic), "
+              "with a suggested text per platform (Idempotency-Key header makes retries safe)",
+              roles=EDITORS, body=OfferIn, response=Offer, status=201, idempotent=True)
 def offer_post(principal: Principal, body: OfferIn, idempotency_key: str | None, request: Request) -> Stored:
     return Stored(*container.pool().offer(principal, body, _base(request), idempotency_key))
 
 
-@routes.route("/pool", "GET", "Publishers: the offers meant for you, newest first, with your share links (nothing until you "
-              "opted in and acknowledged the current policy; `notice` says why). Editors: every offer", roles=POOL_READERS,
-              response=PoolPage, query=(
+@routes.route("/pool", "GET",
+              "Publishers: the offers meant for you, newest first, with your share links (nothing until you "
+              "opted in and acknowledged the current policy; `notice` says why). Editors: every offer",
+              roles=POOL_READERS, response=PoolPage, query=(
                   Query("view", "mine (a publisher's pool; the default for publishers) or all (editors' default)",
                         enum=("mine", "all")), *PAGING))
 def list_pool(principal: Principal, view: str | None, limit: int, cursor: str | None, request: Request) -> PoolPage:
@@ -42,7 +45,8 @@ def get_offer(principal: Principal, id: str, request: Request) -> PoolEntry:
     return container.pool().entry(principal, id, _base(request))
 
 
-@routes.route("/pool/{id}", "DELETE", "Withdraw an offer: publishers no longer see it (links already shared keep working)",
+@routes.route("/pool/{id}", "DELETE",
+              "Withdraw an offer: publishers no longer see it (links already shared keep working)",
               roles=EDITORS, status=204)
 def withdraw_offer(principal: Principal, id: str) -> None:
     container.pool().withdraw(principal, id)
@@ -58,7 +62,8 @@ def _follow(code: str, counts: bool, request: Request) -> Reply:
     return Reply(None, status=302, headers={"Location": target, "Cache-Control": "no-store"})
 
 
-@routes.route("/r/{code}", "GET", "A tracked link (no token): redirects to the offered page with UTM parameters and counts "
+@routes.route("/r/{code}", "GET",
+              "A tracked link (no token): redirects to the offered page with UTM parameters and counts "
               "a click for the person on the link's channel; link-preview bots do not count", roles=None, status=302,
               any_query=True)
 def follow_link(code: str, request: Request) -> Reply:

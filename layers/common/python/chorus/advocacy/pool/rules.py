@@ -1,15 +1,15 @@
-"""Personal share links: platform share intents with the text filled in, tracked short links `/r/{code}` and the UTM
-parameters they add, link-preview bots, and telling a shared post's platform from its URL. Pure.
-
-A tracked code is a person's link to one offer: nine random base62 characters, then one letter for the channel the
-link was handed out for (x, l linkedin, b bluesky, m mastodon, f facebook, c copied). One stored link per person and
-offer counts clicks per channel; changing the letter only moves a click between that person's own channels.
-
-The content pool: posts an editor offers to publishers, what each publisher is offered, the shares they make, and
-how often they hear about new offers. Pure: callers pass the time.
+"""Rules of the content pool: which posts an editor may offer and with which texts, what each publisher is offered
+(or why nothing), personal share links, the shares publishers make, and how often they hear about new offers. Pure:
+callers pass the time.
 
 Seed 003: publishers share only what they enjoy (no obligation), each with a personal link so the programme sees
-clicks per person; seeds 001/002: nothing is offered before the person acknowledged the current policy."""
+clicks per person; seeds 001/002: nothing is offered before the person acknowledged the current policy.
+
+Personal share links: platform share intents with the text filled in, tracked short links `/r/{code}` and the UTM
+parameters they add, link-preview bots, and telling a shared post's platform from its URL. A tracked code is a
+person's link to one offer: nine random base62 characters, then one letter for the channel the link was handed out
+for (x, l linkedin, b bluesky, m mastodon, f facebook, c copied). One stored link per person and offer counts clicks
+per channel; changing the letter only moves a click between that person's own channels."""
 from __future__ import annotations
 
 import hashlib
@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Literal, Protocol
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-from chorus.advocacy.pool.schemas import FoundBy, Offer, OfferIn, PoolEntry, Recipient, Share
+from chorus.advocacy.pool.schemas import FoundBy, Offer, OfferIn, OfferPlatform, PoolEntry, Recipient, Share
 from chorus.calendar.schemas import Post, Status
 from chorus.core import text as text_rules
 from chorus.core import time as timing
@@ -34,7 +34,7 @@ CODE_BASE_LENGTH = 9  # 62**9 ≈ 1.4e16: unguessable for a link that only count
 COPIED = "chorus"  # the plain tracked link, for pasting anywhere
 CHANNEL_LETTERS = {"x": "x", "linkedin": "l", "bluesky": "b", "mastodon": "m", "facebook": "f", COPIED: "c"}
 CHANNELS_BY_LETTER = {letter: channel for channel, letter in CHANNEL_LETTERS.items()}
-TEXT_PLATFORMS = ("x", "linkedin", "bluesky", "mastodon")  # platforms with a suggested text
+TEXT_PLATFORMS: tuple[OfferPlatform, ...] = ("x", "linkedin", "bluesky", "mastodon")  # platforms with a suggested text
 UTM_MEDIUM = "ambassador"
 OURS = ("utm_source", "utm_medium", "utm_campaign")
 MAX_URL_LENGTH = 2000
@@ -212,22 +212,34 @@ def link_bases_in(urls: Iterable[str]) -> set[str]:
 OFFERABLE = frozenset({Status.APPROVED, Status.SCHEDULED, Status.PUBLISHING, Status.PUBLISHED})
 RECEIVERS = frozenset({"publisher"})
 POOL_READERS = EDITORS | RECEIVERS
-RHYTHM_PERIODS: dict[str, timedelta] = {"immediate": timedelta(0), "daily": timedelta(days=1), "weekly": timedelta(days=7)}
+RHYTHM_PERIODS: dict[str, timedelta] = {
+    "immediate": timedelta(0), "daily": timedelta(days=1), "weekly": timedelta(days=7),
+}
 SAMPLE_LINK_BASE = "0" * 9  # every tracked link has the same length: a sample measures the texts
 
 
 class Publisher(Protocol):
-    """What the pool reads of a person (chorus.advocacy.people.schemas.Person)."""
+    """What the pool reads of a person (chorus.advocacy.people.schemas.Person); read only, so a person's narrower
+    types (notify_by and rhythm are Literals) fit."""
 
-    id: str
-    team: str
-    platforms: dict[str, str]
-    email: str | None
-    phone: str | None
-    notify_by: str
-    rhythm: str
-    opted_in: bool
-    erased_at: str | None
+    @property
+    def id(self) -> str: ...
+    @property
+    def team(self) -> str: ...
+    @property
+    def platforms(self) -> dict[str, str]: ...
+    @property
+    def email(self) -> str | None: ...
+    @property
+    def phone(self) -> str | None: ...
+    @property
+    def notify_by(self) -> str: ...
+    @property
+    def rhythm(self) -> str: ...
+    @property
+    def opted_in(self) -> bool: ...
+    @property
+    def erased_at(self) -> str | None: ...
 
     def can_receive_offers(self, current_policy: str | None) -> bool: ...
 
@@ -249,7 +261,7 @@ def make_offer(offer_id: str, body: OfferIn, post: Post, actor: Principal, now: 
     if not is_http_url(url):
         raise ValidationError("url", "must be an http(s) URL of at most 2000 characters")
     sample = tracked_url(api_base, SAMPLE_LINK_BASE, "x")
-    texts = {platform: (body.texts.get(platform) or post.text).strip() for platform in TEXT_PLATFORMS}
+    texts: dict[str, str] = {platform: (body.texts.get(platform) or post.text).strip() for platform in TEXT_PLATFORMS}
     for platform, suggested in texts.items():
         if not suggested:
             raise ValidationError(f"texts.{platform}", "is empty, and so is the post's text")
@@ -277,12 +289,15 @@ def withdraw(offer: Offer, actor: Principal, now: datetime) -> Offer:
         raise Forbidden("only editors and masters withdraw offers")
     if offer.status == "withdrawn":
         return offer
-    return offer.model_copy(update={"status": "withdrawn", "withdrawn_at": timing.iso_utc(now), "withdrawn_by": actor.username})
+    return offer.model_copy(
+        update={"status": "withdrawn", "withdrawn_at": timing.iso_utc(now), "withdrawn_by": actor.username})
 
 
 def audience(offer: Offer) -> list[tuple[str | None, str | None]]:
     """The (team, topic) pairs whose eligible people receive the offer; None means any."""
-    return [(team, topic) for team in offer.teams or [None] for topic in offer.topics or [None]]
+    teams: list[str | None] = [*offer.teams] or [None]
+    topics: list[str | None] = [*offer.topics] or [None]
+    return [(team, topic) for team in teams for topic in topics]
 
 
 def pool_entry(offer: Offer, recipient: Recipient, handles: Mapping[str, str], api_base: str) -> PoolEntry:
@@ -402,8 +417,10 @@ def offers_message(offers: list[Offer], pool_url: str | None) -> tuple[str, str,
     """(subject, email text, SMS text) for a bundle of offers."""
     count = len(offers)
     subject = f"{count} new post{'s' if count != 1 else ''} to share"
-    lines = [f"- {_shorten(offer.texts.get('linkedin') or next(iter(offer.texts.values()), ''), 140)}" for offer in offers]
-    where = f"Open the pool for your personal share links: {pool_url}" if pool_url else "Open the pool (GET /pool) for your personal share links."
+    lines = [f"- {_shorten(offer.texts.get('linkedin') or next(iter(offer.texts.values()), ''), 140)}"
+             for offer in offers]
+    where = (f"Open the pool for your personal share links: {pool_url}" if pool_url
+             else "Open the pool (GET /pool) for your personal share links.")
     text = "\n".join([f"New in the content pool ({count}):", "", *lines, "", where, "",
                       "Share only what you like. You choose how often we tell you (immediate, daily or weekly) in "
                       "your profile."])

@@ -1,8 +1,6 @@
-"""The content pool: posts an editor offers to publishers, what each publisher is offered, the shares they make, and
-how often they hear about new offers. Pure: callers pass the time.
-
-Seed 003: publishers share only what they enjoy (no obligation), each with a personal link so the programme sees
-clicks per person; seeds 001/002: nothing is offered before the person acknowledged the current policy."""
+"""Shapes of the content pool: an offer an editor makes, an offer as one publisher received it and sees it in their
+pool (with their share links), and the shares they make, as request and response bodies of /pool and /shares
+(validated on the way in, documented in /openapi.json)."""
 from __future__ import annotations
 
 from typing import Annotated, Literal
@@ -19,7 +17,8 @@ Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 class OfferIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     post_id: str = Field(min_length=1, max_length=64)
-    teams: list[Label] = Field(default_factory=list, max_length=20, description="only people in these teams (default: all)")
+    teams: list[Label] = Field(default_factory=list, max_length=20,
+                               description="only people in these teams (default: all)")
     topics: list[Label] = Field(default_factory=list, max_length=20,
                                 description="only people interested in one of these topics (default: any)")
     texts: dict[OfferPlatform, Annotated[str, StringConstraints(max_length=10_000)]] = Field(
@@ -33,7 +32,8 @@ class Offer(BaseModel):
     post_id: str
     teams: list[str] = Field(default_factory=list)
     topics: list[str] = Field(default_factory=list)
-    texts: dict[str, str] = Field(description="suggested text per platform, checked against its length limit with the link")
+    texts: dict[str, str] = Field(
+        description="suggested text per platform, checked against its length limit with the link")
     url: str = Field(description="where the tracked links lead (UTM parameters are added on the way)")
     campaign: str = Field(description="utm_campaign: the post's campaign, or offer-<id>")
     created_by: str
@@ -59,7 +59,8 @@ class PoolEntry(BaseModel):
     links: dict[str, str] = Field(default_factory=dict,
                                   description="your tracked link per channel (chorus: to paste anywhere)")
     share: dict[str, str] = Field(default_factory=dict,
-                                  description="per platform, a link that opens its composer with the text and your link")
+                                  description="per platform, a link that opens its composer with the text and "
+                                              "your link")
 
 
 class PoolPage(BaseModel):

@@ -1,5 +1,5 @@
-"""The content pool: editors offer posts, publishers see them with their personal links, a tracked link counts a
-click and redirects, and publishers hear about new offers no more often than the rhythm they chose.
+"""Use cases of the content pool: editors offer posts, publishers see them with their personal links, a tracked link
+counts a click and redirects, and publishers hear about new offers no more often than the rhythm they chose.
 
 Offering fans out to every eligible person (opted in, current policy acknowledged): per person one transaction
 stores what they received, their tracked link and the offer in their notification queue, then the ledger counts
@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from chorus.advocacy.pool import rules
 from chorus.advocacy.pool.rules import (
@@ -61,7 +61,7 @@ from chorus.core.errors import Conflict, Forbidden, NotFound
 from chorus.core.observability import logger
 from chorus.core.roles import Principal
 from chorus.core.time import Clock
-from chorus.platforms.base import PublishError
+from chorus.platforms.base import PublicPost, PublishError, Reading
 
 FANOUT_GRACE = timedelta(minutes=2)  # an offer younger than this may still be fanning out in its request
 FANOUT_SECONDS = 20.0  # of an offer request; the rest is left to notify_offers
@@ -76,7 +76,7 @@ class People(Protocol):
 
     def get(self, person_id: str) -> Publisher: ...
     def for_principal(self, principal: Principal) -> Publisher | None: ...
-    def eligible(self, team: str | None, topic: str | None) -> list[Publisher]: ...
+    def eligible(self, team: str | None, topic: str | None) -> Sequence[Publisher]: ...
     def current_policy(self) -> Any: ...
 
 
@@ -181,7 +181,8 @@ class PoolService:
         if withdrawn is not offer:
             self.offers.withdraw(withdrawn)
 
-    def listing(self, principal: Principal, view: str | None, limit: int, cursor: str | None, api_base: str) -> PoolPage:
+    def listing(self, principal: Principal, view: str | None, limit: int, cursor: str | None,
+                api_base: str) -> PoolPage:
         """`view=all` (editors' default): every offer; `view=mine` (publishers' default): the offers meant for me."""
         if (view or ("all" if principal.is_editor else "mine")) == "all":
             if not principal.is_editor:
@@ -336,7 +337,8 @@ class OfferNotifier:
             self.queues.subscribed(subscription.person, subscription, arn, None)
         if not confirmed:
             if not self.messages.confirmed(arn):
-                logger.info("offer notifications wait for the subscription's confirmation", extra={"person": subscription.person})
+                logger.info("offer notifications wait for the subscription's confirmation",
+                            extra={"person": subscription.person})
                 return False
             self.queues.subscribed(subscription.person, subscription, arn, timing.iso_utc(now))
         return True
@@ -366,9 +368,10 @@ class PoolRecords(Protocol):
 
 
 class PoolPersonalData:
-    """PersonalData (chorus.advocacy.privacy.service) for the pool: offers received, shares, notification and share-tracking
-    state. Erasing drops the URLs of their shares, their subscription, queue and watermarks; the counts and the
-    tracked links (already out in the world, they keep leading to the page) stay, keyed by the opaque id only."""
+    """PersonalData (chorus.advocacy.privacy.service) for the pool: offers received, shares, notification and
+    share-tracking state. Erasing drops the URLs of their shares, their subscription, queue and watermarks; the counts
+    and the tracked links (already out in the world, they keep leading to the page) stay, keyed by the opaque id
+    only."""
 
     section = "pool"
 
@@ -377,12 +380,14 @@ class PoolPersonalData:
         self.messages = messages
 
     def export(self, person_id: str) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = [{"kind": "offer_received", **r.model_dump()} for r in self.records.all_received(person_id)]
+        found: list[dict[str, Any]] = [{"kind": "offer_received", **r.model_dump()}
+                                       for r in self.records.all_received(person_id)]
         found += [{"kind": "share", **s.model_dump()} for s in self.records.all_shares(person_id)]
         queue = self.records.queue(person_id)
         if queue is not None:
+            last_sent_at = queue.state.last_sent_at
             found.append({"kind": "offer_notifications", "queued": sorted(queue.state.queued),
-                          "last_sent_at": timing.iso_utc(queue.state.last_sent_at) if queue.state.last_sent_at else None,
+                          "last_sent_at": timing.iso_utc(last_sent_at) if last_sent_at else None,
                           "subscribed": queue.subscribed, "confirmed": queue.confirmed})
         watch = self.records.watches([person_id]).get(person_id)
         if watch is not None:
@@ -437,7 +442,8 @@ class ShareService:
 
     def record(self, person_id: str, offer_id: str, url: str, platform: str, found_by: FoundBy, moment: datetime,
                post_id: str | None = None) -> tuple[Share, bool]:
-        share, created = self.records.add_share(rules.new_share(person_id, offer_id, url, platform, found_by, moment, post_id))
+        share, created = self.records.add_share(
+            rules.new_share(person_id, offer_id, url, platform, found_by, moment, post_id))
         if share.person != person_id:
             raise Conflict("this post was recorded as someone else's share")
         # Counted after the share is stored, every time: a crash between the two is healed by the retry.
@@ -460,14 +466,11 @@ class ShareService:
 
 
 # ---------------------------------------------------------------------------------------------------- tracking
-class Reading(Protocol):
-    posts: list[Any]
-    watermark: dict[str, str]
-
-
 class Reader(Protocol):
-    platform: str
-    requests: int
+    @property
+    def platform(self) -> str: ...
+    @property
+    def requests(self) -> int: ...  # made so far
 
     def recent_posts(self, handle: str, watermark: Mapping[str, str], now: float) -> Reading: ...
     def reply_counts(self, handle: str, post_ids: list[str], now: float) -> dict[str, int]: ...
@@ -554,7 +557,9 @@ class ShareTracker:
                 for post in reading.posts:
                     offer_id = rules.offer_shared(post.links, link_bases, offer_urls)
                     if offer_id and post.created_at >= started[offer_id]:
-                        _, created = self.shares.record(person.id, offer_id, post.url, reader.platform, reader.platform,
+                        # The reader that found the share (mastodon or bluesky) is its platform.
+                        found_by = cast(FoundBy, reader.platform)
+                        _, created = self.shares.record(person.id, offer_id, post.url, reader.platform, found_by,
                                                         post.created_at, post.id)
                         summary.shares_found += created
                 mine = [share for share in self.records.all_shares(person.id) if share.platform == reader.platform
@@ -564,11 +569,12 @@ class ShareTracker:
             except PublishError as error:
                 summary.failed += 1
                 logger.warning("could not read a publisher's posts", extra={
-                    "person": person.id, "platform": reader.platform, "error": type(error).__name__, "detail": str(error)})
+                    "person": person.id, "platform": reader.platform, "error": type(error).__name__,
+                    "detail": str(error)})
         self.records.save_watch(person.id, marks, timing.iso_utc(now))
 
-    def _count_replies(self, person_id: str, reader: Reader, handle: str, shares: list[Share], posts: list[Any],
-                       now: datetime) -> int:
+    def _count_replies(self, person_id: str, reader: Reader, handle: str, shares: list[Share],
+                       posts: Sequence[PublicPost], now: datetime) -> int:
         counts = {post.id: post.replies for post in posts}
         post_ids = {share.id: share.post_id for share in shares if share.post_id}
         missing = sorted({post_id for post_id in post_ids.values() if post_id not in counts})
@@ -580,6 +586,7 @@ class ShareTracker:
             if seen is None or seen <= share.replies:
                 continue
             for number in range(share.replies + 1, seen + 1):
-                counted += self.ledger.record(person_id, "reply", now, channel=share.platform, once_key=f"{share.id}#{number}")
+                counted += self.ledger.record(person_id, "reply", now, channel=share.platform,
+                                              once_key=f"{share.id}#{number}")
             self.records.count_replies(share.id, seen)
         return counted

@@ -1,15 +1,18 @@
-"""SQS and SNS: the publish and ingest queues and the alerts topic. Clients are built once per process.
+"""The content pool's persistence: offers, who received them, tracked links, offer-notification queues, shares and the
+share tracker's watermarks in the AdvocacyTable (keys in chorus.advocacy.store's layout table); and the offers topic
+(SNS), where each publisher has their own subscription, filtered on the `person` message attribute.
 
-The content pool in the AdvocacyTable (layout in chorus.advocacy.store): offers, who received them, tracked
-links, offer-notification queues, shares and the share tracker's watermarks.
-
-  offer an editor made ............ offer#<id> / offer            gsi1 offer#all / <created_at>#<id>  (newest first)
-                                                                  gsi2 offer#fanout / <created_at>    (sparse: fan-out unfinished)
-  an offer one person received .... offer#<id> / to#<person>      gsi1 offer#to#<person> / <created_at>#<id>  (their pool)
-  a person's offer notifications .. offer#notify#<person> / queue gsi2 offer#notify / <due_at>        (sparse: due)
-  tracked link (person × offer) ... link#<link base> / link       GetItem per click (then one UpdateItem: the count)
-  share (one per normalised URL) .. share#<url hash> / share      gsi1 share#by#<person>, gsi2 share#all / <created_at>#<id>
-  share tracker watermarks ........ share#watch#<person> / watch  BatchGetItem per run
+  offer an editor made ............ offer#<id> / offer
+                                    gsi1 offer#all / <created_at>#<id> (newest first)
+                                    gsi2 offer#fanout / <created_at> (sparse: fan-out unfinished)
+  an offer one person received .... offer#<id> / to#<person>
+                                    gsi1 offer#to#<person> / <created_at>#<id> (their pool)
+  a person's offer notifications .. offer#notify#<person> / queue
+                                    gsi2 offer#notify / <due_at> (sparse: due)
+  tracked link (person × offer) ... link#<link base> / link: GetItem per click (then one UpdateItem: the count)
+  share (one per normalised URL) .. share#<url hash> / share
+                                    gsi1 share#by#<person>, gsi2 share#all / <created_at>#<id>
+  share tracker watermarks ........ share#watch#<person> / watch: BatchGetItem per run
 
 Receiving an offer is one TransactWriteItems: the recipient, their link and (when they want notifications) the offer
 in their queue, together or not at all; a retried fan-out finds the recipient and changes nothing."""
@@ -41,7 +44,8 @@ class OfferMessages(AlertSubscriptions):
 
     def confirmed(self, subscription_arn: str) -> bool:
         """Email subscriptions wait for their owner to click SNS's confirmation link; until then nothing arrives."""
-        attributes = _client("sns", self.region).get_subscription_attributes(SubscriptionArn=subscription_arn)["Attributes"]
+        sns = _client("sns", self.region)
+        attributes = sns.get_subscription_attributes(SubscriptionArn=subscription_arn)["Attributes"]
         return attributes.get("PendingConfirmation") == "false"
 
     ANNOUNCE_BATCH = 1000  # person ids per message: ~20 KB of the 256 KB a message may carry with its attributes
@@ -86,11 +90,11 @@ class OfferItem(AdvocacyItem):
     withdrawn_by = UnicodeAttribute(null=True)
     recipients = NumberAttribute(null=True)
 
-    gsi1 = Gsi1()
-    gsi2 = Gsi2()
+    gsi1: Gsi1[OfferItem] = Gsi1()
+    gsi2: Gsi2[OfferItem] = Gsi2()
 
     @classmethod
-    def from_offer(cls, offer: Offer) -> "OfferItem":
+    def from_offer(cls, offer: Offer) -> OfferItem:
         return cls(f"offer#{offer.id}", "offer", gsi1pk=ALL_OFFERS, gsi1sk=f"{offer.created_at}#{offer.id}",
                    gsi2pk=FANOUT, gsi2sk=offer.created_at, **offer.model_dump(exclude={"id"}))
 
@@ -109,10 +113,11 @@ class RecipientItem(AdvocacyItem):
     link_base = UnicodeAttribute()
     created_at = UnicodeAttribute()
 
-    gsi1 = Gsi1()
+    gsi1: Gsi1[RecipientItem] = Gsi1()
 
     def to_recipient(self) -> Recipient:
-        return Recipient(offer_id=self.offer_id, person=self.person, link_base=self.link_base, created_at=self.created_at)
+        return Recipient(offer_id=self.offer_id, person=self.person, link_base=self.link_base,
+                         created_at=self.created_at)
 
 
 @table("advocacy_table")
@@ -139,7 +144,7 @@ class NotifyQueueItem(AdvocacyItem):
     subscribed = JSONAttribute(null=True)  # {"protocol", "endpoint"} the subscription was made for
     confirmed = UnicodeAttribute(null=True)  # when SNS first reported the subscription confirmed
 
-    gsi2 = Gsi2()
+    gsi2: Gsi2[NotifyQueueItem] = Gsi2()
 
 
 @table("advocacy_table")
@@ -156,11 +161,11 @@ class ShareItem(AdvocacyItem):
     post_id = UnicodeAttribute(null=True)
     replies = NumberAttribute(default=0)
 
-    gsi1 = Gsi1()
-    gsi2 = Gsi2()
+    gsi1: Gsi1[ShareItem] = Gsi1()
+    gsi2: Gsi2[ShareItem] = Gsi2()
 
     @classmethod
-    def from_share(cls, share: Share) -> "ShareItem":
+    def from_share(cls, share: Share) -> ShareItem:
         order = f"{share.created_at}#{share.id}"
         return cls(f"share#{share.id}", "share", gsi1pk=f"share#by#{share.person}", gsi1sk=order, gsi2pk=ALL_SHARES,
                    gsi2sk=order, **share.model_dump(exclude={"id"}))
@@ -226,12 +231,16 @@ class PoolStore:
         return {offer.id: offer for offer in (item.to_offer() for item in OfferItem.batch_get(keys))}
 
     def withdraw(self, offer: Offer) -> None:
+        """Store that `offer` (as chorus.advocacy.pool.rules.withdraw made it) was withdrawn."""
+        if offer.withdrawn_at is None or offer.withdrawn_by is None:
+            raise ValueError(f"offer {offer.id} says neither when nor by whom it was withdrawn")
         OfferItem(f"offer#{offer.id}", "offer").update(
             actions=[OfferItem.status.set(offer.status), OfferItem.withdrawn_at.set(offer.withdrawn_at),
                      OfferItem.withdrawn_by.set(offer.withdrawn_by)], condition=OfferItem.pk.exists())
 
     def unfinished_fanouts(self, started_before: datetime) -> list[Offer]:
-        return [item.to_offer() for item in OfferItem.gsi2.query(FANOUT, OfferItem.gsi2sk <= timing.iso_utc(started_before))]
+        results = OfferItem.gsi2.query(FANOUT, OfferItem.gsi2sk <= timing.iso_utc(started_before))
+        return [item.to_offer() for item in results]
 
     def finish_fanout(self, offer_id: str, recipients: int) -> None:
         OfferItem(f"offer#{offer_id}", "offer").update(
@@ -266,7 +275,8 @@ class PoolStore:
         return retry_on_conflict(deliver, f"could not offer {offer.id} to {person}; the fan-out resumes it")
 
     def recipients(self, offer_id: str) -> list[Recipient]:
-        return [item.to_recipient() for item in RecipientItem.query(f"offer#{offer_id}", RecipientItem.sk.startswith("to#"))]
+        results = RecipientItem.query(f"offer#{offer_id}", RecipientItem.sk.startswith("to#"))
+        return [item.to_recipient() for item in results]
 
     def recipient(self, offer_id: str, person: str) -> Recipient | None:
         try:
@@ -292,8 +302,8 @@ class PoolStore:
 
     # ------------------------------------------------------------------ notification queues
     def due_queues(self, now: datetime, limit: int) -> list[str]:
-        return [item.person or item.pk.removeprefix("offer#notify#")
-                for item in NotifyQueueItem.gsi2.query(NOTIFY, NotifyQueueItem.gsi2sk <= timing.iso_utc(now), limit=limit)]
+        results = NotifyQueueItem.gsi2.query(NOTIFY, NotifyQueueItem.gsi2sk <= timing.iso_utc(now), limit=limit)
+        return [item.person or item.pk.removeprefix("offer#notify#") for item in results]
 
     def queue(self, person: str) -> Queue | None:
         try:
@@ -311,14 +321,15 @@ class PoolStore:
 
     def postpone(self, person: str, until: datetime) -> None:
         """Due again at `until` (the person's rhythm, or a subscription awaiting confirmation); any claim ends."""
-        self._update_queue(person, [NotifyQueueItem.gsi2sk.set(timing.iso_utc(until)), NotifyQueueItem.claimed_until.remove()],
+        self._update_queue(person,
+                           [NotifyQueueItem.gsi2sk.set(timing.iso_utc(until)), NotifyQueueItem.claimed_until.remove()],
                            NotifyQueueItem.pk.exists())
 
     def claim(self, person: str, now: datetime, until: datetime) -> bool:
         """Of two overlapping runs, one sends; a claim whose holder died ends at `until`."""
         stamp = timing.iso_utc(now)
-        return self._update_queue(person, [NotifyQueueItem.claimed_until.set(timing.iso_utc(until))],
-                                  NotifyQueueItem.claimed_until.does_not_exist() | (NotifyQueueItem.claimed_until < stamp))
+        unclaimed = NotifyQueueItem.claimed_until.does_not_exist() | (NotifyQueueItem.claimed_until < stamp)
+        return self._update_queue(person, [NotifyQueueItem.claimed_until.set(timing.iso_utc(until))], unclaimed)
 
     def finish(self, person: str, offer_ids: Iterable[str], now: datetime, was_sent: bool) -> None:
         """The offers leave the queue; the queue stays due now, so the next run plans what arrived meanwhile (or
@@ -332,7 +343,8 @@ class PoolStore:
             actions.append(NotifyQueueItem.last_sent_at.set(stamp))
         self._update_queue(person, actions, NotifyQueueItem.pk.exists())
 
-    def subscribed(self, person: str, subscription: OfferSubscription | None, arn: str | None, confirmed_at: str | None) -> None:
+    def subscribed(self, person: str, subscription: OfferSubscription | None, arn: str | None,
+                   confirmed_at: str | None) -> None:
         where = {"protocol": subscription.protocol, "endpoint": subscription.endpoint} if subscription else None
         actions = [NotifyQueueItem.subscription_arn.set(arn) if arn else NotifyQueueItem.subscription_arn.remove(),
                    NotifyQueueItem.subscribed.set(where) if where else NotifyQueueItem.subscribed.remove(),
@@ -372,7 +384,8 @@ class PoolStore:
         if offer_id:
             condition = ShareItem.offer_id == offer_id
         if platform:
-            condition = (ShareItem.platform == platform) if condition is None else condition & (ShareItem.platform == platform)
+            on_platform = ShareItem.platform == platform
+            condition = on_platform if condition is None else condition & on_platform
         index, key = (ShareItem.gsi1, f"share#by#{person}") if person else (ShareItem.gsi2, ALL_SHARES)
         results = index.query(key, filter_condition=condition, scan_index_forward=False, limit=limit,
                               last_evaluated_key=decode_cursor(cursor).get("k"))
@@ -386,13 +399,15 @@ class PoolStore:
         """Replies seen so far; never moves back (an overlapping run may have seen more)."""
         try:
             ShareItem(f"share#{share_id}", "share").update(
-                actions=[ShareItem.replies.set(replies)], condition=ShareItem.pk.exists() & (ShareItem.replies < replies))
+                actions=[ShareItem.replies.set(replies)],
+                condition=ShareItem.pk.exists() & (ShareItem.replies < replies))
         except UpdateError as error:
             if not is_condition_failure(error):
                 raise
 
     def forget_share_url(self, share_id: str) -> None:
-        ShareItem(f"share#{share_id}", "share").update(actions=[ShareItem.url.remove()], condition=ShareItem.pk.exists())
+        ShareItem(f"share#{share_id}", "share").update(actions=[ShareItem.url.remove()],
+                                                       condition=ShareItem.pk.exists())
 
     # ------------------------------------------------------------------ share tracker watermarks
     def watches(self, people: Iterable[str]) -> dict[str, Watch]:

@@ -1,4 +1,5 @@
-"""TODO routes of advocacy/privacy."""
+"""The routes of privacy: DELETE /ambassadors/{id} (erase a person's personal data) and GET
+/ambassadors/{id}/export (everything stored about them)."""
 from __future__ import annotations
 
 from chorus import container
@@ -9,7 +10,8 @@ from chorus.http.api import Routes
 routes = Routes()
 
 
-@routes.route("/ambassadors/{id}", "DELETE", "Erase a person's personal data everywhere; id, team, roles and anonymous "
+@routes.route("/ambassadors/{id}", "DELETE",
+              "Erase a person's personal data everywhere; id, team, roles and anonymous "
               "counts stay (a master, or the person themselves; idempotent)", roles=EVERYONE, status=204)
 def erase_ambassador(principal: Principal, id: str) -> None:
     container.privacy().erase(principal, id)

@@ -1,9 +1,5 @@
-"""A person's right to see and to erase what the programme stores about them (issue 5 item 9).
-
-Each kind of data the programme keeps about a person is one PersonalData section (people, content, pool, ...),
-listed in `chorus.advocacy.wiring.privacy()`. Export asks every section; erase asks every section to remove or blank
-what identifies the person and to keep anonymous counts. Erasing is idempotent and always runs every section, so a
-request that failed half-way is completed by sending it again."""
+"""The shape of a person's personal-data export (GET /ambassadors/{id}/export): what every PersonalData section of
+chorus.advocacy.privacy.service stores about them."""
 from __future__ import annotations
 
 from typing import Any

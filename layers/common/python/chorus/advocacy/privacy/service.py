@@ -6,8 +6,9 @@ what identifies the person and to keep anonymous counts. Erasing is idempotent a
 request that failed half-way is completed by sending it again."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from chorus.advocacy.engagement.rules import Count
 from chorus.advocacy.people.schemas import Person

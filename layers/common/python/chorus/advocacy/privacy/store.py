@@ -20,7 +20,8 @@ class CognitoLogins:
                   for page in self.cognito.get_paginator("admin_list_groups_for_user").paginate(
                       UserPoolId=self.user_pool_id, Username=username)
                   for group in page["Groups"]]
-        return {"username": user["Username"], "attributes": {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])},
+        attributes = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
+        return {"username": user["Username"], "attributes": attributes,
                 "groups": sorted(groups), "status": user.get("UserStatus"), "enabled": user.get("Enabled"),
                 "created_at": user["UserCreateDate"].isoformat() if user.get("UserCreateDate") else None}
 

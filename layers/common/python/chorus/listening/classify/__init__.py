@@ -68,7 +68,7 @@ class LocalClassifier:
         language, lexicon_polarity, groups = extract(text, model.lexicons, model.languages)
         complaint_logit, *other_logits = model.outputs.logits(groups)
         complaint_score = _sigmoid(complaint_logit)
-        other_intents = dict(zip(OUTPUTS[1:], _softmax(other_logits)))
+        other_intents = dict(zip(OUTPUTS[1:], _softmax(other_logits), strict=True))
         intent = "complaint" if complaint_score >= 0.5 else max(other_intents, key=other_intents.__getitem__)
         # The model's tone catches what a lexicon cannot: sarcasm ("top service, 3 uur in de wacht") and
         # complaints without a single negative word ("al 3 dagen geen internet").

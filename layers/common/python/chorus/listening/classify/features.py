@@ -11,6 +11,7 @@ import html
 import zlib
 from collections.abc import Mapping
 from functools import lru_cache
+from itertools import pairwise
 from typing import NamedTuple
 
 import regex
@@ -107,7 +108,7 @@ def _cue_names(raw: str, words: list[str], lexicon_polarity: float) -> list[str]
 def _hashed_features(raw: str, words: list[str], lexicon_polarity: float) -> tuple[set[int], set[int], set[int]]:
     """The word, character and cue buckets of one mention; `words` are the `tokens` of its `normalise`d text."""
     word_buckets = {_word_bucket(word) for word in words}
-    word_buckets.update(_bucket(f"{first} {second}", _WORD_SEED) for first, second in zip(words, words[1:]))
+    word_buckets.update(_bucket(f"{first} {second}", _WORD_SEED) for first, second in pairwise(words))
     char_buckets: set[int] = set()
     for word in words:
         char_buckets.update(_word_char_buckets(word))

@@ -50,7 +50,7 @@ class TrigramProfiles:
 
 
 def _trigrams(words: list[str]) -> list[str]:
-    grams = []
+    grams: list[str] = []
     budget = _MOST_LETTERS
     for word in words:
         padded = f" {word[:budget]} "
@@ -67,7 +67,9 @@ def detect_language(text: str, profiles: TrigramProfiles) -> str:
     if len(letters) < 2 or len(_LATIN_LETTER.findall(letters)) * 2 < len(letters):
         return "other"
     rows = map(profiles.log_probabilities.get, _trigrams(words), repeat(profiles.unseen))
-    scores = [prior + sum(column) for prior, column in zip(profiles.log_priors, zip(*rows))]
+    # Every row holds one value per language, and there is at least one trigram (two letters or more).
+    columns = zip(*rows, strict=True)
+    scores = [prior + sum(column) for prior, column in zip(profiles.log_priors, columns, strict=True)]
     for language, function_words in FUNCTION_WORDS.items():
         scores[profiles.languages.index(language)] += _FUNCTION_WORD_EVIDENCE * sum(
             map(function_words.__contains__, words))

@@ -21,8 +21,6 @@ from chorus.listening.classify.language import TrigramProfiles
 
 FORMAT_VERSION = 1
 OUTPUTS = ("complaint", "question", "praise", "other")
-
-
 """The complaint logit (calibrated: 0 is the decision threshold), then the logits of a softmax over the
 intents of a mention that is not a complaint."""
 _INT16_MAX = 32767
@@ -39,11 +37,12 @@ class LinearOutputs:
 
     def logits(self, groups: Sequence[set[int]]) -> list[float]:
         totals = list(self.biases)
-        for group, scale in zip(groups, self.group_scales):
+        for group, scale in zip(groups, self.group_scales, strict=True):
             rows = list(filter(None, map(self.rows.get, group)))
             if rows:
                 norm = scale / math.sqrt(len(group))
-                totals = [total + norm * sum(column) for total, column in zip(totals, zip(*rows))]
+                columns = zip(*rows, strict=True)
+                totals = [total + norm * sum(column) for total, column in zip(totals, columns, strict=True)]
         return totals
 
 
@@ -123,17 +122,19 @@ def load_model(path: Path) -> Model:
         buckets = _read(source, "I", header["buckets"])
         columns = [_read(source, "h", header["buckets"]) for _ in header["outputs"]]
         profile_columns = [_read(source, "h", len(header["trigrams"])) for _ in header["languages"]]
-    weights = [[value * scale for value in column] for column, scale in zip(columns, header["weight_scales"])]
+    weights = [[value * scale for value in column]
+               for column, scale in zip(columns, header["weight_scales"], strict=True)]
     outputs = LinearOutputs(
-        rows=dict(zip(buckets, zip(*weights))),
+        rows=dict(zip(buckets, zip(*weights, strict=True), strict=True)),
         biases=tuple(header["biases"]), group_scales=tuple(header["group_scales"]),
     )
     log_probabilities = [
-        [value * scale for value in column] for column, scale in zip(profile_columns, header["trigram_scales"])
+        [value * scale for value in column]
+        for column, scale in zip(profile_columns, header["trigram_scales"], strict=True)
     ]
     languages = TrigramProfiles(
         languages=tuple(header["languages"]),
-        log_probabilities=dict(zip(header["trigrams"], zip(*log_probabilities))),
+        log_probabilities=dict(zip(header["trigrams"], zip(*log_probabilities, strict=True), strict=True)),
         unseen=tuple(header["unseen"]), log_priors=tuple(header["log_priors"]),
     )
     return Model(outputs, with_other_language(header["lexicons"]), languages, header["metadata"])

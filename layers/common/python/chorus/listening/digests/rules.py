@@ -95,7 +95,9 @@ def escalated_for(alert: Alert, team: str, slot: Slot) -> bool:
     digest told it already)."""
     if not alert.escalated_to or not (alert.team in SCOPE[team] or team in alert.escalated_to):
         return False
-    return alert.status == "open" or (alert.acknowledged_at is not None and alert.acknowledged_at >= timing.iso_utc(slot.since))
+    if alert.status == "open":
+        return True
+    return alert.acknowledged_at is not None and alert.acknowledged_at >= timing.iso_utc(slot.since)
 
 
 def _by_intent(mentions: Sequence[MentionRecord]) -> dict[str, int]:
@@ -122,7 +124,8 @@ def render(digest: TeamDigest, tz_name: str, now: datetime) -> tuple[str, str]:
     subject = f"[{digest.team} digest] {at:%a %d %b %H:%M}: {summary}"
     lines = [f"Chorus digest for {digest.team}, {at:%A %d %B %H:%M} ({tz_name}); since {since:%a %d %b %H:%M}.", ""]
     if digest.quiet:
-        lines += [f"A quiet period: no new mentions, no open complaints for {digest.team}, nothing escalated, no spikes.",
+        lines += [f"A quiet period: no new mentions, no open complaints for {digest.team}, nothing escalated, "
+                  "no spikes.",
                   "(This digest says so, so that silence is never a broken pipeline.)"]
         return subject, "\n".join(lines)
 
@@ -148,7 +151,8 @@ def render(digest: TeamDigest, tz_name: str, now: datetime) -> tuple[str, str]:
     lines += ["", f"Escalated (nobody acknowledged in time): {len(digest.escalated)}"]
     for alert in digest.escalated[:LISTED]:
         state = f"acknowledged by {alert.acknowledged_by}" if alert.status == "acknowledged" else "still open"
-        lines.append(f"  - {alert.intent} ({alert.language}) on {alert.platform} by @{alert.author_handle.lstrip('@')}: "
+        author = f"@{alert.author_handle.lstrip('@')}"
+        lines.append(f"  - {alert.intent} ({alert.language}) on {alert.platform} by {author}: "
                      f"{alert.team} -> {' -> '.join(alert.escalated_to)}, {state}")
         lines.append(f"    {alert.url or f'alert {alert.id}'}")
     if len(digest.escalated) > LISTED:
@@ -157,10 +161,11 @@ def render(digest: TeamDigest, tz_name: str, now: datetime) -> tuple[str, str]:
     lines += ["", f"Spikes: {len(digest.spikes)}"]
     for spike in digest.spikes:
         detected = timing.from_iso_utc(spike.detected_at).astimezone(zone)
-        hold = {"switched_on": "; crisis hold switched on", "already_on": "; crisis hold was on"}.get(spike.crisis_hold, "")
+        hold = {"switched_on": "; crisis hold switched on",
+                "already_on": "; crisis hold was on"}.get(spike.crisis_hold, "")
         lines.append(f"  - {detected:%a %H:%M} {spike.facet}, {LANGUAGE_NAMES.get(spike.language, spike.language)}: "
-                     f"{spike.count} negative mentions in an hour (usually {spike.mean:.1f}, threshold {spike.threshold:.1f})"
-                     f"{hold}")
+                     f"{spike.count} negative mentions in an hour (usually {spike.mean:.1f}, "
+                     f"threshold {spike.threshold:.1f}){hold}")
     return subject, "\n".join(lines)
 
 

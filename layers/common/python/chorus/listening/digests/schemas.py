@@ -1,10 +1,5 @@
-"""The digest: at set times (09:00 and 16:00 by default) each team's email subscribers get one plain-text summary
-instead of a stream of pings (seed 000 #2: "check twice a day, for a quarter of an hour").
-
-A digest covers the period since the previous digest time: the mentions received in it by intent (all of them, and
-those routed to the team), the team's open complaints oldest first, the alerts that escalated, and the spikes. A
-period with none of these still sends a short digest that says it was quiet: silence at 09:00 would otherwise
-look the same as a broken pipeline. Pure: callers pass `now`."""
+"""Shapes of the digests: a digest time (the period it covers) and the progress of sending it, saved with
+optimistic locking so that of two overlapping runs one sends. What a digest holds is chorus.listening.digests.rules."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -49,11 +44,11 @@ class SlotState(BaseModel):
     def claimable(self, now: datetime) -> bool:
         return not self.done and (self.claim_until is None or timing.from_iso_utc(self.claim_until) <= now)
 
-    def claimed(self, slot: Slot, now: datetime) -> "SlotState":
+    def claimed(self, slot: Slot, now: datetime) -> SlotState:
         return self.model_copy(update={"claim_until": timing.iso_utc(now + SLOT_CLAIM),
                                        "expires_at": int((slot.at + SLOT_KEPT).timestamp())})
 
-    def with_sent(self, team: str, now: datetime) -> "SlotState":
+    def with_sent(self, team: str, now: datetime) -> SlotState:
         done = [*self.sent, team]
         return self.model_copy(update={"sent": done, "claim_until": None if set(TEAMS) <= set(done)
                                        else timing.iso_utc(now + SLOT_CLAIM)})

@@ -1,14 +1,17 @@
-"""Use case: at each digest time, send every team's email subscribers their digest (chorus.listening.digests.rules), once.
+"""Use case: at each digest time, send every team's email subscribers their digest (chorus.listening.digests.rules),
+once.
 
 send_due runs every quarter of an hour and reads the digest times from the routing rules, so changing them needs no
 redeploy. Each digest time is one state item saved with optimistic locking: of two overlapping runs one claims it,
 and after each team's digest it notes that team as sent. A run that dies midway leaves the claim to run out; the next
 run sends the teams still missing. The digest carries `kind=digest` and no severity or SMS attribute, so email
-subscriptions (whatever their minimum severity) receive it and SMS subscriptions never do (domain/subscriptions)."""
+subscriptions (whatever their minimum severity) receive it and SMS subscriptions never do (see
+Subscription.filter_policy in chorus.listening.schemas)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from chorus.core import time as timing
 from chorus.core.errors import Conflict
@@ -30,8 +33,6 @@ MAX_SPIKES = 100
 SECOND = timedelta(seconds=1)
 
 
-
-
 class InboxReads(Protocol):
     def page(self, query: InboxQuery, now: datetime, limit: int, cursor: str | None) -> InboxPage: ...
 
@@ -45,7 +46,8 @@ class RecentAlerts(Protocol):
 
 
 class SpikeLog(Protocol):
-    def between(self, since: datetime, until: datetime, now: datetime, limit: int, newest_first: bool) -> list[Spike]: ...
+    def between(self, since: datetime, until: datetime, now: datetime, limit: int,
+                newest_first: bool) -> list[Spike]: ...
 
 
 class Slots(Protocol):
@@ -58,8 +60,9 @@ class DigestSink(Protocol):
 
 
 class DigestService:
-    def __init__(self, inbox: InboxReads, mentions: OpenComplaints, alerts: RecentAlerts, spikes: SpikeLog, slots: Slots,
-                 notifier: DigestSink, rules: Callable[[], RoutingRules], clock: Clock, timezone: str) -> None:
+    def __init__(self, inbox: InboxReads, mentions: OpenComplaints, alerts: RecentAlerts, spikes: SpikeLog,
+                 slots: Slots, notifier: DigestSink, rules: Callable[[], RoutingRules], clock: Clock,
+                 timezone: str) -> None:
         self.inbox = inbox
         self.mentions = mentions
         self.alerts = alerts

@@ -1,12 +1,8 @@
-"""DynamoDB side of spike detection and digests (tables in infra/template.yaml; bound by chorus.aws.tables.bind).
+"""DynamoDB side of the digests: one item per digest time in the StateTable, saved with optimistic locking (tables
+in infra/template.yaml; bound by chorus.aws.tables.bind). The open complaints a digest lists are read from the
+mentions' sparse index (chorus.listening.store).
 
-  count a negative mention, exactly once .... MentionsTable conditional Put + StateTable ADD   one TransactWriteItems
-  counters: last hour and baseline ......... StateTable `spike#n#<facet>#<language>#<bucket>`  BatchGetItem
-  one spike alert per cooldown ............. StateTable `spike#watch#<series>` (version)       BatchGetItem, conditional Put
-  spikes detected in a period .............. StateTable `spike#at#<time>#<series>`            Query name between
-  a series' negative mentions, last hour ... MentionsTable GSI `negative` (sparse)            Query created_at >= since
-  open complaints, oldest first ............ MentionsTable GSI `open_complaints` (sparse)     Query
-  one digest per time, each team once ...... StateTable `digest#<time>` (version)             GetItem, conditional Put"""
+  one digest per time, each team once ...... StateTable `digest#<time>` (version)   GetItem, conditional Put"""
 from __future__ import annotations
 
 from datetime import datetime

@@ -8,8 +8,9 @@ SNS cannot publish idempotently to email and SMS, and the alternative, never ret
 a complaint nobody answered go unseen because of one crash."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable, Protocol
+from typing import Protocol
 
 from chorus.core.errors import Conflict
 from chorus.core.observability import logger
@@ -70,7 +71,8 @@ class EscalationService:
             **escalation.attributes(claimed, stage, sms),
         )
         self._mark_sent(claimed, stage, rules, now)
-        logger.info("alert escalated", extra={"alert": alert.id, "to": stage.team, "severity": stage.severity, "sms": sms})
+        logger.info("alert escalated",
+                    extra={"alert": alert.id, "to": stage.team, "severity": stage.severity, "sms": sms})
         return True
 
     def _mark_sent(self, alert: Alert, stage: escalation.Stage, rules: RoutingRules, now: datetime) -> None:

@@ -1,4 +1,4 @@
-"""TODO routes of listening/sources."""
+"""The routes of sources: GET and POST /sources, and GET, PUT and DELETE /sources/{id}."""
 from __future__ import annotations
 
 from chorus import container
@@ -22,7 +22,8 @@ def create_source(principal: Principal, body: SourceCreate) -> SourceView:
     return container.sources().create(body, principal)
 
 
-@routes.route("/sources/{id}", "GET", "One source: its settings and its fetch state", roles=LISTENERS, response=SourceView)
+@routes.route("/sources/{id}", "GET", "One source: its settings and its fetch state", roles=LISTENERS,
+              response=SourceView)
 def get_source(principal: Principal, id: str) -> SourceView:
     return container.sources().get(id)
 

@@ -1,4 +1,5 @@
-"""Sources to listen to, and when each is polled next. Pure: callers pass `now`.
+"""Rules of sources: when each is polled next (after a success, a rate limit or a failure), how an edit touches its
+fetch state, and which addresses Chorus must never connect to. Pure: callers pass `now`.
 
 A source is one thing to watch (a feed, a Mastodon account or hashtag, a Bluesky, X or Reddit search), tagged with
 the facet it watches (brand, company, employees). Its configuration is what people edit; its fetch state (the
@@ -9,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Final, Literal
 
 from chorus.core.roles import ALERT_ADMINS, EDITORS
 from chorus.listening.sources.schemas import POLL_LIMITS, FetchState, FetchStatus, Source, SourceView
@@ -40,14 +42,14 @@ def next_poll_after_failure(now: datetime, poll_minutes: int, consecutive_failur
 
 
 # ---------------------------------------------------------------------------------------------- edits
-KEEP = "keep"
+KEEP: Final = "keep"
 
 
 @dataclass(frozen=True)
 class EditPlan:
     """How an edit touches the fetch state. `next_poll_at`: a time, None to leave the due index, or KEEP."""
 
-    next_poll_at: datetime | None | str
+    next_poll_at: datetime | None | Literal["keep"]
     reset_watermark: bool  # another feed or account: the old watermark would skip or repeat items
     end_lease: bool  # a poll running now uses the old configuration: its result must not be saved over the edit
 

@@ -1,8 +1,8 @@
-"""Sources to listen to, and when each is polled next. Pure: callers pass `now`.
+"""Shapes of sources: a source's configuration as people write and edit it (checked against its kind's poll
+limits and settings), its fetch state as fetch_mentions writes it, and the bodies of /sources.
 
 A source is one thing to watch (a feed, a Mastodon account or hashtag, a Bluesky, X or Reddit search), tagged with
-the facet it watches (brand, company, employees). Its configuration is what people edit; its fetch state (the
-watermark, the next poll, the last error) is what `fetch_mentions` writes. The two are stored apart, so neither
+the facet it watches (brand, company, employees). Its configuration and its fetch state are stored apart, so neither
 ever overwrites the other."""
 from __future__ import annotations
 
@@ -65,11 +65,13 @@ class SourceFields(BaseModel):
     enabled: bool = True
     settings: dict[str, str] = Field(default_factory=dict, max_length=10,
                                      description="per kind: rss url; mastodon instance_url, mode, tag, query; bluesky "
-                                                 "mode, query, service_url; x mode, query, user_id; reddit query, subreddit")
+                                                 "mode, query, service_url; x mode, query, user_id; reddit query, "
+                                                 "subreddit")
     secret: str | None = Field(default=None, description="name of the Secrets Manager secret (under the stack's "
-                               "'sources/' prefix) that holds this source's credentials; never the credentials themselves")
+                               "'sources/' prefix) that holds this source's credentials; never the credentials "
+                               "themselves")
 
-    def checked(self, source_id: str) -> "SourceFields":
+    def checked(self, source_id: str) -> SourceFields:
         """These fields with the poll interval filled in; ValidationError naming the field otherwise."""
         limits = POLL_LIMITS[self.kind]
         minutes = self.poll_minutes if self.poll_minutes is not None else limits.default
@@ -89,7 +91,8 @@ class SourceFields(BaseModel):
             if not SECRET_NAME.match(self.secret):
                 raise ValidationError("secret", "must be a secret name: letters, digits and /_+=.@- (at most 128)")
         elif self._needs_credentials():
-            raise ValidationError("secret", f"this {self.kind} source needs credentials: name the secret that holds them")
+            raise ValidationError("secret",
+                                  f"this {self.kind} source needs credentials: name the secret that holds them")
         return self.model_copy(update={"poll_minutes": minutes})
 
     def _needs_credentials(self) -> bool:
@@ -140,12 +143,13 @@ class FetchState(BaseModel):
     duration_ms: int = 0
 
     def succeeded(self, now: datetime, *, items: int, requests: int, capped: bool, not_modified: bool,
-                  duration_ms: int) -> "FetchState":
+                  duration_ms: int) -> FetchState:
         stamp = timing.iso_utc(now)
-        return FetchState(last_fetched_at=stamp, last_success_at=stamp, items_last_run=items, requests_last_run=requests,
+        return FetchState(last_fetched_at=stamp, last_success_at=stamp, items_last_run=items,
+                          requests_last_run=requests,
                           capped=capped, not_modified=not_modified, duration_ms=duration_ms)
 
-    def failed(self, now: datetime, error: str, *, duration_ms: int, counts: bool = True) -> "FetchState":
+    def failed(self, now: datetime, error: str, *, duration_ms: int, counts: bool = True) -> FetchState:
         """`counts=False` for a rate limit: the source is fine, the platform asked for a pause."""
         return self.model_copy(update={
             "last_fetched_at": timing.iso_utc(now), "last_error": error[:MAX_ERROR_CHARS], "duration_ms": duration_ms,

@@ -1,5 +1,6 @@
-"""fetch_mentions: poll every source that is due, each under a lease, and queue what it found for process_mentions.
+"""Use cases of sources: fetch_mentions' polls, and the edits of /sources (add, list, show, replace, remove).
 
+fetch_mentions polls every source that is due, each under a lease, and queues what it found for process_mentions.
 Per source: claim it (a conditional update: it is due and no live lease is on it) → fetch since its watermark →
 send the mentions to the ingest queue → only then save the new watermark and the next poll, under the same lease.
 - Two overlapping runs: only one claim succeeds, so a source is never fetched twice at once.
@@ -10,17 +11,16 @@ send the mentions to the ingest queue → only then save the new watermark and t
   (capped); the error is kept on the source, and the run goes on with the next source.
 - No new source is started when the Lambda has less than RESERVE_SECONDS left.
 
-Use cases of /sources: add, list, show, replace and remove what Chorus listens to.
-
 Edits touch only a source's configuration (and, through `plan_edit`, when it is polled next); the watermark and
 fetch state stay fetch_mentions' own. Two edits based on the same read: the second is a 409."""
 from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Callable, Protocol
+from typing import Protocol
 
 from chorus.core import time as timing
 from chorus.core.errors import Conflict, NotFound
@@ -157,7 +157,8 @@ class FetchingService:
     def _failed(self, source: Source, state: FetchState, error: Exception, started: float) -> _Poll:
         now = self.clock()
         failed = state.failed(now, f"{type(error).__name__}: {error}", duration_ms=_ms(started))
-        return _Poll(failed, next_poll_after_failure(now, source.poll_minutes, failed.consecutive_failures), None, "failed")
+        next_poll_at = next_poll_after_failure(now, source.poll_minutes, failed.consecutive_failures)
+        return _Poll(failed, next_poll_at, None, "failed")
 
 
 def _ms(started: float) -> int:

@@ -1,18 +1,12 @@
-"""DynamoDB persistence of the listening side: mentions, alerts, sources and alert subscriptions (tables defined
-in infra/template.yaml; bound by chorus.aws.tables.bind).
+"""DynamoDB persistence of sources: each source's configuration and, on attributes of their own, fetch_mentions'
+lease, watermark and fetch state, so an edit and a poll never overwrite each other (tables defined in
+infra/template.yaml; bound by chorus.aws.tables.bind).
 
 Access patterns:
-  a mention / drop an exact duplicate ...... MentionsTable key `id` (hash of platform#id) GetItem / conditional Put
-  the inbox, by status ..................... GSI `by_status` status + received_at         see adapters/inbox_store
-  a conversation's recent mentions ......... GSI `conversation` conversation + created_at  Query created_at >= since
-  an employee's forwards, newest first ..... GSI `forwarded` forwarded_by + received_at   Query (sparse: forwards only)
-  an alert / one per team and conversation . AlertsTable key `id`                         GetItem / conditional Put
-  alerts by month, newest first ............ GSI `recent` month + created_at              Query
-  alerts due to escalate ................... GSI `escalation` (sparse, keys) + escalate_at Query escalate_at <= now
-  sources, subscriptions ................... key org + id                                 Query
-  sources due for a poll ................... GSI `due` org + next_poll_at (sparse, keys)  Query next_poll_at <= now
-  claim a source / save a poll's result .... SourcesTable key org + id                    conditional UpdateItem
-Expired mentions and alerts (past `expires_at`, not yet removed by TTL) are filtered out of every read."""
+  sources ................................. SourcesTable key org + id                    Query
+  sources due for a poll .................. GSI `due` org + next_poll_at (sparse, keys)  Query next_poll_at <= now
+  edit a source ........................... SourcesTable key org + id                    UpdateItem if revision
+  claim a source / save a poll's result ... SourcesTable key org + id                    conditional UpdateItem"""
 from __future__ import annotations
 
 from datetime import datetime
@@ -23,7 +17,7 @@ from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 
 from chorus.aws.tables import is_condition_failure, put_if_absent, table, update_if
 from chorus.core import time as timing
-from chorus.listening.sources.rules import KEEP, LEASE, EditPlan, StoredSource
+from chorus.listening.sources.rules import LEASE, EditPlan, StoredSource
 from chorus.listening.sources.schemas import FetchState, Source
 from chorus.listening.store import ConfigItem
 
@@ -58,8 +52,9 @@ class SourceItem(ConfigItem):
 
     def stored(self) -> StoredSource:
         return StoredSource(
-            source=Source.model_validate(self.data), revision=int(self.revision or 1), watermark=dict(self.watermark or {}),
-            fetch=FetchState.model_validate(self.fetch or {}), next_poll_at=self.next_poll_at, lease_until=self.lease_until,
+            source=Source.model_validate(self.data), revision=int(self.revision or 1),
+            watermark=dict(self.watermark or {}), fetch=FetchState.model_validate(self.fetch or {}),
+            next_poll_at=self.next_poll_at, lease_until=self.lease_until,
         )
 
 
@@ -88,7 +83,7 @@ class SourceRepository:
         actions = [SourceItem.data.set(source.model_dump(mode="json")), SourceItem.revision.set(revision + 1)]
         if plan.next_poll_at is None:
             actions.append(SourceItem.next_poll_at.remove())
-        elif plan.next_poll_at != KEEP:
+        elif isinstance(plan.next_poll_at, datetime):  # otherwise KEEP
             actions.append(SourceItem.next_poll_at.set(timing.iso_utc(plan.next_poll_at)))
         if plan.end_lease:
             actions += [SourceItem.lease_until.remove(), SourceItem.lease_owner.remove()]
@@ -116,7 +111,8 @@ class SourceRepository:
         item = SourceItem(self.org, source_id)
         claimed = update_if(
             item, [SourceItem.lease_until.set(timing.iso_utc(now + LEASE)), SourceItem.lease_owner.set(owner)],
-            (SourceItem.next_poll_at <= stamp) & (SourceItem.lease_until.does_not_exist() | (SourceItem.lease_until <= stamp)),
+            (SourceItem.next_poll_at <= stamp)
+            & (SourceItem.lease_until.does_not_exist() | (SourceItem.lease_until <= stamp)),
         )
         return item.stored() if claimed else None
 
@@ -124,7 +120,8 @@ class SourceRepository:
                watermark: dict[str, str] | None) -> bool:
         """Save a poll's result and end its lease; False when the lease was lost (the source was edited so that
         this poll's result no longer applies, or deleted)."""
-        actions = [SourceItem.fetch.set(state.model_dump(mode="json")), SourceItem.next_poll_at.set(timing.iso_utc(next_poll_at)),
+        actions = [SourceItem.fetch.set(state.model_dump(mode="json")),
+                   SourceItem.next_poll_at.set(timing.iso_utc(next_poll_at)),
                    SourceItem.lease_until.remove(), SourceItem.lease_owner.remove()]
         if watermark is not None:
             actions.append(SourceItem.watermark.set(watermark))

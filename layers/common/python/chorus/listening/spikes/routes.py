@@ -1,4 +1,4 @@
-"""TODO routes of listening/spikes."""
+"""The route of spike detection: GET /spikes, the spikes detected in the last days."""
 from __future__ import annotations
 
 from chorus import container
@@ -9,7 +9,8 @@ from chorus.listening.spikes.schemas import SpikeList
 routes = Routes()
 
 
-@routes.route("/spikes", "GET", "Spikes of negative mentions detected in the last days, newest first: counts, baseline, why",
+@routes.route("/spikes", "GET",
+              "Spikes of negative mentions detected in the last days, newest first: counts, baseline, why",
               roles=LISTENERS, response=SpikeList, query=(
                   Query("days", "how far back", type="integer", minimum=1, maximum=90, default=7),
                   Query("limit", "at most this many", type="integer", minimum=1, maximum=200, default=50)))

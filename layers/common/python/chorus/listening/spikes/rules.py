@@ -17,7 +17,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from chorus.core import time as timing
 from chorus.listening.schemas import MentionRecord, SpikeRules, excerpt
@@ -74,7 +74,7 @@ def said_at(record: MentionRecord) -> datetime:
 
 def bucket_of(at: datetime) -> datetime:
     epoch = int(at.timestamp())
-    return datetime.fromtimestamp(epoch - epoch % int(BUCKET.total_seconds()), timezone.utc)
+    return datetime.fromtimestamp(epoch - epoch % int(BUCKET.total_seconds()), UTC)
 
 
 def counter_name(series: str, bucket: datetime) -> str:
@@ -109,7 +109,8 @@ def windows(series: str, now: datetime, baseline_days: int) -> Windows:
     return Windows(
         series=series,
         recent=tuple(counter_name(series, b) for b in buckets),
-        baseline=tuple(tuple(counter_name(series, b - DAY * day) for b in buckets) for day in range(1, baseline_days + 1)),
+        baseline=tuple(tuple(counter_name(series, b - DAY * day) for b in buckets)
+                       for day in range(1, baseline_days + 1)),
     )
 
 
@@ -206,7 +207,8 @@ def new_spike(reading: Reading, found: Evidence, rules: SpikeRules, now: datetim
               crisis_hold: HoldEffect, sms: bool) -> Spike:
     return Spike(
         id=spike_id(reading.series, now), facet=reading.facet, language=reading.language,
-        detected_at=timing.iso_utc(now), count=reading.count, mean=round(reading.mean, 2), sigma=round(reading.sigma, 2),
+        detected_at=timing.iso_utc(now), count=reading.count, mean=round(reading.mean, 2),
+        sigma=round(reading.sigma, 2),
         threshold=round(reading.threshold, 2), sigmas=rules.sigmas, min_count=rules.min_count,
         baseline_days=rules.baseline_days, terms=found.terms, authors=found.authors, examples=found.examples,
         platform=found.platform, crisis_hold=crisis_hold, sms=sms, expires_at=int((now + retention).timestamp()),
@@ -224,7 +226,9 @@ def next_step(watch: Watch, reading: Reading, now: datetime, rules: SpikeRules) 
 
 
 def cooled_down(watch: Watch, now: datetime, rules: SpikeRules) -> bool:
-    return watch.last_at is None or timing.from_iso_utc(watch.last_at) + timedelta(minutes=rules.cooldown_minutes) <= now
+    if watch.last_at is None:
+        return True
+    return timing.from_iso_utc(watch.last_at) + timedelta(minutes=rules.cooldown_minutes) <= now
 
 
 def claim(watch: Watch, spike: Spike, now: datetime) -> Watch:

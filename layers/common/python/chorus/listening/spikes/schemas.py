@@ -1,17 +1,6 @@
-"""Spikes: far more negative mentions about one facet in one language in the last hour than is usual for that hour.
-
-A mention is *negative* when its intent is `complaint` or its sentiment is at most -0.5. The rule is fixed, not a
-setting: the baseline compares counts over weeks, and a changed rule would compare today's counts with yesterday's
-counts of something else. Each negative mention adds one to the counter of its *series* (facet and language) and
-10-minute bucket, once, when it is first stored. The last hour is the six buckets up to now; the baseline is the same
-six buckets on each of the `baseline_days` days before (the same hour of the day, so a quiet night does not make
-every morning a spike).
-
-A reading is a spike when its count is at least `min_count` and above mean + k·σ of the baseline. σ is at least
-√mean: counts of independent events vary like that (Poisson), and a week of identical hours would otherwise make
-one extra complaint a spike. After an alert the series is quiet for `cooldown_minutes`. Pure: callers pass `now`.
-
-Request and response bodies of the REST API (validated on the way in, documented in /openapi.json)."""
+"""Shapes of spike detection: the tally a negative mention adds to its series' counter, a detected spike with what
+it was about (its alert's subject, message and attributes), the watch that lets one run claim each spike, and the
+GET /spikes body. What counts as a spike is decided in chorus.listening.spikes.rules."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -92,9 +81,9 @@ class Spike(BaseModel):
                 f"{LANGUAGE_NAMES.get(self.language, self.language)} in the last hour")
 
     def reason(self) -> str:
-        return (f"{self.count} negative mentions in the last hour; usually {self.mean:.1f} ± {self.sigma:.1f} at this hour "
-                f"over the last {self.baseline_days} days, threshold {self.threshold:.1f} (mean + {self.sigmas:g}·σ, "
-                f"at least {self.min_count})")
+        return (f"{self.count} negative mentions in the last hour; usually {self.mean:.1f} ± {self.sigma:.1f} "
+                f"at this hour over the last {self.baseline_days} days, threshold {self.threshold:.1f} "
+                f"(mean + {self.sigmas:g}·σ, at least {self.min_count})")
 
     def attributes(self) -> dict[str, str]:
         """The alert attributes subscriptions filter on: PR, high severity, SMS only within the budget."""

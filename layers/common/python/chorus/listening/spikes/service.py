@@ -6,8 +6,9 @@ dies in between leaves it there, and the first run after the claim ran out sends
 least once, and twice only when a Lambda dies between publishing and saving that it did."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from chorus.core import time as timing
 from chorus.core.errors import Conflict
@@ -24,14 +25,13 @@ EVIDENCE_LIMIT = 200  # negative mentions read for one alert's terms, authors an
 WINDOW = spikes.BUCKET * spikes.WINDOW_BUCKETS
 
 
-
-
 class SpikeStore(Protocol):
     def counts(self, names: list[str]) -> dict[str, int]: ...
     def watches(self, series: list[str]) -> dict[str, Watch]: ...
     def save_watch(self, watch: Watch, now: datetime) -> Watch: ...
     def record(self, spike: Spike) -> None: ...
-    def between(self, since: datetime, until: datetime, now: datetime, limit: int, newest_first: bool) -> list[Spike]: ...
+    def between(self, since: datetime, until: datetime, now: datetime, limit: int,
+                newest_first: bool) -> list[Spike]: ...
 
 
 class NegativeMentions(Protocol):
@@ -83,7 +83,8 @@ class SpikeService:
                 recent = self.mentions.negative_since(window.series, now - WINDOW, now, EVIDENCE_LIMIT)
                 items_read += len(recent) + 1  # and the crisis state
                 effect = spikes.hold_effect(rules.spike.crisis_hold, self.crisis.active_hold() is not None)
-                spike = spikes.new_spike(reading, spikes.evidence(recent), rules.spike, now, self.retention, effect, sms=False)
+                spike = spikes.new_spike(reading, spikes.evidence(recent), rules.spike, now, self.retention, effect,
+                                         sms=False)
                 claimed = spikes.claim(watch, spike, now)
             else:
                 claimed = spikes.reclaim(watch, now)

@@ -1,12 +1,10 @@
-"""DynamoDB side of spike detection and digests (tables in infra/template.yaml; bound by chorus.aws.tables.bind).
+"""DynamoDB side of spike detection: the counters, each series' watch and the spikes detected, all in the StateTable
+(tables in infra/template.yaml; bound by chorus.aws.tables.bind). The counters are written as mentions are stored
+(chorus.listening.store); the negative mentions a spike alert quotes are read there too.
 
-  count a negative mention, exactly once .... MentionsTable conditional Put + StateTable ADD   one TransactWriteItems
-  counters: last hour and baseline ......... StateTable `spike#n#<facet>#<language>#<bucket>`  BatchGetItem
-  one spike alert per cooldown ............. StateTable `spike#watch#<series>` (version)       BatchGetItem, conditional Put
-  spikes detected in a period .............. StateTable `spike#at#<time>#<series>`            Query name between
-  a series' negative mentions, last hour ... MentionsTable GSI `negative` (sparse)            Query created_at >= since
-  open complaints, oldest first ............ MentionsTable GSI `open_complaints` (sparse)     Query
-  one digest per time, each team once ...... StateTable `digest#<time>` (version)             GetItem, conditional Put"""
+  counters: last hour and baseline . StateTable `spike#n#<facet>#<language>#<bucket>` BatchGetItem
+  one spike alert per cooldown ..... StateTable `spike#watch#<series>` (version)      BatchGetItem, conditional Put
+  spikes detected in a period ...... StateTable `spike#at#<time>#<series>`            Query name between"""
 from __future__ import annotations
 
 from datetime import datetime
@@ -28,7 +26,8 @@ class SpikeRepository:
 
     def counts(self, names: list[str]) -> dict[str, int]:
         """BatchGetItem of known keys (100 per request); a counter never written counts 0."""
-        return {item.name: int(item.count or 0) for item in CounterItem.batch_get([(self.org, name) for name in names])}
+        counters = CounterItem.batch_get([(self.org, name) for name in names])
+        return {item.name: int(item.total or 0) for item in counters}
 
     def watches(self, series: list[str]) -> dict[str, Watch]:
         found = {item.name: item for item in VersionedStateItem.batch_get([(self.org, WATCH + s) for s in series])}
@@ -41,7 +40,8 @@ class SpikeRepository:
 
     def save_watch(self, watch: Watch, now: datetime) -> Watch:
         """Conflict when another run saved the watch since it was read."""
-        item = VersionedStateItem(self.org, WATCH + watch.series, value=watch.model_dump(mode="json", exclude={"version"}),
+        item = VersionedStateItem(self.org, WATCH + watch.series,
+                                  value=watch.model_dump(mode="json", exclude={"version"}),
                                   updated_at=timing.iso_utc(now))
         if watch.version:
             item.version = watch.version
@@ -56,7 +56,8 @@ class SpikeRepository:
     def between(self, since: datetime, until: datetime, now: datetime, limit: int, newest_first: bool) -> list[Spike]:
         """Spikes detected in [since, until)."""
         results = StateItem.query(
-            self.org, StateItem.name.between(SPIKE_RECORD + timing.iso_utc(since), SPIKE_RECORD + timing.iso_utc(until)),
+            self.org,
+            StateItem.name.between(SPIKE_RECORD + timing.iso_utc(since), SPIKE_RECORD + timing.iso_utc(until)),
             scan_index_forward=not newest_first, limit=limit,
         )
         spikes = [Spike.model_validate(item.value) for item in results]
