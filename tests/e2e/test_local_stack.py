@@ -68,6 +68,19 @@ def test_errors_are_json_with_the_right_status(running: Running) -> None:
     assert unknown.status_code == 404
 
 
+def test_unknown_routes_and_methods_answer_in_the_error_shape_and_never_echo_the_token(running: Running) -> None:
+    """Issue 11 item 6: a typo (`/post`) was API Gateway's SigV4 403 with the whole bearer token in the body."""
+    token = running.token("editor")
+    typo = requests.get(running.url + "/post", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert typo.status_code == 404 and typo.json()["error"]["code"] == "not_found", typo.text
+    assert token not in typo.text and token[:20] not in typo.text
+    for method in ("PATCH", "TRACE"):
+        wrong = requests.request(method, running.url + "/health", headers={"Authorization": f"Bearer {token}"},
+                                 timeout=10)
+        assert wrong.status_code == 405 and wrong.json()["error"]["code"] == "method_not_allowed", wrong.text
+        assert wrong.headers["Allow"] == "GET" and token not in wrong.text
+
+
 def test_one_json_log_line_per_request(running: Running) -> None:
     before = len(running.lines)
     running.call("GET", "/health")

@@ -21,6 +21,7 @@ from chorus.advocacy.pool.store import LinkItem, NotifyQueueItem, OfferItem, Rec
 from chorus.advocacy.store import AdvocacyItem
 from chorus.aws.state import StateItem, VersionedStateItem
 from chorus.calendar.store import ChannelItem, PostItem
+from chorus.http.api import GATEWAY_ERRORS, gateway_error_body
 from chorus.listening.sources.store import SourceItem
 from chorus.listening.store import AlertItem, CounterItem, MentionItem, SubscriptionItem
 from chorus.local.packaging import package
@@ -342,3 +343,16 @@ def test_the_media_bucket_is_private_encrypted_tls_only_and_forgets_unsubmitted_
     assert sorted(granted.values()) == [["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
                                         ["s3:GetObject", "s3:PutObject"], ["s3:ListBucket"]]
     assert all(name in resource for resource in granted)
+
+
+def test_api_gateways_own_answers_are_the_apis_error_shape_with_fixed_texts(cfn: dict[str, Any]) -> None:
+    """Issue 11 item 6: what API Gateway answers itself (an unknown route, throttling, a refused or failed request)
+    is the API's error shape, the same as the local runtime answers, and never API Gateway's own message, which can
+    echo the Authorization header."""
+    (api,) = resources(cfn, "AWS::ApiGateway::RestApi").values()
+    answers = api["Properties"]["Body"]["x-amazon-apigateway-gateway-responses"]  # SAM puts them in the definition
+    assert set(answers) == set(GATEWAY_ERRORS)
+    for kind, (status, _, _) in GATEWAY_ERRORS.items():
+        template = answers[kind]["responseTemplates"]["application/json"]
+        assert json.loads(template) == json.loads(gateway_error_body(kind)) and "$context" not in template
+        assert answers[kind].get("statusCode") == (str(status) if status else None)

@@ -302,3 +302,38 @@ def test_concurrent_change_is_a_409_not_a_lost_update(api: Api, tokens: Tokens, 
         container.calendar().posts.save(stale.model_copy(update={"text": "overwrite"}))
     assert isinstance(raised.value, Conflict)  # Stale, the Conflict (409) of a write on an outdated read
     assert api.call("GET", f"/posts/{post_id}", tokens["editor"])[1]["status"] == "cancelled"
+
+
+# ---------------------------------------------------------------------------------------------- issue 11 item 1
+@pytest.mark.parametrize("publish_at", ["9999-12-31T23:59", "0001-01-01T00:30", "1999-12-31T23:59:59Z"])
+def test_a_moment_outside_2000_to_2100_is_a_400_naming_the_field_and_changes_nothing(
+        api: Api, tokens: Tokens, channels: list[str], publish_at: str) -> None:
+    post_id = _approved(api, tokens)
+    before = api.call("GET", f"/posts/{post_id}", tokens["editor"])[1]
+    status, body = api.call("POST", f"/posts/{post_id}/schedule", tokens["editor"], {"publish_at": publish_at})
+    assert (status, body["error"]["field"]) == (400, "publish_at"), body
+    assert "2000" in body["error"]["message"] and "2100" in body["error"]["message"]
+    assert api.call("GET", f"/posts/{post_id}", tokens["editor"])[1] == before
+
+
+@pytest.mark.parametrize("query", ["from=0001-01-01&to=0001-02-01", "from=2026-01-01&to=9999-01-01"])
+def test_a_calendar_range_outside_2000_to_2100_is_a_400(api: Api, tokens: Tokens, query: str) -> None:
+    status, body = api.call("GET", f"/posts?{query}", tokens["editor"])
+    assert status == 400 and body["error"]["field"] in ("from", "to"), body
+
+
+def test_a_schedule_whose_queueing_fails_still_answers_what_it_saved(
+        api: Api, tokens: Tokens, channels: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A post due at once is queued in the request; when the queue is down, the due run sends it a minute later, so
+    the request answers the scheduled post instead of a 500 over a change that was made."""
+    from chorus import container
+
+    post_id = _approved(api, tokens)
+
+    def queue_down(post: Any) -> int:
+        raise ConnectionError("SQS is unreachable")
+
+    monkeypatch.setattr(container.publishing(), "enqueue_soon", queue_down)
+    soon = (datetime.now(UTC) + timedelta(seconds=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    status, body = api.call("POST", f"/posts/{post_id}/schedule", tokens["editor"], {"publish_at": soon})
+    assert status == 200 and body["post"]["status"] == "scheduled", body

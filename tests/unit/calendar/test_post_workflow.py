@@ -834,3 +834,28 @@ def test_work_in_progress_is_shown_only_to_the_crisis_team_its_author_and_the_pe
     assert posts.visible_to(post, CREATOR) and posts.visible_to(post, who("olga", "publisher"))
     for outsider in (who("carl", "creator"), who("pete", "publisher"), who("cas", "care"), who("vic", "viewer")):
         assert posts.visible_to(post, outsider) is not in_progress, (outsider.username, status)
+
+
+# ---------------------------------------------------------------------------------------------- issue 11 item 9
+@pytest.mark.parametrize("status", [Status.APPROVED, Status.SCHEDULED, Status.PUBLISHED, Status.FAILED,
+                                    Status.CANCELLED, Status.HELD])
+def test_editing_a_post_that_cannot_change_says_what_works_for_its_status(status: Status) -> None:
+    post = at_status(status)
+    with pytest.raises(Conflict) as refused:
+        posts.edit(post, PostContent(text="nieuw"), EDITOR, later(1))
+    if status in posts.ACTIONS["reject"].sources:
+        assert "back to draft" in refused.value.message
+        posts.transition(post, "reject", EDITOR, later(1), "herschrijven")  # and that advice works
+    else:
+        assert "reject" not in refused.value.message and "back to draft" not in refused.value.message
+
+
+def test_a_post_still_ahead_at_release_is_not_said_to_have_passed() -> None:
+    held = at_status(Status.HELD)
+    assert held.publish_time is not None
+    released = posts.release(held, EDITOR, held.publish_time - timedelta(seconds=56), timedelta(minutes=2))
+    assert released.status == Status.APPROVED
+    reason = released.audit[-1].reason or ""
+    assert "passed" not in reason and "within 2 minutes" in reason
+    gone = posts.release(held, EDITOR, held.publish_time + timedelta(minutes=5), timedelta(minutes=2))
+    assert "passed" in (gone.audit[-1].reason or "")

@@ -259,3 +259,16 @@ def test_next_free_slot_is_the_earliest_free_candidate_after(
     else:
         assert chosen > after and chosen.replace(second=0, microsecond=0) not in taken
         assert chosen == min(free)
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:30", "1999-12-31T23:59", "2101-01-01T00:00", "9999-12-31T23:59",
+                                   "9999-12-31T23:59:59+14:00"])
+def test_moments_outside_2000_to_2100_are_refused_naming_the_field(value: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        parse_publish_at(value, "Europe/Amsterdam", field="when")
+    assert refused.value.field == "when" and "2000" in refused.value.message
+
+
+def test_the_first_and_last_years_are_accepted() -> None:
+    assert parse_publish_at("2000-01-01T00:00Z").year == 2000
+    assert parse_publish_at("2100-12-31T23:59", "Europe/Amsterdam").year == 2100

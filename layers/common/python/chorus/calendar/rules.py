@@ -77,7 +77,7 @@ def draft(post_id: str, content: PostContent, author: Principal, now: datetime) 
 def edit(post: Post, changes: PostContent, actor: Principal, now: datetime) -> Post:
     _require_author_or_editor(post, actor)
     if post.status not in EDITABLE:
-        raise Conflict(f"a {post.status} post cannot be edited; reject it back to draft first", status=post.status)
+        raise Conflict(f"a {post.status} post cannot be edited; {_how_to_edit(post.status)}", status=post.status)
     update = changes.model_dump(exclude_unset=True)
     for key in ("variants", "media", "channels"):
         if key in update and update[key] is None:
@@ -222,8 +222,10 @@ def release(post: Post, actor: Principal, now: datetime, margin: timedelta) -> P
         changed.deliveries = {c: d if d.final else Delivery() for c, d in post.deliveries.items()}
         return audited(changed, actor, now, "release", Status.HELD, Status.SCHEDULED)
     changed.status = Status.APPROVED
+    why = ("its time passed during the crisis hold" if when is None or when <= now
+           else f"it was due within {int(margin.total_seconds() // 60)} minutes of the release")
     return audited(changed, actor, now, "release", Status.HELD, Status.APPROVED,
-                   "its time passed during the crisis hold: reschedule or cancel it")
+                   f"{why}: an editor schedules it again or cancels it")
 
 
 def endorse(post: Post, actor: Principal, now: datetime) -> Post:
@@ -310,6 +312,15 @@ def warnings(post: Post, channels: dict[str, Channel], neighbours: list[Post]) -
 def _consent_lapsed(before: Post, after: Post) -> bool:
     named = (before.on_behalf_of or "").casefold() != (after.on_behalf_of or "").casefold()
     return named or (before.text, before.variants) != (after.text, after.variants)
+
+
+def _how_to_edit(status: Status) -> str:
+    """What to do instead, for each status that cannot be edited."""
+    if status in ACTIONS["reject"].sources:
+        return "an editor sends it back to draft first (reject, with a reason), then it can be changed"
+    if status in (Status.SCHEDULED, Status.HELD):
+        return "cancel it, or make a new post with the changed text"
+    return "write a new post instead"
 
 
 def _require_author_or_editor(post: Post, actor: Principal) -> None:

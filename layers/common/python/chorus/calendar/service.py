@@ -22,7 +22,7 @@ from chorus.calendar import rules as post_rules
 from chorus.calendar.schemas import Channel, ChannelCreate, ChannelFields, Post, PostContent, Status
 from chorus.core import time as timing
 from chorus.core.errors import Conflict, Forbidden, NotFound, ValidationError
-from chorus.core.observability import metrics
+from chorus.core.observability import logger, metrics
 from chorus.core.retry import retry_on_conflict
 from chorus.core.roles import CRISIS_TEAM, EDITORS, Principal
 from chorus.core.time import Clock
@@ -100,10 +100,11 @@ class CalendarService:
             post_id = hashlib.sha256(f"{actor.username}\n{idempotency_key}".encode()).hexdigest()[:32]
         post = post_rules.draft(post_id, content, actor, self.clock())
         self._known_channels(post.channels)
+        advice = self.advice(post)  # before the write: a request that fails changes nothing
         if not self.posts.create(post):
             existing = self._get(post_id)
             return existing, self.advice(existing), False
-        return post, self.advice(post), True
+        return post, advice, True
 
     def get_post(self, post_id: str, viewer: Principal | None = None) -> Post:
         post = self._get(post_id)
@@ -117,8 +118,8 @@ class CalendarService:
     def update_post(self, actor: Principal, post_id: str, changes: PostContent) -> tuple[Post, list[dict[str, str]]]:
         post = post_rules.edit(self._get(post_id), changes, actor, self.clock())
         self._known_channels(post.channels)
-        post = self.posts.save(post)
-        return post, self.advice(post)
+        advice = self.advice(post)
+        return self.posts.save(post), advice
 
     def act(self, actor: Principal, post_id: str, action: str, reason: str | None = None) -> Post:
         post = self._get(post_id)
@@ -151,11 +152,21 @@ class CalendarService:
         else:
             when = timing.parse_publish_at(publish_at or "", tz_name)
         scheduled = post_rules.schedule(post, when, tz_name, actor, now, channels)
+        advice = self.advice(scheduled, channels)
         saved = self.posts.save(scheduled)
-        if self.publisher is not None:
-            self.publisher.enqueue_soon(saved)
         metrics.add_metric(name="PostsScheduled", unit=MetricUnit.Count, value=1)
-        return saved, self.advice(saved, channels)
+        self._enqueue_soon(saved)
+        return saved, advice
+
+    def _enqueue_soon(self, post: Post) -> None:
+        """Queue a post due before the next due run now. The post is saved already: when the queue cannot be
+        reached the due run sends it (at most a minute late), so that is no reason to fail the request."""
+        if self.publisher is None:
+            return
+        try:
+            self.publisher.enqueue_soon(post)
+        except Exception:
+            logger.exception("a post due soon could not be queued now; the due run sends it", extra={"post": post.id})
 
     def calendar(
         self, start: str | None, end: str | None, channel: str | None, limit: int, cursor: str | None

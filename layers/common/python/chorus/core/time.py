@@ -15,6 +15,9 @@ from chorus.core.errors import ValidationError
 
 Clock = Callable[[], datetime]  # what services are given instead of reading the time themselves; returns UTC
 DEFAULT_TIMEZONE = "Europe/Amsterdam"
+# Moments people may give: a calendar, a report or a search outside these years is a typo, and far-off years overflow
+# date arithmetic (a post at 9999-12-31 plus a day).
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 _MINUTE = timedelta(minutes=1)
@@ -65,6 +68,8 @@ def parse_publish_at(value: str, tz_name: str = DEFAULT_TIMEZONE, field: str = "
     parsed = _parse_date_time(value)
     if parsed is None:
         raise ValidationError(field, "must be an ISO 8601 date-time, e.g. 2026-12-01T09:30")
+    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+        raise ValidationError(field, f"must be a moment between the years {FIRST_YEAR} and {LAST_YEAR}")
     parsed = parsed.replace(microsecond=0)
     if parsed.tzinfo is not None:
         return parsed.astimezone(UTC)

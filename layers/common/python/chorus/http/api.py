@@ -7,7 +7,7 @@ from __future__ import annotations
 import inspect
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +46,23 @@ class ErrorDetail(pydantic.BaseModel):
 
 class ErrorBody(pydantic.BaseModel):
     error: ErrorDetail
+
+
+# What API Gateway answers itself, before a request reaches Chorus (infra/template.yaml GatewayResponses; the local
+# runtime's gateway answers the same, chorus.local.gateway). Fixed texts: API Gateway's own messages can echo the
+# Authorization header.
+GATEWAY_ERRORS: dict[str, tuple[int | None, str, str]] = {  # response type: (status, or None to keep it), code, text
+    "MISSING_AUTHENTICATION_TOKEN": (404, "not_found", "there is no such route (or it does not take this method); "
+                                                      "the routes are listed at /openapi.json"),
+    "THROTTLED": (429, "throttled", "too many requests; retry shortly"),
+    "DEFAULT_4XX": (None, "refused", "the request was refused before it reached Chorus; check its size and form"),
+    "DEFAULT_5XX": (None, "unavailable", "Chorus could not answer just now; try again shortly"),
+}
+
+
+def gateway_error_body(response_type: str) -> str:
+    _, code, message = GATEWAY_ERRORS[response_type]
+    return ErrorBody(error=ErrorDetail(code=code, message=message)).model_dump_json(exclude_none=True)
 
 
 @dataclass(frozen=True)
@@ -377,13 +394,51 @@ def _error(
 
 
 def _pydantic_error(error: pydantic.ValidationError) -> Response:
-    problems = [
-        {"field": ".".join(str(part) for part in e["loc"]) or "body", "message": e["msg"]}
-        for e in error.errors(include_url=False)
-    ]
+    problems = [{"field": ".".join(str(part) for part in e["loc"]) or "body", "message": plain_message(e)}
+                for e in error.errors(include_url=False)]
     first = problems[0]
     message = f"{first['field']}: {first['message']}"
     return _error(400, "validation_error", message, first["field"], {"problems": problems})
+
+
+# What a pattern in a schema asks for, in words: a regular expression is no message for a communications team.
+PATTERN_WORDS = {
+    r"^https?://": "must be a web address starting with https://",
+    r"^\S+$": "must not contain spaces",
+    r"^([01]\d|2[0-3]):[0-5]\d$": "must be a time of day as HH:MM, e.g. 09:30",
+    r"^([01]\d|2[0-3]):(00|15|30|45)$": "must be a quarter of an hour as HH:MM, e.g. 09:15",
+    r"^[a-z0-9][a-z0-9-]{0,39}$": "must be a short name of at most 40 lowercase letters, digits and hyphens, "
+                                   "e.g. mastodon-main",
+}
+
+
+def plain_message(problem: Mapping[str, Any]) -> str:
+    """pydantic's message for one problem, in words: no "Value error, " prefix, no regular expressions, no Python."""
+    kind, context, raw = problem["type"], problem.get("ctx") or {}, str(problem["msg"])
+    limit = context.get("max_length", context.get("min_length"))
+    words: dict[str, str] = {
+        "missing": "is required",
+        "extra_forbidden": "is not a field of this request; check its spelling",
+        "string_type": "must be text",
+        "int_type": "must be a whole number", "int_parsing": "must be a whole number",
+        "float_type": "must be a number", "float_parsing": "must be a number",
+        "bool_type": "must be true or false", "bool_parsing": "must be true or false",
+        "list_type": "must be a list", "dict_type": "must be an object", "model_type": "must be an object",
+        "string_too_short": "must not be empty" if limit == 1 else f"must be at least {limit} characters",
+        "string_too_long": f"may be at most {limit} characters",
+        "too_short": f"must have at least {limit} item{'' if limit == 1 else 's'}",
+        "too_long": f"may have at most {limit} item{'' if limit == 1 else 's'}",
+        "greater_than_equal": f"must be at least {context.get('ge')}",
+        "less_than_equal": f"may be at most {context.get('le')}",
+        "greater_than": f"must be more than {context.get('gt')}",
+        "less_than": f"must be less than {context.get('lt')}",
+        "string_pattern_mismatch": PATTERN_WORDS.get(str(context.get("pattern")), "is not in a form this field takes"),
+    }
+    if kind in ("literal_error", "enum"):
+        return f"must be one of: {context.get('expected', '').replace(' or ', ', ')}".replace("'", "")
+    if kind == "value_error":
+        return raw.removeprefix("Value error, ")
+    return words.get(kind, raw)
 
 
 def _is_throttling(error: BaseException) -> bool:

@@ -33,6 +33,14 @@ def _token(role: str) -> int:
             AuthFlow="USER_PASSWORD_AUTH",
             AuthParameters={"USERNAME": user["username"], "PASSWORD": user["password"]},
         )
+    except cognito.exceptions.UserNotFoundException:
+        print(f"the demo user {user['username']} no longer exists (erased, or removed from the user pool); restart "
+              "`make run` to get the demo users back", file=sys.stderr)
+        return 1
+    except cognito.exceptions.NotAuthorizedException:
+        print(f"the demo user {user['username']} cannot sign in with the password `make run` gave it (changed or "
+              "disabled); restart `make run`", file=sys.stderr)
+        return 1
     except Exception as error:  # noqa: BLE001 - explain, do not dump a traceback on the user
         print(f"could not sign in {user['username']} at {state['aws_endpoint']}: {error}. Is `make run` still up?",
               file=sys.stderr)

@@ -11,6 +11,7 @@ import socket
 import sys
 import threading
 import time
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -134,11 +135,20 @@ class LocalStack:
         from chalice.config import Config
         from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice, LocalDevServer
 
+        from chorus.local.gateway import ApiGateway
+
         if str(PROJECT_ROOT) not in sys.path:
             sys.path.insert(0, str(PROJECT_ROOT))
         import app as app_module
 
         class QuietHandler(ChaliceRequestHandler):
+            # Methods http.server would answer with its own 501 page: the gateway answers 405 in the API's shape.
+            do_TRACE = do_CONNECT = ChaliceRequestHandler._generic_handle
+
+            def __init__(self, request: Any, client_address: Any, server: Any, app_object: Any, config: Any) -> None:
+                self.local_gateway = ApiGateway(app_object, config)  # chalice's own LocalGateway, with our answers
+                BaseHTTPRequestHandler.__init__(self, request, client_address, server)
+
             def log_message(self, format: str, *args: Any) -> None:  # the app logs one JSON line per request
                 pass
 
