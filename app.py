@@ -22,7 +22,8 @@ from chorus.publishing.routes import routes as publishing_routes
 VERSION = "0.1.0"
 
 app = Chalice(app_name="chorus", configure_logs=False)
-api = Api(app, container.token_verifier, title="Chorus", version=VERSION)
+api = Api(app, container.token_verifier, title="Chorus", version=VERSION,
+          idempotency_keys=container.idempotency_keys)
 own = Routes()
 
 

@@ -337,3 +337,18 @@ def test_a_schedule_whose_queueing_fails_still_answers_what_it_saved(
     soon = (datetime.now(UTC) + timedelta(seconds=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
     status, body = api.call("POST", f"/posts/{post_id}/schedule", tokens["editor"], {"publish_at": soon})
     assert status == 200 and body["post"]["status"] == "scheduled", body
+
+
+# ---------------------------------------------------------------------------------------------- issue 11 item 14
+def test_an_idempotency_key_reused_for_another_body_is_a_422_that_changes_nothing(
+        api: Api, tokens: Tokens, channels: list[str]) -> None:
+    key = {"Idempotency-Key": "draft-7"}
+    first = api.call("POST", "/posts", tokens["creator"], {"text": "versie één", "channels": ["x-main"]}, key)
+    again = api.call("POST", "/posts", tokens["creator"], {"text": "versie één", "channels": ["x-main"]}, key)
+    other = api.call("POST", "/posts", tokens["creator"], {"text": "versie twee", "channels": ["x-main"]}, key)
+    assert (first[0], again[0], other[0]) == (201, 200, 422), other
+    assert other[1]["error"]["code"] == "unprocessable" and "Idempotency-Key" in other[1]["error"]["message"]
+    drafts = api.call("GET", "/posts?status=draft", tokens["editor"])[1]["items"]
+    assert [d["text"] for d in drafts] == ["versie één"]
+    someone_else = api.call("POST", "/posts", tokens["editor"], {"text": "versie twee", "channels": ["x-main"]}, key)
+    assert someone_else[0] == 201  # a key belongs to the person who sent it

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from chorus.advocacy.pool.service import OfferNotifier, PoolPersonalData, PoolService, ShareService, ShareTracker
     from chorus.advocacy.pool.store import OfferMessages
     from chorus.advocacy.privacy.service import PrivacyService
+    from chorus.aws.state import StateRepository
     from chorus.calendar.schemas import Post
     from chorus.calendar.service import CalendarService, ChannelChecks, CrisisService
     from chorus.core.roles import Principal
@@ -259,6 +260,13 @@ def privacy() -> PrivacyService:
 
 
 # ---------------------------------------------------------------------------------------------------- the API
+@service
+def idempotency_keys() -> StateRepository:
+    from chorus.aws.state import StateRepository
+
+    return StateRepository(settings().org)
+
+
 @service
 def token_verifier() -> TokenVerifier:
     # Imported here: only the API verifies tokens, and PyJWT with `cryptography` costs ~45 ms of every cold start.

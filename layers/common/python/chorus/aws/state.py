@@ -41,6 +41,14 @@ class StateRepository:
     def put(self, name: str, value: dict[str, Any], updated_at: str) -> None:
         StateItem(self.org, name, value=value, updated_at=updated_at).save()
 
+    def remember(self, name: str, value: dict[str, Any], expires_at: int) -> dict[str, Any]:
+        """Store `value` under `name` until `expires_at` unless something is stored there already; either way, what is
+        stored (a conditional put, then a consistent read only when the put found one)."""
+        if put_if_absent(StateItem(self.org, name, value=value, updated_at=str(expires_at), expires_at=expires_at),
+                         StateItem.name):
+            return value
+        return self.get(name)
+
     def take_token(self, name: str, slots: int, expires_at: int) -> bool:
         """One of `slots` tokens under `name` (a budget, e.g. SMS per hour), or False when all are taken.
         Each token is its own conditional put, so concurrent takers never share one."""

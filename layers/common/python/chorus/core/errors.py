@@ -37,6 +37,13 @@ class Conflict(ChorusError):
     code = "conflict"
 
 
+class Unprocessable(ChorusError):
+    """Well formed, but not something that can be done as asked (422): e.g. an Idempotency-Key used before for
+    another request."""
+
+    code = "unprocessable"
+
+
 class Stale(Conflict):
     """Someone saved the item after it was read (optimistic locking): read it again and retry
     (chorus.core.retry.retry_on_conflict). A 409 if it reaches the API."""

@@ -4,12 +4,13 @@ authenticates, validates, reads the Idempotency-Key header, maps errors to JSON 
 /openapi.json. Also here: the bodies the API answers on its own behalf (errors, /health, /me)."""
 from __future__ import annotations
 
+import hashlib
 import inspect
 import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pydantic
 from aws_lambda_powertools.metrics import MetricUnit
@@ -18,7 +19,7 @@ from chalice.app import Request
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from chorus.core.errors import ChorusError, Conflict, Forbidden, InvalidToken, NotFound, ValidationError
+from chorus.core.errors import ChorusError, Conflict, Forbidden, InvalidToken, NotFound, Unprocessable, ValidationError
 from chorus.core.observability import logger, metrics
 from chorus.core.roles import Principal
 
@@ -29,7 +30,10 @@ if TYPE_CHECKING:
 ACCEPTED_CONTENT_TYPES = [
     "application/json", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data"
 ]
-STATUS_BY_ERROR: dict[type[ChorusError], int] = {ValidationError: 400, Forbidden: 403, NotFound: 404, Conflict: 409}
+STATUS_BY_ERROR: dict[type[ChorusError], int] = {
+    ValidationError: 400, Forbidden: 403, NotFound: 404, Conflict: 409, Unprocessable: 422,
+}
+IDEMPOTENCY_WINDOW_SECONDS = 24 * 3600  # how long an Idempotency-Key stays bound to the request it first came with
 THROTTLING_CODES = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
 
 
@@ -183,10 +187,18 @@ class Routes:
         return decorator
 
 
+class IdempotencyKeys(Protocol):
+    """Where a key's first request is remembered (chorus.aws.state.StateRepository)."""
+
+    def remember(self, name: str, value: dict[str, Any], expires_at: int) -> dict[str, Any]: ...
+
+
 class Api:
-    def __init__(self, app: Chalice, verifier: Callable[[], TokenVerifier], title: str, version: str) -> None:
+    def __init__(self, app: Chalice, verifier: Callable[[], TokenVerifier], title: str, version: str,
+                 idempotency_keys: Callable[[], IdempotencyKeys]) -> None:
         self.app = app
         self.verifier = verifier
+        self.idempotency_keys = idempotency_keys
         self.title = title
         self.version = version
         self.routes: list[RouteSpec] = []
@@ -241,7 +253,7 @@ class Api:
             for q in spec.query:
                 kwargs[q.name] = q.parse(params.get(q.name))
             if spec.idempotent:
-                kwargs["idempotency_key"] = request.headers.get("idempotency-key")
+                kwargs["idempotency_key"] = self._idempotency_key(spec, request, kwargs)
             if wants_request:
                 kwargs["request"] = request
             result = view(**kwargs)
@@ -277,6 +289,24 @@ class Api:
             },
         )
         return response
+
+    def _idempotency_key(self, spec: RouteSpec, request: Request, kwargs: dict[str, Any]) -> str | None:
+        """The request's Idempotency-Key, once it is known to belong to this very request: the same key with another
+        body (a client bug) is refused with 422 instead of silently answering the first request's result."""
+        key = request.headers.get("idempotency-key")
+        if not key:
+            return None
+        principal, body = kwargs.get("principal"), kwargs.get("body")
+        user = principal.username if isinstance(principal, Principal) else ""
+        scope = hashlib.sha256(f"{user}\n{spec.method} {spec.path}\n{key}".encode()).hexdigest()
+        sent = body.model_dump(mode="json", by_alias=True) if isinstance(body, BaseModel) else None
+        fingerprint = hashlib.sha256(json.dumps(sent, sort_keys=True).encode()).hexdigest()
+        first = self.idempotency_keys().remember(f"idempotency#{scope}", {"request": fingerprint},
+                                                  int(time.time()) + IDEMPOTENCY_WINDOW_SECONDS)
+        if first.get("request") != fingerprint:
+            raise Unprocessable("this Idempotency-Key was used for a different request; use a new key for a new "
+                                "request")
+        return key
 
     def _authenticate(self, authorization: str | None, roles: frozenset[str]) -> Principal:
         principal = self.verifier().principal(authorization)
@@ -330,6 +360,11 @@ class Api:
                 {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                 for name in _path_names(spec.path)
             ] + [q.openapi() for q in (*spec.query, *(spec.link.query if spec.link else ()))]
+            if spec.idempotent:
+                parameters.append({
+                    "name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string"},
+                    "description": "any unique text per intended request: a retry with the same key and body answers "
+                                   "the first result (200), the same key with another body is a 422 (24 hours)"})
             if parameters:
                 operation["parameters"] = parameters
             if spec.body is not None:
@@ -346,6 +381,9 @@ class Api:
                 responses["400"] = {"description": "Bad input; `error.field` names the field", **error_ref}
             if spec.body is not None:
                 responses["415"] = {"description": "The body is not sent as application/json", **error_ref}
+            if spec.idempotent:
+                responses["422"] = {"description": "The Idempotency-Key was used before for a different request",
+                                    **error_ref}
             if spec.roles is not None:
                 operation["security"] = [{"bearer": []}]
                 responses["401"] = {"description": "Missing, invalid or expired token", **error_ref}
