@@ -40,8 +40,8 @@ def test_a_post_walks_from_draft_to_the_calendar_over_http(running: Running) -> 
                                                          "channels": ["demo-local"], "category": "milestone"})
     assert created.status_code == 201, created.text
     post_id = created.json()["post"]["id"]
-    assert running.call("POST", f"/posts/{post_id}/submit", "creator").json()["status"] == "submitted"
-    assert running.call("POST", f"/posts/{post_id}/approve", "editor").json()["status"] == "approved"
+    assert running.call("POST", f"/posts/{post_id}/submit", "creator").json()["post"]["status"] == "submitted"
+    assert running.call("POST", f"/posts/{post_id}/approve", "editor").json()["post"]["status"] == "approved"
     when = (datetime.now(UTC) + timedelta(days=5)).replace(microsecond=0)
     scheduled = running.call("POST", f"/posts/{post_id}/schedule", "editor", {"publish_at": when.isoformat()})
     assert scheduled.status_code == 200, scheduled.text

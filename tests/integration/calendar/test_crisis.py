@@ -49,7 +49,9 @@ def test_hold_stops_everything_scheduled_and_blocks_new_schedules_until_release(
 
     status, result = api.call("POST", "/crisis/release", editor)
     assert status == 200
-    assert result == {"released": 3, "rescheduled": 3, "awaiting_decision": 0, "could_not_release": []}
+    counts = {key: result[key] for key in ("released", "rescheduled", "awaiting_decision", "could_not_release")}
+    assert counts == {"released": 3, "rescheduled": 3, "awaiting_decision": 0, "could_not_release": []}
+    assert result["active"] is False  # release answers the crisis state, with what it changed (issue 11 item 16)
     for post_id in ids:
         post = api.call("GET", f"/posts/{post_id}", editor)[1]
         assert post["status"] == "scheduled" and post["due_at"] == post["publish_at"]

@@ -52,8 +52,8 @@ def test_post_walks_from_draft_to_scheduled_with_an_audit_trail(api: Api, tokens
     })
     assert status == 201 and body["post"]["status"] == "draft"
     post_id = body["post"]["id"]
-    assert api.call("POST", f"/posts/{post_id}/submit", tokens["creator"])[1]["status"] == "submitted"
-    assert api.call("POST", f"/posts/{post_id}/approve", tokens["editor"])[1]["status"] == "approved"
+    assert api.call("POST", f"/posts/{post_id}/submit", tokens["creator"])[1]["post"]["status"] == "submitted"
+    assert api.call("POST", f"/posts/{post_id}/approve", tokens["editor"])[1]["post"]["status"] == "approved"
     status, body = api.call("POST", f"/posts/{post_id}/schedule", tokens["editor"], {"publish_at": FUTURE})
     assert status == 200, body
     post = body["post"]
@@ -145,8 +145,9 @@ def test_reject_needs_a_reason_and_returns_the_post_to_draft(api: Api, tokens: T
     status, body = api.call("POST", f"/posts/{post_id}/reject", tokens["editor"], {})
     assert status == 400 and body["error"]["field"] == "reason"
     status, body = api.call("POST", f"/posts/{post_id}/reject", tokens["editor"], {"reason": "toon klopt niet"})
-    assert status == 200 and body["status"] == "draft" and body["reject_reason"] == "toon klopt niet"
-    assert body["audit"][-1]["reason"] == "toon klopt niet"
+    post = body["post"]  # every action answers the post envelope (issue 11 item 16)
+    assert status == 200 and post["status"] == "draft" and post["reject_reason"] == "toon klopt niet"
+    assert post["audit"][-1]["reason"] == "toon klopt niet"
 
 
 @pytest.mark.parametrize("content,field", [
@@ -232,14 +233,14 @@ def test_ghostwriting_guard_needs_the_named_persons_approval(api: Api, tokens: T
     assert status == 409 and body["error"]["details"]["awaiting"] == "pr-user"
     assert api.call("POST", f"/posts/{post_id}/endorse", tokens["editor"])[0] == 403
     status, body = api.call("POST", f"/posts/{post_id}/endorse", tokens["pr"])
-    assert status == 200 and body["endorsed_at"]
+    assert status == 200 and body["post"]["endorsed_at"]
     assert api.call("POST", f"/posts/{post_id}/schedule", tokens["editor"], {"publish_at": FUTURE})[0] == 200
 
 
 def test_editing_the_words_withdraws_the_endorsement(api: Api, tokens: Tokens, channels: list[str]) -> None:
     draft = {"text": "a", "channels": ["x-main"], "on_behalf_of": "pr-user"}
     post_id = api.call("POST", "/posts", tokens["creator"], draft)[1]["post"]["id"]
-    assert api.call("POST", f"/posts/{post_id}/endorse", tokens["pr"])[1]["endorsed_at"]
+    assert api.call("POST", f"/posts/{post_id}/endorse", tokens["pr"])[1]["post"]["endorsed_at"]
     status, body = api.call("PATCH", f"/posts/{post_id}", tokens["creator"], {"text": "other words"})
     assert status == 200 and body["post"]["endorsed_at"] is None
 
@@ -352,3 +353,43 @@ def test_an_idempotency_key_reused_for_another_body_is_a_422_that_changes_nothin
     assert [d["text"] for d in drafts] == ["versie één"]
     someone_else = api.call("POST", "/posts", tokens["editor"], {"text": "versie twee", "channels": ["x-main"]}, key)
     assert someone_else[0] == 201  # a key belongs to the person who sent it
+
+
+# ---------------------------------------------------------------------------------------------- issue 11 items 13, 16
+def test_every_action_on_a_post_answers_the_same_envelope(api: Api, tokens: Tokens, channels: list[str]) -> None:
+    created = api.call("POST", "/posts", tokens["creator"], {"text": "Hallo", "channels": ["x-main"]})[1]
+    post_id = created["post"]["id"]
+    answers = [created, api.call("PATCH", f"/posts/{post_id}", tokens["creator"], {"text": "Hallo allemaal"})[1],
+               api.call("POST", f"/posts/{post_id}/submit", tokens["creator"])[1],
+               api.call("POST", f"/posts/{post_id}/reject", tokens["editor"], {"reason": "korter"})[1],
+               api.call("POST", f"/posts/{post_id}/submit", tokens["creator"])[1],
+               api.call("POST", f"/posts/{post_id}/approve", tokens["editor"])[1],
+               api.call("POST", f"/posts/{post_id}/cancel", tokens["editor"], {"reason": "dubbel"})[1]]
+    assert all(set(answer) == {"post", "warnings"} for answer in answers), answers
+    assert [a["post"]["status"] for a in answers] == ["draft", "draft", "submitted", "draft", "submitted", "approved",
+                                                       "cancelled"]
+
+
+def test_hold_and_release_answer_the_crisis_state_shape(api: Api, tokens: Tokens, channels: list[str]) -> None:
+    state = api.call("GET", "/crisis", tokens["viewer"])[1]
+    held = api.call("POST", "/crisis/hold", tokens["pr"], {"reason": "storing in de afvalinzameling"})[1]
+    released = api.call("POST", "/crisis/release", tokens["pr"])[1]
+    assert set(held) == set(released) == set(state)
+    assert (held["active"], released["active"], released["released"], released["could_not_release"]) == (
+        True, False, 0, [])
+
+
+def test_a_change_on_an_outdated_version_is_a_412_not_a_lost_update(
+        api: Api, tokens: Tokens, channels: list[str]) -> None:
+    post_id = api.call("POST", "/posts", tokens["creator"], {"text": "Eerste versie", "channels": ["x-main"]})[1][
+        "post"]["id"]
+    read = api.client.http.get(f"/posts/{post_id}", headers={"Authorization": f"Bearer {tokens['editor']}"})
+    etag = read.headers["ETag"]
+    first = api.call("PATCH", f"/posts/{post_id}", tokens["editor"], {"text": "Versie van A"}, {"If-Match": etag})
+    second = api.call("PATCH", f"/posts/{post_id}", tokens["editor"], {"text": "Versie van B"}, {"If-Match": etag})
+    assert (first[0], second[0]) == (200, 412), second
+    assert second[1]["error"]["code"] == "precondition_failed"
+    assert second[1]["error"]["details"]["current_version"] == first[1]["post"]["version"]
+    assert api.call("GET", f"/posts/{post_id}", tokens["editor"])[1]["text"] == "Versie van A"
+    malformed = api.call("PATCH", f"/posts/{post_id}", tokens["editor"], {"text": "x"}, {"If-Match": "abc"})
+    assert (malformed[0], malformed[1]["error"]["field"]) == (400, "If-Match")

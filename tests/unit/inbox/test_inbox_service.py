@@ -14,8 +14,9 @@ from chorus.core.errors import Conflict, Forbidden, NotFound, ValidationError
 from chorus.core.retry import ATTEMPTS as SAVE_ATTEMPTS
 from chorus.core.roles import Principal
 from chorus.inbox import rules as workflow
-from chorus.inbox.service import InboxService
+from chorus.inbox.service import AlertEnds, AlertSink, InboxService
 from chorus.listening.schemas import MentionRecord
+from chorus.publishing import rules as delivery_rules
 from tests.clock import Clock
 from tests.unit.inbox.fakes import (
     T0,
@@ -36,8 +37,9 @@ MASTODON = Channel(id="mastodon-main", platform="mastodon", handle="@org@social.
 LOCAL = Channel(id="demo-local", platform="local", handle="@demo")
 
 
-class World(Publisher, Holds):
-    """The inbox service on in-memory stores; the world itself is its publisher and its crisis hold."""
+class World(Publisher, Holds, AlertEnds, AlertSink):
+    """The inbox service on in-memory stores; the world itself is its publisher, its crisis hold, listening (which
+    ends a mention's alerts) and the alerts topic."""
 
     def __init__(self, *records: MentionRecord, channels: Sequence[Channel] = (X_MAIN, MASTODON, LOCAL)) -> None:
         self.clock = Clock(T0 + timedelta(minutes=10))
@@ -49,11 +51,34 @@ class World(Publisher, Holds):
         self.scheduled: list[Post] = []
         self.hold: dict[str, Any] | None = None
         self.pauses: list[int] = []
+        self.ended: list[tuple[str, str, str]] = []  # (mention, its status, by) handed to listening
+        self.listening_down = False
+        self.sent: list[tuple[str, str, dict[str, str]]] = []  # alerts: subject, message, attributes
         self.service = InboxService(self.mentions, self.reads, self.posts, self.channels, self.writes, self.clock,
-                                    publisher=self, holds=self, pause=self.pauses.append)
+                                    publisher=self, holds=self, alert_ends=self, alerts=self,
+                                    pause=self.pauses.append)
 
     def enqueue_soon(self, post: Post) -> None:  # the publisher port: what was handed over to be published now
         self.scheduled.append(post)
+
+    def end_alerts(self, mention: MentionRecord, by: str) -> None:  # listening's port
+        if self.listening_down:
+            raise RuntimeError("DynamoDB is throttling the alerts table")
+        self.ended.append((mention.id, mention.status, by))
+
+    def send(self, subject: str, message: str, *, sms_text: str | None = None, **attributes: str) -> None:
+        self.sent.append((subject, message, attributes))
+
+    def settle(self, post: Post, outcome: str, minutes: float = 2, error: str = "refused") -> None:
+        """What the publisher reports once the reply's delivery is final (chorus.container.ReportReplies)."""
+        channel_id = post.channels[0]
+        settled = post.model_copy(deep=True)
+        delivery = settled.deliveries[channel_id]
+        at = self.clock() + timedelta(minutes=minutes)
+        settled.deliveries[channel_id] = (
+            delivery_rules.published(delivery, "9001", "https://x.example/org/status/9001", at)
+            if outcome == "published" else delivery_rules.failed(delivery, error))
+        self.service.reply_settled(settled, channel_id)
 
     def active_hold(self) -> dict[str, Any] | None:  # the crisis-hold port
         return self.hold
@@ -135,8 +160,8 @@ def test_a_responders_reply_is_a_post_scheduled_now_and_the_mentions_first_respo
     assert post.reply_to is not None and (post.reply_to.mention_id, post.reply_to.platform_id) == ("m1", "x-m1")
     assert [(a.action, a.to_status) for a in post.audit] == [("reply", "scheduled")]
     stored = world.stored()
-    assert (stored.status, stored.first_response_seconds, [r.post_id for r in stored.our_replies]) == (
-        "responded", 600, [post.id])
+    assert (stored.status, stored.first_response_seconds, [(r.post_id, r.state) for r in stored.our_replies]) == (
+        "new", None, [(post.id, "sending")])  # no answer until it is published
     assert world.scheduled == [post] and world.writes.transactions == 1
 
 
@@ -162,9 +187,14 @@ def test_a_reply_to_a_pr_mention_waits_for_an_editor_and_answers_when_approved()
     approved = world.service.approve_reply(EDITOR, world.stored_post(outcome.post.id))
     assert (approved.status, approved.publish_at) == ("scheduled", "2026-11-20T09:30:00Z")
     assert [(a.action, a.by) for a in approved.audit] == [("reply", "piet"), ("approve", "ed"), ("schedule", "ed")]
-    answered = world.stored()
-    assert (answered.status, answered.first_response_seconds, len(answered.our_replies)) == ("responded", 1800, 1)
+    sending = world.stored()
+    assert (sending.status, sending.first_response_at, [r.state for r in sending.our_replies]) == (
+        "new", None, ["sending"])
     assert world.scheduled == [approved]
+    world.settle(approved, "published", minutes=1)
+    answered = world.stored()
+    assert (answered.status, answered.first_response_seconds, [r.state for r in answered.our_replies]) == (
+        "responded", 1860, ["published"])
 
 
 def test_an_editors_own_reply_to_a_pr_mention_needs_no_second_editor() -> None:
@@ -252,7 +282,7 @@ def test_a_note_added_while_a_reply_is_written_survives_with_the_reply() -> None
     world.service.reply("m1", "Sorry, we zoeken het uit", None, CARE)
     stored = world.stored()
     assert [n.text for n in stored.notes] == ["Klant belde ook"] and len(stored.our_replies) == 1
-    assert stored.status == "responded" and world.writes.transactions == 1
+    assert stored.our_replies[0].state == "sending" and world.writes.transactions == 1
 
 
 def test_replies_are_bounded() -> None:
@@ -298,4 +328,89 @@ def test_approving_a_reply_through_the_calendar_goes_to_the_inbox() -> None:
 
     calendar = CalendarService(Posts(), ChannelStore(world.channels.all()), world.clock, "Europe/Amsterdam",
                                replies=Replies())
-    assert calendar.act(EDITOR, post.id, "approve").status == "scheduled" and handed == [post.id]
+    assert calendar.act(EDITOR, post.id, "approve")[0].status == "scheduled" and handed == [post.id]
+
+
+# ---------------------------------------------------------------------------------------------- a reply's outcome
+# Issue 11, item 3: a reply whose delivery failed still marked the mention responded with a first-response time.
+def test_a_published_reply_answers_the_mention_and_ends_its_alerts() -> None:
+    world = World()
+    world.service.assign("m1", "ann", CARE)
+    post = world.service.reply("m1", "Sorry! Stuur je ons een DM?", None, CARE).post
+    world.settle(post, "published", minutes=3)
+    stored = world.stored()
+    assert (stored.status, stored.assignee, stored.first_response_seconds) == ("responded", "ann", 13 * 60)
+    assert [(r.state, r.url) for r in stored.our_replies] == [("published", "https://x.example/org/status/9001")]
+    assert world.ended == [("m1", "responded", "carla")]  # answered by the reply's author
+    assert world.sent == []
+    world.settle(post, "published", minutes=3)  # reported again after a crash: nothing changes twice
+    assert world.stored() == stored
+
+
+def test_a_failed_reply_puts_the_mention_back_in_the_open_inbox_and_tells_care_and_the_assignee() -> None:
+    world = World()
+    world.service.assign("m1", "ann", CARE)
+    post = world.service.reply("m1", "Sorry! Stuur je ons een DM?", None, CARE).post
+    world.service.set_status("m1", "resolved", CARE)  # closed, believing it answered
+    world.ended.clear()
+    world.settle(post, "failed", error="x-main has no credentials: an editor must connect the account")
+    stored = world.stored()
+    assert (stored.status, stored.assignee, stored.first_response_at) == ("assigned", "ann", None)
+    assert [(r.state, r.error) for r in stored.our_replies] == [
+        ("failed", "x-main has no credentials: an editor must connect the account")]
+    assert world.ended == []
+    [(subject, message, attributes)] = world.sent
+    assert attributes == {"team": "care", "severity": "medium", "kind": "reply_failure", "intent": "complaint",
+                          "language": "nl", "platform": "x", "facet": "none", "assignee": "ann", "sms": "no"}
+    assert subject == "[care medium] reply to @klant on x not sent; assigned to ann"
+    assert "could not be published on x-main: x-main has no credentials" in message
+    assert "back in the open inbox, assigned to ann" in message and "Al drie dagen geen internet" in message
+    assert "reply again" in message
+
+
+def test_a_failed_reply_of_an_unassigned_mention_goes_to_the_care_team() -> None:
+    world = World()
+    post = world.service.reply("m1", "Sorry!", None, CARE).post
+    world.settle(post, "failed")
+    [(subject, message, attributes)] = world.sent
+    assert attributes["assignee"] == "none" and subject.endswith("not sent; nobody has it yet")
+    assert world.stored().status == "new"
+
+
+def test_replying_again_after_a_failure_makes_a_new_reply() -> None:
+    world = World()
+    first = world.service.reply("m1", "Sorry!", None, CARE)
+    world.settle(first.post, "failed")
+    again = world.service.reply("m1", "Sorry!", None, CARE)
+    assert again.created and again.post.id != first.post.id and again.post.status == "scheduled"
+    assert world.service.reply("m1", "Sorry!", None, CARE).post.id == again.post.id  # a retry of this one
+    assert [r.state for r in world.stored().our_replies] == ["failed", "sending"]
+
+
+def test_an_outcome_for_a_mention_that_is_gone_is_harmless() -> None:
+    world = World()
+    post = world.service.reply("m1", "Sorry!", None, CARE).post
+    world.clock.advance(days=91)  # the mention expired
+    world.settle(post, "failed")
+    assert world.sent == [] and world.ended == []
+
+
+# ---------------------------------------------------------------------------------------------- alerts end with work
+# Issue 11, item 2: replying to or resolving a mention did not acknowledge its alert, so it escalated.
+@pytest.mark.parametrize("status", ["responded", "resolved", "ignored"])
+def test_answering_resolving_or_ignoring_a_mention_ends_its_alerts(status: str) -> None:
+    world = World()
+    world.service.assign("m1", "ann", CARE)
+    assert world.ended == []  # still open: its alerts stay
+    world.service.set_status("m1", status, CARE)
+    assert world.ended == [("m1", status, "carla")]
+    world.service.set_status("m1", status, CARE)  # a retried request: listening is asked again, and changes nothing
+    assert world.ended == [("m1", status, "carla")] * 2
+
+
+def test_a_failure_to_end_the_alerts_does_not_undo_the_work() -> None:
+    """The escalation run reads the mention before each stage, and ends the alert of a closed one itself."""
+    world = World()
+    world.listening_down = True
+    assert world.service.set_status("m1", "resolved", CARE).status == "resolved"
+    assert world.stored().status == "resolved"

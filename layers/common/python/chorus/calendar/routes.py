@@ -17,7 +17,6 @@ from chorus.calendar.schemas import (
     PostEnvelope,
     PostPage,
     ReasonRequest,
-    ReleaseResult,
     ScheduleRequest,
     Status,
 )
@@ -28,6 +27,7 @@ routes = Routes()
 
 
 def _envelope(post: Post, advice: list[dict[str, str]]) -> PostEnvelope:
+    """Every answer about one post, whatever changed it: the post, and what is worth knowing before it goes out."""
     return PostEnvelope(post=post, warnings=[Advice.model_validate(item) for item in advice])
 
 
@@ -62,27 +62,27 @@ def get_post(principal: Principal, id: str) -> Post:
     return container.calendar().get_post(id, viewer=principal)
 
 
-@routes.route("/posts/{id}", "PATCH", "Change a draft or submitted post", roles=AUTHORS, body=PostContent,
-              response=PostEnvelope)
-def update_post(principal: Principal, id: str, body: PostContent) -> PostEnvelope:
-    post, advice = container.calendar().update_post(principal, id, body)
-    return _envelope(post, advice)
+@routes.route("/posts/{id}", "PATCH", "Change a draft or submitted post (If-Match with the ETag of the version you "
+              "changed: 412 when someone else changed it since)", roles=AUTHORS, body=PostContent,
+              response=PostEnvelope, versioned=True)
+def update_post(principal: Principal, id: str, body: PostContent, expected_version: int | None) -> PostEnvelope:
+    return _envelope(*container.calendar().update_post(principal, id, body, expected_version))
 
 
-@routes.route("/posts/{id}/submit", "POST", "Submit a draft for approval", roles=AUTHORS, response=Post)
-def submit_post(principal: Principal, id: str) -> Post:
-    return container.calendar().act(principal, id, "submit")
+@routes.route("/posts/{id}/submit", "POST", "Submit a draft for approval", roles=AUTHORS, response=PostEnvelope)
+def submit_post(principal: Principal, id: str) -> PostEnvelope:
+    return _envelope(*container.calendar().act(principal, id, "submit"))
 
 
-@routes.route("/posts/{id}/approve", "POST", "Approve a submitted post", roles=EDITORS, response=Post)
-def approve_post(principal: Principal, id: str) -> Post:
-    return container.calendar().act(principal, id, "approve")
+@routes.route("/posts/{id}/approve", "POST", "Approve a submitted post", roles=EDITORS, response=PostEnvelope)
+def approve_post(principal: Principal, id: str) -> PostEnvelope:
+    return _envelope(*container.calendar().act(principal, id, "approve"))
 
 
 @routes.route("/posts/{id}/reject", "POST", "Send a post back to draft, with a reason", roles=EDITORS,
-              body=ReasonRequest, response=Post)
-def reject_post(principal: Principal, id: str, body: ReasonRequest) -> Post:
-    return container.calendar().act(principal, id, "reject", body.reason)
+              body=ReasonRequest, response=PostEnvelope)
+def reject_post(principal: Principal, id: str, body: ReasonRequest) -> PostEnvelope:
+    return _envelope(*container.calendar().act(principal, id, "reject", body.reason))
 
 
 @routes.route("/posts/{id}/schedule", "POST", "Plan an approved post at a time, or in the next free queue slot",
@@ -93,15 +93,15 @@ def schedule_post(principal: Principal, id: str, body: ScheduleRequest) -> PostE
 
 
 @routes.route("/posts/{id}/cancel", "POST", "Cancel a post that has not been published", roles=EDITORS,
-              body=ReasonRequest, response=Post)
-def cancel_post(principal: Principal, id: str, body: ReasonRequest) -> Post:
-    return container.calendar().act(principal, id, "cancel", body.reason)
+              body=ReasonRequest, response=PostEnvelope)
+def cancel_post(principal: Principal, id: str, body: ReasonRequest) -> PostEnvelope:
+    return _envelope(*container.calendar().act(principal, id, "cancel", body.reason))
 
 
 @routes.route("/posts/{id}/endorse", "POST", "The person a post speaks for approves its text (ghostwriting guard)",
-              roles=EVERYONE, response=Post)
-def endorse_post(principal: Principal, id: str) -> Post:
-    return container.calendar().endorse(principal, id)
+              roles=EVERYONE, response=PostEnvelope)
+def endorse_post(principal: Principal, id: str) -> PostEnvelope:
+    return _envelope(*container.calendar().endorse(principal, id))
 
 
 @routes.route("/channels", "GET", "The organisation's channels", roles=EVERYONE, response=ChannelList)
@@ -144,6 +144,8 @@ def crisis_hold(principal: Principal, body: HoldRequest) -> CrisisState:
 
 @routes.route("/crisis/release", "POST",
               "Resume: held posts still ahead are scheduled again, the others wait for an editor",
-              roles=CRISIS_TEAM, response=ReleaseResult)
-def crisis_release(principal: Principal) -> ReleaseResult:
-    return ReleaseResult.model_validate(container.crisis().release(principal))
+              roles=CRISIS_TEAM, response=CrisisState)
+def crisis_release(principal: Principal) -> CrisisState:
+    crisis = container.crisis()
+    released = crisis.release(principal)
+    return CrisisState.model_validate({**crisis.status(), **released})

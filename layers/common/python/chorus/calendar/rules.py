@@ -225,7 +225,7 @@ def release(post: Post, actor: Principal, now: datetime, margin: timedelta) -> P
     why = ("its time passed during the crisis hold" if when is None or when <= now
            else f"it was due within {int(margin.total_seconds() // 60)} minutes of the release")
     return audited(changed, actor, now, "release", Status.HELD, Status.APPROVED,
-                   f"{why}: an editor schedules it again or cancels it")
+                   f"{why}: an editor decides to reschedule or cancel it")
 
 
 def endorse(post: Post, actor: Principal, now: datetime) -> Post:

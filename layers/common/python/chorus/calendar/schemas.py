@@ -204,6 +204,10 @@ class PostEnvelope(BaseModel):
     post: Post
     warnings: list[Advice] = Field(default_factory=list)
 
+    @property
+    def version(self) -> int:  # the post's: the answer's ETag
+        return self.post.version
+
 
 class PostPage(BaseModel):
     items: list[Post]
@@ -236,18 +240,18 @@ class HoldRequest(BaseModel):
 
 
 class CrisisState(BaseModel):
+    """The crisis hold as GET /crisis shows it; hold and release answer the same shape, with what they changed."""
+
     active: bool
     since: str | None = None
     by: str | None = None
     reason: str | None = None
-    held: int | None = Field(default=None, description="posts moved to held")
-    could_not_hold: list[str] | None = Field(default=None, description="posts that kept changing (e.g. publishing now)")
     released_at: str | None = None
     released_by: str | None = None
-
-
-class ReleaseResult(BaseModel):
-    released: int
-    rescheduled: int = Field(description="back to scheduled: their time is still ahead")
-    awaiting_decision: int = Field(description="back to approved: their time passed during the hold")
-    could_not_release: list[str]
+    held: int | None = Field(default=None, description="hold: posts moved to held")
+    could_not_hold: list[str] = Field(default_factory=list, description="hold: posts that kept changing (publishing)")
+    released: int | None = Field(default=None, description="release: held posts released")
+    rescheduled: int | None = Field(default=None, description="release: back to scheduled, their time still ahead")
+    awaiting_decision: int | None = Field(default=None,
+                                          description="release: back to approved, for an editor to decide")
+    could_not_release: list[str] = Field(default_factory=list, description="release: posts that kept changing")

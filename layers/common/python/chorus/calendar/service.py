@@ -21,7 +21,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from chorus.calendar import rules as post_rules
 from chorus.calendar.schemas import Channel, ChannelCreate, ChannelFields, Post, PostContent, Status
 from chorus.core import time as timing
-from chorus.core.errors import Conflict, Forbidden, NotFound, ValidationError
+from chorus.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Stale, ValidationError
 from chorus.core.observability import logger, metrics
 from chorus.core.retry import retry_on_conflict
 from chorus.core.roles import CRISIS_TEAM, EDITORS, Principal
@@ -115,20 +115,36 @@ class CalendarService:
     def visible(self, viewer: Principal, posts: list[Post]) -> list[Post]:
         return [post for post in posts if post_rules.visible_to(post, viewer)]
 
-    def update_post(self, actor: Principal, post_id: str, changes: PostContent) -> tuple[Post, list[dict[str, str]]]:
-        post = post_rules.edit(self._get(post_id), changes, actor, self.clock())
+    def update_post(self, actor: Principal, post_id: str, changes: PostContent,
+                    expected_version: int | None = None) -> tuple[Post, list[dict[str, str]]]:
+        """Change a draft. With `expected_version` (If-Match), only the version the person saw is changed: another
+        person's change since then is a 412, never silently overwritten."""
+        current = self._get(post_id)
+        _require_version(current.version, expected_version, "post")
+        post = post_rules.edit(current, changes, actor, self.clock())
         self._known_channels(post.channels)
         advice = self.advice(post)
-        return self.posts.save(post), advice
+        try:
+            return self.posts.save(post), advice
+        except Stale:
+            if expected_version is None:
+                raise
+            _require_version(self._get(post_id).version, expected_version, "post")
+            raise
 
-    def act(self, actor: Principal, post_id: str, action: str, reason: str | None = None) -> Post:
+    def act(self, actor: Principal, post_id: str, action: str,
+            reason: str | None = None) -> tuple[Post, list[dict[str, str]]]:
         post = self._get(post_id)
         if action == "approve" and post.reply_to is not None and self.replies is not None:
-            return self.replies.approve_reply(actor, post)
-        return self.posts.save(post_rules.transition(post, action, actor, self.clock(), reason))
+            return self.replies.approve_reply(actor, post), []  # a reply goes out now: no calendar advice
+        changed = post_rules.transition(post, action, actor, self.clock(), reason)
+        advice = self.advice(changed)
+        return self.posts.save(changed), advice
 
-    def endorse(self, actor: Principal, post_id: str) -> Post:
-        return self.posts.save(post_rules.endorse(self._get(post_id), actor, self.clock()))
+    def endorse(self, actor: Principal, post_id: str) -> tuple[Post, list[dict[str, str]]]:
+        changed = post_rules.endorse(self._get(post_id), actor, self.clock())
+        advice = self.advice(changed)
+        return self.posts.save(changed), advice
 
     def schedule(
         self, actor: Principal, post_id: str, publish_at: str | None, timezone: str | None, queue: bool
@@ -438,3 +454,10 @@ class CrisisService:
     def _require(actor: Principal) -> None:
         if not actor.has_any(CRISIS_TEAM):
             raise Forbidden("only masters, editors and PR hold or release publishing")
+
+
+def _require_version(current: int, expected: int | None, what: str) -> None:
+    if expected is not None and current != expected:
+        raise PreconditionFailed(f"this {what} was changed since you read it (you have version {expected}, the current "
+                                 f"is {current}); read it again and make your change on the current version",
+                                 current_version=current)

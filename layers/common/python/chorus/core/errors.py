@@ -44,6 +44,13 @@ class Unprocessable(ChorusError):
     code = "unprocessable"
 
 
+class PreconditionFailed(ChorusError):
+    """The request's If-Match names a version that is no longer the current one (412): someone changed the resource
+    since the client read it. `details` carry the current version."""
+
+    code = "precondition_failed"
+
+
 class Stale(Conflict):
     """Someone saved the item after it was read (optimistic locking): read it again and retry
     (chorus.core.retry.retry_on_conflict). A 409 if it reaches the API."""

@@ -19,7 +19,16 @@ from chalice.app import Request
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from chorus.core.errors import ChorusError, Conflict, Forbidden, InvalidToken, NotFound, Unprocessable, ValidationError
+from chorus.core.errors import (
+    ChorusError,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NotFound,
+    PreconditionFailed,
+    Unprocessable,
+    ValidationError,
+)
 from chorus.core.observability import logger, metrics
 from chorus.core.roles import Principal
 
@@ -31,7 +40,7 @@ ACCEPTED_CONTENT_TYPES = [
     "application/json", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data"
 ]
 STATUS_BY_ERROR: dict[type[ChorusError], int] = {
-    ValidationError: 400, Forbidden: 403, NotFound: 404, Conflict: 409, Unprocessable: 422,
+    ValidationError: 400, Forbidden: 403, NotFound: 404, Conflict: 409, PreconditionFailed: 412, Unprocessable: 422,
 }
 IDEMPOTENCY_WINDOW_SECONDS = 24 * 3600  # how long an Idempotency-Key stays bound to the request it first came with
 THROTTLING_CODES = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
@@ -132,6 +141,7 @@ class RouteSpec:
     link: SignedLink | None = None
     any_query: bool = False  # accept query parameters it does not name (a link others decorate: fbclid, trk, ...)
     idempotent: bool = False  # the view gets the Idempotency-Key header as `idempotency_key`
+    versioned: bool = False  # the view gets the If-Match header's version as `expected_version` (PATCH, PUT)
 
 
 @dataclass
@@ -173,12 +183,13 @@ class Routes:
         link: SignedLink | None = None,
         any_query: bool = False,
         idempotent: bool = False,
+        versioned: bool = False,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """`roles=None` makes a public route; otherwise the caller needs a valid token and one of the roles, or
         a valid signed `link`. The view is called with the path parameters, and, when declared: `principal`, `body`,
         each query parameter, `idempotency_key` (with `idempotent=True`) and `request` (if the view names it)."""
         spec = RouteSpec(path, method.upper(), summary, roles, body, response, status, tuple(query), link, any_query,
-                         idempotent)
+                         idempotent, versioned)
 
         def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
             self.declared.append((spec, view))
@@ -254,6 +265,8 @@ class Api:
                 kwargs[q.name] = q.parse(params.get(q.name))
             if spec.idempotent:
                 kwargs["idempotency_key"] = self._idempotency_key(spec, request, kwargs)
+            if spec.versioned:
+                kwargs["expected_version"] = expected_version(request.headers.get("if-match"))
             if wants_request:
                 kwargs["request"] = request
             result = view(**kwargs)
@@ -334,6 +347,9 @@ class Api:
         reply = result if isinstance(result, Reply) else Reply(result)
         status = reply.status or spec.status
         headers: dict[str, str | list[str]] = {"Content-Type": "application/json", **reply.headers}
+        version = getattr(reply.body, "version", None)
+        if isinstance(version, int) and not isinstance(version, bool):
+            headers.setdefault("ETag", f'"{version}"')  # If-Match with it makes a change safe against lost updates
         if reply.body is None:
             return Response(body="", status_code=status, headers=headers)
         if isinstance(reply.body, str):
@@ -360,6 +376,10 @@ class Api:
                 {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                 for name in _path_names(spec.path)
             ] + [q.openapi() for q in (*spec.query, *(spec.link.query if spec.link else ()))]
+            if spec.versioned:
+                parameters.append({
+                    "name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
+                    "description": "the ETag of the version the change was made on; 412 when someone changed it since"})
             if spec.idempotent:
                 parameters.append({
                     "name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string"},
@@ -381,6 +401,9 @@ class Api:
                 responses["400"] = {"description": "Bad input; `error.field` names the field", **error_ref}
             if spec.body is not None:
                 responses["415"] = {"description": "The body is not sent as application/json", **error_ref}
+            if spec.versioned:
+                stale = "If-Match names a version that is no longer current; `error.details` has the current one"
+                responses["412"] = {"description": stale, **error_ref}
             if spec.idempotent:
                 responses["422"] = {"description": "The Idempotency-Key was used before for a different request",
                                     **error_ref}
@@ -511,3 +534,13 @@ def public_base_url(request: Request, configured: str | None) -> str:
     local = host.startswith(("localhost", "127.0.0.1"))
     scheme = request.headers.get("x-forwarded-proto") or ("http" if local else "https")
     return f"{scheme}://{host}"
+
+
+def expected_version(if_match: str | None) -> int | None:
+    """The version an If-Match header names (the ETag a GET answered: `"7"`); None without the header."""
+    if not if_match:
+        return None
+    tag = if_match.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        raise ValidationError("If-Match", 'must be the ETag a GET answered, e.g. "7"')
+    return int(tag)

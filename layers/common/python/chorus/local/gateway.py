@@ -25,9 +25,9 @@ class ApiGateway(LocalGateway):
             return _answer(404, gateway_error_body("MISSING_AUTHENTICATION_TOKEN"))
         methods = sorted(self._app_object.routes[route])
         if method.upper() not in methods and method.upper() != "OPTIONS":
-            body = ErrorBody(error=ErrorDetail(code="method_not_allowed",
-                                               message=f"{route} takes {', '.join(methods)}, not {method.upper()}"))
-            return _answer(405, body.model_dump_json(exclude_none=True), Allow=", ".join(methods))
+            refusal = ErrorBody(error=ErrorDetail(code="method_not_allowed",
+                                                  message=f"{route} takes {', '.join(methods)}, not {method.upper()}"))
+            return _answer(405, refusal.model_dump_json(exclude_none=True), Allow=", ".join(methods))
         answer: dict[str, Any] = super().handle_request(method, path, headers, body)
         return answer
 
