@@ -393,3 +393,25 @@ def test_a_change_on_an_outdated_version_is_a_412_not_a_lost_update(
     assert api.call("GET", f"/posts/{post_id}", tokens["editor"])[1]["text"] == "Versie van A"
     malformed = api.call("PATCH", f"/posts/{post_id}", tokens["editor"], {"text": "x"}, {"If-Match": "abc"})
     assert (malformed[0], malformed[1]["error"]["field"]) == (400, "If-Match")
+
+
+# ---------------------------------------------------------------------------------------------- issue 11 item 19
+def test_the_calendar_shows_planned_content_and_replies_only_on_request(
+        api: Api, tokens: Tokens, channels: list[str]) -> None:
+    from chorus import container
+    from chorus.calendar import rules
+    from chorus.calendar.schemas import Channel, ReplyTarget
+    from chorus.core.roles import Principal
+
+    planned = _approved(api, tokens)
+    when = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)
+    assert api.call("POST", f"/posts/{planned}/schedule", tokens["editor"],
+                    {"publish_at": when.strftime("%Y-%m-%dT%H:%M:%SZ")})[0] == 200
+    care = Principal("carla", frozenset({"care"}))
+    reply = rules.reply("r1", "@klant Dank, we kijken ernaar.", Channel(id="x-main", platform="x", handle="@org"),
+                        ReplyTarget(mention_id="m1", platform_id="42", author_handle="@klant"), care, when, None)
+    container.calendar().posts.create(reply.model_copy(update={"publish_at": timing.iso_utc(when)}))
+    span = f"from={when.date().isoformat()}&to={(when + timedelta(days=1)).date().isoformat()}"
+    by_kind = {kind: [p["id"] for p in api.call("GET", f"/posts?{span}{query}", tokens["editor"])[1]["items"]]
+               for kind, query in (("default", ""), ("replies", "&kind=replies"), ("all", "&kind=all"))}
+    assert (by_kind["default"], by_kind["replies"], set(by_kind["all"])) == ([planned], ["r1"], {planned, "r1"})

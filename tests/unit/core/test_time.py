@@ -272,3 +272,14 @@ def test_moments_outside_2000_to_2100_are_refused_naming_the_field(value: str) -
 def test_the_first_and_last_years_are_accepted() -> None:
     assert parse_publish_at("2000-01-01T00:00Z").year == 2000
     assert parse_publish_at("2100-12-31T23:59", "Europe/Amsterdam").year == 2100
+
+
+def test_a_period_bound_is_a_date_at_local_midnight_or_a_date_time() -> None:
+    from chorus.core.time import parse_bound
+
+    assert parse_bound("2026-11-23", "Europe/Amsterdam", "from") == datetime(2026, 11, 22, 23, 0, tzinfo=UTC)
+    assert parse_bound("2026-11-23T09:30", "Europe/Amsterdam", "to") == datetime(2026, 11, 23, 8, 30, tzinfo=UTC)
+    assert parse_bound("2026-11-23T09:30:00Z", "Europe/Amsterdam", "to") == datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+    with pytest.raises(ValidationError) as refused:
+        parse_bound("23-11-2026", "Europe/Amsterdam", "to")
+    assert refused.value.field == "to"

@@ -4,6 +4,7 @@ schedule, cancel and endorse actions), channels (`/channels`, `/channels/{id}`) 
 from __future__ import annotations
 
 from chorus import container
+from chorus.calendar.rules import POST_KINDS
 from chorus.calendar.schemas import (
     Advice,
     Channel,
@@ -45,15 +46,17 @@ def create_post(principal: Principal, body: PostContent, idempotency_key: str | 
                   Query("channel", "only posts on this channel id"),
                   Query("status", "posts in this status instead of a date range, most recently changed first",
                         enum=tuple(s.value for s in Status)),
+                  Query("kind", "content (planned posts), replies (care's answers to mentions) or all; a page may "
+                        "come out short, follow next_cursor", enum=POST_KINDS, default="content"),
                   *PAGING))
 def list_posts(principal: Principal, limit: int, cursor: str | None, status: str | None, channel: str | None,
-               **when: str | None) -> PostPage:
+               kind: str, **when: str | None) -> PostPage:
     service = container.calendar()
     if status:
         items, next_cursor = service.by_status(status, limit, cursor)
     else:
         items, next_cursor = service.calendar(when["from"], when["to"], channel, limit, cursor)
-    return PostPage(items=service.visible(principal, items), next_cursor=next_cursor)
+    return PostPage(items=service.visible(principal, items, kind), next_cursor=next_cursor)
 
 
 @routes.route("/posts/{id}", "GET", "One post with its audit trail (someone else's draft only for master, editor, pr)",

@@ -55,6 +55,14 @@ def new_post_id() -> str:
     return uuid.uuid4().hex
 
 
+POST_KINDS = ("content", "replies", "all")  # planned content, care's replies to mentions, or both
+
+
+def of_kind(post: Post, kind: str) -> bool:
+    """Replies to mentions are posts too, but they are care's work, not the editorial calendar's."""
+    return kind == "all" or (post.reply_to is not None) == (kind == "replies")
+
+
 def visible_to(post: Post, viewer: Principal) -> bool:
     """Drafts and submitted posts are work in progress: the crisis team (master, editor, pr) sees them all, anyone
     else only their own and those that would speak on their behalf. From approval on, the calendar is everyone's."""

@@ -112,8 +112,9 @@ class CalendarService:
             raise NotFound(f"no post {post_id!r}")  # someone else's draft: not even its existence is shown
         return post
 
-    def visible(self, viewer: Principal, posts: list[Post]) -> list[Post]:
-        return [post for post in posts if post_rules.visible_to(post, viewer)]
+    def visible(self, viewer: Principal, posts: list[Post], kind: str = "all") -> list[Post]:
+        """The posts `viewer` may see, of one kind (a page can come out short; its cursor still goes on)."""
+        return [post for post in posts if post_rules.visible_to(post, viewer) and post_rules.of_kind(post, kind)]
 
     def update_post(self, actor: Principal, post_id: str, changes: PostContent,
                     expected_version: int | None = None) -> tuple[Post, list[dict[str, str]]]:
@@ -254,8 +255,7 @@ class CalendarService:
 
     # ------------------------------------------------------------------ helpers
     def _bound(self, value: str, field: str) -> datetime:
-        """A calendar range bound: a date (local midnight) or a date-time, in the organisation's time zone."""
-        return timing.parse_publish_at(f"{value}T00:00" if len(value) == 10 else value, self.timezone, field)
+        return timing.parse_bound(value, self.timezone, field)
 
     def _get(self, post_id: str) -> Post:
         post = self.posts.get(post_id)

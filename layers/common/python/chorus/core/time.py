@@ -79,6 +79,17 @@ def parse_publish_at(value: str, tz_name: str = DEFAULT_TIMEZONE, field: str = "
     return instant
 
 
+def parse_bound(value: str, tz_name: str, field: str) -> datetime:
+    """One end of a period (`from`, `to`): a date means that day's local midnight in `tz_name`, a date-time is as
+    `parse_publish_at` reads it. Periods are half-open everywhere: `from` is included, `to` is not."""
+    text = value.strip()
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return parse_publish_at(text, tz_name, field)
+    return parse_publish_at(f"{day.isoformat()}T00:00", tz_name, field)
+
+
 def iso_utc(dt: datetime) -> str:
     """`2026-11-22T09:00:00Z`: to the second, so stored times sort correctly as strings."""
     return _utc(dt).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
