@@ -415,3 +415,42 @@ def test_the_calendar_shows_planned_content_and_replies_only_on_request(
     by_kind = {kind: [p["id"] for p in api.call("GET", f"/posts?{span}{query}", tokens["editor"])[1]["items"]]
                for kind, query in (("default", ""), ("replies", "&kind=replies"), ("all", "&kind=all"))}
     assert (by_kind["default"], by_kind["replies"], set(by_kind["all"])) == ([planned], ["r1"], {planned, "r1"})
+
+
+# ---------------------------------------------------------------------------------------------- issue 11 item 24
+def test_a_personal_calendar_feed_shows_planned_posts_until_it_is_replaced_or_revoked(
+        api: Api, tokens: Tokens, channels: list[str]) -> None:
+    from icalendar import Calendar
+
+    planned = _approved(api, tokens, text="=Open dag op zaterdag")
+    when = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
+    assert api.call("POST", f"/posts/{planned}/schedule", tokens["editor"],
+                    {"publish_at": when.strftime("%Y-%m-%dT%H:%M:%SZ")})[0] == 200
+    draft = api.call("POST", "/posts", tokens["creator"], {"text": "nog geheim", "channels": ["x-main"]})[1]
+    status, feed = api.call("POST", "/calendar/feed", tokens["viewer"])
+    assert status == 201 and feed["url"].startswith("http") and "/calendar/feed/" in feed["url"]
+    path = feed["url"][feed["url"].index("/calendar/feed/"):]
+    answer = api.client.http.get(path)
+    assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/calendar")
+    events = Calendar.from_ical(answer.body).walk("VEVENT")
+    assert [str(e["uid"]) for e in events] == [f"{planned}@chorus"] and draft["post"]["id"] not in answer.body.decode()
+    assert events[0].decoded("dtstart") == when
+    replaced = api.call("POST", "/calendar/feed", tokens["viewer"])[1]
+    assert api.client.http.get(path).status_code == 404  # the old URL stopped working
+    assert api.call("DELETE", "/calendar/feed", tokens["viewer"])[0] == 204
+    assert api.client.http.get(replaced["url"][replaced["url"].index("/calendar/feed/"):]).status_code == 404
+
+
+def test_a_period_exports_as_csv_with_text_kept_as_text(api: Api, tokens: Tokens, channels: list[str]) -> None:
+    planned = _approved(api, tokens, text="=SUM(A1:A9) is geen formule")
+    when = (datetime.now(UTC) + timedelta(days=4)).replace(microsecond=0)
+    scheduled = {"publish_at": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    assert api.call("POST", f"/posts/{planned}/schedule", tokens["editor"], scheduled)[0] == 200
+    period = f"from={when.date().isoformat()}&to={(when + timedelta(days=1)).date().isoformat()}"
+    answer = api.client.http.get(f"/calendar/export?{period}", headers={"Authorization": f"Bearer {tokens['viewer']}"})
+    assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/csv")
+    rows = answer.body.decode().splitlines()
+    assert rows[0].startswith("publish_at,publish_at_local,status") and len(rows) == 2
+    assert planned in rows[1] and "'=SUM(A1:A9)" in rows[1]
+    missing = api.call("GET", "/calendar/export", tokens["viewer"])
+    assert missing[0] == 400 and missing[1]["error"]["field"] == "from"

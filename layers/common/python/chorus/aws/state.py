@@ -41,6 +41,9 @@ class StateRepository:
     def put(self, name: str, value: dict[str, Any], updated_at: str) -> None:
         StateItem(self.org, name, value=value, updated_at=updated_at).save()
 
+    def delete(self, name: str) -> None:
+        StateItem(self.org, name).delete()
+
     def remember(self, name: str, value: dict[str, Any], expires_at: int) -> dict[str, Any]:
         """Store `value` under `name` until `expires_at` unless something is stored there already; either way, what is
         stored (a conditional put, then a consistent read only when the put found one)."""

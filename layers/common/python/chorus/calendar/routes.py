@@ -1,12 +1,15 @@
 """The calendar's REST routes: posts and their workflow (`/posts`, `/posts/{id}` and its submit, approve, reject,
 schedule, cancel and endorse actions), channels (`/channels`, `/channels/{id}`) and the crisis hold (`/crisis`,
-`/crisis/hold`, `/crisis/release`)."""
+`/crisis/hold`, `/crisis/release`), and the calendar in other apps (`/calendar/feed`, `/calendar/export`)."""
 from __future__ import annotations
 
+from chalice.app import Request
+
 from chorus import container
-from chorus.calendar.rules import POST_KINDS
+from chorus.calendar.rules import FEED_AHEAD, FEED_PAST, POST_KINDS, to_csv, to_ical
 from chorus.calendar.schemas import (
     Advice,
+    CalendarFeed,
     Channel,
     ChannelCreate,
     ChannelFields,
@@ -21,8 +24,10 @@ from chorus.calendar.schemas import (
     ScheduleRequest,
     Status,
 )
+from chorus.core.errors import ValidationError
 from chorus.core.roles import AUTHORS, CRISIS_TEAM, EDITORS, EVERYONE, Principal
-from chorus.http.api import PAGING, Query, Routes, Stored
+from chorus.core.time import utc_now
+from chorus.http.api import PAGING, Query, Reply, Routes, Stored, public_base_url
 
 routes = Routes()
 
@@ -152,3 +157,45 @@ def crisis_release(principal: Principal) -> CrisisState:
     crisis = container.crisis()
     released = crisis.release(principal)
     return CrisisState.model_validate({**crisis.status(), **released})
+
+
+# The calendar in other apps: a personal iCalendar feed (the URL is the secret; a new one replaces the old) and a CSV
+# export of a period for the weekly meeting's spreadsheet.
+@routes.route("/calendar/feed", "POST", "A new personal calendar feed URL (iCalendar) for your agenda app; the one "
+              "you had stops working. Keep it secret: whoever has it sees the planned posts", roles=EVERYONE,
+              response=CalendarFeed, status=201)
+def open_feed(principal: Principal, request: Request) -> CalendarFeed:
+    token = container.calendar().open_feed(principal)
+    base = public_base_url(request, container.settings().public_api_url)
+    return CalendarFeed(url=f"{base}/calendar/feed/{token}", past_days=FEED_PAST.days, ahead_days=FEED_AHEAD.days)
+
+
+@routes.route("/calendar/feed", "DELETE", "Revoke your calendar feed URL", roles=EVERYONE, status=204)
+def close_feed(principal: Principal) -> None:
+    container.calendar().close_feed(principal)
+
+
+@routes.route("/calendar/feed/{token}", "GET", "A calendar feed (no bearer token: the URL is the key): the planned "
+              "posts of the last month and the next six as iCalendar events", roles=None)
+def calendar_feed(token: str) -> Reply:
+    posts = container.calendar().feed(token)
+    body = to_ical(posts, "Chorus content calendar", utc_now())
+    return Reply(body.decode("utf-8"), headers={"Content-Type": "text/calendar; charset=utf-8",
+                                                "Cache-Control": "private, max-age=300",
+                                                "Referrer-Policy": "no-referrer"})
+
+
+@routes.route("/calendar/export", "GET", "The posts of a period as CSV for a spreadsheet (from included, to not; "
+              "at most 10,000 posts)", roles=EVERYONE, query=(
+                  Query("from", "start: a date (local midnight) or a date-time"),
+                  Query("to", "end, not included: a date or a date-time"),
+                  Query("channel", "only posts on this channel id"),
+                  Query("kind", "content (planned posts), replies or all", enum=POST_KINDS, default="content")))
+def export_calendar(principal: Principal, channel: str | None, kind: str, **period: str | None) -> Reply:
+    start, end = period["from"], period["to"]
+    if not start or not end:
+        raise ValidationError("from" if not start else "to", "give the period: from and to")
+    posts = container.calendar().export(principal, start, end, channel, kind)
+    name = f"chorus-calendar-{start[:10]}-{end[:10]}.csv"
+    return Reply(to_csv(posts), headers={"Content-Type": "text/csv; charset=utf-8",
+                                          "Content-Disposition": f'attachment; filename="{name}"'})

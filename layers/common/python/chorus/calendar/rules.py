@@ -5,7 +5,11 @@ Creators draft and submit their own posts; editors approve, reject (back to draf
 cancel; masters do everything. The publisher (chorus.publishing) moves scheduled posts on; people never do."""
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 import re
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -354,3 +358,68 @@ def audited(
     post.audit.append(AuditEntry.model_validate(entry))
     post.updated_at = stamp
     return post
+
+
+# ---------------------------------------------------------------------------------------------- the calendar outside
+FEED_PAST, FEED_AHEAD = timedelta(days=30), timedelta(days=180)  # what a calendar app shows: recent and coming posts
+CSV_COLUMNS = ("publish_at", "publish_at_local", "status", "channels", "category", "campaign", "pillar", "text",
+               "author", "on_behalf_of", "id")
+
+
+def feed_token() -> str:
+    """The secret a personal calendar feed URL carries (the URL is the credential, as in any calendar app)."""
+    return secrets.token_urlsafe(24)
+
+
+def feed_key(token: str) -> str:
+    """What is stored of a feed's secret: its hash, so a copy of the table reveals no working URL."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def to_ical(posts: list[Post], name: str, now: datetime) -> bytes:
+    """An iCalendar (RFC 5545) document: one event per planned post, at its time (UTC), named by its channels and
+    the start of its text, so the weekly meeting sees the plan in any agenda."""
+    from icalendar import Calendar, Event
+
+    document = Calendar()
+    document.add("prodid", "-//Chorus//content calendar//EN")
+    document.add("version", "2.0")
+    document.add("x-wr-calname", name)
+    for post in posts:
+        when = post.publish_time
+        if when is None:
+            continue
+        event = Event()
+        event.add("uid", f"{post.id}@chorus")
+        event.add("dtstamp", now)
+        event.add("dtstart", when)
+        event.add("dtend", when + timedelta(minutes=15))
+        text = calendar_text(post.text)
+        event.add("summary", f"[{', '.join(post.channels)}] {_first_words(text)}")
+        event.add("description", f"{text}\n\nStatus: {post.status}. Post {post.id}.")
+        event.add("status", "CANCELLED" if post.status == Status.CANCELLED else "CONFIRMED")
+        document.add_component(event)
+    return bytes(document.to_ical())
+
+
+def to_csv(posts: list[Post]) -> str:
+    """The period's posts for a spreadsheet: one row each, oldest first; text people typed never runs as a formula."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for post in posts:
+        writer.writerow([post.publish_at or "", post.publish_at_local or "", str(post.status), " ".join(post.channels),
+                         post.category, *(text_rules.spreadsheet_cell(value or "") for value in (
+                             post.campaign, post.pillar, post.text, post.author, post.on_behalf_of)), post.id])
+    return out.getvalue()
+
+
+def calendar_text(text: str) -> str:
+    """Text as iCalendar carries it: lines end in a newline only, and no control characters (RFC 5545 allows none)."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n")
+    return "".join(c for c in lines if c in "\n\t" or (ord(c) >= 32 and not 0x7F <= ord(c) < 0xA0))
+
+
+def _first_words(text: str, limit: int = 60) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit - 1].rstrip() + "…"

@@ -255,3 +255,9 @@ class CrisisState(BaseModel):
     awaiting_decision: int | None = Field(default=None,
                                           description="release: back to approved, for an editor to decide")
     could_not_release: list[str] = Field(default_factory=list, description="release: posts that kept changing")
+
+
+class CalendarFeed(BaseModel):
+    url: str = Field(description="the feed's secret URL: subscribe to it in an agenda app")
+    past_days: int = Field(description="how far back the feed shows posts")
+    ahead_days: int = Field(description="how far ahead the feed shows posts")

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from chorus.aws.cursors import MAX_PAGE
 from chorus.calendar import rules as post_rules
 from chorus.calendar.schemas import Channel, ChannelCreate, ChannelFields, Post, PostContent, Status
 from chorus.core import time as timing
@@ -77,10 +78,22 @@ class ReplyApprovals(Protocol):
     def approve_reply(self, actor: Principal, post: Post) -> Post: ...
 
 
+class FeedStore(Protocol):
+    """Who owns which calendar feed secret (chorus.aws.state.StateRepository); only hashes of secrets are kept."""
+
+    def get(self, name: str) -> dict[str, Any]: ...
+    def put(self, name: str, value: dict[str, Any], updated_at: str) -> None: ...
+    def delete(self, name: str) -> None: ...
+
+
+EXPORT_MAX_POSTS = 10_000  # a year of twenty posts a day fits; a bigger export is a narrower period
+
+
 class CalendarService:
     def __init__(
         self, posts: PostStore, channels: ChannelStore, clock: Clock, timezone: str,
         publisher: Publisher | None = None, holds: Holds | None = None, replies: ReplyApprovals | None = None,
+        feeds: FeedStore | None = None,
     ) -> None:
         self.posts = posts
         self.channels = channels
@@ -89,6 +102,7 @@ class CalendarService:
         self.publisher = publisher
         self.holds = holds
         self.replies = replies
+        self.feeds = feeds
 
     # ------------------------------------------------------------------ posts
     def create_post(
@@ -196,6 +210,57 @@ class CalendarService:
         if finish - begin > MAX_RANGE:
             raise ValidationError("to", f"the range may span at most {MAX_RANGE.days} days")
         return self.posts.calendar(begin, finish, channel, limit, cursor)
+
+    def export(self, viewer: Principal, start: str, end: str, channel: str | None, kind: str) -> list[Post]:
+        """Every post of a period the viewer may see (not page by page), for a spreadsheet."""
+        found: list[Post] = []
+        cursor: str | None = None
+        while True:
+            page, cursor = self.calendar(start, end, channel, MAX_PAGE, cursor)
+            found.extend(self.visible(viewer, page, kind))
+            if len(found) > EXPORT_MAX_POSTS:
+                raise ValidationError("to", f"the period has more than {EXPORT_MAX_POSTS} posts; export a shorter one")
+            if cursor is None:
+                return found
+
+    # ------------------------------------------------------------------ the calendar in other apps
+    def open_feed(self, viewer: Principal) -> str:
+        """A new secret feed URL for the viewer's agenda; the one they had before stops working."""
+        feeds = self._feeds()
+        self.close_feed(viewer)
+        token, stamp = post_rules.feed_token(), timing.iso_utc(self.clock())
+        key = post_rules.feed_key(token)
+        feeds.put(f"feed#{key}", {"username": viewer.username, "created_at": stamp}, stamp)
+        feeds.put(f"feed-of#{viewer.username}", {"key": key, "created_at": stamp}, stamp)
+        return token
+
+    def close_feed(self, viewer: Principal) -> None:
+        """Revoke the viewer's feed URL (idempotent)."""
+        feeds = self._feeds()
+        mine = feeds.get(f"feed-of#{viewer.username}")
+        if mine.get("key"):
+            feeds.delete(f"feed#{mine['key']}")
+            feeds.delete(f"feed-of#{viewer.username}")
+
+    def feed(self, token: str) -> list[Post]:
+        """The planned posts a feed shows: the last month and the next six, nothing unapproved."""
+        if not self._feeds().get(f"feed#{post_rules.feed_key(token)}"):
+            raise NotFound("no such calendar feed; it may have been replaced or revoked")
+        now = self.clock()
+        found: list[Post] = []
+        cursor: str | None = None
+        while len(found) <= EXPORT_MAX_POSTS:
+            page, cursor = self.posts.calendar(now - post_rules.FEED_PAST, now + post_rules.FEED_AHEAD, None,
+                                               MAX_PAGE, cursor)
+            found.extend(p for p in page if p.status in post_rules.ON_CALENDAR and post_rules.of_kind(p, "content"))
+            if cursor is None:
+                break
+        return found
+
+    def _feeds(self) -> FeedStore:
+        if self.feeds is None:
+            raise RuntimeError("this calendar service was built without a feed store")
+        return self.feeds
 
     def by_status(self, status: str, limit: int, cursor: str | None) -> tuple[list[Post], str | None]:
         return self.posts.by_status(status, limit, cursor)

@@ -16,7 +16,7 @@ def calendar(
     settings: Settings, publisher: Publisher, crisis: CrisisService, replies: ReplyApprovals, clock: Clock
 ) -> CalendarService:
     return CalendarService(PostRepository(), ChannelRepository(settings.org), clock=clock, timezone=settings.timezone,
-                           publisher=publisher, holds=crisis, replies=replies)
+                           publisher=publisher, holds=crisis, replies=replies, feeds=StateRepository(settings.org))
 
 
 def crisis(settings: Settings, clock: Clock) -> CrisisService:

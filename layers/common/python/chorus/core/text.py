@@ -99,3 +99,9 @@ def tone_warning(text: str, tone: str) -> str | None:
 def duplicate_key(text: str) -> str:
     """Key under which two posts count as the same text: case and whitespace differences do not matter."""
     return " ".join(text.casefold().split())
+
+
+def spreadsheet_cell(text: str) -> str:
+    """A spreadsheet runs a cell that starts with = + - @ (or a tab or carriage return before one) as a formula: text
+    people typed is kept as text."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

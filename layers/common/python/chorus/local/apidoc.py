@@ -39,10 +39,14 @@ ERRORS = (
             "route takes"),
     ("401", 'missing, invalid or expired token (with `WWW-Authenticate: Bearer realm="chorus"`)'),
     ("403", "wrong role, or an altered or expired signed link"),
-    ("404", "not found (also someone else's draft, which is not shown to them)"),
+    ("404", "not found (also someone else's draft, which is not shown to them); an unknown route is a 404 too"),
+    ("405", "a method the route does not take, with an `Allow` header (locally; API Gateway answers it with the 404)"),
     ("409", "a state conflict: an illegal transition, a resource changed by someone else meanwhile, a missing "
             "endorsement, a decision made before"),
+    ("412", "`If-Match` names a version that is no longer current: someone changed the resource since you read it; "
+            "`details.current_version` has the current one"),
     ("415", "a body not sent as `Content-Type: application/json`"),
+    ("422", "an `Idempotency-Key` used before for a different request"),
     ("429", "throttled, with `Retry-After: 1`: by API Gateway (50 requests per second with bursts of 100, set for "
             "every method in `infra/template.yaml`) or by DynamoDB"),
 )
@@ -77,8 +81,22 @@ Errors are JSON: `{"error": {"code", "message", "field", "details"}}`.
 
 {errors}
 
-Never a 500 for bad input. On AWS an unknown route is a 404 in the same shape (a gateway response in
-`infra/template.yaml`).
+Never a 500 for bad input, and a request that fails changes nothing. Messages say in words what is wrong and what to
+do; `details.problems` lists every problem of a body. Dates and times are accepted between the years 2000 and 2100.
+What API Gateway answers itself (an unknown route, throttling, a refused request) has the same shape, with fixed
+texts that never echo the request's `Authorization` header (gateway responses in `infra/template.yaml`; the local
+runtime answers the same).
+
+## Periods
+
+Every `from`/`to` takes a date (midnight in the organisation's time zone) or a date-time (without an offset: local
+time; with one: that instant). `from` is included and `to` is not, everywhere.
+
+## Changing what others may change too
+
+An answer that carries one versioned resource (a post, a person, a mention) has an `ETag` header. Send it back as
+`If-Match` with a change (`PATCH`/`PUT`): when someone changed the resource since you read it, the change is refused
+with 412 and the current version, instead of silently overwriting theirs.
 
 ## Paging
 
@@ -91,9 +109,11 @@ hand out is a 400 naming `cursor`.
 ## Retries
 
 The routes whose summary says "Idempotency-Key header makes retries safe" (writing a post, adding a person,
-submitting content, offering a post) read an `Idempotency-Key` header: a retry with the same key answers the first
-resource with 200 instead of creating a second one (201). Other writes are safe to repeat by their nature: a share
-of the same post, a reply with the same text, setting the status a mention already has, erasing a person twice.
+submitting content, offering a post) read an `Idempotency-Key` header: a retry with the same key and body answers
+the first resource with 200 instead of creating a second one (201); the same key with another body is a 422 that
+changes nothing (a key stays bound to its first request for 24 hours, per person and route). Other writes are
+safe to repeat by their nature: a share of the same post, a reply with the same text, setting the status a mention
+already has, erasing a person twice.
 """
 
 
