@@ -1,5 +1,6 @@
-"""Every 15 minutes: find publishers' shares of recent offers on their Mastodon and Bluesky accounts and count the
-replies to their shares (see chorus.advocacy.pool.service)."""
+"""Every 15 minutes: find publishers' shares of recent offers on their Mastodon and Bluesky accounts, read the shares
+they reported there that could not be read at once (verified or rejected), and count the replies to their verified
+shares (see chorus.advocacy.pool.service)."""
 from __future__ import annotations
 
 from dataclasses import asdict

@@ -18,7 +18,7 @@ from chorus.platforms.bluesky import BlueskyConnector
 from chorus.platforms.mastodon import MastodonConnector
 from chorus.platforms.transport import Response
 from chorus.platforms.x import XConnector
-from chorus.publishing.service import PublishingService, Queue
+from chorus.publishing.service import PublishingService, Queue, ReplyOutcomes
 from chorus.publishing.store import PublishMessage
 from tests.clock import Clock
 from tests.contract.lexicon import Lexicons
@@ -38,14 +38,27 @@ class NoQueue(Queue):
         raise AssertionError("a reply due now is delivered, not sent again")
 
 
+class Inbox(ReplyOutcomes):
+    """Where the publisher reports the reply's outcome (the inbox answers the mention with it)."""
+
+    def __init__(self) -> None:
+        self.told: list[str] = []
+
+    def settled(self, post: Post, channel_id: str) -> None:
+        self.told.append(post.deliveries[channel_id].status)
+
+
 def publish_reply(channel: Channel, connector: Connector, platform_id: str, author: str, text: str) -> Post:
     """Make the reply as the inbox does, and let the publisher deliver it once."""
     target = ReplyTarget(mention_id="m1", platform_id=platform_id, author_handle=author)
     reply = post_rules.reply("reply-1", text, channel, target, CARE, NOW, approval_reason=None)
     posts = PostStore()
     posts.create(reply)
-    service = PublishingService(posts, ChannelStore([channel]), NoQueue(), Alerts(), lambda _: connector, Clock(NOW))
+    inbox = Inbox()
+    service = PublishingService(posts, ChannelStore([channel]), NoQueue(), Alerts(), lambda _: connector, Clock(NOW),
+                                replies=inbox)
     assert service.deliver(PublishMessage(reply.id, channel.id, reply.publish_at or "")) == "published"
+    assert inbox.told == ["published"]
     published = posts.get(reply.id)
     assert published is not None and published.status == "published"
     return published

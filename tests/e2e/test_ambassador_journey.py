@@ -1,7 +1,8 @@
 """End to end, the ambassador programme as new users would try it over HTTP against the `make run` stack (issue 5,
 "Done when"): a creator submits a photo with a story, an editor turns it into a post and offers it, a publisher
-opens the pool, a stranger clicks their tracked link, they confirm their share, and the engagement report shows it
-all; a person who has not acknowledged the policy is offered nothing, and the roles hold on the way.
+opens the pool, a stranger clicks their tracked link, they report their share and an editor confirms it, and the
+engagement report shows it all; a person who has not acknowledged the policy is offered nothing, and the roles hold on
+the way.
 
 The demo users (`chorus token ROLE`: demo-<role>) play the roles; two more people are signed up in the local user
 pool the way the README says for AWS (admin-create-user, a group): a second publisher and a second creator."""
@@ -243,13 +244,17 @@ def test_a_photo_goes_from_creator_to_publisher_and_every_step_is_counted(runnin
     assert requests.get(running.url + "/r/AAAAAAAAAm", headers={"User-Agent": BROWSER}, allow_redirects=False,
                         timeout=30).status_code == 404
 
-    # 7. She confirms her toot; confirming it again (another spelling of the same URL) counts once.
+    # 7. She reports her toot; reporting it again (another spelling of the same URL) is the same share. Chorus cannot
+    # read social.example from here, so it stays claimed (counting nothing) until an editor confirms it, once.
     toot = f"https://social.example/@ann/{113_000_000_000_000_000 + int(suffix, 16)}"  # a post shares one offer
     share = publisher.call("POST", "/shares", {"offer_id": offer["id"], "url": toot}, expect=201)
-    assert (share["platform"], share["person"], share["found_by"]) == ("mastodon", publisher_id, "publisher")
+    assert (share["platform"], share["person"], share["found_by"], share["status"]) == (
+        "mastodon", publisher_id, "publisher", "claimed")
     again = publisher.call("POST", "/shares", {"offer_id": offer["id"], "url": toot + "/?utm_source=mastodon"})
     assert again["id"] == share["id"]
     hesitant.call("POST", "/shares", {"offer_id": offer["id"], "url": "https://social.example/@hugo/1"}, expect=404)
+    publisher.call("POST", f"/shares/{share['id']}/confirm", expect=403)  # nobody confirms their own
+    assert editor.call("POST", f"/shares/{share['id']}/confirm")["status"] == "verified"
 
     # 8. The master's report of today: every step above, once.
     publisher.call("GET", "/reports/engagement", expect=403)

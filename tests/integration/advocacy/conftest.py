@@ -9,12 +9,28 @@ from urllib.parse import urlsplit
 import pytest
 
 from chorus import container
+from chorus.platforms.base import TransientFailure
+from chorus.platforms.bluesky import BlueskyReader
+from chorus.platforms.mastodon import MastodonReader
+from chorus.platforms.transport import Response
 from tests.integration.conftest import Api, Stack
+from tests.unit.platforms.fakes import FakeTransport
 
 BROWSER = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) "
            "Version/17.5 Safari/605.1.15")
 PAGE = "https://www.example.org/vacatures/42?ref=site"
 POLICY = {"version": "2026-1", "summary": "Say you work here; never share customer data.", "text": "The policy."}
+
+
+class Platforms(FakeTransport):
+    """Mastodon and Bluesky as POST /shares reads them: nothing leaves the machine; a platform answers what a test
+    scripted (`replies`) and is unreachable otherwise, as when it does not answer in time."""
+
+    def request(self, method: str, url: str, headers: Any = None, body: bytes | None = None,
+                json: Any = None) -> Response:
+        if not self.replies:
+            raise TransientFailure(f"{url} is not reachable from the tests")
+        return super().request(method, url, headers=headers, body=body, json=json)
 
 
 class Programme:
@@ -23,6 +39,9 @@ class Programme:
 
     def __init__(self, stack: Stack, api: Api) -> None:
         self.api = api
+        self.platforms = Platforms()
+        container.shares().readers = {"mastodon": MastodonReader(self.platforms),
+                                      "bluesky": BlueskyReader(self.platforms)}
         self.master, self.editor = stack.user("master", "mia"), stack.user("editor", "ed")
         self.tokens = {name: stack.user("publisher", name) for name in ("ann", "bo", "cy")}
         assert api.call("POST", "/policy", self.master, POLICY)[0] == 201
@@ -55,7 +74,7 @@ class Programme:
     def counts(self, name: str, event: str) -> dict[str, int]:
         today = datetime.now(UTC).date()
         return {c.channel: c.count for c in container.engagement_ledger().of_person(self.ids[name], today, today)
-                if c.event == event}
+                if c.event == event and c.count}  # a claim verified or rejected is back to 0
 
     def follow(self, link: str, agent: str | None = BROWSER, method: str = "GET", accept: str = "*/*") -> Any:
         path = urlsplit(link).path

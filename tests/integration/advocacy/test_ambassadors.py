@@ -153,6 +153,28 @@ def test_a_new_policy_version_drops_everyone_from_eligible_until_they_acknowledg
     assert api.call("GET", "/policy", people.bo)[1]["version"] == "2026-2"
 
 
+def test_policy_versions_only_move_forward_and_are_listed_with_who_published_them(people: People) -> None:
+    api = people.api
+    ann_id = people.add(ANN)
+    for version in ("2026-1", "2026-2"):
+        assert api.call("POST", "/policy", people.master, {**POLICY, "version": version})[0] == 201
+    api.call("POST", "/ambassadors/me/opt-in", people.ann)
+    api.call("POST", "/ambassadors/me/acknowledge-policy", people.ann, {"version": "2026-2"})
+
+    status, error = api.call("POST", "/policy", people.master, {**POLICY, "version": "2025-9"})
+    assert status == 409 and "comes before the current version 2026-2" in error["error"]["message"], error
+    assert "2026-3" in error["error"]["message"]
+    assert api.call("GET", "/policy", people.ann)[1]["version"] == "2026-2"  # nothing changed
+    assert [p.id for p in container.ambassadors().eligible()] == [ann_id]
+
+    status, page = api.call("GET", "/policy/versions?limit=1", people.ann)
+    assert status == 200 and page["next_cursor"]
+    rest = api.call("GET", f"/policy/versions?limit=1&cursor={page['next_cursor']}", people.ann)[1]
+    listed = [(v["version"], v["published_by"], v["current"]) for v in page["items"] + rest["items"]]
+    assert listed == [("2026-2", "mia", True), ("2026-1", "mia", False)] and rest["next_cursor"] is None
+    assert all(v["published_at"] for v in page["items"] + rest["items"]) and "text" not in page["items"][0]
+
+
 def test_training_is_recorded_by_the_person_or_a_master(people: People) -> None:
     ann_id = people.add(ANN)
     bo_id = people.add({"username": "bo", "name": "Bo", "team": "hr"})
@@ -221,7 +243,8 @@ def test_erase_leaves_nothing_personal_in_the_table_and_keeps_the_counts(people:
     assert any(value in json.dumps(table_items(stack), default=str) for value in personal)
 
     assert api.call("DELETE", f"/ambassadors/{ann_id}", people.ann) == (204, None)
-    assert api.call("DELETE", f"/ambassadors/{ann_id}", people.master) == (204, None)  # idempotent
+    assert api.call("DELETE", f"/ambassadors/{ann_id}", people.ann) == (204, None)  # idempotent, for her too
+    assert api.call("DELETE", f"/ambassadors/{ann_id}", people.master) == (204, None)
 
     stored = json.dumps(table_items(stack), default=str).lower()
     assert [value for value in personal if value.lower() in stored] == []

@@ -1,7 +1,9 @@
 """track_shares on moto (the pool store, the ledger) with the Mastodon and Bluesky readers answered from recorded and
 documented payloads (../shared/data, read at test time): the documentation's real mastodon.social status links the
 offered Guardian article, the Bluesky docs' post record links a Wikipedia page; both are found as shares once, and
-replies to them count once each, also when a second run reads the counts again."""
+replies to them count once each, also when a second run reads the counts again. Publishers' claims of those posts that
+could not be read while they waited are read by the next run (one status, one post thread) and verified, or rejected
+when the platform has no such post."""
 from __future__ import annotations
 
 import copy
@@ -12,7 +14,7 @@ from typing import Any
 import pytest
 
 from chorus import container
-from chorus.advocacy.pool.schemas import Offer
+from chorus.advocacy.pool.schemas import Offer, ShareIn
 from chorus.advocacy.pool.service import Reader, ShareService, ShareTracker, TrackSummary
 from chorus.advocacy.pool.store import PoolStore
 from chorus.platforms.base import RateLimited
@@ -23,7 +25,7 @@ from tests.clock import Clock
 from tests.contract.lexicon import Lexicons
 from tests.contract.recorded import load, platform_dir, response_of
 from tests.integration.conftest import Stack
-from tests.unit.advocacy.pool_fakes import FakePeople, person
+from tests.unit.advocacy.pool_fakes import FakePeople, person, principal
 from tests.unit.platforms.fakes import FakeTransport, Sent, json_response
 
 MASTODON = platform_dir("mastodon")
@@ -84,7 +86,7 @@ class Setup:
         for c in self.ledger.of_person("ann", date(2019, 12, 1), NOW.date()):
             if c.event == event:
                 counts[c.channel] = counts.get(c.channel, 0) + c.count
-        return counts
+        return {channel: n for channel, n in counts.items() if n}
 
 
 def test_recorded_posts_carrying_offered_pages_become_shares_and_their_replies_count_once(stack: Stack) -> None:
@@ -142,3 +144,59 @@ def test_a_recorded_rate_limit_leaves_the_watermark_for_the_next_run(stack: Stac
         MastodonReader(FakeTransport(response_of(account, status=429))).recent_posts(
             "@Gargron@mastodon.social", {"account_id": "1"}, NOW.timestamp())
     assert limited.value.retry_after >= 1.0
+
+
+def test_claims_the_platforms_did_not_answer_are_read_by_the_next_run_from_recorded_answers(stack: Stack) -> None:
+    world = Setup()
+    toot_url = "https://mastodon.social/@Gargron/103270115826048975"
+    skeet_url = "https://bsky.app/profile/atproto.com/post/3k4duaz5vfs1b"
+    for offer_id, url in (("guardian", toot_url), ("cbor", skeet_url)):
+        claim, _ = world.shares.confirm(principal("ann"), ShareIn(offer_id=offer_id, url=url))
+        assert claim.status == "claimed"  # this ShareService has no quick readers: as if nobody answered in time
+    account = load(MASTODON, "account_get.exchange.json")["response"]["body"]
+    world.mastodon_http.replies += [
+        answer("/api/v1/accounts/lookup", account),
+        answer(f"/api/v1/accounts/{account['id']}/statuses", []),  # nothing new on her account
+        answer("/api/v1/statuses/103270115826048975", status()),  # the claim, read
+        answer("/api/v1/statuses/103270115826048975", status()),  # its replies
+    ]
+    thread = {"thread": {"$type": "app.bsky.feed.defs#threadViewPost",
+                         **feed_item(1, "post_record_facets_mention_link")}}
+    assert LEXICONS.errors(thread["thread"], "app.bsky.feed.defs#threadViewPost") == []
+    did_uri = "at://did:plc:ewvi7nxzyoun6zhxrhs64oiz/app.bsky.feed.post/3k4duaz5vfs1b"
+    world.bluesky_http.replies += [
+        answer("/xrpc/app.bsky.feed.getAuthorFeed", {"feed": []}),
+        # The URI names the author by handle (a bsky.app link's form): getPostThread resolves it.
+        answer("/xrpc/app.bsky.feed.getPostThread", thread, depth=["0"], parentHeight=["0"],
+               uri=["at://atproto.com/app.bsky.feed.post/3k4duaz5vfs1b"]),
+        answer("/xrpc/app.bsky.feed.getPosts", {"posts": [thread["thread"]["post"]]}, uris=[did_uri]),
+    ]
+
+    summary = world.run()
+    assert (summary.claims_verified, summary.claims_rejected, summary.shares_found, summary.requests) == (2, 0, 0, 7)
+    shares = {s.offer_id: s for s in world.store.all_shares("ann")}
+    assert (shares["guardian"].status, shares["guardian"].verified_by, shares["guardian"].found_by) == (
+        "verified", "mastodon", "publisher")
+    assert (shares["cbor"].status, shares["cbor"].post_id) == ("verified", did_uri)  # its replies can be read now
+    assert world.counts("share") == {"mastodon": 1, "bluesky": 1} and world.counts("share_claimed") == {}
+    assert world.counts("reply") == {"mastodon": 5, "bluesky": 3}
+    world.mastodon_http.assert_done()
+    world.bluesky_http.assert_done()
+
+
+def test_a_claimed_post_the_platforms_do_not_have_is_rejected(stack: Stack) -> None:
+    world = Setup()
+    for offer_id, url in (("guardian", "https://mastodon.social/@Gargron/1"),
+                          ("cbor", "https://bsky.app/profile/atproto.com/post/3zzzzzzzzzzzz")):
+        world.shares.confirm(principal("ann"), ShareIn(offer_id=offer_id, url=url))
+    account = load(MASTODON, "account_get.exchange.json")["response"]["body"]
+    world.mastodon_http.replies += [answer("/api/v1/accounts/lookup", account),
+                                    answer(f"/api/v1/accounts/{account['id']}/statuses", []),
+                                    lambda sent: json_response(404, {"error": "Record not found"})]
+    world.bluesky_http.replies += [
+        answer("/xrpc/app.bsky.feed.getAuthorFeed", {"feed": []}),
+        lambda sent: json_response(400, {"error": "NotFound", "message": "Post not found: at://atproto.com/…"})]
+    summary = world.run()
+    assert (summary.claims_verified, summary.claims_rejected) == (0, 2)
+    assert {s.status for s in world.store.all_shares("ann")} == {"rejected"}
+    assert world.counts("share") == {} and world.counts("share_claimed") == {}

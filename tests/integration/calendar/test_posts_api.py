@@ -454,3 +454,14 @@ def test_a_period_exports_as_csv_with_text_kept_as_text(api: Api, tokens: Tokens
     assert planned in rows[1] and "'=SUM(A1:A9)" in rows[1]
     missing = api.call("GET", "/calendar/export", tokens["viewer"])
     assert missing[0] == 400 and missing[1]["error"]["field"] == "from"
+
+
+def test_a_channel_change_on_an_outdated_version_is_a_412(api: Api, tokens: Tokens, channels: list[str]) -> None:
+    auth = {"Authorization": f"Bearer {tokens['editor']}"}
+    etag = api.client.http.get("/channels/x-main", headers=auth).headers["ETag"]
+    first = api.call("PATCH", "/channels/x-main", tokens["editor"], {"cadence_per_week": 5}, {"If-Match": etag})
+    second = api.call("PATCH", "/channels/x-main", tokens["editor"], {"cadence_per_week": 1}, {"If-Match": etag})
+    assert (first[0], second[0]) == (200, 412) and first[1]["version"] == second[1]["error"]["details"][
+        "current_version"]
+    assert api.call("GET", "/channels/x-main", tokens["editor"])[1]["cadence_per_week"] == 5
+    assert api.call("PATCH", "/channels/x-main", tokens["editor"], {"cadence_per_week": 2})[0] == 200  # no If-Match

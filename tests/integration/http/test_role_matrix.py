@@ -64,6 +64,7 @@ ALLOWED: dict[tuple[str, str], frozenset[str]] = {
     ("/mentions/{id}/status", "POST"): RESPONDERS,
     ("/mentions/{id}/notes", "POST"): RESPONDERS,
     ("/mentions/{id}/reply", "POST"): RESPONDERS,
+    ("/team", "GET"): LISTENERS,  # who works the inbox: whoever reads it sees who has what
     ("/routing-rules", "GET"): LISTENERS,
     ("/routing-rules", "PUT"): ALERT_ADMINS,
     ("/alerts", "GET"): LISTENERS,

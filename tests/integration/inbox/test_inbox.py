@@ -3,10 +3,13 @@ statuses and notes with optimistic locking, and replies that go out through the 
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import boto3
 import pytest
 
 from chorus import container
@@ -19,8 +22,9 @@ from chorus.core.errors import Conflict
 from chorus.core.roles import Principal
 from chorus.inbox.store import InboxReader, ReplyTransactions
 from chorus.listening.schemas import MentionRecord
-from chorus.listening.store import MentionRepository
+from chorus.listening.store import AlertRepository, MentionRepository
 from chorus.local.queues import QueuePoller, consumers_from_template
+from chorus.local.scheduler import LambdaContext
 from chorus.local.template import load_template
 from chorus.platforms.local import LocalConnector, OutboxRepository
 from tests.integration.conftest import REGION, Api, Stack
@@ -192,6 +196,7 @@ def test_paging_finds_every_match_once_whatever_the_page_size_and_read_cap(inbox
 def test_assign_note_and_status_through_the_api(inbox: Inbox) -> None:
     stack, api, mentions = inbox
     care, viewer, publisher = stack.user("care", "carla"), stack.user("viewer"), stack.user("publisher")
+    stack.user("care", "bob")
     store(mentions, record(1, minutes_ago=3))
 
     status, assigned = api.call("POST", "/mentions/m001/assign", care, {"assignee": "carla"})
@@ -213,7 +218,7 @@ def test_assign_note_and_status_through_the_api(inbox: Inbox) -> None:
     assert api.call("POST", "/mentions/m001/status", care, {"status": "resolved", "why": "x"})[0] == 400
     assert api.call("POST", "/mentions/m001/notes", care, {"text": "x" * 1001})[0] == 400
     assert api.call("POST", "/mentions/m001/assign", care, {"assignee": "two words"})[0] == 400
-    assert api.call("POST", "/mentions/nope/assign", care, {"assignee": "ann"})[0] == 404
+    assert api.call("POST", "/mentions/nope/assign", care, {"assignee": "bob"})[0] == 404
     assert api.call("POST", "/mentions/m001/notes", viewer, {"text": "mag niet"})[0] == 403
     assert api.call("GET", "/mentions/m001", publisher)[0] == 403
     status, one = api.call("GET", "/mentions/m001", viewer)
@@ -242,6 +247,64 @@ def test_concurrent_notes_are_all_kept(inbox: Inbox) -> None:
     assert stored is not None and sorted(n.text for n in stored.notes) == [f"note {n}" for n in range(8)]
 
 
+@contextmanager
+def cognito_calls() -> Iterator[Counter[str]]:
+    """Cognito requests by operation while the block runs."""
+    from botocore.client import BaseClient
+
+    counted: Counter[str] = Counter()
+    original = BaseClient._make_api_call
+
+    def counting(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        if client.meta.service_model.service_name == "cognito-idp":
+            counted[operation] += 1
+        return original(client, operation, params)
+
+    BaseClient._make_api_call = counting
+    try:
+        yield counted
+    finally:
+        BaseClient._make_api_call = original
+
+
+# Issue 11, item 7: `POST /mentions/{id}/assign {"assignee": "iemand-die-niet-bestaat"}` answered 200.
+def test_only_the_team_can_be_assigned_and_the_team_is_listed_with_its_open_mentions(inbox: Inbox) -> None:
+    stack, api, mentions = inbox
+    cognito = boto3.client("cognito-idp", region_name=REGION)
+    pool = stack.environment["CHORUS_USER_POOL_ID"]
+    care = stack.user("care", "carla")
+    cognito.admin_update_user_attributes(UserPoolId=pool, Username="carla",
+                                         UserAttributes=[{"Name": "name", "Value": "Carla de Vries"}])
+    stack.user("pr", "piet")
+    cognito.admin_add_user_to_group(UserPoolId=pool, Username="piet", GroupName="care")
+    stack.user("viewer", "vera")
+    stack.user("care", "weg")
+    cognito.admin_disable_user(UserPoolId=pool, Username="weg")
+    store(mentions, *(record(n, minutes_ago=n) for n in range(1, 5)))
+
+    with cognito_calls() as first:
+        status, team = api.call("GET", "/team", care)
+    assert status == 200 and team["next_cursor"] is None
+    assert [(m["username"], m["name"], m["roles"], m["open_mentions"]) for m in team["items"]] == [
+        ("carla", "Carla de Vries", ["care"], 0), ("piet", None, ["care", "pr"], 0)]
+    with cognito_calls() as assigning:
+        for mention_id, who in (("m001", "me"), ("m002", "piet"), ("m003", "PIET")):
+            status, assigned = api.call("POST", f"/mentions/{mention_id}/assign", care, {"assignee": who})
+            assert status == 200, assigned
+    for who in ("iemand-die-niet-bestaat", "vera", "weg"):  # unknown, a viewer, a disabled login
+        status, error = api.call("POST", "/mentions/m004/assign", care, {"assignee": who})
+        assert status == 400 and error["error"]["field"] == "assignee", error
+        assert "does not work the inbox" in error["error"]["message"] and "GET /team" in error["error"]["message"]
+    assert mentions.get("m004", NOW).status == "new"  # type: ignore[union-attr]  # stored above
+    print(f"\nCognito calls: first GET /team {dict(first)}; three assigns within the minute {dict(assigning)}")
+    assert dict(first) == {"ListUsersInGroup": 4} and dict(assigning) == {}
+
+    team = api.call("GET", "/team", stack.user("viewer"))[1]
+    assert {m["username"]: m["open_mentions"] for m in team["items"]} == {"carla": 1, "piet": 2}
+    mine = api.call("GET", "/mentions?assignee=me", care)[1]
+    assert ids(mine) == ["m001"]
+
+
 # ---------------------------------------------------------------------------------------------- replies
 @pytest.mark.parametrize("platform, channel_id", [("local", "demo-local"), ("mastodon", "mastodon-main")])
 def test_a_reply_reaches_the_outbox_once_with_its_reply_target(inbox: Inbox, platform: Platform,
@@ -260,7 +323,8 @@ def test_a_reply_reaches_the_outbox_once_with_its_reply_target(inbox: Inbox, pla
     reply = {"text": "Wat vervelend! We zoeken het uit."}
     status, first = api.call("POST", f"/mentions/{listed['id']}/reply", care, reply)
     assert status == 201 and (first["needs_approval"], first["post"]["status"]) == (False, "scheduled")
-    assert first["mention"]["status"] == "responded" and first["mention"]["first_response_seconds"] is not None
+    assert (first["mention"]["status"], first["mention"]["first_response_seconds"]) == ("new", None)  # not yet
+    assert [r["state"] for r in first["mention"]["our_replies"]] == ["sending"]
     status, again = api.call("POST", f"/mentions/{listed['id']}/reply", care, reply)
     assert status == 200 and again["post"]["id"] == first["post"]["id"]
 
@@ -274,7 +338,8 @@ def test_a_reply_reaches_the_outbox_once_with_its_reply_target(inbox: Inbox, pla
     status, post = api.call("GET", f"/posts/{first['post']['id']}", editor)
     assert post["status"] == "published" and post["reply_to"]["mention_id"] == listed["id"]
     status, shown = api.call("GET", f"/mentions/{listed['id']}", care)
-    assert [r["post_id"] for r in shown["our_replies"]] == [post["id"]] and shown["status"] == "responded"
+    assert [(r["post_id"], r["state"]) for r in shown["our_replies"]] == [(post["id"], "published")]
+    assert shown["status"] == "responded" and shown["first_response_seconds"] is not None
 
 
 def test_a_reply_to_a_pr_mention_waits_for_an_editor(inbox: Inbox) -> None:
@@ -287,16 +352,17 @@ def test_a_reply_to_a_pr_mention_waits_for_an_editor(inbox: Inbox) -> None:
     assert status == 201 and (made["needs_approval"], made["post"]["status"]) == (True, "submitted")
     assert made["mention"]["status"] == "new" and made["mention"]["first_response_at"] is None
     assert drain_publish_queue(stack) == 0
-    status, queue = api.call("GET", "/posts?status=submitted", editor)
+    status, queue = api.call("GET", "/posts?status=submitted&kind=replies", editor)
     assert [p["id"] for p in queue["items"]] == [made["post"]["id"]]
 
     assert api.call("POST", f"/posts/{made['post']['id']}/approve", pr)[0] == 403
     status, approved = api.call("POST", f"/posts/{made['post']['id']}/approve", editor)
-    assert status == 200 and approved["status"] == "scheduled"
-    assert api.call("GET", "/mentions/m001", pr)[1]["status"] == "responded"
+    assert status == 200
+    assert api.call("GET", "/mentions/m001", pr)[1]["our_replies"][0]["state"] == "sending"
     assert drain_publish_queue(stack) == 1
     outbox = api.call("GET", "/channels/demo-local/outbox", editor)[1]["items"]
     assert [(e["in_reply_to"], e["text"]) for e in outbox] == [("local-1", "Wij nemen vandaag contact met u op.")]
+    assert api.call("GET", "/mentions/m001", pr)[1]["status"] == "responded"
 
 
 def test_replies_that_cannot_be_made_say_why(inbox: Inbox) -> None:
@@ -343,3 +409,62 @@ def test_the_reply_transaction_writes_both_or_neither(inbox: Inbox) -> None:
     assert (saved_post.version, saved_mention.version) == (1, fresh.version + 1)
     assert writes.create(post, saved_mention) is None  # the same post again: it exists
     assert OutboxRepository().latest("demo-local", 5) == []  # nothing is published by storing
+
+
+# Issue 11, items 2 and 3: a failed reply (no credentials on x-main) marked the mention responded and answered in the
+# metrics; a resolved complaint still escalated to the care lead and to PR.
+def test_a_failed_reply_stays_in_the_open_inbox_and_care_is_told(listening: tuple[Stack, Api]) -> None:
+    stack, api = listening
+    master, care = stack.user("master"), stack.user("care", "carla")
+    assert api.call("POST", "/subscriptions", master, {"name": "Care desk", "team": "care", "protocol": "email",
+                                                       "endpoint": "care@example.org"})[0] == 201
+    container.calendar().create_channel(MASTER, ChannelCreate(id="x-main", platform="x", handle="@org"))  # no secret
+    mention = {"platform": "x", "id": "1850000000000000031", "author": {"handle": "klant31"},
+               "text": "Mijn pakket is al een week zoek, schandalig!"}
+    assert api.call("POST", "/mentions", care, mention)[0] == 202
+    assert drain_ingest_queue(stack) == {"failures": []}
+    (listed,) = api.call("GET", "/mentions?platform=x", care)[1]["items"]
+    assert api.call("POST", f"/mentions/{listed['id']}/assign", care, {"assignee": "carla"})[0] == 200
+    assert api.call("POST", f"/mentions/{listed['id']}/reply", care, {"text": "Sorry! Stuur je ons een DM?"})[0] == 201
+    assert drain_publish_queue(stack) == 1
+
+    status, shown = api.call("GET", f"/mentions/{listed['id']}", care)
+    assert (shown["status"], shown["assignee"], shown["first_response_seconds"]) == ("assigned", "carla", None)
+    [reply] = shown["our_replies"]
+    assert reply["state"] == "failed" and "no credentials stored for channel x-main" in reply["error"]
+    assert [m["id"] for m in api.call("GET", "/mentions?assignee=carla", care)[1]["items"]] == [listed["id"]]
+    box = api.call("GET", "/mailbox", care)[1]["items"]
+    failure = [e for e in box if e["attributes"]["kind"] == "reply_failure"]
+    assert [(e["subscriber"], e["subject"]) for e in failure] == [
+        ("Care desk", "[care medium] reply to @klant31 on x not sent; assigned to carla")]
+    assert "reconnect x-main" in failure[0]["text"] and failure[0]["attributes"]["assignee"] == "carla"
+    alert = api.call("GET", "/alerts", care)[1]["items"][0]
+    assert alert["status"] == "open"  # nobody was answered: the alert stands
+
+
+def test_a_published_reply_or_a_resolution_ends_the_alert_and_nothing_escalates(listening: tuple[Stack, Api]) -> None:
+    from functions.escalate_alerts.handler import handler
+
+    stack, api = listening
+    care, editor = stack.user("care", "carla"), stack.user("editor", "ed")
+    container.calendar().create_channel(MASTER, ChannelCreate(id="demo-local", platform="local", handle="@org"))
+    for number in (41, 42):
+        mention = {"platform": "local", "id": f"{number}", "author": {"handle": f"klant{number}", "followers": 50_000},
+                   "text": f"Mijn pakket {number} is al een week zoek en niemand helpt, schandalig!"}
+        assert api.call("POST", "/mentions", care, mention)[0] == 202
+    assert drain_ingest_queue(stack) == {"failures": []}
+    answered, resolved = api.call("GET", "/mentions?platform=local&order=oldest", care)[1]["items"]
+    # Routed to PR as well (50,000 followers): an editor's reply goes out without a second editor.
+    assert api.call("POST", f"/mentions/{answered['id']}/reply", editor, {"text": "Sorry, we bellen je."})[0] == 201
+    assert drain_publish_queue(stack) == 1
+    assert api.call("POST", f"/mentions/{resolved['id']}/status", care, {"status": "resolved"})[0] == 200
+
+    alerts = {(a["mention_id"], a["team"]): a for a in api.call("GET", "/alerts", care)[1]["items"]}
+    assert {(m, team): (a["status"], a["acknowledged_by"], a["escalate_at"]) for (m, team), a in alerts.items()} == {
+        (answered["id"], "care"): ("answered", "ed", None), (answered["id"], "pr"): ("answered", "ed", None),
+        (resolved["id"], "care"): ("resolved", "carla", None), (resolved["id"], "pr"): ("resolved", "carla", None)}
+    later = datetime.now(UTC) + timedelta(hours=3)
+    assert AlertRepository().due_for_escalation(later, 10) == []  # out of the escalation index
+    event = {"version": "0", "id": "e", "detail-type": "Scheduled Event", "source": "aws.events", "time": "",
+             "region": REGION, "resources": [], "detail": {}}
+    assert handler(event, LambdaContext("EscalateAlertsFunction")) == {"alerts_due": 0, "escalations_sent": 0}

@@ -89,8 +89,9 @@ def test_the_handler_reads_only_the_due_alerts_and_tells_the_lead_once(listening
         result = handler(EVENT, LambdaContext("EscalateAlertsFunction"))
     assert result == {"alerts_due": 3, "escalations_sent": 3}
     print(f"\nescalation run, 1,000 open alerts, 3 due: DynamoDB {dict(reads)}")
-    # One Query returning 3 index keys, a consistent GetItem per due alert, one for the routing rules (none stored).
-    assert (reads["Query"], reads["GetItem"], reads["items"]) == (1, 4, 6)
+    # One Query returning 3 index keys, a consistent GetItem per due alert and per its mention (answered meanwhile?
+    # none is stored here), one for the routing rules (none stored).
+    assert (reads["Query"], reads["GetItem"], reads["items"]) == (1, 7, 6)
     assert handler(EVENT, LambdaContext("EscalateAlertsFunction")) == {"alerts_due": 0, "escalations_sent": 0}
 
     status, box = api.call("GET", "/mailbox", stack.user("care"))
@@ -171,3 +172,22 @@ def test_the_stages_are_set_in_the_routing_rules(listening: tuple[Stack, Api]) -
     status, error = api.call("PUT", "/routing-rules", master, rules)
     assert status == 400 and "must be more than unacknowledged_to_lead_minutes" in error["error"]["message"]
     assert api.call("GET", "/routing-rules", master)[1]["escalation"]["unacknowledged_to_pr_minutes"] == 45
+
+
+def test_the_link_of_an_alert_whose_mention_was_resolved_says_so(listening: tuple[Stack, Api]) -> None:
+    """Issue 11, item 2: resolving the mention ends its alert; the email's link then shows who resolved it."""
+    stack, api = listening
+    care = stack.user("care", "carla")
+    subscribe(api, stack.user("master"),
+              {"name": "Care desk", "team": "care", "protocol": "email", "endpoint": "c@example.org"})
+    mention = {"platform": "x", "id": "1850000000000000019", "text": DUTCH_COMPLAINT, "author": {"handle": "klant19"}}
+    status, queued = api.call("POST", "/mentions", care, mention)
+    assert status == 202 and drain_ingest_queue(stack) == {"failures": []}
+    assert api.call("POST", f"/mentions/{queued['id']}/status", care, {"status": "resolved"})[0] == 200
+    [email] = api.call("GET", "/mailbox", care)[1]["items"]
+    link = next(line.removeprefix("Acknowledge: " + PUBLIC_API) for line in email["text"].splitlines()
+                if line.startswith("Acknowledge: "))
+    page = api.client.http.get(link).body.decode()
+    assert "Alert resolved" in page and "Its mention was resolved by <b>carla</b>" in page and "<form" not in page
+    done = api.client.http.post(link, headers={"Content-Type": "application/x-www-form-urlencoded"}, body="")
+    assert done.status_code == 200 and "Its mention was resolved by <b>carla</b>" in done.body.decode()

@@ -97,3 +97,41 @@ def test_bad_input_is_a_clear_400_and_roles_are_enforced(listening: tuple[Stack,
     status, saved = api.call("PUT", "/routing-rules", master, rules)
     assert status == 200 and saved["escalation"]["min_followers"] == 500
     assert api.call("PUT", "/routing-rules", master, {"rules": [{"intent": "nonsense", "team": "care"}]})[0] == 400
+
+
+SARCASM = "Oh great, the bin collection skipped our street AGAIN. Fantastic service… 🙄"
+PRAISE = "Wat een fijne en snelle hulp van jullie medewerker vandaag, dank je wel! 😊"
+ARABIC_COMPLAINT = "الخدمة سيئة جدا ولا أحد يرد على الهاتف منذ ثلاثة أيام"
+
+
+def test_sarcasm_is_not_offered_as_content_and_other_languages_reach_care(listening: tuple[Stack, Api]) -> None:
+    """Issue 11, items 11 and 22, with the committed classifier: it reads the English sarcasm as praise; the signs of
+    irony keep it out of the editors' suggestions and take it to care; an Arabic complaint reaches care too."""
+    stack, api = listening
+    master, care, editor = stack.user("master"), stack.user("care"), stack.user("editor")
+    assert api.call("POST", "/subscriptions", master, {"name": "Care desk", "team": "care", "protocol": "email",
+                                                       "endpoint": "care@example.org"})[0] == 201
+    ids = {}
+    for number, text in enumerate((SARCASM, PRAISE, ARABIC_COMPLAINT)):
+        status, queued = api.call("POST", "/mentions", care, {"platform": "x", "id": f"18500000000000001{number}",
+                                                              "text": text, "author": {"handle": f"klant{number}"}})
+        assert status == 202, queued
+        ids[text] = queued["id"]
+    assert drain_ingest_queue(stack) == {"failures": []}
+
+    sarcasm, praise, arabic = (api.call("GET", f"/mentions/{ids[text]}", care)[1]
+                               for text in (SARCASM, PRAISE, ARABIC_COMPLAINT))
+    assert (sarcasm["intent"], sarcasm["teams"]) == ("praise", ["marketing", "care"])
+    assert (praise["intent"], praise["teams"]) == ("praise", ["marketing"])
+    assert (arabic["language"], arabic["detected_language"], arabic["teams"]) == ("other", "ar", ["care"])
+
+    status, queue = api.call("GET", "/content/queue", editor)
+    assert status == 200 and [s["mention_id"] for s in queue["suggestions"]] == [praise["id"]]
+    status, error = api.call("POST", f"/content/suggestions/{sarcasm['id']}/accept", editor,
+                             {"channels": ["x-main"]})
+    assert status == 409, error
+
+    box = api.call("GET", "/mailbox", care)[1]["items"]
+    subjects = sorted(e["subject"] for e in box)
+    assert subjects == ["[care medium] other (ar) on x by @klant2", "[care medium] praise (en) on x by @klant0"]
+    assert "signs of irony" in next(e["text"] for e in box if "klant0" in e["subject"])

@@ -98,7 +98,7 @@ def world(stack: Stack) -> World:
 
     alerts = Alerts(stack.environment["CHORUS_ALERTS_TOPIC_ARN"], "eu-west-1")
     service = PublishingService(PostRepository(), calendar.channels, queue, alerts, connector, clock,
-                                jitter=lambda: 0.5)
+                                replies=container.ReportReplies(), jitter=lambda: 0.5)
     return World(calendar, clock, queue, platforms, service, stack)
 
 
@@ -251,7 +251,7 @@ def test_a_channel_without_credentials_fails_clearly_and_needs_reconnecting(worl
     world.calendar.create_channel(EDITOR, ChannelCreate(id="masto", platform="mastodon", handle="@org@social.example",
                                                         connection={"instance_url": "https://social.example"}))
     service = PublishingService(PostRepository(), world.calendar.channels, world.queue, world.service.alerts,
-                                container.publishing().connectors, world.clock)
+                                container.publishing().connectors, world.clock, replies=container.ReportReplies())
     post_id = scheduled(world, T0, channels=("masto",))
     world.clock.now = T0
     service.enqueue_due()

@@ -102,20 +102,25 @@ class MemoryPolicies(PolicyStore):
     """PolicyStore."""
 
     def __init__(self) -> None:
-        self.versions: dict[str, Policy] = {}
+        self.published: dict[str, Policy] = {}
         self.current_name: str | None = None
 
     def current_version(self) -> str | None:
         return self.current_name
 
     def current(self) -> Policy | None:
-        return None if self.current_name is None else self.versions[self.current_name]
+        return None if self.current_name is None else self.published[self.current_name]
+
+    def versions(self, limit: int, cursor: str | None) -> tuple[list[Policy], str | None]:
+        newest_first = sorted(self.published.values(), key=lambda p: (p.published_at, p.version), reverse=True)
+        start = int(cursor or 0)
+        return newest_first[start:start + limit], str(start + limit) if start + limit < len(newest_first) else None
 
     def publish(self, policy: Policy, previous_version: str | None) -> bool:
-        if policy.version in self.versions:
+        if policy.version in self.published:
             raise Conflict(f"policy version {policy.version!r} was published before; choose a new version name")
         if self.current_name != previous_version:
             return False
-        self.versions[policy.version] = policy
+        self.published[policy.version] = policy
         self.current_name = policy.version
         return True

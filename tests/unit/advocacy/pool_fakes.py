@@ -246,10 +246,27 @@ class MemoryPoolStore(Offers, Queues, PoolRecords, ShareRecords, TrackingRecords
         self.shares_[share.id] = share
         return share, True
 
-    def shares(self, person: str | None, offer_id: str | None, platform: str | None, limit: int,
+    def share(self, share_id: str) -> Share | None:
+        return self.shares_.get(share_id)
+
+    def settle_share(self, share: Share, previous: Share) -> Share:
+        stored = self.shares_[share.id]
+        if (stored.status, stored.person) == (previous.status, previous.person):
+            self.shares_[share.id] = stored.model_copy(update=share.model_dump(
+                include={"status", "note", "verified_by", "verified_at", "post_id"}))
+        return self.shares_[share.id]
+
+    def replace_share(self, share: Share, previous: Share) -> Share:
+        stored = self.shares_[share.id]
+        if (stored.status, stored.person) == (previous.status, previous.person):
+            self.shares_[share.id] = share
+        return self.shares_[share.id]
+
+    def shares(self, person: str | None, offer_id: str | None, platform: str | None, status: str | None, limit: int,
                cursor: str | None) -> tuple[list[Share], str | None]:
         found = [s for s in self.shares_.values() if (person is None or s.person == person)
-                 and (offer_id is None or s.offer_id == offer_id) and (platform is None or s.platform == platform)]
+                 and (offer_id is None or s.offer_id == offer_id) and (platform is None or s.platform == platform)
+                 and (status is None or s.status == status)]
         found.sort(key=lambda s: (s.created_at, s.id), reverse=True)
         start = int(cursor or 0)
         return found[start:start + limit], str(start + limit) if start + limit < len(found) else None
@@ -263,7 +280,7 @@ class MemoryPoolStore(Offers, Queues, PoolRecords, ShareRecords, TrackingRecords
             self.shares_[share_id] = share.model_copy(update={"replies": replies})
 
     def forget_share_url(self, share_id: str) -> None:
-        self.shares_[share_id] = self.shares_[share_id].model_copy(update={"url": None})
+        self.shares_[share_id] = self.shares_[share_id].model_copy(update={"url": None, "note": None})
 
     # watermarks
     def watches(self, people: Iterable[str]) -> dict[str, Watch]:

@@ -95,9 +95,26 @@ def test_team_rows_partition_the_people_and_role_rows_count_each_role_of_a_perso
 @given(counts_st, members_st)
 def test_inactive_are_the_expected_people_who_did_not_contribute_share_or_converse(counts: list[Count],
                                                                                    members: list[Member]) -> None:
-    active = {c.person for c in counts if c.event not in ("click", "offer_received")}
+    # Clicks and offers are not the person's doing; a claimed share is their word, not verified yet.
+    active = {c.person for c in counts if c.event not in ("click", "offer_received", "share_claimed")}
     expected = {m.id for m in members if m.expected_active and not m.erased}
     assert {p.id for p in report(counts, members, PERIOD, "person").inactive} == expected - active
+
+
+def test_claimed_shares_are_shown_apart_and_move_no_score_activity_or_leaderboard() -> None:
+    members = [Member("p1", "Ann", "sales", ("publisher",), expected_active=True, on_leaderboard=True),
+               Member("p2", "Bo", "sales", ("publisher",), expected_active=True, on_leaderboard=True)]
+    counts = [Count("p1", DAY, "share_claimed", "linkedin", 3), Count("p2", DAY, "share", "mastodon", 1),
+              Count("p2", DAY, "share_claimed", "x", 1)]
+    rows = {row.key: row for row in report(counts, members, PERIOD, "person").rows}
+    assert (rows["p1"].shares_claimed, rows["p1"].shares, rows["p1"].score, rows["p1"].active_people) == (3, 0, 0, 0)
+    assert (rows["p2"].shares_claimed, rows["p2"].shares, rows["p2"].score) == (1, 1, 1)
+    assert rows["p1"].shares_by_channel == {} and rows["p2"].shares_by_channel == {"mastodon": 1}
+    assert [i.id for i in report(counts, members, PERIOD, "person").inactive] == ["p1"]
+    assert [e.person_id for e in leaderboard(counts, members, PERIOD, 10).entries] == ["p2"]
+    csv_rows = list(csv.DictReader(io.StringIO(to_csv(report(counts, members, PERIOD, "team")))))
+    assert [(r["key"], r["shares"], r["shares_claimed"]) for r in csv_rows] == [
+        ("sales", "1", "4"), ("anonymous", "0", "0"), ("total", "1", "4")]
 
 
 @settings(max_examples=300, deadline=None)

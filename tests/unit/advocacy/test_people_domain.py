@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chorus.advocacy.people.rules import apply_change, check_change, inventory
+from chorus.advocacy.people.rules import apply_change, check_change, check_next_version, inventory
 from chorus.advocacy.people.schemas import (
     PLATFORMS,
     PROGRAMME_ROLES,
@@ -16,7 +16,7 @@ from chorus.advocacy.people.schemas import (
     eligible_partition,
     normalise_handle,
 )
-from chorus.core.errors import Forbidden, ValidationError
+from chorus.core.errors import Conflict, Forbidden, ValidationError
 from chorus.core.roles import Principal
 from tests.unit.advocacy.people_fakes import person
 
@@ -159,6 +159,41 @@ def test_a_policy_needs_a_version_name_and_its_text_or_url() -> None:
                 {"version": "v1", "summary": "x", "url": "intra/policy"}):
         with pytest.raises(pydantic.ValidationError):
             PolicyIn.model_validate(bad)
+
+
+# ---------------------------------------------------------------------------------------------------- policy versions
+@pytest.mark.parametrize(("current", "new"), [
+    ("2026-9", "2026-10"), ("2026-2", "2027-1"), ("2026-2", "2026-2.1"), ("v1", "v2"), ("2026-1", "2026-1b"),
+    ("2026-1", "2026.2"),
+])
+def test_a_later_version_may_follow_the_current_one(current: str, new: str) -> None:
+    check_next_version(new, current)
+    check_next_version(new, None)  # the first version may be anything
+
+
+@pytest.mark.parametrize(("current", "new", "said"), [
+    ("2026-2", "2025-9", "comes before the current version 2026-2"),
+    ("2026-10", "2026-9", "comes before the current version 2026-10"),
+    ("2026-2", "2026-2", "is already the current one"),
+    ("2026-2", "2026_02", "is already the current one"),
+])
+def test_an_earlier_or_the_same_version_is_refused_with_the_next_one_suggested(current: str, new: str,
+                                                                              said: str) -> None:
+    with pytest.raises(Conflict, match=said) as refused:
+        check_next_version(new, current)
+    assert "versions only move forward" in str(refused.value) and refused.value.details["current"] == current
+    assert "2026-3" in str(refused.value) if current == "2026-2" else True
+
+
+@given(st.lists(st.integers(0, 3000), min_size=1, max_size=4), st.lists(st.integers(0, 3000), min_size=1, max_size=4),
+       st.sampled_from(["-", ".", "_"]))
+def test_versions_of_numbers_are_ordered_as_their_numbers(a: list[int], b: list[int], separator: str) -> None:
+    first, second = separator.join(map(str, a)), "-".join(map(str, b))
+    if b > a:
+        check_next_version(second, first)
+    else:
+        with pytest.raises(Conflict):
+            check_next_version(second, first)
 
 
 # ---------------------------------------------------------------------------------------------------- eligibility

@@ -146,7 +146,7 @@ def test_the_login_is_exported_and_erased_before_the_profile_forgets_the_usernam
     crowd.add(id="pout", username=None, opted_in=True)  # an outside publisher without a login
     logins = FakeLogins("ann", "bo")
     ambassadors = service(crowd)
-    privacy = PrivacyService(ambassadors.visible, [PeopleSection(crowd), LoginSection(crowd, logins)],
+    privacy = PrivacyService(ambassadors, [PeopleSection(crowd), LoginSection(crowd, logins)],
                              clock=lambda: NOW)
     exported = privacy.export(MASTER, "pann").sections["login"]
     assert exported == [{"username": "ann", "attributes": {"email": "ann@example.org"}, "groups": ["publisher"]}]

@@ -164,9 +164,34 @@ def test_a_policy_version_is_published_once(service: AmbassadorService) -> None:
     with pytest.raises(Conflict, match="already the current one"):
         service.publish_policy(MASTER, policy("2026-1"))
     service.publish_policy(MASTER, policy("2026-2"))
-    with pytest.raises(Conflict, match="published before"):
+    with pytest.raises(Conflict, match="comes before the current version"):
         service.publish_policy(MASTER, policy("2026-1"))
     assert service.policy().version == "2026-2"
+
+
+def test_policy_versions_only_move_forward_and_a_refusal_changes_nothing(service: AmbassadorService) -> None:
+    add(service, "ann")
+    service.publish_policy(MASTER, policy("2026-1"))
+    service.publish_policy(MASTER, policy("2026-2"))
+    service.set_opted_in(ANN, True)
+    service.acknowledge_policy(ANN, "2026-2")
+    with pytest.raises(Conflict, match="comes before the current version 2026-2"):
+        service.publish_policy(MASTER, policy("2025-9"))
+    assert service.policy().version == "2026-2" and [p.username for p in service.eligible()] == ["ann"]
+    service.publish_policy(MASTER, policy("2026-10"))
+    assert service.policy().version == "2026-10"
+
+
+def test_the_policy_versions_are_listed_newest_first_with_who_published_them_and_when(
+        service: AmbassadorService) -> None:
+    assert service.policy_versions(50, None).items == []
+    service.publish_policy(MASTER, policy("2026-1"))
+    service.publish_policy(Principal("max", frozenset({"master"})), policy("2026-2"))
+    page = service.policy_versions(1, None)
+    rest = service.policy_versions(1, page.next_cursor)
+    assert [(v.version, v.published_by, v.current) for v in page.items + rest.items] == [
+        ("2026-2", "max", True), ("2026-1", "mia", False)]
+    assert page.items[0].published_at > rest.items[0].published_at and rest.next_cursor is None
 
 
 def test_training_is_recorded_by_the_person_or_a_master(service: AmbassadorService) -> None:
@@ -201,7 +226,7 @@ def test_the_list_filters_by_team_role_and_opt_in_and_pages(service: AmbassadorS
 @pytest.fixture
 def privacy(service: AmbassadorService, people: MemoryPeople) -> tuple[PrivacyService, MemoryLedger]:
     ledger = MemoryLedger()
-    return PrivacyService(service.visible, [PeopleSection(people), EngagementSection(ledger)],
+    return PrivacyService(service, [PeopleSection(people), EngagementSection(ledger)],
                           clock=Clock(NOW, step=timedelta(seconds=1))), ledger
 
 
@@ -239,12 +264,22 @@ def test_a_person_may_erase_themselves_but_nobody_else(service: AmbassadorServic
     assert privacy_service.erase(ANN, ann_id)["person"] == 1
 
 
-def test_sections_must_have_distinct_names(people: MemoryPeople) -> None:
-    def visible(principal: Principal, person_id: str) -> Person:
-        raise AssertionError("never asked: the sections are refused first")
+def test_a_person_who_erased_themselves_gets_the_same_answer_every_time(service: AmbassadorService, privacy) -> None:
+    privacy_service, _ = privacy
+    ann_id, bo_id = add(service, "ann"), add(service, "bo")
+    assert privacy_service.erase(ANN, ann_id)["person"] == 1
+    assert set(privacy_service.erase(ANN, ann_id).values()) == {0}  # their token still works: the same 204
+    with pytest.raises(Forbidden):
+        privacy_service.erase(BO, ann_id)  # someone with a profile of their own is not the erased person
+    with pytest.raises(Forbidden):
+        privacy_service.erase(ANN, bo_id)  # and erasing themselves lets nobody erase someone else
+    with pytest.raises(Forbidden):
+        privacy_service.erase(ANN, "p-nobody")  # nor learn which ids exist
 
+
+def test_sections_must_have_distinct_names(service: AmbassadorService, people: MemoryPeople) -> None:
     with pytest.raises(ValueError, match="distinct"):
-        PrivacyService(visible, [PeopleSection(people), PeopleSection(people)],
+        PrivacyService(service, [PeopleSection(people), PeopleSection(people)],
                        clock=Clock(NOW, step=timedelta(seconds=1)))
 
 
@@ -296,7 +331,7 @@ class EligibilityMachine(RuleBasedStateMachine):
 
     @rule(user=st.sampled_from(USERS))
     def erase(self, user: str) -> None:
-        PrivacyService(self.service.visible, [PeopleSection(self.people)],
+        PrivacyService(self.service, [PeopleSection(self.people)],
                        clock=Clock(NOW, step=timedelta(seconds=1))).erase(MASTER, self.ids[user])
         self.expected[user]["erased"] = True
 

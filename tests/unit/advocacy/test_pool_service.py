@@ -282,7 +282,8 @@ def test_export_and_erase_keep_counts_but_drop_urls_subscription_and_watermarks(
     world.people.change("ann", rhythm="immediate")
     world.notifier.run(plenty_of_time)
     world.store.add_share(new_share("ann", made.id, "https://social.example/@ann/1", "mastodon", "publisher",
-                                    world.clock.now))
+                                    world.clock.now, "1", note="this post is by @bo@social.example, not by your "
+                                    "Mastodon account @ann@social.example; it does not count"))
     world.store.save_watch("ann", {"mastodon": {"account_id": "7"}}, "2026-12-01T09:00:00Z")
     section = PoolPersonalData(world.store, world.messages)
     kinds = [entry["kind"] for entry in section.export("ann")]
@@ -290,7 +291,7 @@ def test_export_and_erase_keep_counts_but_drop_urls_subscription_and_watermarks(
     arn = world.store.queues["ann"].subscription_arn
     assert section.erase("ann", world.clock.now) == 3
     assert arn in world.messages.unsubscribed
-    assert [s.url for s in world.store.all_shares("ann")] == [None]
+    assert [(s.url, s.note) for s in world.store.all_shares("ann")] == [(None, None)]
     assert [e["kind"] for e in section.export("ann")] == ["offer_received", "share"]
     assert section.erase("ann", world.clock.now) == 0
     assert world.counts("offer_received")[("ann", "-")] == 1

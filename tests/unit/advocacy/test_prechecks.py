@@ -44,6 +44,32 @@ def test_ordinary_capitals_are_not_names(text: str) -> None:
     assert found(text) == []
 
 
+@pytest.mark.parametrize(("text", "name"), [
+    ("Vandaag was ik met Piet Jansen in het Vogelpark.", "Piet Jansen"),
+    ("Anna Bakker op de Dam, met de hele afdeling.", "Anna Bakker"),
+    ("Groeten van Kees Smit uit Den Haag", "Kees Smit"),
+    ("Het gesprek met Piet Jansen te Amsterdam ging goed.", "Piet Jansen"),
+    ("Jan Willem Bakker bij de Stadsschouwburg", "Jan Willem Bakker"),
+])
+def test_a_name_does_not_run_on_into_a_place(text: str, name: str) -> None:
+    assert found(text) == [("name", name)]
+
+
+@pytest.mark.parametrize("name", ["Sophie in 't Veld", "Jan op de Beek", "Piet uit den Bogaard", "Anna te Riele",
+                                  "Jan Willem van der Berg", "Anna de Vries-van Dijk", "Jan Van der Berg"])
+def test_real_names_with_those_particles_are_still_found_whole(name: str) -> None:
+    assert found(f"Vandaag sprak {name} over ons nieuwe magazijn.") == [("name", name)]
+
+
+def test_a_place_after_a_lowercase_particle_is_no_surname() -> None:
+    assert found("Kees uit Den Haag en Anna van De Bilt") == []
+
+
+def test_a_sentence_word_and_a_particle_in_front_of_a_name_are_not_part_of_it() -> None:
+    assert found("Foto van Anna Bakker") == [("name", "Anna Bakker")]
+    assert found("Bericht van Jan de Vries, Piet van Dam") == [("name", "Jan de Vries"), ("name", "Piet van Dam")]
+
+
 def test_sentence_words_in_front_of_a_name_are_not_part_of_it() -> None:
     assert found("Welkom Jan de Vries") == [("name", "Jan de Vries")]
     assert found("Gefeliciteerd Anna Jansen!") == [("name", "Anna Jansen")]
@@ -89,7 +115,8 @@ def test_lists_are_cleaned_and_deduplicated() -> None:
 # ---------------------------------------------------------------------------------------------------- properties
 first_names = st.sampled_from(["Jan", "Anna", "Piet", "Marieke", "Joost", "Émile", "Sanne", "Öznur", "Kees"])
 surnames = st.sampled_from(["Berg", "Vries", "Horst", "Jansen", "Bakker", "Hek", "Dijk", "Boer", "Smit"])
-particles = st.sampled_from(["", "van", "de", "van der", "van den", "ter", "van 't", "den"])
+particles = st.sampled_from(["", "van", "de", "van der", "van den", "ter", "van 't", "den", "in 't", "op de",
+                             "uit den", "te", "ten", "van de"])
 
 
 @st.composite
@@ -148,6 +175,38 @@ def test_a_handle_is_flagged_unless_consented(handle: str, before: str, after: s
     text = f"{before} @{handle} {after}"
     assert ("handle", f"@{handle}") in found(text)
     assert ("handle", f"@{handle}") not in found(text, Consent.of([], [handle.upper()]))
+
+
+prepositions = st.sampled_from(["in", "in het", "op", "op de", "op het", "uit", "uit de", "bij", "bij de", "aan",
+                                "aan de", "te", "onder de", "over de", "in 't"])
+places = st.sampled_from(["Vogelpark", "Amsterdam", "Stadhuis", "Jaarbeurs", "Rijksmuseum", "Markt", "Zuidas"])
+
+
+@given(filler, first_names, surnames, prepositions, places, filler)
+def test_a_name_does_not_run_on_into_the_place_after_it(before: str, first: str, surname: str, preposition: str,
+                                                        place: str, after: str) -> None:
+    name = f"{first} {surname}"
+    text = f"{before} {name} {preposition} {place} {after}"
+    start = len(before) + 1
+    assert [(f.text, f.start, f.end) for f in check(text, NOBODY)] == [(name, start, start + len(name))]
+
+
+words = st.sampled_from(["Jan", "Anna", "Piet", "Willem", "Jansen", "Berg", "Vries", "Vogelpark", "Den", "Haag",
+                         "De", "Van", "van", "de", "der", "den", "in", "het", "'t", "op", "uit", "te", "ter", "bij",
+                         "met", "was", "en", "vandaag", ",", "."])
+
+
+@settings(max_examples=300)
+@given(st.lists(words, max_size=14).map(" ".join))
+def test_a_flagged_name_is_first_names_then_at_most_one_group_of_particles_then_one_surname(text: str) -> None:
+    for flag in check(text, NOBODY):
+        parts = flag.text.split()
+        is_particle = [part.casefold() in TUSSENVOEGSELS for part in parts]
+        assert not is_particle[0] and not is_particle[-1], flag.text
+        if any(is_particle):
+            first, last = is_particle.index(True), len(is_particle) - 1 - is_particle[::-1].index(True)
+            assert all(is_particle[first:last + 1]), flag.text  # one group
+            assert last == len(parts) - 2, flag.text  # then the surname, and the name ends
 
 
 def test_particles_alone_never_make_a_name() -> None:

@@ -9,7 +9,8 @@ from chorus.calendar.schemas import Channel, Post
 from chorus.core import time as timing
 from chorus.core.errors import Stale
 from chorus.inbox.rules import InboxPage, InboxQuery
-from chorus.inbox.service import Channels, InboxReads, Mentions, Posts, ReplyWrites
+from chorus.inbox.schemas import TeamMember
+from chorus.inbox.service import Channels, InboxReads, Mentions, Posts, ReplyWrites, TeamDirectory
 from chorus.listening.schemas import MentionRecord
 from tests.unit.listening.fakes import T0
 
@@ -52,12 +53,36 @@ class MemoryMentions(Mentions):
 
 
 class MemoryReads(InboxReads):
-    def __init__(self) -> None:
+    def __init__(self, mentions: MemoryMentions | None = None) -> None:
         self.queries: list[InboxQuery] = []
+        self.mentions = mentions
 
     def page(self, query: InboxQuery, now: datetime, limit: int, cursor: str | None) -> InboxPage:
         self.queries.append(query)
         return InboxPage([], None, 0)
+
+    def assigned_counts(self, now: datetime) -> dict[str, int]:
+        """InboxReader.assigned_counts: open mentions per assignee (the `assigned` partition of `by_status`)."""
+        counts: dict[str, int] = {}
+        for record in self.mentions.items.values() if self.mentions else ():
+            if record.status == "assigned" and record.assignee and not record.expired(now):
+                counts[record.assignee] = counts.get(record.assignee, 0) + 1
+        return counts
+
+
+class MemoryTeam(TeamDirectory):
+    """The user pool's members of the groups that work the inbox (chorus.inbox.store.CognitoTeam)."""
+
+    def __init__(self, *members: tuple[str, str | None, tuple[str, ...]]) -> None:
+        self.people = [TeamMember(username=username, name=name, roles=list(roles)) for username, name, roles in members]
+        self.lookups = 0
+
+    def members(self) -> list[TeamMember]:
+        return [member.model_copy() for member in self.people]
+
+    def find(self, username: str) -> TeamMember | None:
+        self.lookups += 1
+        return next((m for m in self.people if m.username.casefold() == username.casefold()), None)
 
 
 class MemoryPosts(Posts):

@@ -25,6 +25,7 @@ from tests.unit.inbox.fakes import (
     MemoryPosts,
     MemoryReads,
     MemoryReplyWrites,
+    MemoryTeam,
     mention,
 )
 from tests.unit.publishing.fakes import ChannelStore
@@ -44,7 +45,10 @@ class World(Publisher, Holds, AlertEnds, AlertSink):
     def __init__(self, *records: MentionRecord, channels: Sequence[Channel] = (X_MAIN, MASTODON, LOCAL)) -> None:
         self.clock = Clock(T0 + timedelta(minutes=10))
         self.mentions = MemoryMentions(*(records or (mention("m1"),)))
-        self.reads = MemoryReads()
+        self.reads = MemoryReads(self.mentions)
+        self.team = MemoryTeam(("carla", "Carla de Vries", ("care",)), ("ann", "Ann Smit", ("care",)),
+                               ("bob", None, ("care", "pr")), ("piet", "Piet Bakker", ("pr",)),
+                               ("ed", None, ("editor",)))
         self.posts = MemoryPosts()
         self.channels = MemoryChannels(*channels)
         self.writes = MemoryReplyWrites(self.posts, self.mentions)
@@ -55,7 +59,7 @@ class World(Publisher, Holds, AlertEnds, AlertSink):
         self.listening_down = False
         self.sent: list[tuple[str, str, dict[str, str]]] = []  # alerts: subject, message, attributes
         self.service = InboxService(self.mentions, self.reads, self.posts, self.channels, self.writes, self.clock,
-                                    publisher=self, holds=self, alert_ends=self, alerts=self,
+                                    self.team, publisher=self, holds=self, alert_ends=self, alerts=self,
                                     pause=self.pauses.append)
 
     def enqueue_soon(self, post: Post) -> None:  # the publisher port: what was handed over to be published now
@@ -119,6 +123,34 @@ def test_assign_status_and_notes_are_saved_and_an_unknown_mention_is_not_found()
     assert answered.first_response_seconds == 15 * 60 and world.stored().status == "responded"
     with pytest.raises(NotFound):
         world.service.assign("nope", "ann", CARE)
+
+
+# Issue 11, item 7: `POST /mentions/{id}/assign {"assignee": "iemand-die-niet-bestaat"}` answered 200.
+@pytest.mark.parametrize("assignee", ["iemand-die-niet-bestaat", "vera"])  # vera: a viewer, not in the team
+def test_only_someone_who_works_the_inbox_can_be_assigned(assignee: str) -> None:
+    world = World()
+    with pytest.raises(ValidationError) as raised:
+        world.service.assign("m1", assignee, CARE)
+    assert raised.value.field == "assignee" and f"{assignee!r} does not work the inbox" in raised.value.message
+    assert "GET /team" in raised.value.message
+    assert world.stored().status == "new" and world.mentions.saves == 0
+
+
+def test_me_is_whoever_assigns_and_names_are_found_whatever_their_case() -> None:
+    world = World(mention("m1"), mention("m2"))
+    assert world.service.assign("m1", "me", CARE).assignee == "carla"
+    assert world.service.assign("m2", "Ann", CARE).assignee == "ann"
+
+
+def test_the_team_lists_who_works_the_inbox_with_their_open_mentions() -> None:
+    world = World(mention("m1"), mention("m2"), mention("m3"), mention("m4"))
+    for mention_id, who in (("m1", "ann"), ("m2", "ann"), ("m3", "bob"), ("m4", "bob")):
+        world.service.assign(mention_id, who, CARE)
+    world.service.set_status("m4", "resolved", CARE)  # closed: no longer open
+    team = world.service.team()
+    assert [(m.username, m.name, m.roles, m.open_mentions) for m in team] == [
+        ("ann", "Ann Smit", ["care"], 2), ("bob", None, ["care", "pr"], 1), ("carla", "Carla de Vries", ["care"], 0),
+        ("ed", None, ["editor"], 0), ("piet", "Piet Bakker", ["pr"], 0)]
 
 
 def test_a_rival_edit_between_read_and_save_is_kept_and_ours_applied_on_top() -> None:

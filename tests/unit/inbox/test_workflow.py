@@ -16,6 +16,10 @@ from chorus.inbox.schemas import NOTE_MAX_CHARS
 from chorus.listening.schemas import MentionRecord
 from tests.unit.inbox.fakes import T0, mention
 
+# How a reply's delivery state may move (a published reply stays published, whatever is reported later).
+NEXT_STATES = {"awaiting_approval": {"sending", "published", "failed"}, "sending": {"published", "failed"},
+               "failed": {"published"}, "published": set()}
+
 
 def in_status(status: str) -> MentionRecord:
     record = mention()
@@ -65,7 +69,7 @@ def test_closed_mentions_refuse_an_answer_until_reopened(status: str) -> None:
     with pytest.raises(Conflict, match="reopen it first"):
         workflow.respond(closed, T0)
     with pytest.raises(Conflict):
-        workflow.add_reply(closed, "p1", "x-main", "ann", T0, sent=True)
+        workflow.add_reply(closed, "p1", "x-main", "ann", T0, sending=True)
     assert workflow.set_status(closed, "new", T0).status == "new"
     assert workflow.assign(closed, "bob").status == "assigned"
 
@@ -101,12 +105,56 @@ def test_notes_are_bounded_in_length_and_number() -> None:
 
 
 def test_a_reply_waiting_for_approval_is_recorded_but_is_no_answer_yet() -> None:
-    waiting = workflow.add_reply(mention(), "p1", "x-main", "ann", T0, sent=False)
-    assert (waiting.status, waiting.first_response_at, [r.post_id for r in waiting.our_replies]) == (
-        "new", None, ["p1"])
-    approved = workflow.add_reply(waiting, "p1", "x-main", "ann", T0 + timedelta(minutes=30), sent=True)
-    assert approved.status == "responded" and approved.first_response_seconds == 1800
-    assert [r.post_id for r in approved.our_replies] == ["p1"]  # the same post is recorded once
+    waiting = workflow.add_reply(mention(), "p1", "x-main", "ann", T0, sending=False)
+    assert (waiting.status, waiting.first_response_at, [(r.post_id, r.state) for r in waiting.our_replies]) == (
+        "new", None, [("p1", "awaiting_approval")])
+    approved = workflow.add_reply(waiting, "p1", "x-main", "ann", T0 + timedelta(minutes=30), sending=True)
+    assert (approved.status, approved.first_response_at) == ("new", None)
+    assert [(r.post_id, r.state) for r in approved.our_replies] == [("p1", "sending")]  # the same post, once
+
+
+# Issue 11, item 3: a reply whose delivery failed still marked the mention responded, with a first-response time.
+def test_a_reply_is_the_answer_only_once_it_is_published() -> None:
+    sending = workflow.add_reply(workflow.assign(mention(), "ann"), "p1", "x-main", "ann", T0, sending=True)
+    assert (sending.status, sending.first_response_at, sending.our_replies[0].state) == ("assigned", None, "sending")
+    published = workflow.reply_published(sending, "p1", "https://x.com/org/status/9", T0 + timedelta(minutes=4))
+    assert (published.status, published.first_response_seconds, published.assignee) == ("responded", 240, "ann")
+    reply = published.our_replies[0]
+    assert (reply.state, reply.url, reply.published_at) == ("published", "https://x.com/org/status/9",
+                                                           "2026-11-20T09:04:00Z")
+    assert workflow.reply_published(published, "p1", "https://x.com/org/status/9", T0 + timedelta(hours=1)) == published
+
+
+def test_a_failed_reply_leaves_the_mention_open_with_the_failure_on_it() -> None:
+    sending = workflow.add_reply(workflow.assign(mention(), "ann"), "p1", "x-main", "ann", T0, sending=True)
+    failed = workflow.reply_failed(sending, "p1", "x-main has no credentials")
+    assert (failed.status, failed.assignee, failed.first_response_at) == ("assigned", "ann", None)
+    assert (failed.our_replies[0].state, failed.our_replies[0].error) == ("failed", "x-main has no credentials")
+    assert workflow.reply_failed(failed, "p1", "x-main has no credentials") == failed
+
+
+@pytest.mark.parametrize(("assignee", "reopened"), [(None, "new"), ("ann", "assigned")])
+def test_a_failed_reply_reopens_a_mention_closed_while_it_was_sent(assignee: str | None, reopened: str) -> None:
+    record = workflow.assign(mention(), assignee) if assignee else mention()
+    sending = workflow.add_reply(record, "p1", "x-main", "ann", T0, sending=True)
+    closed = workflow.set_status(sending, "resolved", T0)
+    failed = workflow.reply_failed(closed, "p1", "refused")
+    assert (failed.status, failed.assignee) == (reopened, assignee)
+
+
+def test_a_failed_second_reply_keeps_the_first_answer() -> None:
+    first = workflow.add_reply(mention(), "p1", "x-main", "ann", T0, sending=True)
+    answered = workflow.reply_published(first, "p1", None, T0 + timedelta(minutes=2))
+    second = workflow.add_reply(answered, "p2", "x-main", "ann", T0 + timedelta(minutes=5), sending=True)
+    failed = workflow.reply_failed(workflow.set_status(second, "resolved", T0), "p2", "refused")
+    assert (failed.status, failed.first_response_seconds) == ("resolved", 120)
+    assert [r.state for r in failed.our_replies] == ["published", "failed"]
+
+
+def test_an_outcome_for_a_reply_the_mention_does_not_know_changes_nothing() -> None:
+    record = mention()
+    assert workflow.reply_published(record, "p9", None, T0) is record
+    assert workflow.reply_failed(record, "p9", "refused") is record
 
 
 def test_the_inbox_query_expands_open_and_refuses_what_it_does_not_know() -> None:
@@ -125,16 +173,24 @@ def test_the_inbox_query_expands_open_and_refuses_what_it_does_not_know() -> Non
 
 
 # ---------------------------------------------------------------------------------------------- random sequences
-# The rules restated independently of the implementation: (status, action) -> status after, or None if refused.
-def expected_status(status: str, action: tuple) -> str | None:
-    kind = action[0]
+# The rules restated independently of the implementation: (mention, action) -> status after, or None if refused.
+def expected_status(record: MentionRecord, action: tuple) -> str | None:
+    status, kind = record.status, action[0]
+    state = next((reply.state for reply in record.our_replies if reply.post_id == action[-1]), None)
     if kind == "assign":
         return {"new": "assigned", "assigned": "assigned", "responded": "responded",
                 "resolved": "assigned", "ignored": "assigned"}[status]
-    if kind in ("reply-sent", "respond"):
+    if kind == "respond":
         return "responded" if status in ("new", "assigned", "responded") else None
-    if kind == "reply-waiting":
+    if kind in ("reply-sent", "reply-waiting"):
         return status if status in ("new", "assigned", "responded") else None
+    if kind == "published":  # the answer (once): it makes an open mention responded, and leaves a closed one closed
+        return "responded" if state not in (None, "published") and status in ("new", "assigned") else status
+    if kind == "failed":  # a closed mention nobody answered goes back to the open inbox
+        if state not in (None, "published", "failed") and record.first_response_at is None and status in (
+                "resolved", "ignored"):
+            return "assigned" if record.assignee else "new"
+        return status
     if kind == "note":
         return status
     target = action[1]
@@ -152,6 +208,8 @@ actions = st.one_of(
     st.tuples(st.just("note"), st.text(min_size=1, max_size=40).filter(str.strip)),
     st.tuples(st.just("reply-sent"), st.sampled_from(["p1", "p2", "p3"])),
     st.tuples(st.just("reply-waiting"), st.sampled_from(["p1", "p2", "p3"])),
+    st.tuples(st.just("published"), st.sampled_from(["p1", "p2", "p3"])),
+    st.tuples(st.just("failed"), st.sampled_from(["p1", "p2", "p3"])),
 )
 
 
@@ -165,7 +223,11 @@ def apply(record: MentionRecord, action: tuple, now: datetime) -> MentionRecord:
         return workflow.set_status(record, "responded", now)
     if kind == "note":
         return workflow.add_note(record, action[1], "ann", now)
-    return workflow.add_reply(record, action[1], "x-main", "ann", now, sent=kind == "reply-sent")
+    if kind == "published":
+        return workflow.reply_published(record, action[1], None, now)
+    if kind == "failed":
+        return workflow.reply_failed(record, action[1], "refused")
+    return workflow.add_reply(record, action[1], "x-main", "ann", now, sending=kind == "reply-sent")
 
 
 @settings(max_examples=400)
@@ -175,10 +237,11 @@ def test_any_sequence_of_actions_keeps_the_invariants(steps: list[tuple[tuple, i
     received = timing.from_iso_utc(record.received_at)
     now = received
     first_response_at = None
+    answered = False  # a reply was published, or someone said it was answered elsewhere
     for action, seconds in steps:
         now += timedelta(seconds=seconds)  # clocks of different Lambdas may run behind: time can step back
         before = record.model_copy(deep=True)
-        expected = expected_status(record.status, action)
+        expected = expected_status(record, action)
         try:
             record = apply(record, action, now)
         except Conflict:
@@ -186,6 +249,9 @@ def test_any_sequence_of_actions_keeps_the_invariants(steps: list[tuple[tuple, i
             assert record == before  # refused: nothing changed
             continue
         assert expected == record.status, f"{action} from {before.status}"
+        answered = answered or action[0] == "respond" or (
+            action[0] == "published" and any(r.post_id == action[1] for r in before.our_replies))
+        assert (record.first_response_at is not None) == answered  # a failed reply is never an answer
         assert record.status in STATUSES
         assert (record.status != "assigned" or record.assignee) and (record.status != "new" or record.assignee is None)
         if first_response_at is not None:
@@ -197,5 +263,8 @@ def test_any_sequence_of_actions_keeps_the_invariants(steps: list[tuple[tuple, i
             assert timing.from_iso_utc(first_response_at) >= received
             assert record.first_response_seconds is not None and record.first_response_seconds >= 0
         assert record.notes[: len(before.notes)] == before.notes  # notes are only ever added
-        assert record.our_replies[: len(before.our_replies)] == before.our_replies
+        kept = [reply.post_id for reply in record.our_replies[: len(before.our_replies)]]
+        assert kept == [reply.post_id for reply in before.our_replies]  # replies are only ever added
         assert len({reply.post_id for reply in record.our_replies}) == len(record.our_replies)
+        for earlier, later in zip(before.our_replies, record.our_replies, strict=False):
+            assert earlier.state == later.state or later.state in NEXT_STATES[earlier.state], (earlier, later)

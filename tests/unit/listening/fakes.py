@@ -155,16 +155,24 @@ class Verdict:
     sentiment: float
     language: str
     complaint_score: float
+    detected_language: str | None = None
 
 
 def keyword_classifier(text: str) -> Verdict:
     """A transparent stand-in for the trained model, so these tests exercise routing, not the model's opinions."""
     lowered = text.lower()
     language = "nl" if any(w in lowered.split() for w in ("de", "het", "een", "niet", "mijn", "al", "weer")) else "en"
-    if "klacht" in lowered or "schandalig" in lowered or "terrible" in lowered:
-        return Verdict("complaint", -0.8, language, 0.95)
+    detected: str | None = language
+    if any("\u0600" <= character <= "\u06ff" for character in text):
+        language, detected = "other", "ar"
+    elif "merci" in lowered:
+        language, detected = "other", "fr"
+    elif not any(character.isalpha() for character in text):
+        language, detected = "other", None
+    if "klacht" in lowered or "schandalig" in lowered or "terrible" in lowered or "سيئة" in text:
+        return Verdict("complaint", -0.8, language, 0.95, detected)
     if "?" in text:
-        return Verdict("question", 0.0, language, 0.2)
-    if "bedankt" in lowered or "thanks" in lowered:
-        return Verdict("praise", 0.8, language, 0.05)
-    return Verdict("other", 0.0, language, 0.1)
+        return Verdict("question", 0.0, language, 0.2, detected)
+    if "bedankt" in lowered or "thanks" in lowered or "merci" in lowered:
+        return Verdict("praise", 0.8, language, 0.05, detected)
+    return Verdict("other", 0.0, language, 0.1, detected)

@@ -91,6 +91,66 @@ def test_praise_goes_to_marketing_and_other_is_only_stored() -> None:
     assert world.teams_alerted() == [("marketing", "low")]
 
 
+ARABIC_COMPLAINT = "الخدمة سيئة جدا ولا أحد يرد على الهاتف منذ ثلاثة أيام"
+
+
+def test_a_mention_in_another_language_goes_to_care_for_triage_with_its_language() -> None:
+    """Issue 11, item 22: an Arabic complaint was stored as `other` with no team, so nobody was told."""
+    world = World()
+    assert world.service.process(world.mention("1", text="مرحبا، متى يفتح المتجر"), "brand") == "care:medium"
+    [sent] = world.notifier.sent
+    assert sent.subject.startswith("[care medium] other (ar) on x by @jan")
+    assert sent.attributes["language"] == "other"  # what subscriptions filter on stays nl, en or other
+    assert ("Why: in Arabic (ar), which Chorus cannot classify (it reads Dutch and English): read it and decide who "
+            "answers it") in sent.message
+    stored = world.mentions.get(world.mention("1").id, world.clock())
+    assert stored is not None and (stored.language, stored.detected_language, stored.teams) == ("other", "ar", ["care"])
+
+
+def test_a_complaint_in_another_language_that_a_rule_sends_to_care_is_told_once() -> None:
+    world = World()
+    assert world.service.process(world.mention("1", text=ARABIC_COMPLAINT), "brand") == "care:medium"
+    assert world.teams_alerted() == [("care", "medium")]
+
+
+def test_the_platforms_own_language_tag_names_the_language() -> None:
+    world = World()
+    world.service.process(world.mention("1", text="Merci beaucoup", language_hint="fr"), "brand")
+    world.service.process(world.mention("2", text="مرحبا", language_hint="fa"), "brand")
+    stored = [world.mentions.get(world.mention(n).id, world.clock()) for n in ("1", "2")]
+    assert [(r.language, r.detected_language, r.teams) for r in stored if r] == [
+        ("other", "fr", ["marketing", "care"]), ("other", "fa", ["care"])]
+
+
+def test_a_sources_dutch_or_english_overrules_other_only_for_a_few_words_in_latin_letters() -> None:
+    """"Prima" from a Dutch feed is Dutch; an Arabic complaint in a Dutch feed is still Arabic (and reaches care)."""
+    world = World()
+    world.service.process(world.mention("1", text="Merci!", language_hint="nl"), "brand")
+    world.service.process(world.mention("2", text="Merci pour votre aide rapide hier", language_hint="nl"), "brand")
+    world.service.process(world.mention("3", text="مرحبا", language_hint="nl"), "brand")
+    stored = [world.mentions.get(world.mention(n).id, world.clock()) for n in ("1", "2", "3")]
+    assert [(r.language, r.detected_language, r.teams) for r in stored if r] == [
+        ("nl", "nl", ["marketing"]), ("other", "fr", ["marketing", "care"]), ("other", "ar", ["care"])]
+
+
+def test_a_mention_without_words_is_stored_and_routed_by_the_rules_only() -> None:
+    world = World()
+    assert world.service.process(world.mention("1", text="👍🎉"), "brand") == "stored"
+    stored = world.mentions.get(world.mention("1").id, world.clock())
+    assert stored is not None and (stored.language, stored.detected_language) == ("other", None)
+
+
+def test_praise_with_signs_of_irony_also_goes_to_care() -> None:
+    """Issue 11, item 11: sarcasm is praise in its words; care reads it, as it may well be a complaint."""
+    world = World()
+    text = "Oh great, thanks for skipping our street AGAIN 🙄"
+    assert world.service.process(world.mention("1", text=text), "brand") == "marketing:low,care:medium"
+    care = world.notifier.sent[1]
+    assert "Why: praise with signs of irony (“🙄”, “Oh great”, “AGAIN”, “skipping”): it may be a complaint; read it " \
+           "and decide who answers it" in care.message
+    assert world.service.process(world.mention("2", text="Bedankt voor de snelle hulp!"), "brand") == "marketing:low"
+
+
 def test_sms_attribute_only_within_the_hourly_budget() -> None:
     world = World()
     world.service.set_rules(DEFAULT_RULES.model_copy(update={"sms_per_hour": 2}), CARE)

@@ -3,13 +3,17 @@ in-memory fakes (tests/unit/publishing/fakes.py) while the queue duplicates, reo
 rate-limit, fail, lose their answers or reject credentials, due runs overlap on stale reads, a writer races the
 publisher, and the Lambda dies between any two steps.
 
+Some posts are replies to mentions: their final outcome, published or failed, is reported to the inbox (which answers
+the mention, or tells care), never to the editors.
+
 Invariants after every step: no (post, channel) is on its platform twice; nothing is posted for a cancelled post, for
 a time the post was moved away from, or before its planned second; a published delivery points at the platform's
 post; a failed delivery has an error, a reason (the platform refused, or every attempt was used), is not on the
 platform after all, and has at most one alert (two only when a Lambda died between sending it and noting it sent);
-no alert for anything but a failure. At teardown the clock runs
+no alert for anything but a failure, and none for a reply; the inbox hears only a reply's recorded final outcome, at
+most once (twice only after such a death). At teardown the clock runs
 on without faults until the queue is empty and no post is due: then every post that was not cancelled is
-published or failed, every failure was alerted, and nothing is left half-way.
+published or failed, every failure was alerted, every reply's outcome reported, and nothing is left half-way.
 
 Every bug the machine found has a minimal test at the end of this file.
 
@@ -32,13 +36,13 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
 from chorus.calendar import rules as post_rules
-from chorus.calendar.schemas import Channel, Post, PostContent, Status
+from chorus.calendar.schemas import Channel, Post, PostContent, ReplyTarget, Status
 from chorus.core import time as timing
 from chorus.core.errors import Conflict
 from chorus.core.roles import Principal
 from chorus.publishing import rules as delivery_rules
 from chorus.publishing import service as publishing
-from chorus.publishing.service import HORIZON, PublishingService
+from chorus.publishing.service import HORIZON, PublishingService, ReplyOutcomes
 from chorus.publishing.store import PublishMessage
 from tests.clock import Clock
 from tests.unit.publishing.fakes import (
@@ -83,6 +87,20 @@ def quiet_observability(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     publishing.logger.setLevel(level)
 
 
+class Inbox(ReplyOutcomes):
+    """The inbox as the publisher reports to it: what it heard, in order; it can be down."""
+
+    def __init__(self, crashes: CrashPlan) -> None:
+        self.crashes = crashes
+        self.told: list[tuple[str, str, str]] = []  # (post, channel, outcome)
+        self.down = False
+
+    def settled(self, post: Post, channel_id: str) -> None:
+        if self.down:
+            raise Conflict("the mention kept changing; try again")
+        self.crashes.call("tell", self.told.append, (post.id, channel_id, post.deliveries[channel_id].status))
+
+
 class World:
     """One deployment: stores, queue, alerts, three platform accounts, and the publisher wired to their faulty views."""
 
@@ -93,13 +111,15 @@ class World:
         self.channels = ChannelStore(list(CHANNELS))
         self.sqs = Sqs(self.clock)
         self.alerts = Alerts()
+        self.inbox = Inbox(self.crashes)
         self.accepted = 0
         self.platforms = {c.id: Platform(c.platform, self.clock, self._next_acceptance) for c in CHANNELS}
         self.service_posts = ServicePosts(self.store, self.crashes)
         self.service = PublishingService(
             self.service_posts, self.channels, ServiceQueue(self.sqs, self.crashes), self.alerts,
             lambda channel: ServicePlatform(self.platforms[channel.id], self.crashes),
-            self.clock, jitter=random.Random(7).random, pause=lambda attempt: None,  # lost races retry at once
+            self.clock, replies=self.inbox, jitter=random.Random(7).random,
+            pause=lambda attempt: None,  # lost races retry at once
         )
         self.outcomes: list[str] = []
         self.told_then_died: set[tuple[str, str]] = set()  # failures alerted by a Lambda that died before noting it
@@ -118,12 +138,16 @@ class World:
         return self.accepted
 
     # -------------------------------------------------------------- what an editor does through the API
-    def schedule_new(self, post_id: str, text: str, channels: tuple[str, ...], when: datetime) -> Post:
+    def schedule_new(self, post_id: str, text: str, channels: tuple[str, ...], when: datetime,
+                     reply: bool = False) -> Post:
         now = self.clock()
         post = post_rules.draft(post_id, PostContent(text=text, channels=list(channels)), EDITOR, now)
         post = post_rules.transition(post, "submit", EDITOR, now)
         post = post_rules.transition(post, "approve", EDITOR, now)
         post = post_rules.schedule(post, when, timing.DEFAULT_TIMEZONE, EDITOR, now, self.channel_map())
+        if reply:  # a care reply: one channel, a reply target (made by the inbox as a scheduled post)
+            assert len(channels) == 1
+            post.reply_to = ReplyTarget(mention_id=f"m-{post_id}", platform_id="4711", author_handle="klant")
         assert self.store.create(post)
         saved = self.store.get(post_id)
         assert saved is not None
@@ -154,11 +178,13 @@ class World:
 
     # -------------------------------------------------------------- what the Lambdas do
     def run_due(self) -> None:
-        told = len(self.alerts.sent)
+        told = (len(self.alerts.sent), len(self.inbox.told))
         try:
             self.service.enqueue_due()
         except Crash:
-            self._died_after_telling(told)  # the next minute's run starts over
+            self._died_after_telling(*told)  # the next minute's run starts over
+        except Conflict:
+            pass  # the inbox could not take a reply's outcome: the post stays due, the next run tells it
 
     def consume(self, envelope: Envelope) -> None:
         """One SQS receive by the publish_post Lambda (partial batch failures: a failed record stays queued)."""
@@ -173,26 +199,28 @@ class World:
         self.deliver(message)
 
     def deliver(self, message: PublishMessage) -> bool:
-        told = len(self.alerts.sent)
+        told = (len(self.alerts.sent), len(self.inbox.told))
         try:
             self.outcomes.append(self.service.deliver(message))
         except (Crash, Conflict) as error:
             self.outcomes.append(f"{type(error).__name__}: {error}")
             if isinstance(error, Crash):
-                self._died_after_telling(told)
+                self._died_after_telling(*told)
             return False
         return True
 
-    def _died_after_telling(self, told: int) -> None:
-        """SNS has no idempotency: a Lambda that dies between sending an alert and noting it sent may be repeated
-        by the next one. Only then is a second alert for the same failure excused."""
-        self.told_then_died.update(k for k in map(alert_key, self.alerts.sent[told:]) if k)
+    def _died_after_telling(self, alerts: int, replies: int) -> None:
+        """SNS has no idempotency, nor has telling the inbox: a Lambda that dies between sending an alert (or
+        reporting a reply's outcome) and noting it may be repeated by the next one. Only then is a second excused."""
+        self.told_then_died.update(k for k in map(alert_key, self.alerts.sent[alerts:]) if k)
+        self.told_then_died.update((post_id, channel_id) for post_id, channel_id, _ in self.inbox.told[replies:])
 
     def drain(self, faults: bool = False, rounds: int = DRAIN_ROUNDS) -> None:
         """The due run every minute (or sooner when a message becomes visible) and the consumer, until the queue is
         empty and no post is due; without faults unless told. Bounded: a publisher that never settles fails."""
         if not faults:
             self.crashes.disarm()
+            self.inbox.down = False
             self.service_posts.race = self.service_posts.stale_due = None
             for platform in self.platforms.values():
                 platform.script.clear()
@@ -222,11 +250,13 @@ class World:
 class Planned:
     """The model's record of one post: what the editor did to it."""
 
-    def __init__(self, post_id: str, text: str, channels: tuple[str, ...], publish_at: str) -> None:
+    def __init__(self, post_id: str, text: str, channels: tuple[str, ...], publish_at: str,
+                 reply: bool = False) -> None:
         self.post_id = post_id
         self.text = text
         self.channels = channels
         self.publish_at = publish_at
+        self.reply = reply
         self.cancelled_after: int | None = None  # number of platform acceptances when it was cancelled
 
 
@@ -242,12 +272,14 @@ class PublishFaults(RuleBasedStateMachine):
 
     # -------------------------------------------------------------- editor
     @precondition(lambda self: len(self.planned) < MAX_POSTS)
-    @rule(target=posts, channels=st.sampled_from(CHANNEL_SETS), ahead=st.integers(1, 300))
-    def schedule_post(self, channels: tuple[str, ...], ahead: int) -> str:
+    @rule(target=posts, channels=st.sampled_from(CHANNEL_SETS), ahead=st.integers(1, 300), reply=st.booleans())
+    def schedule_post(self, channels: tuple[str, ...], ahead: int, reply: bool) -> str:
         post_id = f"post{len(self.planned):02d}"
         text = f"Bericht {len(self.planned)}: nieuws van vandaag"
-        saved = self.world.schedule_new(post_id, text, channels, self.world.clock() + timedelta(seconds=ahead))
-        self.planned[post_id] = Planned(post_id, text, channels, saved.publish_at or "")
+        reply = reply and len(channels) == 1
+        saved = self.world.schedule_new(post_id, text, channels, self.world.clock() + timedelta(seconds=ahead),
+                                        reply=reply)
+        self.planned[post_id] = Planned(post_id, text, channels, saved.publish_at or "", reply)
         self._end_step()
         return post_id
 
@@ -391,10 +423,14 @@ class PublishFaults(RuleBasedStateMachine):
         script.extend([(fault, retry_after)] * max(0, min(times, 8 - len(script))))
         self._end_step()
 
-    @rule(point=st.sampled_from(["save", "send", "publish"]), phase=st.sampled_from(["before", "after"]),
+    @rule(point=st.sampled_from(["save", "send", "publish", "tell"]), phase=st.sampled_from(["before", "after"]),
           skip=st.integers(0, 2))
     def crash_during_next_step(self, point: str, phase: str, skip: int) -> None:
         self.world.crashes.arm(point, phase, skip)  # stays armed for the next step only
+
+    @rule()
+    def the_inbox_is_down_for_a_step(self) -> None:
+        self.world.inbox.down = True  # for the next step only
 
     @precondition(lambda self: bool(self.world.sqs.visible()))
     @rule(point=st.sampled_from(["save", "publish"]), phase=st.sampled_from(["before", "after"]),
@@ -448,9 +484,10 @@ class PublishFaults(RuleBasedStateMachine):
         return envelopes[0]
 
     def _end_step(self) -> None:
-        """Crashes and races are armed for one step: whatever did not fire is gone after it."""
+        """Crashes, races and an inbox that is down last one step: whatever did not fire is gone after it."""
         self.world.crashes.disarm()
         self.world.service_posts.race = None
+        self.world.inbox.down = False
 
     # -------------------------------------------------------------- invariants
     @invariant()
@@ -498,6 +535,13 @@ def check_safety(world: World, planned: dict[str, Planned]) -> None:
             assert key, alert
             assert posts[key[0]].deliveries[key[1]].status == "failed", (
                 f"alert for a delivery that did not fail: {alert}")
+            assert posts[key[0]].reply_to is None, f"the editors were told about a reply: {alert}"
+    for post_id, channel_id, outcome in world.inbox.told:
+        post = posts[post_id]
+        assert post.reply_to is not None, f"the inbox was told about {post_id}, which is no reply"
+        assert post.deliveries[channel_id].status == outcome, f"the inbox heard {outcome} for {post.deliveries}"
+    for (post_id, channel_id), count in Counter((p, c) for p, c, _ in world.inbox.told).items():
+        assert count == 1 or (post_id, channel_id) in world.told_then_died, f"the inbox heard {post_id} {count}x"
     unverified = Counter((post_of(a), a.attributes["channel"])
                          for a in world.alerts.sent if a.attributes.get("kind") == "publish_unverified")
     assert all(count == 1 for count in unverified.values()), f"'cannot verify' told more than once: {unverified}"
@@ -550,7 +594,9 @@ def check_liveness(world: World, planned: dict[str, Planned]) -> None:
         assert post.status in (Status.PUBLISHED, Status.FAILED), world.describe()
         assert all(d.final for d in post.deliveries.values()), world.describe()
         for channel_id, delivery in post.deliveries.items():
-            if delivery.status == "failed":
+            if plan.reply:
+                assert (post.id, channel_id, delivery.status) in world.inbox.told, f"{post.id}'s outcome untold"
+            elif delivery.status == "failed":
                 assert failure_alerts(world, post.id, channel_id) >= 1, f"{post.id} failed on {channel_id} unalerted"
             if delivery.status == "published":
                 on_platform = [a for a in world.platforms[channel_id].posts if a.platform_id == delivery.platform_id]
@@ -718,3 +764,65 @@ def test_overlapping_due_runs_alert_a_failure_once() -> None:
     world.run_due()  # A goes on with what it read
     assert [a.attributes["kind"] for a in world.alerts.sent] == ["publish_failure"]
 
+
+
+
+# ------------------------------------------------------------------------------------------------ replies
+# Issue 11, item 3: a reply whose delivery failed still counted as the mention's answer. The publisher now reports each
+# reply's final outcome to the inbox (chorus.container.ReportReplies), after recording it, like a failure alert.
+
+def test_a_published_reply_is_reported_to_the_inbox_once() -> None:
+    world = World()
+    world.schedule_new("reply00", "Sorry, we kijken ernaar", ("x",), T0 + timedelta(seconds=5), reply=True)
+    world.drain()
+    assert world.inbox.told == [("reply00", "x", "published")] and world.alerts.sent == []
+    post = world.store.get("reply00")
+    assert post is not None and post.due_at is None and post.deliveries["x"].alerted_at is not None
+
+
+def test_a_failed_reply_is_reported_to_the_inbox_not_to_the_editors() -> None:
+    world = World()
+    world.platforms["x"].script.append(("credentials", 0.0))
+    world.schedule_new("reply00", "Sorry, we kijken ernaar", ("x",), T0 + timedelta(seconds=5), reply=True)
+    world.drain(faults=True)
+    assert world.inbox.told == [("reply00", "x", "failed")]
+    assert [a.attributes["kind"] for a in world.alerts.sent] == ["channel_needs_reconnect"]  # the channel, not the post
+
+
+def test_a_crash_after_recording_a_replys_outcome_still_reports_it() -> None:
+    world = World()
+    world.schedule_new("reply00", "Sorry", ("x",), T0 + timedelta(seconds=5), reply=True)
+    world.clock.advance(timedelta(seconds=5))
+    world.crashes.arm("tell", "before")
+    world.consume(world.sqs.visible()[0])  # published and recorded; the Lambda dies before telling the inbox
+    assert world.inbox.told == []
+    world.drain()
+    assert world.inbox.told == [("reply00", "x", "published")]
+
+
+def test_an_inbox_that_cannot_take_the_outcome_hears_it_from_a_later_due_run() -> None:
+    world = World()
+    world.schedule_new("reply00", "Sorry", ("x",), T0 + timedelta(seconds=5), reply=True)
+    world.clock.advance(timedelta(seconds=5))
+    world.inbox.down = True
+    world.consume(world.sqs.visible()[0])
+    post = world.store.get("reply00")
+    assert post is not None and post.deliveries["x"].status == "published" and post.due_at is not None
+    world.inbox.down = False
+    world.clock.advance(delivery_rules.ALERT_CLAIM)
+    world.drain()
+    assert world.inbox.told == [("reply00", "x", "published")]
+
+
+def test_overlapping_due_runs_report_a_reply_once() -> None:
+    world = World()
+    world.schedule_new("reply00", "Sorry", ("x",), T0 + timedelta(seconds=5), reply=True)
+    world.clock.advance(timedelta(seconds=5))
+    world.crashes.arm("tell", "before")
+    world.consume(world.sqs.visible()[0])
+    read_by_a = world.store.due(world.clock() + HORIZON)
+    world.clock.advance(delivery_rules.ALERT_CLAIM)
+    world.run_due()
+    world.service_posts.stale_due = read_by_a
+    world.run_due()
+    assert world.inbox.told == [("reply00", "x", "published")]

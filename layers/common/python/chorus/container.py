@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from chorus.inbox.service import InboxService
     from chorus.listening.digests.service import DigestService
     from chorus.listening.escalation.service import EscalationService
-    from chorus.listening.schemas import MentionRecord
+    from chorus.listening.schemas import Alert, MentionRecord
     from chorus.listening.service import ListeningService, SubscriptionService
     from chorus.listening.sources.service import FetchingService, SourcesService
     from chorus.listening.spikes.service import SpikeService
@@ -98,7 +98,7 @@ def channel_checks() -> ChannelChecks:
 def publishing() -> PublishingService:
     from chorus.publishing import wiring
 
-    return wiring.publishing(settings(), utc_now)
+    return wiring.publishing(settings(), ReportReplies(), utc_now)
 
 
 # ---------------------------------------------------------------------------------------------------- listening
@@ -170,7 +170,7 @@ def fetching() -> FetchingService:
 def inbox() -> InboxService:
     from chorus.inbox import wiring
 
-    return wiring.inbox(settings(), PublishSoon(), crisis(), utc_now)
+    return wiring.inbox(settings(), PublishSoon(), crisis(), EndAlerts(), utc_now)
 
 
 # ---------------------------------------------------------------------------------------------------- advocacy
@@ -228,7 +228,7 @@ def pool() -> PoolService:
 def shares() -> ShareService:
     from chorus.advocacy import wiring
 
-    return wiring.shares(ambassadors(), engagement_ledger(), utc_now)
+    return wiring.shares(settings(), ambassadors(), engagement_ledger(), utc_now)
 
 
 @service
@@ -292,6 +292,21 @@ class ApproveReplies:
 
     def approve_reply(self, actor: Principal, post: Post) -> Post:
         return inbox().approve_reply(actor, post)
+
+
+class ReportReplies:
+    """publishing → inbox (chorus.publishing.service.ReplyOutcomes): a reply's final outcome; published, it answers
+    its mention; failed, the mention stays in the open inbox with the failure and care is told."""
+
+    def settled(self, post: Post, channel_id: str) -> MentionRecord | None:
+        return inbox().reply_settled(post, channel_id)
+
+
+class EndAlerts:
+    """inbox → listening (chorus.inbox.service.AlertEnds): a mention answered, resolved or ignored ends its alerts."""
+
+    def end_alerts(self, mention: MentionRecord, by: str) -> list[Alert]:
+        return listening().end_alerts(mention, by)
 
 
 class CountForwards:

@@ -55,11 +55,23 @@ def test_classification_shape_and_ranges():
     verdict = classify("@ModeMarkt mijn pakket is nog niet binnen")
 
     assert isinstance(verdict, Classification)
-    assert set(verdict.to_dict()) == {"intent", "sentiment", "language", "complaint_score"}
+    assert set(verdict.to_dict()) == {"intent", "sentiment", "language", "detected_language", "complaint_score"}
     assert verdict.intent in INTENTS
     assert verdict.language in ("nl", "en", "other")
     assert -1.0 <= verdict.sentiment <= 1.0
     assert 0.0 <= verdict.complaint_score <= 1.0
+
+
+@pytest.mark.parametrize(("text", "language", "detected"), [
+    ("الخدمة سيئة جدا ولا أحد يرد على الهاتف منذ ثلاثة أيام", "other", "ar"),
+    ("Le service est nul, personne ne répond depuis trois jours", "other", "fr"),
+    ("Al drie dagen geen internet en niemand neemt op", "nl", "nl"),
+    ("👍👍", "other", None),
+])
+def test_the_detected_language_names_what_other_is(text, language, detected):
+    verdict = classify(text)
+
+    assert (verdict.language, verdict.detected_language) == (language, detected)
 
 
 def test_complaint_score_and_intent_agree():

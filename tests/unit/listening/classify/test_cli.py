@@ -21,7 +21,8 @@ def test_answers_in_input_order_with_ids_preserved():
 
     assert code == 0 and stderr == ""
     assert [answer["id"] for answer in answers] == ["b-2", 17, None]
-    assert all(set(answer) == {"id", "intent", "sentiment", "language", "complaint_score"} for answer in answers)
+    assert all(set(answer) == {"id", "intent", "sentiment", "language", "detected_language",
+                                    "complaint_score"} for answer in answers)
     assert [answer["language"] for answer in answers[:2]] == ["nl", "en"]
 
 

@@ -125,7 +125,7 @@ class World:
         self.escalation = self.escalation_service(self.alerts)
 
     def escalation_service(self, alerts: EscalatingAlerts) -> EscalationService:
-        return EscalationService(alerts, self.escalations, rules=self.listening.rules,
+        return EscalationService(alerts, self.listening.mentions, self.escalations, rules=self.listening.rules,
                                  sms_budget=self.listening.sms_budget, ack_links=self.links, clock=self.clock)
 
     def mention(self, platform_id: str, text: str = COMPLAINT, followers: int = 120) -> Mention:

@@ -2,6 +2,7 @@
 crashes between the steps of a stage, and what the lead and PR receive."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -9,7 +10,7 @@ import pytest
 
 from chorus.core import time as timing
 from chorus.core.roles import Principal
-from chorus.listening.schemas import RoutingRules
+from chorus.listening.schemas import Alert, MentionRecord, RoutingRules
 from tests.unit.listening.escalation.fakes import ADMIN, PUBLIC_API, QUESTION, Crash, FrozenReads, World, rules_with
 from tests.unit.listening.fakes import T0
 
@@ -253,3 +254,76 @@ def test_the_pr_stage_must_come_after_the_lead_stage() -> None:
 
 def test_the_times_above_are_read_against_t0() -> None:
     assert timing.iso_utc(T0) == "2026-11-20T09:00:00Z"
+
+
+# ---------------------------------------------------------------------------------------------- the mention is worked
+# Issue 11, item 2: a resolved complaint was escalated to the care lead and to PR, and used up PR's SMS budget. An
+# alert ends when its mention is answered, resolved or ignored (recorded as such, and by whom).
+def close(world: World, alert: Alert, status: str, end: bool = True) -> MentionRecord:
+    """The inbox moves the mention; with `end`, it then tells listening (without: a crash in between)."""
+    mentions = world.listening.mentions
+    record = mentions.get(alert.mention_id, world.clock())
+    assert record is not None
+    closed = mentions.save(record.model_copy(update={"status": status}))
+    if end:
+        world.listening.end_alerts(closed, "carla")
+    return closed
+
+
+@pytest.mark.parametrize(("status", "ended"), [("responded", "answered"), ("resolved", "resolved"),
+                                               ("ignored", "ignored")])
+def test_a_mention_answered_resolved_or_ignored_ends_its_alerts_and_their_escalation(status: str,
+                                                                                      ended: str) -> None:
+    world = World()
+    care = world.raise_alert(followers=250_000)  # care and PR
+    pr = next(a for a in world.alerts.items.values() if a.team == "pr")
+    close(world.at(10), care, status)
+    for alert in (world.alert(care.id), world.alert(pr.id)):
+        assert (alert.status, alert.acknowledged_by, alert.acknowledged_at, alert.escalate_at) == (
+            ended, "carla", "2026-11-20T09:10:00Z", None)
+    for minute in (30, 121, 500):
+        world.at(minute).escalation.run()
+    assert world.told() == []
+    assert world.listening.acknowledge(care.id, ADMIN).status == ended  # acknowledging it later changes nothing
+
+
+def test_a_mention_still_being_worked_keeps_its_alert() -> None:
+    world = World()
+    alert = world.raise_alert()
+    close(world, alert, "assigned")
+    assert world.alert(alert.id).status == "open"
+    world.at(30).escalation.run()
+    assert world.told() == ["care-lead"]
+
+
+def test_closing_a_later_mention_of_the_conversation_leaves_the_alert_of_the_first() -> None:
+    world = World()
+    alert = world.raise_alert("1")
+    world.listening.process(replace(world.mention("2", text="Bij mij ook, schandalig"), in_reply_to="1"), "brand")
+    first, reply = (world.listening.mentions.get(key, world.clock()) for key in (alert.mention_id,
+                                                                                  world.mention("2").id))
+    assert first is not None and reply is not None and reply.conversation == first.conversation
+    world.listening.end_alerts(world.listening.mentions.save(reply.model_copy(update={"status": "resolved"})),
+                               "carla")
+    assert world.alert(alert.id).status == "open" and world.alert(alert.id).mentions == 2
+
+
+def test_an_acknowledged_alert_keeps_who_acknowledged_it() -> None:
+    world = World()
+    alert = world.raise_alert()
+    world.at(5).listening.acknowledge(alert.id, ADMIN)
+    close(world.at(10), alert, "resolved")
+    assert (world.alert(alert.id).status, world.alert(alert.id).acknowledged_by) == ("acknowledged", "admin")
+
+
+def test_an_alert_whose_mention_was_closed_without_ending_it_is_ended_by_the_run_instead_of_escalated() -> None:
+    """The inbox saved the mention and died before telling listening: the escalation run reads the mention."""
+    world = World()
+    alert = world.raise_alert()
+    close(world.at(10), alert, "resolved", end=False)
+    assert world.at(30).escalation.run() == {"alerts_due": 1, "escalations_sent": 0}
+    stored = world.alert(alert.id)
+    assert (stored.status, stored.acknowledged_by, stored.acknowledged_at, stored.escalate_at) == (
+        "resolved", None, "2026-11-20T09:30:00Z", None)
+    world.at(121).escalation.run()
+    assert world.told() == []

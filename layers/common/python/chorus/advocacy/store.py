@@ -35,6 +35,7 @@ owns it (under chorus/advocacy/), so the whole layout reads in one place:
                                       publishers)
     username claim              person#user#<username> / username
     policy version              policy#<version> / policy
+                                gsi1: policy#versions / <published_at>#<version>
     programme settings          advocacy#settings / settings (the current policy version)
 
 A person is known everywhere by an opaque id (never a name or an email), so erasing a person's personal data leaves

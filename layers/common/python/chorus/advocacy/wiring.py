@@ -9,7 +9,14 @@ from chorus.advocacy.engagement.service import EngagementReports, Forwards, Forw
 from chorus.advocacy.engagement.store import EngagementLedger, ReportSettingsRepository
 from chorus.advocacy.people.service import AmbassadorService, OfferNotifications
 from chorus.advocacy.people.store import PeopleRepository, PolicyRepository
-from chorus.advocacy.pool.service import OfferNotifier, PoolPersonalData, PoolService, ShareService, ShareTracker
+from chorus.advocacy.pool.service import (
+    OfferNotifier,
+    PoolPersonalData,
+    PoolService,
+    Reader,
+    ShareService,
+    ShareTracker,
+)
 from chorus.advocacy.pool.store import OfferMessages, PoolStore
 from chorus.calendar.schemas import Channel
 from chorus.calendar.store import PostRepository
@@ -21,6 +28,7 @@ if TYPE_CHECKING:
     from chorus.advocacy.content.service import ContentService, Suggestions
     from chorus.advocacy.privacy.service import PrivacyService
     from chorus.local.mailbox import LocalOfferMailbox
+    from chorus.platforms.transport import HttpClient
 
 
 def ledger() -> EngagementLedger:
@@ -72,8 +80,26 @@ def pool(people: AmbassadorService, ledger: EngagementLedger, clock: Clock) -> P
     return PoolService(PoolStore(), people, PostRepository(), ledger, clock=clock)
 
 
-def shares(people: AmbassadorService, ledger: EngagementLedger, clock: Clock) -> ShareService:
-    return ShareService(PoolStore(), people, ledger, clock=clock)
+QUICK_CONNECT_SECONDS = 2.0  # POST /shares reads the post while the publisher waits; track_shares reads the rest
+QUICK_READ_SECONDS = 3.0
+
+
+def shares(settings: Settings, people: AmbassadorService, ledger: EngagementLedger, clock: Clock) -> ShareService:
+    from chorus.platforms.transport import Transport
+
+    quick = Transport(connect_seconds=QUICK_CONNECT_SECONDS, read_seconds=QUICK_READ_SECONDS)
+    return ShareService(PoolStore(), people, ledger, clock=clock, readers=share_readers(settings, quick))
+
+
+def share_readers(settings: Settings, transport: HttpClient) -> list[Reader]:
+    """The Mastodon and Bluesky readers of publishers' posts. Mastodon instances come from handles people typed: only
+    public addresses are read."""
+    from chorus.platforms.bluesky import BlueskyReader
+    from chorus.platforms.checks import PublicOnlyTransport
+    from chorus.platforms.mastodon import MastodonReader
+
+    public = PublicOnlyTransport(transport, settings.sources_allow_loopback)
+    return [MastodonReader(public), BlueskyReader(public)]
 
 
 def offer_notifier(settings: Settings, people: AmbassadorService, messages: OfferMessages | LocalOfferMailbox,
@@ -83,14 +109,9 @@ def offer_notifier(settings: Settings, people: AmbassadorService, messages: Offe
 
 def share_tracker(settings: Settings, people: AmbassadorService, shares: ShareService,
                   ledger: EngagementLedger, clock: Clock) -> ShareTracker:
-    from chorus.platforms.bluesky import BlueskyReader
-    from chorus.platforms.checks import PublicOnlyTransport
-    from chorus.platforms.mastodon import MastodonReader
     from chorus.platforms.transport import shared_transport
 
-    # Mastodon instances come from handles people typed: only public addresses are read.
-    transport = PublicOnlyTransport(shared_transport(), settings.sources_allow_loopback)
-    return ShareTracker(PoolStore(), people, shares, ledger, [MastodonReader(transport), BlueskyReader(transport)],
+    return ShareTracker(PoolStore(), people, shares, ledger, share_readers(settings, shared_transport()),
                         clock=clock, window_days=settings.share_tracking_days)
 
 
@@ -119,4 +140,4 @@ def privacy(settings: Settings, people: AmbassadorService, ledger: EngagementLed
         ForwardsSection(MentionRepository(), PeopleRepository(), clock=clock),
         pool_data,
     ]
-    return PrivacyService(people.visible, sections, clock=clock)
+    return PrivacyService(people, sections, clock=clock)

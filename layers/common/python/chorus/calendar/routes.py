@@ -127,9 +127,10 @@ def get_channel(principal: Principal, id: str) -> Channel:
     return container.calendar().get_channel(id)
 
 
-@routes.route("/channels/{id}", "PATCH", "Change a channel", roles=EDITORS, body=ChannelFields, response=Channel)
-def update_channel(principal: Principal, id: str, body: ChannelFields) -> Channel:
-    return container.calendar().update_channel(principal, id, body)
+@routes.route("/channels/{id}", "PATCH", "Change a channel (If-Match with the ETag you read: 412 when someone "
+              "changed it since)", roles=EDITORS, body=ChannelFields, response=Channel, versioned=True)
+def update_channel(principal: Principal, id: str, body: ChannelFields, expected_version: int | None) -> Channel:
+    return container.calendar().update_channel(principal, id, body, expected_version)
 
 
 @routes.route("/channels/{id}", "DELETE", "Remove a channel that no planned post uses", roles=frozenset({"master"}),

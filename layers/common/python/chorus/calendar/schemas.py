@@ -80,6 +80,7 @@ class Channel(BaseModel):
     slots: list[SlotSpec] = Field(default_factory=list)
     connection: dict[str, str] = Field(default_factory=dict)
     status: ChannelStatus = "active"
+    version: int = 0  # optimistic locking; the answer's ETag
 
     @classmethod
     def create(cls, data: ChannelCreate, default_owner: str) -> Channel:

@@ -295,11 +295,19 @@ class CalendarService:
             raise Conflict(f"channel {channel.id!r} exists already")
         return channel
 
-    def update_channel(self, actor: Principal, channel_id: str, changes: ChannelFields) -> Channel:
+    def update_channel(self, actor: Principal, channel_id: str, changes: ChannelFields,
+                       expected_version: int | None = None) -> Channel:
+        """Change a channel; with `expected_version` (If-Match) only the version the person saw."""
         self._require_editor(actor)
-        channel = self.get_channel(channel_id).updated(changes)
-        self.channels.save(channel)
-        return channel
+        current = self.get_channel(channel_id)
+        _require_version(current.version, expected_version, "channel")
+        try:
+            self.channels.save(current.updated(changes))
+        except Stale:
+            if expected_version is not None:
+                _require_version(self.get_channel(channel_id).version, expected_version, "channel")
+            raise
+        return self.get_channel(channel_id)  # as stored: its new version is the answer's ETag
 
     def delete_channel(self, actor: Principal, channel_id: str) -> None:
         if "master" not in actor.roles:
@@ -368,7 +376,16 @@ def mark_needs_reconnect(channels: ChannelStore, alerts: AlertSink, channel: Cha
     """The channel's token expired or was revoked: flag it and tell its owner (once, not at every attempt)."""
     if channel.status == "needs_reconnect":
         return
-    channels.save(channel.model_copy(update={"status": "needs_reconnect"}))
+
+    def flag(attempt: int) -> bool:  # edited meanwhile: flag what the editor saved
+        current = channel if attempt == 0 else channels.get(channel.id)
+        if current is None or current.status == "needs_reconnect":
+            return False
+        channels.save(current.model_copy(update={"status": "needs_reconnect"}))
+        return True
+
+    if not retry_on_conflict(flag, f"channel {channel.id} kept changing"):
+        return
     alerts.send(
         f"Reconnect channel {channel.id}",
         f"Chorus can no longer post to {channel.platform} as {channel.handle}: {reason}. "

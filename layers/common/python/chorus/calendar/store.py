@@ -121,9 +121,11 @@ class ChannelItem(Model):
     timezone = UnicodeAttribute()
     slots = JSONAttribute(default=list)
     status = UnicodeAttribute(default="active")
+    version = VersionAttribute()
 
     def to_channel(self) -> Channel:
         data = {name: getattr(self, name) for name in self.get_attributes() if name != "org"}
+        data["version"] = self.version or 0
         return Channel.model_validate(data)
 
 
@@ -223,7 +225,14 @@ class ChannelRepository:
         return put_if_absent(self._item(channel), ChannelItem.id)
 
     def save(self, channel: Channel) -> None:
-        self._item(channel).save(condition=ChannelItem.id.exists())
+        """Store a change; Stale when the channel changed since it was read (or is gone)."""
+        item = self._item(channel)
+        try:
+            item.save(condition=ChannelItem.id.exists())
+        except PutError as error:
+            if is_condition_failure(error):
+                raise Stale("the channel was changed by someone else meanwhile") from None
+            raise
 
     def delete(self, channel_id: str) -> bool:
         try:
@@ -235,4 +244,7 @@ class ChannelRepository:
         return True
 
     def _item(self, channel: Channel) -> ChannelItem:
-        return ChannelItem(self.org, **channel.model_dump(mode="json"))
+        data = channel.model_dump(mode="json")
+        if not data["version"]:
+            del data["version"]  # a new item: PynamoDB's VersionAttribute then requires that none exists
+        return ChannelItem(self.org, **data)

@@ -22,7 +22,7 @@ HEADERS = {
 
 def confirm(alert: Alert, who: str) -> str:
     """The page a link opens. The form has no action: it posts to this very URL, signature included."""
-    if alert.status == "acknowledged":
+    if alert.status != "open":  # acknowledged, or its mention answered, resolved or ignored
         return done(alert)
     body = (
         f"<p>Acknowledge this alert as <b>{escape(who)}</b>? Its escalation stops.</p>"
@@ -35,7 +35,8 @@ def confirm(alert: Alert, who: str) -> str:
 def done(alert: Alert) -> str:
     who = escape(alert.acknowledged_by or "someone")
     when = escape(alert.acknowledged_at or "")
-    return _page("Alert acknowledged", f"<p>Acknowledged by <b>{who}</b> at {when}.</p>{_alert(alert)}")
+    how = "Acknowledged" if alert.status == "acknowledged" else f"Its mention was {alert.status}"
+    return _page(f"Alert {alert.status}", f"<p>{how} by <b>{who}</b> at {when}.</p>{_alert(alert)}")
 
 
 def _alert(alert: Alert) -> str:

@@ -1,5 +1,5 @@
-"""The inbox's REST routes: `GET /mentions` (the inbox, filtered), `GET /mentions/{id}`, and working a mention:
-`POST /mentions/{id}/assign`, `/status`, `/notes` and `/reply`."""
+"""The inbox's REST routes: `GET /mentions` (the inbox, filtered), `GET /mentions/{id}`, working a mention
+(`POST /mentions/{id}/assign`, `/status`, `/notes` and `/reply`), and `GET /team` (who works the inbox)."""
 from __future__ import annotations
 
 from typing import get_args
@@ -7,8 +7,16 @@ from typing import get_args
 from chorus import container
 from chorus.core.roles import LISTENERS, RESPONDERS, Principal
 from chorus.http.api import PAGING, Query, Reply, Routes
-from chorus.inbox.rules import STATUS_FILTERS
-from chorus.inbox.schemas import AssignRequest, MentionPage, NoteRequest, ReplyRequest, ReplyResult, StatusRequest
+from chorus.inbox.rules import STATUS_FILTERS, person
+from chorus.inbox.schemas import (
+    AssignRequest,
+    MentionPage,
+    NoteRequest,
+    ReplyRequest,
+    ReplyResult,
+    StatusRequest,
+    TeamPage,
+)
 from chorus.listening.schemas import TEAMS, Facet, Intent, MentionRecord
 from chorus.platforms.base import MentionPlatform
 
@@ -25,7 +33,7 @@ routes = Routes()
                   Query("facet", "brand, company or employees", enum=get_args(Facet)),
                   Query("platform", "where it was said", enum=get_args(MentionPlatform)),
                   Query("language", "nl, en or other", enum=("nl", "en", "other")),
-                  Query("assignee", "assigned to this username"),
+                  Query("assignee", "assigned to this username; `me`: my queue"),
                   Query("from", "received at or after, ISO 8601 (local time without an offset)"),
                   Query("to", "received at or before, ISO 8601"),
                   Query("order", "newest first (default) or oldest first", enum=("newest", "oldest"), default="newest"),
@@ -34,6 +42,8 @@ def list_mentions(principal: Principal, limit: int, cursor: str | None, status: 
                   **filters: str | None) -> MentionPage:
     since, until = filters.pop("from"), filters.pop("to")
     chosen = {name: value for name, value in filters.items() if value}
+    if "assignee" in chosen:
+        chosen["assignee"] = person(chosen["assignee"], principal.username)
     page = container.inbox().inbox(status or "open", chosen, since, until, order == "oldest", limit, cursor)
     return MentionPage(items=page.items, next_cursor=page.next_cursor)
 
@@ -45,8 +55,14 @@ def get_mention(principal: Principal, id: str) -> MentionRecord:
     return container.inbox().mention(id)
 
 
-@routes.route("/mentions/{id}/assign", "POST", "Give a mention to someone (also reopens a resolved or ignored one)",
-              roles=RESPONDERS, body=AssignRequest, response=MentionRecord)
+@routes.route("/team", "GET", "Who works the inbox (the care, pr, editor and master roles), each with their open "
+              "mentions: the people a mention can be assigned to", roles=LISTENERS, response=TeamPage)
+def list_team(principal: Principal) -> TeamPage:
+    return TeamPage(items=container.inbox().team())
+
+
+@routes.route("/mentions/{id}/assign", "POST", "Give a mention to someone who works the inbox, or to `me` (also "
+              "reopens a resolved or ignored one)", roles=RESPONDERS, body=AssignRequest, response=MentionRecord)
 def assign_mention(principal: Principal, id: str, body: AssignRequest) -> MentionRecord:
     return container.inbox().assign(id, body.assignee, principal)
 

@@ -23,8 +23,23 @@ class MentionPage(BaseModel):
 class AssignRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     assignee: str = Field(
-        min_length=1, max_length=128, pattern=r"^\S+$", description="username of who takes the mention"
+        min_length=1, max_length=128, pattern=r"^\S+$",
+        description="username of who takes the mention: someone who works the inbox (GET /team), or `me`"
     )
+
+
+class TeamMember(BaseModel):
+    """Someone who works the inbox: a user of the user pool in the care, pr, editor or master group."""
+
+    username: str
+    name: str | None = Field(default=None, description="the user's name in the user pool, when it has one")
+    roles: list[str]
+    open_mentions: int = Field(default=0, description="mentions assigned to them and still open")
+
+
+class TeamPage(BaseModel):
+    items: list[TeamMember] = Field(description="by username")
+    next_cursor: str | None = Field(default=None, description="always null: the whole team is one page")
 
 
 class StatusRequest(BaseModel):

@@ -7,7 +7,12 @@ save that lost a race reads again and re-applies the rule, so two people acting 
 A reply is not a second publishing path: it is a post with a reply target on one channel, published by the same
 exactly-once publisher. The post and the mention that records it are written in one transaction. A responder's reply
 is scheduled for now; a reply to a mention routed to PR (or written during a crisis hold) waits for an editor, and the
-editor's POST /posts/{id}/approve makes it go out and answer the mention, again in one transaction."""
+editor's POST /posts/{id}/approve makes it go out, again in one transaction. The publisher reports the reply's final
+outcome (reply_settled, through chorus.container.ReportReplies): published, it answers the mention; failed, the
+mention stays in (or goes back to) the open inbox with the failure on it, and care and the assignee are told.
+
+A mention answered, resolved or ignored ends the alerts raised for it (chorus.container.EndAlerts), so they escalate
+no further."""
 from __future__ import annotations
 
 import hashlib
@@ -27,7 +32,8 @@ from chorus.core.roles import Principal
 from chorus.core.time import Clock
 from chorus.inbox import rules as workflow
 from chorus.inbox.rules import InboxPage, InboxQuery
-from chorus.listening.schemas import MentionRecord
+from chorus.inbox.schemas import TeamMember
+from chorus.listening.schemas import MentionRecord, excerpt
 
 REPLY_PLATFORMS = ("mastodon", "bluesky", "x", "local")  # mention platforms Chorus has a connector for
 
@@ -39,6 +45,14 @@ class Mentions(Protocol):
 
 class InboxReads(Protocol):
     def page(self, query: InboxQuery, now: datetime, limit: int, cursor: str | None) -> InboxPage: ...
+    def assigned_counts(self, now: datetime) -> dict[str, int]: ...
+
+
+class TeamDirectory(Protocol):
+    """Who works the inbox (chorus.inbox.store.CognitoTeam: the user pool's care, pr, editor and master groups)."""
+
+    def members(self) -> list[TeamMember]: ...
+    def find(self, username: str) -> TeamMember | None: ...
 
 
 class Posts(Protocol):
@@ -54,6 +68,19 @@ class ReplyWrites(Protocol):
     def approve(self, post: Post, mention: MentionRecord) -> tuple[Post, MentionRecord]: ...
 
 
+class AlertEnds(Protocol):
+    """Listening (chorus.listening.service.ListeningService.end_alerts): the alerts raised for a mention end once it
+    is answered, resolved or ignored; nothing happens for a mention still open. Safe to repeat."""
+
+    def end_alerts(self, mention: MentionRecord, by: str) -> object: ...
+
+
+class AlertSink(Protocol):
+    """The alerts topic (chorus.aws.messaging.Alerts): subscriptions filter on the attributes."""
+
+    def send(self, subject: str, message: str, *, sms_text: str | None = None, **attributes: str) -> None: ...
+
+
 @dataclass(frozen=True)
 class ReplyOutcome:
     mention: MentionRecord
@@ -64,7 +91,8 @@ class ReplyOutcome:
 
 class InboxService:
     def __init__(self, mentions: Mentions, reads: InboxReads, posts: Posts, channels: Channels, replies: ReplyWrites,
-                 clock: Clock, publisher: Publisher | None = None, holds: Holds | None = None,
+                 clock: Clock, team: TeamDirectory, publisher: Publisher | None = None, holds: Holds | None = None,
+                 alert_ends: AlertEnds | None = None, alerts: AlertSink | None = None,
                  pause: Callable[[int], None] = jittered_pause) -> None:
         self.mentions = mentions
         self.reads = reads
@@ -72,8 +100,11 @@ class InboxService:
         self.channels = channels
         self.replies = replies
         self.clock = clock
+        self.team_directory = team
         self.publisher = publisher  # a reply due now is queued at once
         self.holds = holds
+        self.alert_ends = alert_ends
+        self.alerts = alerts  # a failed reply is told to care
         self.pause = pause
 
     # ------------------------------------------------------------------ reading
@@ -93,12 +124,28 @@ class InboxService:
                                          "returned": len(page.items), "read": page.items_read})
         return page
 
+    def team(self) -> list[TeamMember]:
+        """Who works the inbox, by username, each with the mentions assigned to them that are still open."""
+        counts = self.reads.assigned_counts(self.clock())
+        members = sorted(self.team_directory.members(), key=lambda member: member.username)
+        return [member.model_copy(update={"open_mentions": counts.get(member.username, 0)}) for member in members]
+
     # ------------------------------------------------------------------ working a mention
     def assign(self, mention_id: str, assignee: str, actor: Principal) -> MentionRecord:
-        return self._change(mention_id, lambda record: workflow.assign(record, assignee), actor, "assign")
+        """Give the mention to someone who works the inbox (`me`: the one asking)."""
+        wanted = workflow.person(assignee, actor.username)
+        member = self.team_directory.find(wanted) if wanted else None
+        if wanted and member is None:
+            raise ValidationError("assignee", f"{wanted!r} does not work the inbox: assign the mention to someone with "
+                                              "the care, pr, editor or master role (GET /team lists them), or to me")
+        username = member.username if member else wanted
+        return self._change(mention_id, lambda record: workflow.assign(record, username), actor, "assign")
 
     def set_status(self, mention_id: str, status: str, actor: Principal) -> MentionRecord:
-        return self._change(mention_id, lambda record: workflow.set_status(record, status, self.clock()), actor, status)
+        saved = self._change(mention_id, lambda record: workflow.set_status(record, status, self.clock()), actor,
+                             status)
+        self._end_alerts(saved, actor.username)  # also when unchanged: a retry ends what a failed first try did not
+        return saved
 
     def add_note(self, mention_id: str, text: str, actor: Principal) -> MentionRecord:
         return self._change(
@@ -130,11 +177,13 @@ class InboxService:
         target = ReplyTarget(
             mention_id=mention.id, platform_id=mention.platform_id, author_handle=mention.author_handle
         )
-        post = post_rules.reply(_reply_id(mention.id, text), text, channel, target, actor, now, approval)
+        # After a failed reply, the same words again are a new reply: the failed post cannot be sent again.
+        post_id = _reply_id(mention.id, text, workflow.failed_replies(mention))
+        post = post_rules.reply(post_id, text, channel, target, actor, now, approval)
 
         def create(attempt: int) -> tuple[Post, MentionRecord] | None:
             current = mention if attempt == 0 else self.mention(mention_id)
-            recorded = workflow.add_reply(current, post.id, channel.id, actor.username, now, sent=approval is None)
+            recorded = workflow.add_reply(current, post.id, channel.id, actor.username, now, sending=approval is None)
             return self.replies.create(post, recorded)
 
         stored = retry_on_conflict(create, f"mention {mention_id} kept changing; try again", pause=self.pause)
@@ -166,8 +215,8 @@ class InboxService:
             mention = self.mentions.get(target.mention_id, now)
             if mention is None:
                 raise Conflict("the mention this replies to has expired or is gone; cancel the reply")
-            answered = workflow.add_reply(mention, current.id, current.channels[0], current.author, now, sent=True)
-            saved, _ = self.replies.approve(approved, answered)
+            sending = workflow.add_reply(mention, current.id, current.channels[0], current.author, now, sending=True)
+            saved, _ = self.replies.approve(approved, sending)
             return saved
 
         saved = retry_on_conflict(approve, f"post {post.id} kept changing; try again", pause=self.pause)
@@ -175,6 +224,81 @@ class InboxService:
             self.publisher.enqueue_soon(saved)
         logger.info("reply approved", extra={"mention": target.mention_id, "post": post.id, "by": actor.username})
         return saved
+
+    # ------------------------------------------------------------------ a reply's outcome
+    def reply_settled(self, post: Post, channel_id: str) -> MentionRecord | None:
+        """The publisher's report of a reply's final outcome (at least once: a crash makes it report again).
+        Published: the mention is answered and its alerts end. Failed: the reply keeps its error, the mention is in
+        the open inbox, and care and the assignee are told. None when the mention is gone (expired)."""
+        target, delivery = post.reply_to, post.deliveries.get(channel_id)
+        if target is None or delivery is None or not delivery.final:
+            raise ValueError("reply_settled() is for replies whose delivery is final")
+        if delivery.status == "published":
+            at = timing.from_iso_utc(delivery.published_at) if delivery.published_at else self.clock()
+            url = delivery.url
+
+            def rule(record: MentionRecord) -> MentionRecord:
+                return workflow.reply_published(record, post.id, url, at)
+        else:
+            error = delivery.error or "the platform gave no reason"
+
+            def rule(record: MentionRecord) -> MentionRecord:
+                return workflow.reply_failed(record, post.id, error)
+
+        def change(attempt: int) -> MentionRecord | None:
+            record = self.mentions.get(target.mention_id, self.clock())
+            if record is None:
+                return None
+            changed = rule(record)
+            return record if changed == record else self.mentions.save(changed)
+
+        saved = retry_on_conflict(change, f"mention {target.mention_id} kept changing", pause=self.pause)
+        logger.info("reply settled", extra={"mention": target.mention_id, "post": post.id,
+                                            "outcome": delivery.status, "mention_found": saved is not None})
+        if saved is None:
+            return None
+        if delivery.status == "published":
+            self._end_alerts(saved, next((r.by for r in saved.our_replies if r.post_id == post.id), post.author))
+        else:
+            self._tell_reply_failed(saved, post, channel_id, delivery.error or "the platform gave no reason")
+        return saved
+
+    def _tell_reply_failed(self, mention: MentionRecord, post: Post, channel_id: str, error: str) -> None:
+        if self.alerts is None:
+            return
+        who = f"@{mention.author_handle.lstrip('@')}"
+        holder = f"assigned to {mention.assignee}" if mention.assignee else "nobody has it yet"
+        if mention.first_response_at:
+            where = f"It was answered before and stays {mention.status} ({holder})."
+        else:
+            where = f"The mention is back in the open inbox, {holder}."
+        lines = [
+            f"The reply by {post.author} to {who} on {mention.platform} could not be published on {channel_id}: "
+            f"{error}",
+            where,
+            f"What to do: if the account must be reconnected, ask an editor to reconnect {channel_id} under Channels; "
+            f"then reply again, or answer on {mention.platform} itself and set the mention to responded.",
+            "",
+            f"Their words: {excerpt(mention.text)}",
+            f"Our reply: {excerpt(post.text_for(channel_id))}",
+        ]
+        if mention.url:
+            lines.append(f"Link: {mention.url}")
+        lines.append(f"Mention: {mention.id}")
+        self.alerts.send(
+            f"[care medium] reply to {who} on {mention.platform} not sent; {holder}", "\n".join(lines),
+            team="care", severity="medium", kind="reply_failure", intent=mention.intent, language=mention.language,
+            platform=mention.platform, facet=mention.facet or "none", assignee=mention.assignee or "none", sms="no")
+
+    def _end_alerts(self, mention: MentionRecord, by: str) -> None:
+        """Best effort: when listening cannot be reached, the escalation run ends the alerts of a closed mention."""
+        if self.alert_ends is None:
+            return
+        try:
+            self.alert_ends.end_alerts(mention, by)
+        except Exception:  # noqa: BLE001 - the mention's change stands; the escalation run catches up
+            logger.warning("the mention's alerts were not ended; the escalation run ends them",
+                           extra={"mention": mention.id, "status": mention.status}, exc_info=True)
 
     def _earlier_reply(self, mention_id: str, post_id: str) -> ReplyOutcome:
         post = self.posts.get(post_id)
@@ -217,5 +341,6 @@ class InboxService:
         return channel
 
 
-def _reply_id(mention_id: str, text: str) -> str:
-    return hashlib.sha256(f"reply\n{mention_id}\n{' '.join(text.split())}".encode()).hexdigest()[:32]
+def _reply_id(mention_id: str, text: str, failed_before: int) -> str:
+    attempt = f"\n{failed_before}" if failed_before else ""
+    return hashlib.sha256(f"reply\n{mention_id}\n{' '.join(text.split())}{attempt}".encode()).hexdigest()[:32]

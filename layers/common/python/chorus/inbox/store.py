@@ -1,13 +1,20 @@
 """DynamoDB side of the inbox: reading the inbox and writing replies (tables in infra/template.yaml; the models are
-MentionItem in chorus/listening/store.py and PostItem in chorus/calendar/store.py; see docs/data-model.md).
+MentionItem in chorus/listening/store.py and PostItem in chorus/calendar/store.py; see docs/data-model.md); and the
+team that works it, from the Cognito user pool.
 
   the inbox: mentions in some statuses ..... MentionsTable GSI `by_status` status + received_at: one Query stream per
                                              status (key condition on received_at, FilterExpression for the rest),
                                              merged newest (or oldest) first
-  a reply post and the mention it answers .. PostsTable + MentionsTable in one TransactWriteItems"""
+  open mentions per assignee ............... MentionsTable GSI `by_status`, partition `assigned`: Query, assignee only
+  a reply post and the mention it answers .. PostsTable + MentionsTable in one TransactWriteItems
+  who works the inbox ...................... Cognito ListUsersInGroup per group (care, editor, master, pr), kept for
+                                             a minute per warm Lambda"""
 from __future__ import annotations
 
-from collections import deque
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,18 +24,23 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from chorus.aws.cursors import decode_cursor, encode_cursor
+from chorus.aws.messaging import _client
 from chorus.aws.tables import cancellation_reasons, transaction_connection
 from chorus.calendar.schemas import Post
 from chorus.calendar.store import PostItem
 from chorus.core import time as timing
 from chorus.core.errors import Stale, ValidationError
+from chorus.core.observability import logger
+from chorus.core.roles import RESPONDERS
 from chorus.inbox.rules import InboxPage, InboxQuery
+from chorus.inbox.schemas import TeamMember
 from chorus.listening.schemas import MentionRecord
 from chorus.listening.store import MentionItem
 
 # A page reads at most this many items (summed over its statuses), however selective the filters: a filter that
 # matches little returns a short (even empty) page with a cursor instead of reading the whole partition.
 MAX_READ_PER_PAGE = 500
+MAX_ASSIGNED_COUNTED = 10_000  # open mentions counted per assignee for GET /team; a backlog beyond is logged
 FETCH_MIN = 25  # one Query reads at least this many (when the budget allows), so a selective filter needs few calls
 _END = "end"
 _GSI_KEY = ("id", "status", "received_at")
@@ -94,6 +106,21 @@ class InboxReader:
         positions = {stream.status: stream.position() for stream in streams}
         more = any(position != _END for position in positions.values())
         return InboxPage(items, encode_cursor({"p": positions}) if more else None, read)
+
+    def assigned_counts(self, now: datetime) -> dict[str, int]:
+        """Open mentions per assignee: the `assigned` partition of `by_status`, only `assignee` read back."""
+        counts: Counter[str] = Counter()
+        results = MentionItem.by_status.query(
+            "assigned", filter_condition=MentionItem.expires_at > int(now.timestamp()),
+            attributes_to_get=["assignee"], page_size=1000)
+        read = 0
+        for page in results.page_iter:
+            counts.update(raw["assignee"]["S"] for raw in page.get("Items", []) if "assignee" in raw)
+            read += int(page.get("ScannedCount", 0))
+            if read >= MAX_ASSIGNED_COUNTED:
+                logger.warning("open mentions per assignee counted in part", extra={"read": read})
+                break
+        return dict(counts)
 
     @staticmethod
     def _conditions(query: InboxQuery, now: datetime) -> tuple[Any, Any]:
@@ -173,3 +200,54 @@ class ReplyTransactions:
             post.model_copy(update={"version": post_item.version}),
             mention.model_copy(update={"version": mention_item.version}),
         )
+
+
+class CognitoTeam:
+    """Who works the inbox: the enabled users of the user pool's responder groups (care, editor, master, pr). One
+    snapshot per warm Lambda, read again once it is SNAPSHOT_SECONDS old; a name not in it reads it again at once
+    when it is older than RETRY_SECONDS (someone added to a group a moment ago)."""
+
+    SNAPSHOT_SECONDS = 60.0
+    RETRY_SECONDS = 5.0
+    PAGE = 60  # users per ListUsersInGroup page, the most Cognito returns
+
+    def __init__(self, user_pool_id: str, region: str, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.user_pool_id = user_pool_id
+        self.region = region
+        self.monotonic = monotonic
+        self._snapshot: tuple[float, dict[str, TeamMember]] | None = None
+        self._lock = threading.Lock()
+
+    def members(self) -> list[TeamMember]:
+        return list(self._members(self.SNAPSHOT_SECONDS).values())
+
+    def find(self, username: str) -> TeamMember | None:
+        found = self._members(self.SNAPSHOT_SECONDS).get(username.casefold())
+        return found if found is not None else self._members(self.RETRY_SECONDS).get(username.casefold())
+
+    def _members(self, max_age: float) -> dict[str, TeamMember]:
+        with self._lock:
+            now = self.monotonic()
+            if self._snapshot is None or now - self._snapshot[0] >= max_age:
+                self._snapshot = (now, self._read())
+            return self._snapshot[1]
+
+    def _read(self) -> dict[str, TeamMember]:
+        cognito = _client("cognito-idp", self.region)
+        people: dict[str, TeamMember] = {}
+        for group in sorted(RESPONDERS):
+            pages = cognito.get_paginator("list_users_in_group").paginate(
+                UserPoolId=self.user_pool_id, GroupName=group, PaginationConfig={"PageSize": self.PAGE})
+            for user in (user for page in pages for user in page.get("Users", [])):
+                if not user.get("Enabled", True):
+                    continue  # a disabled login cannot work a mention
+                key = user["Username"].casefold()
+                known = people.get(key) or TeamMember(username=user["Username"], name=_name(user), roles=[])
+                people[key] = known.model_copy(update={"roles": [*known.roles, group]})
+        return people
+
+
+def _name(user: dict[str, Any]) -> str | None:
+    attributes = {a["Name"]: a["Value"] for a in user.get("Attributes", [])}
+    full = " ".join(filter(None, (attributes.get("given_name"), attributes.get("family_name"))))
+    return attributes.get("name") or full or None

@@ -1,15 +1,18 @@
 """Builds the inbox from the settings and the ports other features provide (see chorus.container)."""
 from __future__ import annotations
 
+from chorus.aws.messaging import Alerts
 from chorus.calendar.service import Holds, Publisher
 from chorus.calendar.store import ChannelRepository, PostRepository
 from chorus.core.settings import Settings
 from chorus.core.time import Clock
-from chorus.inbox.service import InboxService
-from chorus.inbox.store import InboxReader, ReplyTransactions
+from chorus.inbox.service import AlertEnds, InboxService
+from chorus.inbox.store import CognitoTeam, InboxReader, ReplyTransactions
 from chorus.listening.store import MentionRepository
 
 
-def inbox(settings: Settings, publisher: Publisher, holds: Holds, clock: Clock) -> InboxService:
+def inbox(settings: Settings, publisher: Publisher, holds: Holds, alert_ends: AlertEnds, clock: Clock) -> InboxService:
     return InboxService(MentionRepository(), InboxReader(), PostRepository(), ChannelRepository(settings.org),
-                        ReplyTransactions(), clock=clock, publisher=publisher, holds=holds)
+                        ReplyTransactions(), clock=clock, team=CognitoTeam(settings.user_pool_id, settings.region),
+                        publisher=publisher, holds=holds, alert_ends=alert_ends,
+                        alerts=Alerts(settings.alerts_topic_arn, settings.region))

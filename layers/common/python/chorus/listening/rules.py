@@ -1,8 +1,10 @@
-"""Pure rules of listening: which conversation a mention joins, the record it is stored as, and who must act on it.
+"""Pure rules of listening: which conversation a mention joins, the record it is stored as, what language it is in,
+whether its praise can be trusted, and who must act on it.
 
 Complaints and questions go to customer care, praise to marketing, and a complaint that spreads (a large audience,
 or many people joining in within the hour) to PR as well (seed 004: "when a customer mobilises his network, it
-becomes a PR problem"). The rules are data, editable through /routing-rules."""
+becomes a PR problem"). The rules are data, editable through /routing-rules. Whatever they say, care triages what
+the classifier cannot judge: a mention in another language than Dutch or English, and praise with signs of irony."""
 from __future__ import annotations
 
 import hashlib
@@ -50,14 +52,15 @@ DEFAULT_RETENTION = timedelta(days=90)
 
 
 def record_of(mention: Mention, *, language: str, intent: str, sentiment: float, complaint_score: float,
-              facet: str | None, conversation: str, now: datetime,
+              facet: str | None, conversation: str, now: datetime, detected_language: str | None = None,
               retention: timedelta = DEFAULT_RETENTION) -> MentionRecord:
     engagement = mention.engagement or Engagement()
     return MentionRecord(
         id=mention.id, platform=mention.platform, platform_id=mention.platform_id, text=mention.text,
         title=mention.title, url=mention.url, author_handle=mention.author.handle, author_name=mention.author.name,
         author_followers=mention.author.followers, created_at=timing.iso_utc(mention.created_at),
-        received_at=timing.iso_utc(now), language=language, intent=intent, sentiment=round(sentiment, 3),
+        received_at=timing.iso_utc(now), language=language, detected_language=detected_language, intent=intent,
+        sentiment=round(sentiment, 3),
         complaint_score=round(complaint_score, 3), reach=reach_of(mention), facet=facet, source_id=mention.source_id,
         forwarded_by=mention.forwarded_by, in_reply_to=mention.in_reply_to, conversation=conversation,
         replies=engagement.replies, reposts=engagement.reposts, likes=engagement.likes,
@@ -79,6 +82,128 @@ def reach_of(mention: Mention) -> int:
     return (mention.author.followers or 0) + 100 * (mention.engagement.reposts if mention.engagement else 0)
 
 
+# ---------------------------------------------------------------------------------------------- languages
+CLASSIFIED_LANGUAGES = ("nl", "en")  # the classifier reads these; anything else is `other`
+
+
+HINT_MAX_WORDS = 3  # "Prima", "Storing?", "Hallo?": too few words for the classifier to tell
+
+
+def working_language(classified: str, hint: str | None, text: str) -> str:
+    """The language a mention is classified and routed in: the classifier's nl or en; for its `other`, the
+    platform's or source's nl or en when the text is a few words in Latin letters. A longer text, or one in
+    another script, stays `other`: a Dutch feed's Arabic complaint is not read as Dutch."""
+    if classified in CLASSIFIED_LANGUAGES or hint not in CLASSIFIED_LANGUAGES:
+        return classified
+    words = _NOT_A_WORD.sub(" ", _HANDLE.sub(" ", _LINK.sub(" ", text))).split()
+    latin = all(ord(character) < 0x250 for word in words for character in word)
+    return hint if latin and len(words) <= HINT_MAX_WORDS else classified
+
+
+def detected_language(language: str, platform_tag: str | None, closest: str | None) -> str | None:
+    """What language a mention is in: Dutch or English as classified; for anything else the platform's own tag
+    (X, Mastodon, Bluesky and feeds give one) unless it claims Dutch or English, else the classifier's closest
+    language."""
+    if language in CLASSIFIED_LANGUAGES:
+        return language
+    return platform_tag if platform_tag and platform_tag not in CLASSIFIED_LANGUAGES else closest
+
+
+LANGUAGE_NAMES = {
+    "nl": "Dutch", "en": "English", "ar": "Arabic", "tr": "Turkish", "de": "German", "fr": "French", "es": "Spanish",
+    "it": "Italian", "pt": "Portuguese", "pl": "Polish", "ro": "Romanian", "da": "Danish", "sv": "Swedish",
+    "no": "Norwegian", "fi": "Finnish", "id": "Indonesian", "fa": "Persian", "ur": "Urdu", "ru": "Russian",
+    "uk": "Ukrainian", "be": "Belarusian", "sr": "Serbian", "mk": "Macedonian", "bg": "Bulgarian", "el": "Greek",
+    "he": "Hebrew", "zh": "Chinese", "ja": "Japanese", "ko": "Korean", "th": "Thai", "ka": "Georgian",
+    "hy": "Armenian", "hi": "Hindi", "so": "Somali", "ti": "Tigrinya", "am": "Amharic", "pap": "Papiamento",
+    "fy": "Frisian",
+}
+
+
+SCRIPT_NAMES = {"Arab": "Arabic", "Cyrl": "Cyrillic", "Deva": "Devanagari", "Beng": "Bengali", "Taml": "Tamil",
+                "Ethi": "Ethiopic", "Guru": "Gurmukhi", "Gujr": "Gujarati", "Telu": "Telugu", "Knda": "Kannada",
+                "Mlym": "Malayalam", "Sinh": "Sinhala", "Khmr": "Khmer", "Laoo": "Lao", "Mymr": "Burmese",
+                "Tibt": "Tibetan"}
+
+
+def language_name(code: str) -> str:
+    """"ar" → "Arabic (ar)"; "und-Deva" → "a language in Devanagari script (und-Deva)"; unknown codes stay as they
+    are."""
+    if code.startswith("und-"):
+        return f"a language in {SCRIPT_NAMES.get(code[4:], code[4:])} script ({code})"
+    name = LANGUAGE_NAMES.get(code)
+    return f"{name} ({code})" if name else code
+
+
+# ---------------------------------------------------------------------------------------------- praise to trust
+# The classifier reads words, and sarcasm is praise in its words ("Oh great… fantastic service 🙄"). These signs of
+# irony are what people use to say the opposite of what the words say; a strong sign is enough, weak signs count
+# from two (each alone also turns up in sincere praise). Dutch and English.
+_IRONY_EMOJI = re.compile("[🙄😒🙃😑🤡🤦]")
+_IRONY_TAG = re.compile(r"#(?:sarcasm|sarcastic|sarcasme|sarcastisch|irony|ironie|not)\b|(?:^|\s)/s\s*$",
+                        re.IGNORECASE)
+_SARCASTIC_PHRASE = re.compile(
+    r"\b(?:thanks?(?: a lot| so much| very much)? for nothing|bedankt voor (?:niks|niets)|dank je de koekoek"
+    r"|yeah,? right|what a surprise|wat een verrassing|knap hoor|lekker dan"
+    r"|just (?:great|perfect|brilliant|lovely|wonderful)"
+    r"|oh,? (?:great|fantastic|wonderful|lovely|perfect|brilliant|joy|geweldig|fantastisch|super|top|mooi|leuk"
+    r"|heerlijk|prachtig))\b", re.IGNORECASE)
+_REPEATED = re.compile(
+    r"\b(?:AGAIN|WEER)\b|\b(?i:alweer|wéér|weer eens|once again|yet again|again and again|as usual|zoals gewoonlijk"
+    r"|zoals altijd|for the (?!first\b)\w+ time|voor de (?!eerste\b)\w+ keer)(?!\w)")
+_TROUBLE = re.compile(
+    r"\b(?:skipped|skipping|skips?|delayed|delays?|cancell?ed|broken|down|outages?|on hold|waiting|waited|missed"
+    r"|lost|nobody|no one|never arrived|hung up|cut off|still (?:no|not)|no (?:answer|reply)|not working|too late"
+    r"|running late"
+    r"|vertraging|vertraagd|uitgevallen|uitval|kapot|storingen|storing|in de wacht|wachten|gewacht|niemand|nooit"
+    r"|nog steeds|kwijt|vergeten|overgeslagen|opgehangen|verbroken|te laat|geen (?:antwoord|reactie)"
+    r"|werkt niet|doet het niet)\b", re.IGNORECASE)
+# Sincere praise often tells the trouble that was solved ("storing binnen een uur opgelost"): then it is no sign.
+_SOLVED = re.compile(
+    r"\b(?:fix(?:ed|ing)?|solved|sorted|resolved|repaired|replaced|replacement|refunded|found|opgelost|verholpen"
+    r"|hersteld|vervangen|teruggestort|teruggevonden|gerepareerd|gemaakt)\b", re.IGNORECASE)
+_SCARE_QUOTES = re.compile(r"(?<!\w)[\"“„‘'][^\s\"“”„‘’']+(?: [^\s\"“”„‘’']+){0,2}[\"”’'](?!\w)")
+_TRAILING_DOTS = re.compile(r"…|\.{3,}")
+_APPLAUSE = re.compile("👏")
+
+
+@dataclass(frozen=True)
+class Irony:
+    """The signs of irony found in a text, as written there."""
+
+    strong: tuple[str, ...] = ()  # each alone is a sign: an eye-roll emoji, #sarcasm or /s, "thanks for nothing"
+    weak: tuple[str, ...] = ()  # two together are: "AGAIN", trouble ("skipped"), scare quotes, "…", 👏
+
+    @property
+    def shown(self) -> bool:
+        return bool(self.strong) or len(self.weak) >= 2
+
+    def __str__(self) -> str:
+        return ", ".join(f"“{sign}”" for sign in (*self.strong, *self.weak))
+
+
+def irony_in(text: str) -> Irony:
+    """The signs of irony in a text (pure: the same text, the same signs)."""
+    strong = [m.group(0).strip() for pattern in (_IRONY_EMOJI, _IRONY_TAG, _SARCASTIC_PHRASE)
+              if (m := pattern.search(text))]
+    trouble = _TROUBLE.search(text) if not _SOLVED.search(text) else None
+    weak = [m.group(0) for m in (_REPEATED.search(text), trouble, _SCARE_QUOTES.search(text),
+                                 _TRAILING_DOTS.search(text), _APPLAUSE.search(text)) if m]
+    return Irony(tuple(strong), tuple(weak))
+
+
+CONFIDENT_PRAISE_MAX_COMPLAINT_SCORE = 0.25  # chosen on the hand-written praise (docs/listening.md, measured)
+CONFIDENT_PRAISE_MIN_SENTIMENT = 0.2
+
+
+def is_sincere_praise(record: MentionRecord) -> bool:
+    """Praise Chorus may offer editors as content (chorus.advocacy.content): the classifier is confident it is
+    praise, in a language it reads, and the text shows no sign of irony."""
+    return (record.intent == "praise" and record.language in CLASSIFIED_LANGUAGES
+            and record.complaint_score <= CONFIDENT_PRAISE_MAX_COMPLAINT_SCORE
+            and record.sentiment >= CONFIDENT_PRAISE_MIN_SENTIMENT and not irony_in(record.text).shown)
+
+
 NOTIFY_CLAIM = timedelta(seconds=60)
 DEFAULT_RULES = RoutingRules(rules=[
     Rule(intent="complaint", team="care", severity="medium", min_complaint_score=0.5),
@@ -98,6 +223,8 @@ class Facts:
     followers: int
     distinct_authors: int  # in the conversation, within the escalation window
     interactions: int  # replies + reposts in the conversation, within the window
+    detected_language: str | None = None  # for language `other`: what it is in (None: no words to tell)
+    irony: Irony = Irony()  # signs of irony in the text (chorus.listening.rules.irony_in)
 
 
 @dataclass(frozen=True)
@@ -107,17 +234,33 @@ class Route:
     reason: str
 
 
+TRIAGE_TEAM = "care"
+TRIAGE_SEVERITY = "medium"
+
+
 def route(rules: RoutingRules, facts: Facts) -> list[Route]:
-    """The teams to alert, most urgent last: the first matching rule, plus PR when a complaint spreads."""
+    """The teams to alert, most urgent last: the first matching rule; care, to triage, what the classifier cannot
+    judge (another language, praise with signs of irony), whatever the rules say; PR when a complaint spreads."""
     matched = next((rule for rule in rules.rules if _matches(rule, facts)), None)
-    if matched is None:
-        return []
-    routes = [Route(matched.team, matched.severity, f"{facts.intent} ({facts.language})")]
-    if facts.intent == "complaint" and matched.team != "pr":
+    routes = [Route(matched.team, matched.severity, f"{facts.intent} ({facts.language})")] if matched else []
+    why_triage = triage_reason(facts)
+    if why_triage and all(r.team != TRIAGE_TEAM for r in routes):
+        routes.append(Route(TRIAGE_TEAM, TRIAGE_SEVERITY, why_triage))
+    if matched and facts.intent == "complaint" and matched.team != "pr":
         why = spread_reason(rules.escalation, facts)
         if why:
             routes.append(Route("pr", rules.escalation.severity, why))
     return routes
+
+
+def triage_reason(facts: Facts) -> str | None:
+    """Why a person must read the mention to know who answers it: never silently dropped, never taken on trust."""
+    if facts.language not in CLASSIFIED_LANGUAGES and facts.detected_language:
+        return (f"in {language_name(facts.detected_language)}, which Chorus cannot classify (it reads Dutch and "
+                "English): read it and decide who answers it")
+    if facts.intent == "praise" and facts.irony.shown:
+        return f"praise with signs of irony ({facts.irony}): it may be a complaint; read it and decide who answers it"
+    return None
 
 
 def spread_reason(escalation: Escalation, facts: Facts) -> str | None:
@@ -146,3 +289,4 @@ def with_forward(routes: list[Route], team: str | None, forwarded_by: str | None
     if not team or any(r.team == team for r in routes):
         return routes
     return [Route(team, "medium", f"forwarded by {forwarded_by or 'an employee'}"), *routes]
+

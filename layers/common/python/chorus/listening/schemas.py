@@ -85,13 +85,22 @@ class Note(BaseModel):
     text: str
 
 
+ReplyState = Literal["awaiting_approval", "sending", "published", "failed"]
+
+
 class OurReply(BaseModel):
-    """A reply the organisation made from Chorus: a post with a reply target (its state lives on the post)."""
+    """A reply the organisation made from Chorus: a post with a reply target, and where its delivery stands (the
+    publisher reports the outcome to the inbox: chorus.container.ReportReplies)."""
 
     post_id: str
     channel: str
     by: str
     at: str
+    state: ReplyState = Field(default="sending", description="awaiting_approval (an editor approves it first), "
+                              "sending, published (the mention's answer) or failed (see error; no answer)")
+    url: str | None = Field(default=None, description="where the published reply can be seen")
+    published_at: str | None = None
+    error: str | None = Field(default=None, description="why it could not be published")
 
 
 class MentionRecord(BaseModel):
@@ -108,7 +117,11 @@ class MentionRecord(BaseModel):
     author_followers: int | None = None
     created_at: str
     received_at: str
-    language: str
+    language: str = Field(description="nl, en or other: the language Chorus classifies in")
+    detected_language: str | None = Field(
+        default=None, description="what it is in: nl, en, or for `other` the platform's language tag or the "
+        "classifier's closest language (ar, fr, …; und-<script> when only the script is known); null when it has no "
+        "words")
     intent: str
     sentiment: float
     complaint_score: float
@@ -146,7 +159,9 @@ class MentionRecord(BaseModel):
 
 
 # ---------------------------------------------------------------------------------------------- alerts
-AlertStatus = Literal["open", "acknowledged"]
+# Open until someone acknowledges it, or its mention is answered (a reply published, or answered elsewhere), resolved
+# or ignored in the inbox; then it never escalates again.
+AlertStatus = Literal["open", "acknowledged", "answered", "resolved", "ignored"]
 
 
 class Alert(BaseModel):
@@ -158,6 +173,7 @@ class Alert(BaseModel):
     reason: str
     intent: str
     language: str
+    detected_language: str | None = None  # the mention's (MentionRecord.detected_language)
     platform: str
     facet: str | None = None
     mention_id: str
@@ -169,8 +185,9 @@ class Alert(BaseModel):
     created_at: str
     mentions: int = 1
     status: AlertStatus = "open"
-    acknowledged_by: str | None = None
-    acknowledged_at: str | None = None
+    acknowledged_by: str | None = Field(default=None, description="who acknowledged it, or answered, resolved or "
+                                        "ignored its mention (null when the escalation run found the mention closed)")
+    acknowledged_at: str | None = Field(default=None, description="when it stopped being open")
     notified_at: str | None = None
     notify_claim_until: str | None = None
     sms: bool = False  # sent with the SMS attribute (high severity, within the hourly SMS budget)
@@ -195,7 +212,8 @@ class Alert(BaseModel):
     def subject(self) -> str:
         who = f"@{self.author_handle.lstrip('@')}"
         reach = f", {self.author_followers:,} followers" if self.author_followers else ""
-        return f"[{self.team} {self.severity}] {self.intent} ({self.language}) on {self.platform} by {who}{reach}"
+        language = self.detected_language if self.language == "other" and self.detected_language else self.language
+        return f"[{self.team} {self.severity}] {self.intent} ({language}) on {self.platform} by {who}{reach}"
 
     def message(self, ack_link: str | None) -> str:
         lines = [self.subject(), "", self.excerpt, ""]

@@ -26,10 +26,13 @@ from chorus.listening.rules import (
     Facts,
     Route,
     conversation_of,
+    detected_language,
     forward_notes,
+    irony_in,
     record_of,
     route,
     with_forward,
+    working_language,
 )
 from chorus.listening.schemas import (
     Alert,
@@ -58,6 +61,8 @@ class ClassificationLike(Protocol):
     def language(self) -> str: ...
     @property
     def complaint_score(self) -> float: ...
+    @property
+    def detected_language(self) -> str | None: ...
 
 
 class Mentions(Protocol):
@@ -164,13 +169,12 @@ class ListeningService:
     def _store(self, mention: Mention, facet: str | None, now: datetime) -> MentionRecord | None:
         parent = self._parent(mention, now)
         result = self.classify(mention.text)
-        language = result.language
-        if language == "other" and mention.language_hint in ("nl", "en"):
-            language = mention.language_hint  # too short or mixed to tell: the platform's or the source's word
+        language = working_language(result.language, mention.language_hint, mention.text)
         record = record_of(
             mention, language=language, intent=result.intent, sentiment=result.sentiment,
             complaint_score=result.complaint_score, facet=facet, now=now, retention=self.retention,
             conversation=conversation_of(mention, parent.conversation if parent else None),
+            detected_language=detected_language(language, mention.language_hint, result.detected_language),
         )
         # A negative mention is counted for spike detection in the same write that stores it: exactly once.
         return self.mentions.create(record, counter=spikes.counter_of(record))
@@ -193,6 +197,7 @@ class ListeningService:
             followers=record.author_followers or 0,
             distinct_authors=len({r.author_handle.lower() for r in recent}),
             interactions=sum(r.replies + r.reposts for r in recent) + len(recent) - 1,
+            detected_language=record.detected_language, irony=irony_in(record.text),
         )
 
     def _alert(self, record: MentionRecord, decided: Route, now: datetime, rules: RoutingRules) -> None:
@@ -201,7 +206,8 @@ class ListeningService:
         if alert is None:
             alert = Alert(
                 id=alert_id, team=decided.team, severity=decided.severity, reason=decided.reason, intent=record.intent,
-                language=record.language, platform=record.platform, facet=record.facet, mention_id=record.id,
+                language=record.language, detected_language=record.detected_language, platform=record.platform,
+                facet=record.facet, mention_id=record.id,
                 conversation=record.conversation, author_handle=record.author_handle,
                 author_followers=record.author_followers, excerpt=excerpt(record.text), url=record.url,
                 created_at=timing.iso_utc(now), expires_at=record.expires_at,
@@ -299,20 +305,42 @@ class ListeningService:
 
     def acknowledge(self, alert_id: str, principal: Principal) -> Alert:
         """Someone is on it: no escalation stage is sent after this (`escalate_at` goes, so the alert leaves the
-        escalation index)."""
+        escalation index). An alert that ended already (acknowledged, or its mention answered) stays as it ended."""
         now = self.clock()
 
         def acknowledge(attempt: int) -> Alert:
             alert = self.alerts.get(alert_id, now)
             if alert is None:
                 raise NotFound(f"no alert {alert_id!r}")
-            if alert.status == "acknowledged":
+            if alert.status != "open":
                 return alert
-            return self.alerts.save(alert.model_copy(update={
-                "status": "acknowledged", "acknowledged_by": principal.username, "acknowledged_at": timing.iso_utc(now),
-                "escalate_at": None}))
+            return self.alerts.save(escalation.ended(alert, "acknowledged", principal.username, now))
 
         return retry_on_conflict(acknowledge, f"alert {alert_id} kept changing; try again")
+
+    def end_alerts(self, mention: MentionRecord, by: str) -> list[Alert]:
+        """The inbox answered, resolved or ignored `mention` (chorus.container.EndAlerts): the open alerts raised for
+        it end as such, by `by`, and escalate no further. Alerts of its conversation raised for another mention stay
+        open. Safe to repeat: an alert that ended is left as it is."""
+        ending = escalation.ending_for(mention.status)
+        if ending is None:
+            return []
+        now = self.clock()
+
+        def end(alert_id: str) -> Alert | None:
+            def attempt(number: int) -> Alert | None:
+                alert = self.alerts.get(alert_id, now)
+                if alert is None or alert.mention_id != mention.id or alert.status != "open":
+                    return None
+                return self.alerts.save(escalation.ended(alert, ending, by, now))
+
+            return retry_on_conflict(attempt, f"alert {alert_id} kept changing; try again")
+
+        ended = [alert for team in mention.teams if (alert := end(Alert.id_for(mention.conversation, team)))]
+        if ended:
+            logger.info("alerts ended", extra={"mention": mention.id, "alerts": [a.id for a in ended],
+                                               "status": ending, "by": by})
+        return ended
 
 
 class Store(Protocol):

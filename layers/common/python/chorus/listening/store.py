@@ -126,6 +126,7 @@ class MentionItem(Model):
     created_at = UnicodeAttribute()
     received_at = UnicodeAttribute()
     language = UnicodeAttribute()
+    detected_language = UnicodeAttribute(null=True)
     intent = UnicodeAttribute()
     sentiment = NumberAttribute()
     complaint_score = NumberAttribute()

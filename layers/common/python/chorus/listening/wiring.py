@@ -21,6 +21,7 @@ from chorus.listening.store import (
     ConfigRepository,
     CountingMentionRepository,
     IngestQueue,
+    MentionRepository,
     SparseIndexReads,
     SubscriptionItem,
 )
@@ -71,7 +72,7 @@ def escalation(settings: Settings, listening: ListeningService, ack_links: AckLi
     from chorus.listening.escalation.service import EscalationService
 
     # The one SMS budget per team and hour, shared by first alerts and escalations.
-    return EscalationService(AlertRepository(), Alerts(settings.alerts_topic_arn, settings.region),
+    return EscalationService(AlertRepository(), MentionRepository(), Alerts(settings.alerts_topic_arn, settings.region),
                              rules=listening.rules, sms_budget=listening.sms_budget, ack_links=ack_links, clock=clock)
 
 

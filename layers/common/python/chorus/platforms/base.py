@@ -317,6 +317,7 @@ class PublicPost:
     created_at: datetime
     links: tuple[str, ...]  # every URL the post carries: in its text, its link card
     replies: int
+    author: str | None = None  # its account as profiles spell it: @user@instance (Mastodon), name.host (Bluesky)
 
 
 @dataclass(frozen=True)

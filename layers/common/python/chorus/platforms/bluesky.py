@@ -23,7 +23,8 @@ are never marked as seen, which is the account owner's business.
 BlueskyReader: a publisher's recent public posts, read anonymously, so track_shares can find the posts that share
 an offer and count the replies to them: the public AppView's `app.bsky.feed.getAuthorFeed` (reposts left out), with
 a TimeMark on indexedAt (the feed has no "since"); replies: `replyCount`, from the page or `app.bsky.feed.getPosts`
-(25 URIs a call)."""
+(25 URIs a call). One post a publisher says is theirs (`read_post`): `app.bsky.feed.getPostThread` without parents or
+replies, which takes an at:// URI naming the author by handle (a bsky.app link's form; getPosts needs the DID)."""
 from __future__ import annotations
 
 import hashlib
@@ -526,6 +527,17 @@ class BlueskyReader:
                     counts[str(view["uri"])] = count(view.get("replyCount"))
         return counts
 
+    def read_post(self, handle: str, post_id: str, now: float) -> PublicPost | None:
+        """A post by its at:// URI, with its author (`author`: their handle) and its own at:// URI (with the DID) as
+        `id`; None when the AppView has no such post (XRPC NotFound, or a thread that is not a post view)."""
+        params = [("uri", post_id), ("depth", "0"), ("parentHeight", "0")]
+        response = self._transport.request(
+            "GET", f"{self._appview}/xrpc/app.bsky.feed.getPostThread?{urlencode(params)}")
+        if response.status == 400 and xrpc_error(response) == "NotFound":
+            return None
+        body = raise_for_outcome("GET", response, now).json()
+        return _bluesky_post(_object(body.get("thread"))) if isinstance(body, dict) else None
+
     def _get(self, nsid: str, params: list[tuple[str, str]], now: float) -> dict[str, Any]:
         response: Response = self._transport.request("GET", f"{self._appview}/xrpc/{nsid}?{urlencode(params)}")
         body = raise_for_outcome("GET", response, now).json()
@@ -549,7 +561,9 @@ def _bluesky_post(item: dict[str, Any]) -> PublicPost | None:
     uri = str(view["uri"])
     url = f"https://bsky.app/profile/{author.get('handle') or uri.split('/')[2]}/post/{uri.rsplit('/', 1)[-1]}"
     links = tuple(dict.fromkeys(_bluesky_links(record, view)))
-    return PublicPost(uri, url, created_at, links, count(view.get("replyCount")))
+    handle = author.get("handle")
+    return PublicPost(uri, url, created_at, links, count(view.get("replyCount")),
+                      str(handle).casefold() if handle else None)
 
 
 def _object(value: Any) -> dict[str, Any]:

@@ -20,8 +20,10 @@ an offer and count the replies to them. The account is looked up once on the per
 (`GET /api/v1/accounts/lookup?acct=`; its id is kept in the watermark), then `GET /api/v1/accounts/:id/statuses`
 (boosts left out: a share is their own post). The watermark is the newest status id seen; `min_id` pages forward
 from it, oldest page first, so a burst bigger than a page is read over the next pages, never skipped. Replies:
-`replies_count` of each share, from the page when it is in it, else `GET /api/v1/statuses/:id`. In the functions
-the reader's transport is PublicOnlyTransport, because the instance comes from a handle the person typed."""
+`replies_count` of each share, from the page when it is in it, else `GET /api/v1/statuses/:id`. One status a
+publisher says is theirs (`read_post`): `GET /api/v1/statuses/:id` on their own instance, with its author's account.
+In the functions and the API the reader's transport is PublicOnlyTransport, because the instance comes from a handle
+the person typed."""
 from __future__ import annotations
 
 import time
@@ -191,7 +193,7 @@ class MastodonReader:
             page = self._get(f"{base}/api/v1/accounts/{quote(account, safe='')}/statuses?{query}", now)
             if not isinstance(page, list):
                 raise PermanentFailure(f"unexpected answer from {base}: {type(page).__name__}, not a list of statuses")
-            fresh = [post for post in map(_mastodon_post, page)
+            fresh = [post for post in (_mastodon_post(status, mastodon_instance(handle)) for status in page)
                      if post and (last_id is None or id_order(post.id) > id_order(last_id)) and post.id not in found]
             found.update((post.id, post) for post in fresh)
             if last_id is None or len(page) < MASTODON_PAGE or not fresh:
@@ -213,6 +215,15 @@ class MastodonReader:
                 counts[post_id] = count(status.get("replies_count"))
         return counts
 
+    def read_post(self, handle: str, post_id: str, now: float) -> PublicPost | None:
+        """A status on the person's own instance, with its author (`author`: @user@instance); None when the instance
+        has no public status with that id (deleted, followers only, or never there: Mastodon answers 404 to all)."""
+        base = _instance_url(handle)
+        response = self._transport.request("GET", f"{base}/api/v1/statuses/{quote(post_id, safe='')}")
+        if response.status == 404:
+            return None
+        return _mastodon_post(raise_for_outcome("GET", response, now).json(), mastodon_instance(handle))
+
     def _lookup(self, base: str, handle: str, now: float) -> str:
         username = handle.strip().lstrip("@").split("@")[0]
         account = self._get(f"{base}/api/v1/accounts/lookup?{urlencode({'acct': username})}", now)
@@ -231,7 +242,9 @@ def _instance_url(handle: str) -> str:
     return f"https://{instance}"
 
 
-def _mastodon_post(status: Any) -> PublicPost | None:
+def _mastodon_post(status: Any, instance: str | None) -> PublicPost | None:
+    """A status as a post of its author's (a boost is none); `instance` is the server it was read from, whose own
+    accounts' `acct` has no domain."""
     if not isinstance(status, dict) or not status.get("id") or status.get("reblog"):
         return None
     created_at = parse_time(status.get("created_at"))
@@ -242,7 +255,11 @@ def _mastodon_post(status: Any) -> PublicPost | None:
     card_url = card.get("url") if isinstance(card, dict) else None
     links = [*urls_in_html(status.get("content") or ""), *([card_url] if card_url else [])]
     replies = count(status.get("replies_count"))
-    return PublicPost(str(status["id"]), str(url), created_at, tuple(dict.fromkeys(links)), replies)
+    account = status.get("account")
+    acct = str(account.get("acct") or "") if isinstance(account, dict) else ""
+    author = (f"@{acct}" if "@" in acct else f"@{acct}@{instance}" if instance else None) if acct else None
+    return PublicPost(str(status["id"]), str(url), created_at, tuple(dict.fromkeys(links)), replies,
+                      author.casefold() if author else None)
 
 
 MODES = ("notifications", "hashtag", "search")

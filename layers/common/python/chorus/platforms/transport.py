@@ -89,11 +89,13 @@ class ConnectionPool(Protocol):
 
 
 class Transport:
-    """One urllib3 PoolManager: connect timeout 3 s, read timeout 10 s, no automatic retries and no redirects
-    (a retry is the publisher's decision, made with the outcome in hand)."""
+    """One urllib3 PoolManager: connect timeout 3 s, read timeout 10 s (shorter for a read a person waits for), no
+    automatic retries and no redirects (a retry is the publisher's decision, made with the outcome in hand)."""
 
-    def __init__(self, pool: ConnectionPool | None = None) -> None:
+    def __init__(self, pool: ConnectionPool | None = None, connect_seconds: float = CONNECT_TIMEOUT_SECONDS,
+                 read_seconds: float = READ_TIMEOUT_SECONDS) -> None:
         self._pool = pool or urllib3.PoolManager()
+        self._timeout = urllib3.Timeout(connect=connect_seconds, read=read_seconds)
 
     def request(
         self,
@@ -121,7 +123,7 @@ class Transport:
                     url,
                     body=body,
                     headers=sent_headers,
-                    timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT_SECONDS, read=READ_TIMEOUT_SECONDS),
+                    timeout=self._timeout,
                     retries=False,
                     redirect=False,
                     preload_content=True,

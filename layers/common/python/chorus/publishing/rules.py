@@ -10,7 +10,11 @@ lease or the time of a retry. Only posts with a `due_at` are on the (sparse) due
 the posts that need work and nothing else.
 
 The post-level rules at the bottom (lease_delivery, settle_delivery, claim_alerts, mark_alerted) apply these to a
-post: the publisher, never a person, moves it scheduled -> publishing -> published | failed, in its audit trail."""
+post: the publisher, never a person, moves it scheduled -> publishing -> published | failed, in its audit trail.
+
+A final outcome someone must hear about is recorded first, then told (`untold`): a failure to the editors, and a
+reply's outcome, published or failed, to the inbox (it answers the mention, or puts it back and tells care). Until it
+is told the post stays on the due index, so a Lambda that dies in between leaves it to the next due run."""
 from __future__ import annotations
 
 import math
@@ -154,14 +158,17 @@ def failed(delivery: Delivery, reason: str) -> Delivery:
     })
 
 
-def unalerted_failures(deliveries: dict[str, Delivery]) -> list[str]:
-    return sorted(c for c, d in deliveries.items() if d.status == "failed" and not d.alerted_at)
+def untold(post: Post) -> list[str]:
+    """The channels whose final outcome must still be told: a failure (to the editors), or any outcome of a reply
+    (to the inbox)."""
+    return sorted(c for c, d in post.deliveries.items()
+                  if d.final and not d.alerted_at and (d.status == "failed" or post.reply_to is not None))
 
 
-def alerts_to_claim(deliveries: dict[str, Delivery], now: datetime) -> list[str]:
-    """Failures nobody has told the editors about and nobody is telling them about right now."""
-    return [c for c in unalerted_failures(deliveries)
-            if (claimed_until := _parse(deliveries[c].alert_claimed_until)) is None or claimed_until <= now]
+def alerts_to_claim(post: Post, now: datetime) -> list[str]:
+    """Outcomes nobody has told yet and nobody is telling right now."""
+    return [c for c in untold(post)
+            if (claimed_until := _parse(post.deliveries[c].alert_claimed_until)) is None or claimed_until <= now]
 
 
 def backoff(attempts: int, jitter: float) -> timedelta:
@@ -207,11 +214,11 @@ def settle_delivery(post: Post, channel_id: str, outcome: Delivery, now: datetim
     if outcome.status == "pending" and outcome.not_before:
         changed.due_at = min(filter(None, [post.due_at, outcome.not_before]))
     final = overall(changed.deliveries)
-    if unalerted_failures(changed.deliveries):
-        changed.due_at = timing.iso_utc(now)  # stays on the due index until the editors have been told
+    if untold(changed):
+        changed.due_at = timing.iso_utc(now)  # stays on the due index until the outcome has been told
     if final is not None and changed.status == Status.PUBLISHING:
         changed.status = Status(final)
-        if not unalerted_failures(changed.deliveries):
+        if not untold(changed):
             changed.due_at = None
         failures = [f"{c}: {d.error}" for c, d in changed.deliveries.items() if d.status == "failed"]
         audited(changed, PUBLISHER, now, "publish", Status.PUBLISHING, changed.status, "; ".join(failures) or None)
@@ -219,7 +226,7 @@ def settle_delivery(post: Post, channel_id: str, outcome: Delivery, now: datetim
 
 
 def claim_alerts(post: Post, channel_ids: list[str], now: datetime) -> Post:
-    """Whoever saves this (optimistic locking) is the one who tells the editors; the claim ends after ALERT_CLAIM."""
+    """Whoever saves this (optimistic locking) is the one who tells the outcomes; the claim ends after ALERT_CLAIM."""
     changed = post.model_copy(deep=True)
     until = timing.iso_utc(now + ALERT_CLAIM)
     for channel_id in channel_ids:
@@ -229,11 +236,11 @@ def claim_alerts(post: Post, channel_ids: list[str], now: datetime) -> Post:
 
 
 def mark_alerted(post: Post, channel_ids: list[str], now: datetime) -> Post:
-    """The editors were told about these failures: the post leaves the due index once nothing else is pending."""
+    """These outcomes were told: the post leaves the due index once nothing else is pending."""
     changed = post.model_copy(deep=True)
     for channel_id in channel_ids:
         delivery = changed.deliveries[channel_id]
         changed.deliveries[channel_id] = delivery.model_copy(update={"alerted_at": timing.iso_utc(now)})
-    if changed.status in (Status.PUBLISHED, Status.FAILED) and not unalerted_failures(changed.deliveries):
+    if changed.status in (Status.PUBLISHED, Status.FAILED) and not untold(changed):
         changed.due_at = None
     return changed

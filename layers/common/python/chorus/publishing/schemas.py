@@ -30,8 +30,10 @@ class Delivery(BaseModel):
     first_attempt_at: str | None = None
     attempt_at: str | None = None  # start of the latest attempt
     unknown_since: str | None = None  # start of the earliest attempt whose outcome is not known yet
-    alerted_at: str | None = None  # a failure is recorded first, then alerted: the due run re-sends a lost alert
-    # whoever claimed the alert sends it; a claim that ends was lost with its Lambda
+    # a final outcome to tell (a failure to the editors, a reply's outcome to the inbox) is recorded first, then
+    # told: the due run tells one that was lost
+    alerted_at: str | None = None
+    # whoever claimed the telling does it; a claim that ends was lost with its Lambda
     alert_claimed_until: str | None = None
     unverified_alerted_at: str | None = None  # editors were told Chorus cannot check whether an attempt went out
     lease_until: str | None = None

@@ -1,5 +1,6 @@
 """Use cases of the publisher: every minute, enqueue what is due; per message, publish one post on one channel;
-tell the editors, once, about a post that failed or whose fate cannot be checked.
+tell the editors, once, about a post that failed or whose fate cannot be checked; report a reply's final outcome to
+the inbox (published or failed), which answers the mention or tells care.
 
 Exactly once: the queue may deliver a message twice, two due runs may overlap, a Lambda may die between any two
 steps. The lease (taken with optimistic locking on the post) lets one worker at a time talk to the platform; a
@@ -55,6 +56,13 @@ class Queue(Protocol):
     def send(self, message: PublishMessage, delay_seconds: int) -> None: ...
 
 
+class ReplyOutcomes(Protocol):
+    """The inbox (chorus.inbox.service.InboxService.reply_settled, through chorus.container.ReportReplies): a reply's
+    final outcome, once recorded on the post. At least once: a Lambda that dies before noting it reports it again."""
+
+    def settled(self, post: Post, channel_id: str) -> object: ...
+
+
 class PublishingService:
     def __init__(
         self,
@@ -64,6 +72,7 @@ class PublishingService:
         alerts: AlertSink,
         connectors: Callable[[Channel], Connector],
         clock: Clock,
+        replies: ReplyOutcomes,
         jitter: Callable[[], float] = random.random,
         pause: Callable[[int], None] = jittered_pause,
     ) -> None:
@@ -73,6 +82,7 @@ class PublishingService:
         self.alerts = alerts
         self.connectors = connectors
         self.clock = clock
+        self.replies = replies
         self.jitter = jitter
         self.pause = pause  # between attempts of a save that lost a race (chorus.core.retry)
 
@@ -82,8 +92,8 @@ class PublishingService:
         due = self.posts.due(now + HORIZON)
         enqueued = 0
         for post in due:
-            if delivery_rules.unalerted_failures(post.deliveries):
-                post = self._alert_failures(post) or post
+            if delivery_rules.untold(post):
+                post = self._tell_outcomes(post) or post
             planned = post.publish_time
             work: list[delivery_rules.Enqueue] = []
             recheck: datetime | None = None
@@ -92,8 +102,8 @@ class PublishingService:
             for item in work:
                 self.queue.send(PublishMessage(post.id, item.channel_id, post.publish_at or ""), item.delay_seconds)
                 enqueued += 1
-            if delivery_rules.unalerted_failures(post.deliveries):
-                continue  # its alert could not be sent: it stays due
+            if delivery_rules.untold(post):
+                continue  # its outcome could not be told: it stays due
             try:
                 self.posts.save(post.model_copy(update={"due_at": timing.iso_utc(recheck) if recheck else None}))
             except Conflict:
@@ -133,10 +143,10 @@ class PublishingService:
         recorded = settled.deliveries.get(message.channel_id)
         if outcome.unverified_alerted_at and not lease.delivery.unverified_alerted_at and recorded == outcome:
             self._alert_unverified(settled, message.channel_id)
-        if message.channel_id in delivery_rules.unalerted_failures(settled.deliveries):
+        if message.channel_id in delivery_rules.untold(settled):
             # Recorded first, then told: a crash in between leaves the post on the due index and the next due run
-            # sends the alert; nobody is ever told about a failure that was not final.
-            self._alert_failures(settled)
+            # tells it; nobody is ever told about an outcome that was not final.
+            self._tell_outcomes(settled)
         return outcome.status
 
     def _lease(self, message: PublishMessage) -> tuple[Post, delivery_rules.Lease] | str:
@@ -252,16 +262,17 @@ class PublishingService:
             team="editors", severity="high", kind="publish_unverified", channel=channel_id,
         )
 
-    def _alert_failures(self, post: Post) -> Post | None:
-        """Tell the editors about each recorded, not yet alerted failure of the post, exactly once: claim the alerts
-        on a consistent read of the post (the due index may be stale, and two due runs may overlap), send, then note
-        that they were told. A Lambda that dies after claiming leaves a claim that ends, and the next due run sends."""
+    def _tell_outcomes(self, post: Post) -> Post | None:
+        """Tell each recorded, not yet told outcome of the post, exactly once: a failure to the editors, a reply's
+        outcome to the inbox. Claim them on a consistent read of the post (the due index may be stale, and two due
+        runs may overlap), tell, then note that they were told. A Lambda that dies after claiming leaves a claim that
+        ends, and the next due run tells."""
         def claim(attempt: int) -> tuple[Post | None, list[str]]:
             fresh = self.posts.get(post.id)
             if fresh is None:
                 return None, []
             now = self.clock()
-            channel_ids = delivery_rules.alerts_to_claim(fresh.deliveries, now)
+            channel_ids = delivery_rules.alerts_to_claim(fresh, now)
             if not channel_ids:
                 return fresh, []
             return self.posts.save(claim_alerts(fresh, channel_ids, now)), channel_ids
@@ -273,6 +284,9 @@ class PublishingService:
         if claimed is None or not channel_ids:
             return claimed
         for channel_id in channel_ids:
+            if claimed.reply_to is not None:
+                self.replies.settled(claimed, channel_id)  # the inbox answers the mention, or tells care
+                continue
             self.alerts.send(
                 f"Post not published on {channel_id}",
                 f"Post {claimed.id} ({(claimed.text_for(channel_id))[:80]!r}) planned for {claimed.publish_at_local} "

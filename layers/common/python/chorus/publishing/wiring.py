@@ -1,5 +1,5 @@
-"""Builds the publisher from the settings: the posts it delivers, the publish queue, the alerts topic, and a connector
-per channel (platform credentials from Secrets Manager)."""
+"""Builds the publisher from the settings: the posts it delivers, the publish queue, the alerts topic, a connector
+per channel (platform credentials from Secrets Manager), and the inbox it reports replies' outcomes to."""
 from __future__ import annotations
 
 from chorus.aws.messaging import Alerts
@@ -7,15 +7,15 @@ from chorus.calendar.store import ChannelRepository, PostRepository
 from chorus.core.settings import Settings
 from chorus.core.time import Clock
 from chorus.platforms.registry import connector_for_channel
-from chorus.publishing.service import PublishingService
+from chorus.publishing.service import PublishingService, ReplyOutcomes
 from chorus.publishing.store import PublishQueue
 
 
-def publishing(settings: Settings, clock: Clock) -> PublishingService:
+def publishing(settings: Settings, replies: ReplyOutcomes, clock: Clock) -> PublishingService:
     return PublishingService(
         PostRepository(), ChannelRepository(settings.org), PublishQueue(settings.publish_queue_url, settings.region),
         alerts(settings), connectors=lambda channel: connector_for_channel(channel, settings.secrets_prefix),
-        clock=clock,
+        clock=clock, replies=replies,
     )
 
 

@@ -8,9 +8,13 @@ What is found, and why:
 - @handles (`@ann`, `@ann.bsky.social`, `@ann@social.example`), not part of an e-mail address or a link. A handle is
   fine when it belongs to someone who agreed to be named (an ambassador with named consent, or an outside person on the
   organisation's list) or to one of the organisation's own channels.
-- Person names: two to four capitalised words, with Dutch tussenvoegsels between them ("Jan van der Berg",
-  "Anna de Vries", "Piet ter Horst", "Joost van 't Hek"). Common words that start a sentence ("Welkom", "Vandaag",
-  "Meet") are not taken for a first name. A single word is never a name: far too many ordinary words are
+- Person names: two to four capitalised words: first names, then optionally one group of Dutch tussenvoegsels and
+  the surname, where the name ends ("Jan van der Berg", "Anna de Vries", "Piet ter Horst", "Joost van 't Hek",
+  "Sophie in 't Veld", "Anna de Vries-van Dijk"). A name does not run on into a place: after a first name and a
+  surname, "in", "op", "uit", "te"... begin a place ("Piet Jansen in het Vogelpark" flags "Piet Jansen"), and a
+  capitalised particle after a lower-case one begins a place or another name ("uit Den Haag"). Common words that
+  start a sentence ("Welkom", "Vandaag", "Meet") are not taken for a first name, nor is a word before a particle
+  that a full name follows ("Foto van Anna Bakker"). A single word is never a name: far too many ordinary words are
   capitalised. A run of more than four capitalised words is a title in title case, not a name.
 - Competitors: every name on the organisation's competitor list, case-insensitively, as whole words.
 A flag says what (`kind`, `text`), where (`start`, `end`: text[start:end] == flag text) and why (`reason`).
@@ -53,6 +57,7 @@ from chorus.core import time as timing
 from chorus.core.errors import Conflict, Forbidden, ValidationError
 from chorus.core.roles import EDITORS, Principal
 from chorus.inbox.rules import OPEN_STATUSES
+from chorus.listening.rules import is_sincere_praise
 from chorus.listening.schemas import MentionRecord, excerpt
 
 MAX_NAME_WORDS = 4  # capitalised words; a longer run is a title in title case
@@ -62,6 +67,9 @@ TUSSENVOEGSELS = frozenset({
     "von", "zu", "du", "la", "le", "da", "di", "dos", "del",
 })
 MAX_PARTICLES = 3  # "van de", "van der", "in 't", "van den"; more in a row is ordinary text
+# Particles that are also prepositions of place: "Sophie in 't Veld" is a name, "Piet Jansen in het Vogelpark" a name
+# and a place (a name with these particles has one first name before them, not a first name and a surname).
+PREPOSITIONS = frozenset({"in", "op", "uit", "aan", "bij", "onder", "over", "te"})
 # Capitalised words that start a sentence or greet, and never start a person's name in the texts Chorus checks.
 NOT_A_FIRST_NAME = frozenset({
     "een", "deze", "dit", "die", "dat", "onze", "ons", "mijn", "jouw", "uw", "hun", "haar", "zijn", "welkom",
@@ -194,11 +202,11 @@ def _word(text: str, match: re.Match[str]) -> _Word | None:
 
 
 def _split(run: list[_Word]) -> list[list[_Word]]:
-    """Cut a run where too many particles follow each other, drop leading sentence words, trim particles off both
-    ends; keep the parts that hold two to four capitalised words."""
+    """Cut a run where too many particles follow each other and drop leading sentence words; a part with more than
+    four capitalised words is a title in title case; in the others, find the names (`_names_in`)."""
     parts: list[list[_Word]] = [[]]
     particles = 0
-    for word in run:
+    for word in _joined_surnames(run):
         particles = particles + 1 if word.particle else 0
         if particles > MAX_PARTICLES:
             parts.append([])
@@ -207,14 +215,75 @@ def _split(run: list[_Word]) -> list[list[_Word]]:
         parts[-1].append(word)
     names = []
     for part in parts:
-        while part and (not part[0].capital or part[0].text.replace("’", "'").casefold() in NOT_A_FIRST_NAME):
+        while part and (not part[0].capital or _plain(part[0]) in NOT_A_FIRST_NAME):
             part = part[1:]
-        while part and part[-1].particle:
-            part = part[:-1]
-        capitals = sum(w.capital for w in part)
-        if 2 <= capitals <= MAX_NAME_WORDS:
-            names.append(part)
+        if sum(w.capital for w in part) <= MAX_NAME_WORDS:
+            names += _names_in(part)
     return names
+
+
+def _names_in(part: list[_Word]) -> list[list[_Word]]:
+    """The names in a part, left to right, each with two to four capitalised words."""
+    names = []
+    at = 0
+    while at < len(part):
+        if not part[at].capital:
+            at += 1
+            continue
+        name, at = _name_at(part, at)
+        if 2 <= sum(w.capital for w in name) <= MAX_NAME_WORDS:
+            names.append(name)
+    return names
+
+
+def _name_at(part: list[_Word], start: int) -> tuple[list[_Word], int]:
+    """The name that begins with the capitalised word part[start], and where the next one may begin. A name is one or
+    more first names, then, optionally, one group of particles and the surname, and there it ends. The particles do
+    not belong to this name when they are a preposition after a first name and a surname ("Piet Jansen in het
+    Vogelpark", "Anna Bakker op de Dam": a place follows), or when a full name follows them ("Groeten van Kees
+    Smit": a sentence word, then the name)."""
+    given_end = start
+    while given_end < len(part) and part[given_end].capital:
+        given_end += 1
+    given = part[start:given_end]
+    surname = _particle_group_end(part, given_end)
+    if surname == given_end or surname == len(part) or not part[surname].capital:
+        return given, surname
+    if len(given) >= 2 and _plain(part[given_end]) in PREPOSITIONS:
+        return given, surname
+    following, _ = _name_at(part, surname)
+    if sum(w.capital for w in following) >= 2:
+        return given, surname
+    return part[start:surname + 1], surname + 1
+
+
+def _particle_group_end(part: list[_Word], start: int) -> int:
+    """Where the particles from part[start] on end. Between a first name and a surname particles are written in lower
+    case (Jan van der Berg; Flemish names keep a capital from the first: Jan Van der Berg), so a capitalised particle
+    after a lower-case one begins a place or another name ("uit Den Haag", "van De Bilt")."""
+    end = start
+    while end < len(part) and part[end].particle:
+        if end > start and part[end].text[0].isupper() and part[end - 1].text[0].islower():
+            break
+        end += 1
+    return end
+
+
+def _joined_surnames(run: list[_Word]) -> list[_Word]:
+    """A double surname joined by a particle ("de Vries-van Dijk", "Jansen-de Boer") is one word of the name."""
+    joined: list[_Word] = []
+    for word in run:
+        previous = joined[-1] if joined else None
+        if (previous is not None and previous.capital and word.capital and "-" in previous.text
+                and previous.text.rsplit("-", 1)[1].casefold() in TUSSENVOEGSELS):
+            joined[-1] = _Word(f"{previous.text} {word.text}", previous.start, word.end, True, False)
+        else:
+            joined.append(word)
+    return joined
+
+
+def _plain(word: _Word) -> str:
+    return word.text.replace("’", "'").casefold()
 
 
 def _unconsented(run: list[_Word], consent: Consent) -> list[list[_Word]]:
@@ -376,8 +445,9 @@ def category_of(pillar: str) -> Category:
 
 # ---------------------------------------------------------------------------------------------- suggestions
 def is_suggestion(mention: MentionRecord) -> bool:
-    """Listening suggests content (seed 003): praise routed to marketing that nobody has taken up yet."""
-    return mention.intent == "praise" and "marketing" in mention.teams and mention.status in OPEN_STATUSES
+    """Listening suggests content (seed 003): praise routed to marketing that nobody has taken up yet, and that
+    listening can trust (confidently praise, no sign of irony: chorus.listening.rules.is_sincere_praise)."""
+    return "marketing" in mention.teams and mention.status in OPEN_STATUSES and is_sincere_praise(mention)
 
 
 def suggested_text(mention: MentionRecord) -> str:

@@ -224,7 +224,8 @@ class ContentService:
         return ContentQueue(
             items=[self._view(s, checker, with_creator=True, names=names) for s in submissions],
             next_cursor=next_cursor,
-            suggestions=[Suggestion.of(m, checker(m.text)) for m in mentions], next_suggestions_cursor=next_suggestions,
+            suggestions=[Suggestion.of(m, checker(m.text)) for m in mentions if rules.is_suggestion(m)],
+            next_suggestions_cursor=next_suggestions,
         )
 
     def accept(self, actor: Principal, submission_id: str,

@@ -15,7 +15,8 @@ EngagementEvent = Literal[
     "submission_accepted",  # an editor turned it into a post
     "post_edited",  # an editor made a post from content (or edited one)
     "offer_received",  # a publisher was offered a post from the pool
-    "share",  # a publisher shared (confirmed, or found on their account)
+    "share",  # a publisher's share, verified (read on their account, or confirmed by an editor)
+    "share_claimed",  # a publisher's claimed share still waiting to be verified (+1 when claimed, -1 when settled)
     "click",  # someone clicked a publisher's tracked link
     "reply",  # a reply to a publisher's share (conversation)
     "forward",  # an employee forwarded a mention to care or marketing
@@ -33,6 +34,7 @@ FIELD_OF_EVENT = {
     "post_edited": "posts_edited",
     "offer_received": "offers_received",
     "share": "shares",
+    "share_claimed": "shares_claimed",
     "click": "clicks",
     "reply": "replies",
     "forward": "forwards",
@@ -47,8 +49,11 @@ class Tally(BaseModel):
     submissions_accepted: int = 0
     posts_edited: int = 0
     offers_received: int = 0
-    shares: int = 0
-    shares_by_channel: dict[str, int] = Field(default_factory=dict, description="shares per platform")
+    shares: int = Field(default=0, description="verified shares: read on the platform or confirmed by an editor")
+    shares_by_channel: dict[str, int] = Field(default_factory=dict, description="verified shares per platform")
+    shares_claimed: int = Field(default=0, description="shares publishers reported in the period that are not "
+                                "verified yet (waiting for a read or an editor): not in the score, the leaderboard "
+                                "or activity")
     clicks: int = 0
     replies: int = Field(default=0, description="replies to their shares (conversation)")
     forwards: int = Field(default=0, description="mentions they forwarded to care or marketing")

@@ -1,6 +1,6 @@
 """The routes of the programme's people: POST and GET /ambassadors; /ambassadors/me (GET, PUT) with its opt-in,
-opt-out, acknowledge-policy and training steps; GET and PUT /ambassadors/{id} and its training; GET and POST /policy;
-and GET /inventory."""
+opt-out, acknowledge-policy and training steps; GET and PUT /ambassadors/{id} and its training; GET and POST /policy,
+GET /policy/versions; and GET /inventory."""
 from __future__ import annotations
 
 from chorus import container
@@ -15,6 +15,7 @@ from chorus.advocacy.people.schemas import (
     PersonIn,
     Policy,
     PolicyIn,
+    PolicyVersionPage,
     TrainingRequest,
 )
 from chorus.core.roles import EDITORS, EVERYONE, MASTERS, Principal
@@ -108,8 +109,15 @@ def current_policy(principal: Principal) -> Policy:
     return container.ambassadors().policy()
 
 
-@routes.route("/policy", "POST", "Publish a new policy version: nobody receives offers until they acknowledge it",
-              roles=MASTERS, body=PolicyIn, response=Policy, status=201)
+@routes.route("/policy/versions", "GET", "Every policy version published, newest first, with who published it and "
+              "when", roles=EVERYONE, response=PolicyVersionPage, query=PAGING)
+def policy_versions(principal: Principal, limit: int, cursor: str | None) -> PolicyVersionPage:
+    return container.ambassadors().policy_versions(limit, cursor)
+
+
+@routes.route("/policy", "POST", "Publish a new policy version, after the current one (versions only move forward): "
+              "nobody receives offers until they acknowledge it", roles=MASTERS, body=PolicyIn, response=Policy,
+              status=201)
 def publish_policy(principal: Principal, body: PolicyIn) -> Policy:
     return container.ambassadors().publish_policy(principal, body)
 

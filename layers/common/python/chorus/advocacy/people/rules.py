@@ -1,6 +1,8 @@
 """Rules of the ambassador programme's people: a new person, who may change which of their fields, and the inventory
 of where they are active. Pure: callers pass the time.
 
+Policy versions only move forward (`check_next_version`).
+
 Seed 001 (BEleving): nobody is forced. Only the person opts in or out, and only the person agrees to be named or
 changes how and how often they hear from the programme. Seed 002: awareness and a policy first (a new policy version
 asks everyone to acknowledge again), an inventory of where employees are active (usually three or four times more
@@ -11,6 +13,7 @@ policy version. A person is known everywhere else by `id` only, so erasing their
 counts."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from chorus.advocacy.people.schemas import (
@@ -22,7 +25,31 @@ from chorus.advocacy.people.schemas import (
     PlatformPresence,
     PresenceEntry,
 )
-from chorus.core.errors import Forbidden, ValidationError
+from chorus.core.errors import Conflict, Forbidden, ValidationError
+
+_VERSION_PART = re.compile(r"\d+|[^\W\d_]+")
+
+
+def version_order(version: str) -> tuple[tuple[int, int, str], ...]:
+    """How policy versions sort: by their numbers and words in turn, numbers as numbers (2026-10 after 2026-9), words
+    ignoring case; dots, dashes and underscores only separate (2026-2, 2026.2 and 2026_02 are one version)."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part.casefold())
+                 for part in _VERSION_PART.findall(version))
+
+
+def check_next_version(version: str, current: str | None) -> None:
+    """Policy versions only move forward: a new version must sort after the current one (409 otherwise, suggesting
+    one that does). Publishing an older version again would take everyone out of the pool and ask them to
+    acknowledge what they had already left behind."""
+    if current is None or version_order(version) > version_order(current):
+        return
+    numbers = list(re.finditer(r"\d+", current))
+    later = (f"a later version, such as {current[:numbers[-1].start()]}{int(numbers[-1].group()) + 1}"
+             f"{current[numbers[-1].end():]}" if numbers else f"a version that sorts after {current}")
+    where = ("is already the current one" if version_order(version) == version_order(current)
+             else f"comes before the current version {current}")
+    raise Conflict(f"policy version {version!r} {where}: versions only move forward; publish {later}",
+                   current=current)
 
 
 def new_person(person_id: str, body: PersonIn, stamp: str) -> Person:

@@ -317,7 +317,8 @@ NOT_NULL = frozenset(PersonChange.model_fields) - {"username", "email", "phone"}
 # ---------------------------------------------------------------------------------------------------- policy
 class PolicyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    version: str = Field(description="a new version name, e.g. 2026-2; everyone acknowledges it again")
+    version: str = Field(description="a new version name after the current one, e.g. 2026-2 after 2026-1 (numbers "
+                                     "compare as numbers: 2026-10 comes after 2026-9); everyone acknowledges it again")
     summary: str = Field(min_length=1, max_length=1000, description="what changed, in a few lines")
     text: str | None = Field(default=None, max_length=50_000, description="the policy itself")
     url: str | None = Field(default=None, max_length=2000, description="or where it is published")
@@ -356,6 +357,22 @@ class Policy(BaseModel):
         text = (f"policy {self.version} published: {self.summary}; acknowledge it to keep receiving content: "
                 "POST /ambassadors/me/acknowledge-policy")
         return f"New social-media policy {self.version}", text, text
+
+
+class PolicyVersion(BaseModel):
+    """A published version, as the list of versions shows it (GET /policy has the current one's text)."""
+
+    version: str
+    summary: str
+    url: str | None
+    published_at: str
+    published_by: str = Field(description="the username of the master who published it")
+    current: bool = Field(description="the version everyone must have acknowledged to receive offers")
+
+
+class PolicyVersionPage(BaseModel):
+    items: list[PolicyVersion] = Field(description="newest first")
+    next_cursor: str | None = Field(default=None, description="pass as ?cursor= for the next page")
 
 
 # ---------------------------------------------------------------------------------------------------- inventory

@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Callable
 from typing import Protocol
 
-from chorus.advocacy.people.rules import apply_change, check_change, inventory, new_person
+from chorus.advocacy.people.rules import apply_change, check_change, check_next_version, inventory, new_person
 from chorus.advocacy.people.schemas import (
     Ambassador,
     CreateOutcome,
@@ -21,6 +21,8 @@ from chorus.advocacy.people.schemas import (
     PersonIn,
     Policy,
     PolicyIn,
+    PolicyVersion,
+    PolicyVersionPage,
 )
 from chorus.advocacy.pool.rules import OfferSubscription, subscription_for
 from chorus.core import time as timing
@@ -51,6 +53,8 @@ class PolicyStore(Protocol):
     def current(self) -> Policy | None: ...
     def publish(self, policy: Policy, previous_version: str | None) -> bool:
         """False when another version was published since `previous_version`; Conflict when this version exists."""
+    def versions(self, limit: int, cursor: str | None) -> tuple[list[Policy], str | None]:
+        """Every published version, newest first."""
 
 
 class Announcements(Protocol):
@@ -135,6 +139,14 @@ class AmbassadorService:
             raise NotFound("no social-media policy has been published yet")
         return policy
 
+    def policy_versions(self, limit: int, cursor: str | None) -> PolicyVersionPage:
+        """Every version published, newest first, with who published it and when."""
+        versions, next_cursor = self.policies.versions(limit, cursor)
+        current = self.policies.current_version()
+        return PolicyVersionPage(items=[PolicyVersion(**policy.model_dump(include=set(PolicyVersion.model_fields)),
+                                                      current=policy.version == current) for policy in versions],
+                                 next_cursor=next_cursor)
+
     # ------------------------------------------------------------------ managing people (masters)
     def create(self, principal: Principal, body: PersonIn, idempotency_key: str | None = None) -> tuple[Person, bool]:
         """The new person and True; with an Idempotency-Key a retry answers the first one's person and False."""
@@ -208,11 +220,12 @@ class AmbassadorService:
 
     # ------------------------------------------------------------------ policy
     def publish_policy(self, principal: Principal, body: PolicyIn) -> Policy:
-        """A new version: from now on nobody receives offers until they acknowledge it (the eligible-publishers index
-        is keyed by the acknowledged version, so no person item needs rewriting)."""
+        """A new version, after the current one (versions only move forward): from now on nobody receives offers
+        until they acknowledge it (the eligible-publishers index is keyed by the acknowledged version, so no person
+        item needs rewriting). The publish is conditional on the current version read here, so a version published
+        meanwhile (perhaps a later one) makes this a 409, never a step back."""
         previous = self.policies.current_version()
-        if previous == body.version:
-            raise Conflict(f"policy version {body.version!r} is already the current one")
+        check_next_version(body.version, previous)
         policy = Policy(**body.model_dump(), published_at=timing.iso_utc(self.clock()), published_by=principal.username)
         if not self.policies.publish(policy, previous):
             raise Conflict("another policy version was published meanwhile; reload it (GET /policy) and try again")

@@ -11,7 +11,9 @@ chorus.advocacy.store's layout table).
                                   policy version leaves its partition empty until people acknowledge it (no rewrite)
   the current policy ............ GetItem advocacy#settings / settings (its version), then policy#<version> / policy
   publish a policy .............. one transaction: put policy#<version> if new, set the settings' version if
-                                  unchanged"""
+                                  unchanged
+  the policy versions ........... gsi1 Query policy#versions, sk <published_at>#<version>, newest first (versions
+                                  published before this index was used carry no gsi1 keys and are not listed)"""
 from __future__ import annotations
 
 from typing import Any
@@ -34,6 +36,7 @@ CLAIM = "username"
 DIRECTORY = "people"
 POLICY = "policy#"
 POLICY_SORT = "policy"
+POLICY_VERSIONS = "policy#versions"
 SETTINGS_KEY = ("advocacy#settings", "settings")
 
 
@@ -108,6 +111,8 @@ class PolicyItem(AdvocacyItem):
     url = UnicodeAttribute(null=True)
     published_at = UnicodeAttribute()
     published_by = UnicodeAttribute()
+
+    gsi1: Gsi1[PolicyItem] = Gsi1()
 
     def to_policy(self) -> Policy:
         return Policy(**{name: getattr(self, name) for name in Policy.model_fields})
@@ -231,8 +236,16 @@ class PolicyRepository:
             return None
         return PolicyItem.get(f"{POLICY}{version}", POLICY_SORT, consistent_read=True).to_policy()
 
+    def versions(self, limit: int, cursor: str | None) -> tuple[list[Policy], str | None]:
+        results = PolicyItem.gsi1.query(POLICY_VERSIONS, scan_index_forward=False, limit=min(limit, MAX_PAGE),
+                                        last_evaluated_key=decode_cursor(cursor).get("k"))
+        versions = [item.to_policy() for item in results]
+        key = results.last_evaluated_key
+        return versions, encode_cursor({"k": key}) if key else None
+
     def publish(self, policy: Policy, previous_version: str | None) -> bool:
-        item = PolicyItem(f"{POLICY}{policy.version}", POLICY_SORT, **policy.model_dump())
+        item = PolicyItem(f"{POLICY}{policy.version}", POLICY_SORT, gsi1pk=POLICY_VERSIONS,
+                          gsi1sk=f"{policy.published_at}#{policy.version}", **policy.model_dump())
         settings = ProgrammeSettingsItem(*SETTINGS_KEY)
         unchanged = (ProgrammeSettingsItem.policy_version.does_not_exist() if previous_version is None
                      else ProgrammeSettingsItem.policy_version == previous_version)

@@ -1,12 +1,22 @@
 """The routes of the content pool: POST and GET /pool, GET and DELETE /pool/{id}, the tracked links GET and HEAD
-/r/{code}, and POST and GET /shares."""
+/r/{code}, and POST and GET /shares with an editor's POST /shares/{id}/confirm and /reject."""
 from __future__ import annotations
 
 from chalice.app import Request
 
 from chorus import container
 from chorus.advocacy.pool.rules import POOL_READERS, RECEIVERS, is_link_preview
-from chorus.advocacy.pool.schemas import Offer, OfferIn, PoolEntry, PoolPage, Share, ShareIn, SharePage
+from chorus.advocacy.pool.schemas import (
+    SHARE_STATUSES,
+    Offer,
+    OfferIn,
+    PoolEntry,
+    PoolPage,
+    Share,
+    ShareIn,
+    SharePage,
+    ShareRejection,
+)
 from chorus.core.errors import NotFound
 from chorus.core.roles import EDITORS, Principal
 from chorus.http import pages
@@ -76,8 +86,10 @@ def peek_link(code: str, request: Request) -> Reply:
     return _follow(code, False, request)
 
 
-@routes.route("/shares", "POST", "Confirm you shared an offer, with your post's URL (the same post counts once)",
-              roles=RECEIVERS, body=ShareIn, response=Share, status=201)
+@routes.route("/shares", "POST",
+              "Report that you shared an offer, with your post's URL: a Mastodon or Bluesky post counts once it is "
+              "read there as yours and linking to the offer; a post elsewhere once an editor confirms it (the same "
+              "post counts once)", roles=RECEIVERS, body=ShareIn, response=Share, status=201)
 def confirm_share(principal: Principal, body: ShareIn) -> Stored:
     return Stored(*container.shares().confirm(principal, body))
 
@@ -85,7 +97,23 @@ def confirm_share(principal: Principal, body: ShareIn) -> Stored:
 @routes.route("/shares", "GET", "Your shares, newest first (editors and masters: everyone's, filtered)",
               roles=POOL_READERS, response=SharePage, query=(
                   Query("person", "only this person's (editors)"), Query("offer", "only shares of this offer"),
-                  Query("platform", "only shares on this platform"), *PAGING))
-def list_shares(principal: Principal, person: str | None, offer: str | None, platform: str | None, limit: int,
-                cursor: str | None) -> SharePage:
-    return container.shares().list(principal, person, offer, platform, limit, cursor)
+                  Query("platform", "only shares on this platform"),
+                  Query("status", "only claimed (waiting to be verified), verified or rejected shares",
+                        enum=SHARE_STATUSES), *PAGING))
+def list_shares(principal: Principal, person: str | None, offer: str | None, platform: str | None,
+                status: str | None, limit: int, cursor: str | None) -> SharePage:
+    return container.shares().list(principal, person, offer, platform, status, limit, cursor)
+
+
+@routes.route("/shares/{id}/confirm", "POST",
+              "Confirm a publisher's claimed share (one Chorus cannot read, such as on LinkedIn or X): it counts once; "
+              "not your own", roles=EDITORS, response=Share)
+def confirm_share_by_editor(principal: Principal, id: str) -> Share:
+    return container.shares().confirm_by_editor(principal, id)
+
+
+@routes.route("/shares/{id}/reject", "POST",
+              "Reject a publisher's claimed share (made up, not public, not the offer) with the reason they see: it "
+              "never counts", roles=EDITORS, body=ShareRejection, response=Share)
+def reject_share(principal: Principal, id: str, body: ShareRejection) -> Share:
+    return container.shares().reject(principal, id, body.reason)

@@ -22,12 +22,22 @@ from datetime import datetime, timedelta
 from typing import Literal, Protocol
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-from chorus.advocacy.pool.schemas import FoundBy, Offer, OfferIn, OfferPlatform, PoolEntry, Recipient, Share
+from chorus.advocacy.pool.schemas import (
+    FoundBy,
+    Offer,
+    OfferIn,
+    OfferPlatform,
+    PoolEntry,
+    Recipient,
+    Share,
+    ShareStatus,
+)
 from chorus.calendar.schemas import Post, Status
 from chorus.core import text as text_rules
 from chorus.core import time as timing
 from chorus.core.errors import Conflict, Forbidden, ValidationError
 from chorus.core.roles import EDITORS, Principal
+from chorus.platforms.base import PublicPost
 
 BASE62 = string.digits + string.ascii_letters
 CODE_BASE_LENGTH = 9  # 62**9 ≈ 1.4e16: unguessable for a link that only counts clicks
@@ -319,12 +329,70 @@ def pool_notice(person: Publisher | None, current_policy: str | None) -> str | N
 
 
 def new_share(person: str, offer_id: str, url: str, platform: str, found_by: FoundBy, moment: datetime,
-              post_id: str | None = None) -> Share:
+              post_id: str | None, note: str | None = None, verified_at: datetime | None = None) -> Share:
+    """A share as a publisher claims it (claimed, with `note` saying what it waits for), or as track_shares found it
+    on their own account (verified by that platform `verified_at`). `moment` is when it was made."""
     url = url.strip()
     if not is_http_url(url):
         raise ValidationError("url", "must be the http(s) URL of your post")
     return Share(id=url_key(url), person=person, offer_id=offer_id, url=url, platform=platform, found_by=found_by,
-                 created_at=timing.iso_utc(moment), post_id=post_id)
+                 created_at=timing.iso_utc(moment), post_id=post_id, note=note,
+                 status="claimed" if verified_at is None else "verified",
+                 verified_by=None if verified_at is None else platform,
+                 verified_at=None if verified_at is None else timing.iso_utc(verified_at))
+
+
+# Shares on these platforms are checked by reading the post (chorus.platforms.mastodon and .bluesky readers).
+READABLE = ("mastodon", "bluesky")
+PLATFORM_NAMES = {"mastodon": "Mastodon", "bluesky": "Bluesky", "x": "X", "linkedin": "LinkedIn",
+                  "facebook": "Facebook"}
+
+
+def can_read(platform: str, handle: str | None, post_id: str | None) -> bool:
+    """A claimed share Chorus can check by reading it: on Mastodon or Bluesky, by a person who gave their handle there,
+    at an address that names the post (a Mastodon status on their own instance, a bsky.app post link)."""
+    return platform in READABLE and bool(handle) and post_id is not None
+
+
+def claim_note(platform: str, handle: str | None, post_id: str | None) -> str:
+    """What a claimed share waits for before it counts, in the publisher's words."""
+    name = PLATFORM_NAMES.get(platform, "this site")
+    if platform not in READABLE:
+        return f"Chorus cannot read posts on {name}: it counts once an editor confirms it"
+    if not handle:
+        return (f"add your {name} handle to your profile and report this post again, so Chorus can read it (or ask "
+                "an editor to confirm it); until then it does not count")
+    if post_id is None:
+        where = (f"on your own server ({mastodon_instance(handle)}), at its address there" if platform == "mastodon"
+                 else "at its bsky.app address (https://bsky.app/profile/…/post/…)")
+        return (f"Chorus reads {name} posts {where}: send that address (or ask an editor to confirm it); until then "
+                "it does not count")
+    return (f"Chorus reads this post on {name} to check that it is yours and links to the offer: it counts once that "
+            "is done (within 15 minutes when the platform does not answer at once)")
+
+
+def judge_claim(share: Share, post: PublicPost | None, handle: str, link_bases: Mapping[str, str], offer: Offer,
+                others: Iterable[Share]) -> tuple[ShareStatus, str | None]:
+    """What reading a claimed share found: verified when the post is public, by the person's own account, made after
+    the offer and links to it (their tracked link, or the offered page) and is not a share counted already under
+    another address; rejected otherwise, saying why."""
+    name = PLATFORM_NAMES.get(share.platform, share.platform)
+    if post is None:
+        return "rejected", (f"there is no public post at this address on {name} (deleted, not public, or never "
+                            "there); it does not count")
+    if (post.author or "").lstrip("@").casefold() != handle.lstrip("@").casefold():
+        return "rejected", (f"this post is by {post.author or 'someone else'}, not by your {name} account {handle}; "
+                            "it does not count")
+    if offer_shared(post.links, link_bases, {normalise_url(offer.url): offer.id}) != offer.id:
+        return "rejected", (f"this post does not link to the offer (your tracked link, or {offer.url}); it does not "
+                            "count")
+    if post.created_at < timing.from_iso_utc(offer.created_at):
+        return "rejected", "this post was posted before the offer was made; it does not count"
+    same = next((other for other in others if other.id != share.id and other.status == "verified"
+                 and other.platform == share.platform and other.post_id == post.id), None)
+    if same is not None:
+        return "rejected", f"this is the same post as your share {same.url or same.id}; a post counts once"
+    return "verified", None
 
 
 def offer_shared(links: Iterable[str], link_bases: Mapping[str, str], offer_urls: Mapping[str, str]) -> str | None:

@@ -10,6 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 OfferPlatform = Literal["x", "linkedin", "bluesky", "mastodon"]
 Rhythm = Literal["immediate", "daily", "weekly"]
 FoundBy = Literal["publisher", "mastodon", "bluesky"]
+# claimed: the publisher's word, counting nothing yet; verified: read on the platform (Mastodon, Bluesky: their own
+# post, linking the offer) or confirmed by an editor, and counted once; rejected: read and found not to be that.
+ShareStatus = Literal["claimed", "verified", "rejected"]
+SHARE_STATUSES: tuple[ShareStatus, ...] = ("claimed", "verified", "rejected")
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 
 
@@ -76,6 +80,11 @@ class ShareIn(BaseModel):
     url: str = Field(min_length=1, max_length=2000, description="the URL of your post")
 
 
+class ShareRejection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=500, description="why it does not count, for the publisher to read")
+
+
 class Share(BaseModel):
     id: str = Field(description="a hash of the normalised URL: one share per post, however often confirmed")
     person: str
@@ -85,7 +94,11 @@ class Share(BaseModel):
     found_by: FoundBy
     created_at: str
     post_id: str | None = Field(default=None, description="the post's id on Mastodon or Bluesky, to count its replies")
-    replies: int = Field(default=0, description="replies counted so far (Mastodon and Bluesky)")
+    replies: int = Field(default=0, description="replies counted so far (verified Mastodon and Bluesky shares)")
+    status: ShareStatus = Field(description="claimed (counts nothing yet), verified (counts once) or rejected")
+    note: str | None = Field(default=None, description="what a claimed share waits for, or why it was rejected")
+    verified_by: str | None = Field(default=None, description="mastodon or bluesky (read there), or editor")
+    verified_at: str | None = None
 
 
 class SharePage(BaseModel):

@@ -12,16 +12,21 @@ with the person's rhythm as it is now. Of overlapping runs the one that claims t
 sending but before noting it leaves a claim that ends after CLAIM, and the bundle is sent again then (the duplicate
 accepted, as for escalations: SNS cannot publish idempotently to email or SMS).
 
-Shares: a publisher confirms one (POST /shares), or track_shares finds it on their Mastodon or Bluesky account;
-replies to those shares are counted as conversation.
+Shares: a publisher claims one (POST /shares), or track_shares finds it on their Mastodon or Bluesky account. A
+share counts once it is verified: read on Mastodon or Bluesky as the person's own post, made after the offer and
+linking to it (at once when the platform answers quickly, else by the next track_shares run), or confirmed by an
+editor (other platforms); a claim counts nothing, and one found not to be theirs is rejected. Replies to verified
+shares are counted as conversation.
 
 A share is one per normalised URL (a conditional put) and the ledger counts it with that URL's hash as once-key, so
-a second confirmation, a retried request or an overlapping run counts nothing more. Replies count one by one with a
-once-key per share and reply number, so two runs that both see a share go from 3 to 5 replies count two, not four.
+a second confirmation, a retried request or an overlapping run counts nothing more; a post read under a second
+address is rejected as the same post. Replies count one by one with a once-key per share and reply number, so two
+runs that both see a share go from 3 to 5 replies count two, not four.
 
 track_shares (every 15 minutes) reads only what can hold new shares: offers of the last `window_days` (a Query),
 the people they went to (a Query per offer), and per person with a Mastodon or Bluesky handle the posts since
-their watermark on that platform, plus the reply counts of their shares of that window."""
+their watermark on that platform, their claims there not read yet, and the reply counts of their verified shares of
+that window."""
 from __future__ import annotations
 
 import hashlib
@@ -54,6 +59,7 @@ from chorus.advocacy.pool.schemas import (
     Share,
     ShareIn,
     SharePage,
+    ShareStatus,
 )
 from chorus.calendar.schemas import Post
 from chorus.core import time as timing
@@ -369,9 +375,9 @@ class PoolRecords(Protocol):
 
 class PoolPersonalData:
     """PersonalData (chorus.advocacy.privacy.service) for the pool: offers received, shares, notification and
-    share-tracking state. Erasing drops the URLs of their shares, their subscription, queue and watermarks; the counts
-    and the tracked links (already out in the world, they keep leading to the page) stay, keyed by the opaque id
-    only."""
+    share-tracking state. Erasing drops the URLs and notes of their shares, their subscription, queue and watermarks;
+    the counts and the tracked links (already out in the world, they keep leading to the page) stay, keyed by the
+    opaque id only."""
 
     section = "pool"
 
@@ -397,7 +403,7 @@ class PoolPersonalData:
     def erase(self, person_id: str, now: datetime) -> int:
         changed = 0
         for share in self.records.all_shares(person_id):
-            if share.url is not None:
+            if share.url is not None or share.note is not None:
                 self.records.forget_share_url(share.id)
                 changed += 1
         return changed + self.stop_notifications(person_id) + self.records.delete_watch(person_id)
@@ -416,43 +422,129 @@ STOP_MARGIN_SECONDS = 20.0  # the run stops starting people this long before its
 
 class ShareRecords(Protocol):
     def add_share(self, share: Share) -> tuple[Share, bool]: ...
+    def share(self, share_id: str) -> Share | None: ...
+    def settle_share(self, share: Share, previous: Share) -> Share: ...
+    def replace_share(self, share: Share, previous: Share) -> Share: ...
+    def all_shares(self, person: str) -> list[Share]: ...
+    def offer(self, offer_id: str) -> Offer | None: ...
     def recipient(self, offer_id: str, person: str) -> Recipient | None: ...
-    def shares(self, person: str | None, offer_id: str | None, platform: str | None, limit: int,
+    def shares(self, person: str | None, offer_id: str | None, platform: str | None, status: str | None, limit: int,
                cursor: str | None) -> tuple[list[Share], str | None]: ...
 
 
 class ShareService:
-    def __init__(self, records: ShareRecords, people: People, ledger: Ledger, clock: Clock) -> None:
+    """Shares count once they are verified: read on Mastodon or Bluesky (the person's own post, made after the offer,
+    linking to it), or confirmed by an editor. A publisher's claim is stored at once and counts nothing until then;
+    the ledger's `share_claimed` keeps, per day of the claim, the claims still waiting (+1 when claimed, -1 when
+    verified or rejected), which the report shows apart from the score.
+
+    Counts go to the ledger before the status that says they were made (each with its once-key), so a crash between
+    the two is healed by the next check of the same share and nothing counts twice. `readers` read one post quickly
+    (short timeouts) while a publisher waits for POST /shares; whatever they cannot read then, track_shares reads."""
+
+    def __init__(self, records: ShareRecords, people: People, ledger: Ledger, clock: Clock,
+                 readers: Sequence[Reader] = ()) -> None:
         self.records = records
         self.people = people
         self.ledger = ledger
         self.clock = clock
+        self.readers = {reader.platform: reader for reader in readers}
 
     def confirm(self, principal: Principal, body: ShareIn) -> tuple[Share, bool]:
-        """The publisher's own word that they shared an offer: (the share, True when new)."""
+        """The publisher's word that they shared an offer: (the share, True when new). A Mastodon or Bluesky post is
+        read at once when the platform answers quickly; a claim not verified before is checked again."""
         person = self.people.for_principal(principal)
         if person is None:
             raise Forbidden("you have no ambassador profile; ask the social master to add you")
-        if self.records.recipient(body.offer_id, person.id) is None:
+        recipient = self.records.recipient(body.offer_id, person.id)
+        if recipient is None:
             raise NotFound(f"offer {body.offer_id} was not offered to you")
         instance = mastodon_instance(person.platforms.get("mastodon"))
         platform = platform_of(body.url, [instance] if instance else [])
-        return self.record(person.id, body.offer_id, body.url, platform, "publisher", self.clock(),
-                           post_id_of(body.url, platform, instance))
+        post_id = post_id_of(body.url, platform, instance)
+        handle = person.platforms.get(platform)
+        share, created = self.records.add_share(rules.new_share(
+            person.id, body.offer_id, body.url, platform, "publisher", self.clock(), post_id,
+            rules.claim_note(platform, handle, post_id)))
+        if share.person != person.id:
+            raise Conflict("this post was recorded as someone else's share; Chorus counts a Mastodon or Bluesky post "
+                           "for its author when it reads it on their account, and an editor can sort out the rest")
+        if share.status == "verified":
+            return share, created
+        self._count_claim(share)  # every time: heals a crash right after the claim was stored
+        if share.post_id is None and post_id is not None:
+            # Reported again after adding the handle its address needed (their Mastodon instance): now it names the
+            # post, and track_shares can read it too.
+            share = self.records.settle_share(share.model_copy(update={
+                "post_id": post_id, "note": rules.claim_note(share.platform, handle, post_id)}), share)
+        reader = self.readers.get(share.platform)
+        if reader is None or not rules.can_read(share.platform, handle, share.post_id):
+            return share, created
+        offer = self.records.offer(share.offer_id)
+        if offer is None:
+            return share, created
+        try:
+            return self.check(share, person, reader, {recipient.link_base: offer.id}, offer), created
+        except PublishError as error:
+            logger.info("a claimed share could not be read now; track_shares reads it again", extra={
+                "person": person.id, "platform": share.platform, "error": type(error).__name__})
+            return share, created
 
-    def record(self, person_id: str, offer_id: str, url: str, platform: str, found_by: FoundBy, moment: datetime,
-               post_id: str | None = None) -> tuple[Share, bool]:
-        share, created = self.records.add_share(
-            rules.new_share(person_id, offer_id, url, platform, found_by, moment, post_id))
-        if share.person != person_id:
-            raise Conflict("this post was recorded as someone else's share")
-        # Counted after the share is stored, every time: a crash between the two is healed by the retry.
-        self.ledger.record(share.person, "share", timing.from_iso_utc(share.created_at), channel=share.platform,
-                           once_key=share.id)
-        return share, created
+    def check(self, share: Share, person: Publisher, reader: Reader, link_bases: Mapping[str, str],
+              offer: Offer) -> Share:
+        """Read a claimed (or rejected) share on its platform and settle it: verified or rejected, as stored.
+        PublishError when the platform did not answer: the share stays as it was."""
+        handle = person.platforms[share.platform]
+        now = self.clock()
+        post = reader.read_post(handle, share.post_id or "", now.timestamp())
+        status, note = rules.judge_claim(share, post, handle, link_bases, offer, self.records.all_shares(person.id))
+        return self._settle(share, status, note, share.platform, now, post.id if post else share.post_id)
 
-    def list(self, principal: Principal, person: str | None, offer_id: str | None, platform: str | None, limit: int,
-             cursor: str | None) -> SharePage:
+    def found(self, person_id: str, offer_id: str, post: PublicPost, platform: FoundBy) -> tuple[Share, bool]:
+        """A post read on the person's own account (track_shares) that shares an offer: reading it is the proof, so
+        it is a verified share, whether nobody had claimed it yet, they had, or someone else had claimed their post.
+        (the share, True when new). Conflict when someone else's share of that post was verified before."""
+        now = self.clock()
+        mine = self.records.all_shares(person_id)
+        same = next((s for s in mine if s.platform == platform and s.post_id == post.id and s.status == "verified"),
+                    None)
+        if same is not None:
+            return same, False  # counted under another address of the same post
+        share = rules.new_share(person_id, offer_id, post.url, platform, platform, post.created_at, post.id,
+                                verified_at=now)
+        stored, created = self.records.add_share(share)
+        if stored.status == "verified":
+            if stored.person != person_id:
+                raise Conflict("this post was recorded as someone else's verified share")
+            self._count(stored)  # every time: heals a crash right after the share was stored
+            return stored, created
+        if stored.person == person_id:
+            return self._settle(stored, "verified", None, platform, now, post.id), False
+        self._settle_claim(stored)  # someone else's claim of this post ends
+        replaced = self.records.replace_share(share, stored)
+        if replaced.person == person_id and replaced.status == "verified":
+            self._count(replaced)
+        return replaced, replaced.person == person_id
+
+    def confirm_by_editor(self, principal: Principal, share_id: str) -> Share:
+        """An editor's confirmation of a share Chorus could not verify by reading (LinkedIn, X, Facebook, elsewhere):
+        it counts once. Nobody confirms their own shares."""
+        share = self._decidable(principal, share_id)
+        if share.status == "verified":
+            return share
+        logger.info("share confirmed by an editor", extra={"share": share.id, "by": principal.username})
+        return self._settle(share, "verified", None, "editor", self.clock(), share.post_id)
+
+    def reject(self, principal: Principal, share_id: str, reason: str) -> Share:
+        """An editor's word that a claimed share is not one (made up, not public, not the offer): it never counts."""
+        share = self._decidable(principal, share_id)
+        if share.status == "verified":
+            raise Conflict("this share was verified and counts already; a counted share stays counted")
+        logger.info("share rejected by an editor", extra={"share": share.id, "by": principal.username})
+        return self._settle(share, "rejected", reason.strip(), None, self.clock(), share.post_id)
+
+    def list(self, principal: Principal, person: str | None, offer_id: str | None, platform: str | None,
+             status: str | None, limit: int, cursor: str | None) -> SharePage:
         """Editors and masters see everyone's (filtered); anyone else only their own."""
         if not principal.is_editor:
             me = self.people.for_principal(principal)
@@ -461,8 +553,49 @@ class ShareService:
             if me is None:
                 return SharePage(items=[])
             person = me.id
-        items, next_cursor = self.records.shares(person, offer_id, platform, limit, cursor)
+        items, next_cursor = self.records.shares(person, offer_id, platform, status, limit, cursor)
         return SharePage(items=items, next_cursor=next_cursor)
+
+    def _decidable(self, principal: Principal, share_id: str) -> Share:
+        if not principal.is_editor:
+            raise Forbidden("only editors and masters confirm or reject shares")
+        share = self.records.share(share_id)
+        if share is None:
+            raise NotFound(f"no share {share_id!r}")
+        me = self.people.for_principal(principal)
+        if me is not None and me.id == share.person:
+            raise Forbidden("your own shares are confirmed by someone else")
+        return share
+
+    def _settle(self, share: Share, status: ShareStatus, note: str | None, verified_by: str | None, now: datetime,
+                post_id: str | None) -> Share:
+        verified = status == "verified"
+        settled = share.model_copy(update={
+            "status": status, "note": note, "post_id": post_id, "verified_by": verified_by if verified else None,
+            "verified_at": timing.iso_utc(now) if verified else None})
+        if settled == share:
+            return share
+        if verified:
+            self._count(settled)
+        if share.found_by == "publisher":
+            self._settle_claim(share)
+        return self.records.settle_share(settled, share)
+
+    def _count(self, share: Share) -> None:
+        """The share counts once, on the day it was made (claimed, or posted when track_shares found it)."""
+        self.ledger.record(share.person, "share", timing.from_iso_utc(share.created_at), channel=share.platform,
+                           once_key=share.id)
+
+    def _count_claim(self, share: Share) -> None:
+        self.ledger.record(share.person, "share_claimed", timing.from_iso_utc(share.created_at),
+                           channel=share.platform, once_key=share.id)
+
+    def _settle_claim(self, share: Share) -> None:
+        """The claim no longer waits: its +1 (recorded first, once, in case the claim's own count was lost) and its
+        -1, once."""
+        self._count_claim(share)
+        self.ledger.record(share.person, "share_claimed", timing.from_iso_utc(share.created_at),
+                           channel=share.platform, count=-1, once_key=f"{share.id}#settled")
 
 
 # ---------------------------------------------------------------------------------------------------- tracking
@@ -474,6 +607,8 @@ class Reader(Protocol):
 
     def recent_posts(self, handle: str, watermark: Mapping[str, str], now: float) -> Reading: ...
     def reply_counts(self, handle: str, post_ids: list[str], now: float) -> dict[str, int]: ...
+    def read_post(self, handle: str, post_id: str, now: float) -> PublicPost | None:
+        """One post (None when the platform has no public post by that id)."""
 
 
 class TrackingRecords(Protocol):
@@ -494,6 +629,8 @@ class TrackSummary:
     failed: int = 0  # a platform read that failed (the watermark stays; the next run tries again)
     requests: int = 0
     shares_found: int = 0
+    claims_verified: int = 0  # publishers' claims read this run and found to be their post, linking the offer
+    claims_rejected: int = 0  # ... and found not to be
     replies_counted: int = 0
 
 
@@ -520,7 +657,7 @@ class ShareTracker:
         watches = self.records.watches(links)
         queue = sorted(links, key=lambda person: (watches[person].polled_at or "") if person in watches else "")
         offer_urls = {normalise_url(offer.url): offer.id for offer in offers}
-        started = {offer.id: timing.from_iso_utc(offer.created_at) for offer in offers}
+        by_id = {offer.id: offer for offer in offers}
         requests_before = sum(reader.requests for reader in self.readers)
         for position, person_id in enumerate(queue):
             if seconds_left() < STOP_MARGIN_SECONDS:
@@ -531,7 +668,7 @@ class ShareTracker:
                 continue
             summary.people += 1
             watch = watches.get(person_id)
-            self._track(person, dict(watch.marks) if watch else {}, links[person_id], offer_urls, started, now, summary)
+            self._track(person, dict(watch.marks) if watch else {}, links[person_id], offer_urls, by_id, now, summary)
         summary.requests = sum(reader.requests for reader in self.readers) - requests_before
         return summary
 
@@ -544,7 +681,7 @@ class ShareTracker:
         return person if person.opted_in and not person.erased_at else None
 
     def _track(self, person: Publisher, marks: dict[str, dict[str, str]], link_bases: Mapping[str, str],
-               offer_urls: Mapping[str, str], started: Mapping[str, datetime], now: datetime,
+               offer_urls: Mapping[str, str], offers: Mapping[str, Offer], now: datetime,
                summary: TrackSummary) -> None:
         summary.read += 1
         since = now - self.window
@@ -552,19 +689,20 @@ class ShareTracker:
             handle = person.platforms.get(reader.platform)
             if not handle:
                 continue
+            # The reader that finds a share (mastodon or bluesky) is its platform.
+            platform = cast(FoundBy, reader.platform)
             try:
                 reading = reader.recent_posts(handle, marks.get(reader.platform, {}), now.timestamp())
                 for post in reading.posts:
                     offer_id = rules.offer_shared(post.links, link_bases, offer_urls)
-                    if offer_id and post.created_at >= started[offer_id]:
-                        # The reader that found the share (mastodon or bluesky) is its platform.
-                        found_by = cast(FoundBy, reader.platform)
-                        _, created = self.shares.record(person.id, offer_id, post.url, reader.platform, found_by,
-                                                        post.created_at, post.id)
-                        summary.shares_found += created
+                    if offer_id and post.created_at >= timing.from_iso_utc(offers[offer_id].created_at):
+                        summary.shares_found += self._found(person.id, offer_id, post, platform)
                 mine = [share for share in self.records.all_shares(person.id) if share.platform == reader.platform
                         and share.post_id and timing.from_iso_utc(share.created_at) >= since]
-                summary.replies_counted += self._count_replies(person.id, reader, handle, mine, reading.posts, now)
+                mine = [self._check(share, person, reader, link_bases, offers, summary) for share in mine]
+                verified = [share for share in mine if share.status == "verified"]
+                summary.replies_counted += self._count_replies(person.id, reader, handle, verified, reading.posts,
+                                                               now)
                 marks[reader.platform] = reading.watermark
             except PublishError as error:
                 summary.failed += 1
@@ -572,6 +710,24 @@ class ShareTracker:
                     "person": person.id, "platform": reader.platform, "error": type(error).__name__,
                     "detail": str(error)})
         self.records.save_watch(person.id, marks, timing.iso_utc(now))
+
+    def _found(self, person_id: str, offer_id: str, post: PublicPost, platform: FoundBy) -> bool:
+        try:
+            return self.shares.found(person_id, offer_id, post, platform)[1]
+        except Conflict:
+            logger.warning("a post found on a publisher's account is someone else's verified share",
+                           extra={"person": person_id, "platform": platform})
+            return False
+
+    def _check(self, share: Share, person: Publisher, reader: Reader, link_bases: Mapping[str, str],
+               offers: Mapping[str, Offer], summary: TrackSummary) -> Share:
+        """A claim not read yet (the platform did not answer while the publisher waited) is read now."""
+        if share.status != "claimed" or share.offer_id not in offers:
+            return share
+        checked = self.shares.check(share, person, reader, link_bases, offers[share.offer_id])
+        summary.claims_verified += checked.status == "verified"
+        summary.claims_rejected += checked.status == "rejected"
+        return checked
 
     def _count_replies(self, person_id: str, reader: Reader, handle: str, shares: list[Share],
                        posts: Sequence[PublicPost], now: datetime) -> int:

@@ -25,7 +25,8 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
-from pynamodb.exceptions import DeleteError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chorus.advocacy.pool.rules import BASE62, CODE_BASE_LENGTH, NotifyState, OfferSubscription, new_link_base
@@ -160,6 +161,10 @@ class ShareItem(AdvocacyItem):
     created_at = UnicodeAttribute()
     post_id = UnicodeAttribute(null=True)
     replies = NumberAttribute(default=0)
+    status = UnicodeAttribute(null=True)  # absent on shares stored before claims were checked: they counted at once
+    note = UnicodeAttribute(null=True)
+    verified_by = UnicodeAttribute(null=True)
+    verified_at = UnicodeAttribute(null=True)
 
     gsi1: Gsi1[ShareItem] = Gsi1()
     gsi2: Gsi2[ShareItem] = Gsi2()
@@ -172,7 +177,7 @@ class ShareItem(AdvocacyItem):
 
     def to_share(self) -> Share:
         data = {name: getattr(self, name) for name in Share.model_fields if name != "id"}
-        return Share(id=self.pk.removeprefix("share#"), **data)
+        return Share(id=self.pk.removeprefix("share#"), **{**data, "status": self.status or "verified"})
 
 
 @table("advocacy_table")
@@ -377,15 +382,56 @@ class PoolStore:
             return share, True
         return ShareItem.get(f"share#{share.id}", "share", consistent_read=True).to_share(), False
 
-    def shares(self, person: str | None, offer_id: str | None, platform: str | None, limit: int,
+    def share(self, share_id: str) -> Share | None:
+        try:
+            return ShareItem.get(f"share#{share_id}", "share", consistent_read=True).to_share()
+        except ShareItem.DoesNotExist:
+            return None
+
+    def settle_share(self, share: Share, previous: Share) -> Share:
+        """Store what checking `previous` found (`share`: its status, note, verification and post id), unless someone
+        settled it differently meanwhile: the share as stored either way."""
+        actions: list[Action] = [ShareItem.status.set(share.status), ShareItem.post_id.set(share.post_id)
+                                 if share.post_id else ShareItem.post_id.remove()]
+        for attribute, value in ((ShareItem.note, share.note), (ShareItem.verified_by, share.verified_by),
+                                 (ShareItem.verified_at, share.verified_at)):
+            actions.append(attribute.set(value) if value is not None else attribute.remove())
+        unchanged = (ShareItem.status == previous.status) & (ShareItem.person == previous.person)
+        try:
+            ShareItem(f"share#{share.id}", "share").update(actions=actions, condition=unchanged)
+        except UpdateError as error:
+            if not is_condition_failure(error):
+                raise
+            return self.share(share.id) or share
+        return share
+
+    def replace_share(self, share: Share, previous: Share) -> Share:
+        """`share` (found on its author's own account) in the place of `previous`, an unverified claim of the same
+        post by someone else, unless that claim changed meanwhile: the share as stored either way."""
+        try:
+            ShareItem.from_share(share).save(
+                condition=(ShareItem.status == previous.status) & (ShareItem.person == previous.person))
+        except PutError as error:
+            if not is_condition_failure(error):
+                raise
+            return self.share(share.id) or share
+        return share
+
+    def shares(self, person: str | None, offer_id: str | None, platform: str | None, status: str | None, limit: int,
                cursor: str | None) -> tuple[list[Share], str | None]:
-        """Newest first: one person's (their index) or everyone's, optionally of one offer or platform."""
+        """Newest first: one person's (their index) or everyone's, optionally of one offer, platform or status."""
         condition = None
         if offer_id:
             condition = ShareItem.offer_id == offer_id
         if platform:
             on_platform = ShareItem.platform == platform
             condition = on_platform if condition is None else condition & on_platform
+        if status:
+            # Shares stored before claims were checked have no status: they are verified.
+            in_status = ShareItem.status == status
+            if status == "verified":
+                in_status = in_status | ShareItem.status.does_not_exist()
+            condition = in_status if condition is None else condition & in_status
         index, key = (ShareItem.gsi1, f"share#by#{person}") if person else (ShareItem.gsi2, ALL_SHARES)
         results = index.query(key, filter_condition=condition, scan_index_forward=False, limit=limit,
                               last_evaluated_key=decode_cursor(cursor).get("k"))
@@ -406,7 +452,8 @@ class PoolStore:
                 raise
 
     def forget_share_url(self, share_id: str) -> None:
-        ShareItem(f"share#{share_id}", "share").update(actions=[ShareItem.url.remove()],
+        """The share's address and its note (which may name the person's handle) go; the share and its counts stay."""
+        ShareItem(f"share#{share_id}", "share").update(actions=[ShareItem.url.remove(), ShareItem.note.remove()],
                                                        condition=ShareItem.pk.exists())
 
     # ------------------------------------------------------------------ share tracker watermarks

@@ -6,7 +6,6 @@ what identifies the person and to keep anonymous counts. Erasing is idempotent a
 request that failed half-way is completed by sending it again."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, Protocol
 
@@ -15,6 +14,7 @@ from chorus.advocacy.people.schemas import Person
 from chorus.advocacy.people.service import PeopleStore
 from chorus.advocacy.privacy.schemas import PersonalDataExport
 from chorus.core import time as timing
+from chorus.core.errors import Forbidden, NotFound
 from chorus.core.retry import retry_on_conflict
 from chorus.core.roles import Principal
 from chorus.core.time import Clock
@@ -29,27 +29,57 @@ class PersonalData(Protocol):
         """Remove or blank the person's personal data, keep anonymous counts; how many items changed."""
 
 
+class People(Protocol):
+    """The parts of the AmbassadorService (chorus.advocacy.people.service) privacy uses."""
+
+    def visible(self, principal: Principal, person_id: str) -> Person:
+        """The person if the caller may see them (a master, or the person themselves); Forbidden otherwise."""
+
+    def get(self, person_id: str) -> Person:
+        """The person, erased or not; NotFound when there is none."""
+
+    def for_principal(self, principal: Principal) -> Person | None:
+        """The caller's own profile, unless it was erased."""
+
+
 class PrivacyService:
-    def __init__(self, visible: Callable[[Principal, str], Person], sections: list[PersonalData],
-                 clock: Clock) -> None:
+    def __init__(self, people: People, sections: list[PersonalData], clock: Clock) -> None:
         names = [section.section for section in sections]
         if len(set(names)) != len(names):
             raise ValueError(f"personal-data sections must have distinct names: {names}")
-        self.visible = visible  # the person if the caller may see them (a master, or the person themselves)
+        self.people = people
         self.sections = sections
         self.clock = clock
 
     def export(self, principal: Principal, person_id: str) -> PersonalDataExport:
-        person = self.visible(principal, person_id)
+        person = self.people.visible(principal, person_id)
         return PersonalDataExport(person_id=person.id, exported_at=timing.iso_utc(self.clock()),
                                   sections={section.section: section.export(person.id) for section in self.sections})
 
     def erase(self, principal: Principal, person_id: str) -> dict[str, int]:
         """Items changed per section (all zero when the person was erased before). The sections go in reverse order:
-        the profile, which lets the person in, goes last, so they can repeat a request that failed half-way."""
-        person = self.visible(principal, person_id)
+        the profile, which lets the person in, goes last, so they can repeat a request that failed half-way.
+
+        Once the profile is erased it no longer names its login, so a person repeating their own erasure (their token
+        stays valid for up to an hour) cannot be recognised as that person. They get the same answer as the first
+        time, with nothing changed: an erased person's data was erased in full (the profile goes last), so there is
+        nothing left to do. Anyone who has a profile of their own is not that person and is refused, as before."""
+        try:
+            person = self.people.visible(principal, person_id)
+        except Forbidden:
+            if not self._erased_already(principal, person_id):
+                raise
+            return {section.section: 0 for section in reversed(self.sections)}
         now = self.clock()
         return {section.section: section.erase(person.id, now) for section in reversed(self.sections)}
+
+    def _erased_already(self, principal: Principal, person_id: str) -> bool:
+        if self.people.for_principal(principal) is not None:
+            return False
+        try:
+            return self.people.get(person_id).erased_at is not None
+        except NotFound:
+            return False
 
 
 class PeopleSection:

@@ -31,6 +31,9 @@ class Classification:
     """-1 (negative) .. 1 (positive)"""
     language: str
     """nl, en or other"""
+    detected_language: str | None
+    """the closest language: nl, en, or for `other` an ISO 639-1 code (fr, ar, …) or `und-<Script>` when only
+    the script is known; None when the text has fewer than two letters"""
     complaint_score: float
     """0..1; 0.5 and above is a complaint"""
 
@@ -65,7 +68,7 @@ class LocalClassifier:
 
     def classify(self, text: str) -> Classification:
         model = self._model
-        language, lexicon_polarity, groups = extract(text, model.lexicons, model.languages)
+        language, lexicon_polarity, groups, closest = extract(text, model.lexicons, model.languages)
         complaint_logit, *other_logits = model.outputs.logits(groups)
         complaint_score = _sigmoid(complaint_logit)
         other_intents = dict(zip(OUTPUTS[1:], _softmax(other_logits), strict=True))
@@ -75,7 +78,7 @@ class LocalClassifier:
         model_tone = (1.0 - complaint_score) * other_intents["praise"] - complaint_score
         sentiment = max(-1.0, min(1.0, 0.5 * lexicon_polarity + 0.5 * model_tone))
         return Classification(
-            intent=intent, sentiment=round(sentiment, 3), language=language,
+            intent=intent, sentiment=round(sentiment, 3), language=language, detected_language=closest,
             complaint_score=round(complaint_score, 4),
         )
 

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import regex
 
-from chorus.listening.classify.language import TrigramProfiles, detect_language
+from chorus.listening.classify.language import TrigramProfiles, closest_language, working_language
 from chorus.listening.classify.sentiment import polarity
 
 HASH_BITS = 20
@@ -121,11 +121,14 @@ class Extracted(NamedTuple):
     lexicon_polarity: float
     groups: tuple[set[int], set[int], set[int]]
     """word, character and cue buckets"""
+    closest_language: str | None
+    """what `other` is (chorus.listening.classify.language.closest_language)"""
 
 
 def extract(text: str, lexicons: Mapping[str, Mapping[str, float]], profiles: TrigramProfiles) -> Extracted:
     """Language, lexicon polarity (with that language's lexicon) and feature buckets of one mention."""
-    language = detect_language(text, profiles)
+    closest = closest_language(text, profiles)
+    language = working_language(closest)
     words = tokens(normalise(text))
     lexicon_polarity = polarity(words, lexicons[language])
-    return Extracted(language, lexicon_polarity, _hashed_features(text, words, lexicon_polarity))
+    return Extracted(language, lexicon_polarity, _hashed_features(text, words, lexicon_polarity), closest)

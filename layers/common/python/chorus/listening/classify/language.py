@@ -1,4 +1,6 @@
-"""Language of a mention: `nl`, `en` or `other`, offline, from character trigram profiles.
+"""Language of a mention: `nl`, `en` or `other`, offline, from character trigram profiles; and, for `other`, the
+closest language (`closest_language`): the winning profile (de, fr, …), or what the script tells (ar, ru, ja, …;
+`und-<Script>` when several languages share it), so a mention Chorus cannot classify still says what it is in.
 
 A naive Bayes over the letter trigrams of each word padded with spaces (as langdetect counts them), with
 profiles for Dutch, English and the languages most easily mistaken for them (German, the Scandinavian and
@@ -9,6 +11,8 @@ languages an organisation's mentions are mostly in, so that a two-word reply is 
 strength of one trigram."""
 from __future__ import annotations
 
+import unicodedata
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
@@ -62,10 +66,23 @@ def _trigrams(words: list[str]) -> list[str]:
 
 
 def detect_language(text: str, profiles: TrigramProfiles) -> str:
+    return working_language(closest_language(text, profiles))
+
+
+def working_language(closest: str | None) -> str:
+    """The language Chorus classifies in: nl or en, anything else is `other`."""
+    return closest if closest in LANGUAGES else "other"
+
+
+def closest_language(text: str, profiles: TrigramProfiles) -> str | None:
+    """The closest language: a profile's code for Latin script, the script's language otherwise (ISO 639-1, or
+    `und-<ISO 15924 script>`); None for a text with fewer than two letters."""
     words = _LETTER_WORD.findall(_NOISE.sub(" ", text).lower())
     letters = "".join(words)
-    if len(letters) < 2 or len(_LATIN_LETTER.findall(letters)) * 2 < len(letters):
-        return "other"
+    if len(letters) < 2:
+        return None
+    if len(_LATIN_LETTER.findall(letters)) * 2 < len(letters):
+        return _script_language(letters)
     rows = map(profiles.log_probabilities.get, _trigrams(words), repeat(profiles.unseen))
     # Every row holds one value per language, and there is at least one trigram (two letters or more).
     columns = zip(*rows, strict=True)
@@ -73,5 +90,37 @@ def detect_language(text: str, profiles: TrigramProfiles) -> str:
     for language, function_words in FUNCTION_WORDS.items():
         scores[profiles.languages.index(language)] += _FUNCTION_WORD_EVIDENCE * sum(
             map(function_words.__contains__, words))
-    best = profiles.languages[max(range(len(scores)), key=scores.__getitem__)]
-    return best if best in LANGUAGES else "other"
+    return profiles.languages[max(range(len(scores)), key=scores.__getitem__)]
+
+
+# Scripts by the first word of their letters' Unicode names, as ISO 15924 codes.
+_SCRIPTS = {"ARABIC": "Arab", "CYRILLIC": "Cyrl", "GREEK": "Grek", "HEBREW": "Hebr", "CJK": "Hani", "HIRAGANA": "Hira",
+            "KATAKANA": "Kana", "HANGUL": "Hang", "DEVANAGARI": "Deva", "THAI": "Thai", "GEORGIAN": "Geor",
+            "ARMENIAN": "Armn", "BENGALI": "Beng", "TAMIL": "Taml", "ETHIOPIC": "Ethi", "GURMUKHI": "Guru",
+            "GUJARATI": "Gujr", "TELUGU": "Telu", "KANNADA": "Knda", "MALAYALAM": "Mlym", "SINHALA": "Sinh",
+            "KHMER": "Khmr", "LAO": "Laoo", "MYANMAR": "Mymr", "TIBETAN": "Tibt"}
+# Arabic writes none of the letters Urdu and Persian add, so Arabic script without them is Arabic.
+_ONE_LANGUAGE = {"Arab": "ar", "Grek": "el", "Hebr": "he", "Thai": "th", "Geor": "ka", "Armn": "hy", "Hang": "ko",
+                 "Hira": "ja", "Kana": "ja", "Hani": "zh"}
+# Letters only one language of a shared script uses (Arabic script: Urdu, then Persian; Cyrillic: Ukrainian,
+# Belarusian, Serbian, Macedonian, Russian), checked in this order; without any, the script is named instead.
+_TELLING_LETTERS = {
+    "Arab": (("ur", frozenset("ٹڈڑںےہ")), ("fa", frozenset("پچژگکی"))),
+    "Cyrl": (("uk", frozenset("іїєґ")), ("be", frozenset("ў")), ("sr", frozenset("ђћџљњј")), ("mk", frozenset("ѓќѕ")),
+             ("ru", frozenset("ыэё"))),
+}
+
+
+def _script_of(letter: str) -> str:
+    return _SCRIPTS.get(unicodedata.name(letter, "").split(" ")[0], "und")
+
+
+def _script_language(letters: str) -> str:
+    scripts = Counter(_script_of(letter) for letter in letters if not _LATIN_LETTER.match(letter))
+    if scripts["Hira"] or scripts["Kana"]:
+        return "ja"  # Japanese mixes kana with Han characters
+    script = scripts.most_common(1)[0][0]
+    for language, telling in _TELLING_LETTERS.get(script, ()):
+        if telling & set(letters):
+            return language
+    return _ONE_LANGUAGE.get(script, f"und-{script}" if script != "und" else "und")

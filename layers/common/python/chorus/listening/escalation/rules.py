@@ -1,6 +1,7 @@
 """When an alert nobody acknowledged moves up: an open `care` alert goes to the care lead after
 `unacknowledged_to_lead_minutes`, then to PR after `unacknowledged_to_pr_minutes`, both counted from the moment the
-alert was raised (0 or null skips a stage). Acknowledging stops every stage still ahead.
+alert was raised (0 or null skips a stage). Acknowledging it, or answering, resolving or ignoring its mention in the
+inbox, ends it and stops every stage still ahead.
 
 An alert carries `escalate_at`, the moment its next stage is due, and `escalated_to`, the teams told so far. The
 escalation run also moves `escalate_at` forward by ESCALATION_CLAIM while it sends a stage: that is its claim, so an
@@ -78,6 +79,24 @@ def escalated(alert: Alert, stage: Stage, rules: Escalation) -> Alert:
     """The alert once `stage` went out: the team recorded (once), the next stage planned (or none)."""
     teams = alert.escalated_to if stage.team in alert.escalated_to else [*alert.escalated_to, stage.team]
     return replanned(alert.model_copy(update={"escalated_to": teams}), rules)
+
+
+# How an alert ends when the mention it was raised for moves to one of these statuses in the inbox.
+ENDINGS = {"responded": "answered", "resolved": "resolved", "ignored": "ignored"}
+
+
+def ending_for(mention_status: str) -> str | None:
+    """The alert status a mention in this status ends its alert with; None while the mention is still open."""
+    return ENDINGS.get(mention_status)
+
+
+def ended(alert: Alert, status: str, by: str | None, now: datetime) -> Alert:
+    """The alert once it is acknowledged, or its mention answered, resolved or ignored: who (when known) and when, and
+    no stage ahead (it leaves the escalation index). An alert that ended already stays as it ended."""
+    if alert.status != "open":
+        return alert
+    return alert.model_copy(update={"status": status, "acknowledged_by": by, "acknowledged_at": timing.iso_utc(now),
+                                    "escalate_at": None})
 
 
 def raised_at(alert: Alert) -> datetime:

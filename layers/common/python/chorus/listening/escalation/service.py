@@ -1,6 +1,8 @@
 """Escalation of unacknowledged alerts, run every minute by escalate_alerts (a schedule, not a sleep).
 
-A run reads only the alerts whose `escalate_at` has come (a sparse index), then per alert: claims the stage (moves
+A run reads only the alerts whose `escalate_at` has come (a sparse index), then per alert: reads the mention it was
+raised for (answered, resolved or ignored meanwhile: the alert ends instead, in case the inbox could not end it itself),
+claims the stage (moves
 `escalate_at` ESCALATION_CLAIM ahead with optimistic locking, so of overlapping runs exactly one wins), sends it,
 and marks it sent (`escalated_to`, the next stage's `escalate_at`). A run that dies between sending and marking
 leaves its claim to lapse, and the stage is sent again once the claim ends. That duplicate is the one accepted:
@@ -17,7 +19,7 @@ from chorus.core.observability import logger
 from chorus.core.retry import retry_on_conflict
 from chorus.core.time import Clock
 from chorus.listening.escalation import rules as escalation
-from chorus.listening.schemas import Alert, RoutingRules
+from chorus.listening.schemas import Alert, MentionRecord, RoutingRules
 from chorus.listening.service import AckLinks, AlertSink
 
 BATCH = 100  # alerts per run; more stay due and the next minute's run takes them
@@ -29,11 +31,16 @@ class EscalatingAlerts(Protocol):
     def due_for_escalation(self, now: datetime, limit: int) -> list[str]: ...
 
 
+class MentionLookup(Protocol):
+    def get(self, key: str, now: datetime) -> MentionRecord | None: ...
+
+
 class EscalationService:
-    def __init__(self, alerts: EscalatingAlerts, notifier: AlertSink, rules: Callable[[], RoutingRules],
-                 sms_budget: Callable[[str, datetime, RoutingRules], bool], ack_links: AckLinks | None,
-                 clock: Clock) -> None:
+    def __init__(self, alerts: EscalatingAlerts, mentions: MentionLookup, notifier: AlertSink,
+                 rules: Callable[[], RoutingRules], sms_budget: Callable[[str, datetime, RoutingRules], bool],
+                 ack_links: AckLinks | None, clock: Clock) -> None:
         self.alerts = alerts
+        self.mentions = mentions
         self.notifier = notifier
         self.rules = rules
         self.sms_budget = sms_budget  # the team's hourly SMS budget, shared with first alerts
@@ -58,6 +65,12 @@ class EscalationService:
         if stage is None:
             if escalation.is_due(alert, now):  # acknowledged, or the rules now put its stage later or nowhere
                 self._save_if_unchanged(escalation.replanned(alert, rules.escalation))
+            return False
+        mention = self.mentions.get(alert.mention_id, now)
+        ending = escalation.ending_for(mention.status) if mention else None
+        if ending:  # worked in the inbox, which died before ending the alert: who did it is not known here
+            self._save_if_unchanged(escalation.ended(alert, ending, None, now))
+            logger.info("alert ended: its mention was closed", extra={"alert": alert.id, "status": ending})
             return False
         try:
             claimed = self.alerts.save(escalation.claimed(alert, now))
