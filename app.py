@@ -14,6 +14,7 @@ from chorus.calendar.routes import routes as calendar_routes
 from chorus.core.roles import EVERYONE, Principal
 from chorus.http.api import Api, Health, Me, Routes
 from chorus.inbox.routes import routes as inbox_routes
+from chorus.inbox.saved.routes import routes as saved_reply_routes
 from chorus.listening.routes import routes as listening_routes
 from chorus.listening.sources.routes import routes as sources_routes
 from chorus.listening.spikes.routes import routes as spikes_routes
@@ -43,5 +44,5 @@ def me(principal: Principal) -> Me:
 
 
 for routes in (own, calendar_routes, publishing_routes, listening_routes, inbox_routes, spikes_routes, sources_routes,
-               people_routes, privacy_routes, content_routes, pool_routes, engagement_routes):
+               people_routes, privacy_routes, content_routes, pool_routes, engagement_routes, saved_reply_routes):
     api.include(routes)

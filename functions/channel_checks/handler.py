@@ -7,10 +7,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chorus import container
-from chorus.core.observability import logger
+from chorus.core.observability import lambda_handler, logger
 
 
-@logger.inject_lambda_context
+@lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     check = event.get("check")
     checks = container.channel_checks()

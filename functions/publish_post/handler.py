@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chorus import container
-from chorus.core.observability import logger
+from chorus.core.observability import lambda_handler, logger
 from chorus.publishing.store import PublishMessage
 
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -23,6 +23,6 @@ def record_handler(record: SQSRecord) -> str:
     return outcome
 
 
-@logger.inject_lambda_context
+@lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

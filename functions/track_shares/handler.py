@@ -9,10 +9,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chorus import container
-from chorus.core.observability import logger
+from chorus.core.observability import lambda_handler, logger
 
 
-@logger.inject_lambda_context
+@lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     summary = asdict(container.share_tracker().run(seconds_left=lambda: context.get_remaining_time_in_millis() / 1000))
     logger.info("shares tracked", extra=summary)

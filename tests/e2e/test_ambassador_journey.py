@@ -12,7 +12,7 @@ import json
 import secrets
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypedDict
 from urllib.parse import parse_qs, urlsplit
 
@@ -93,7 +93,7 @@ def profile(master: Client, body: dict[str, Any]) -> dict[str, Any]:
 
 def day_report(reader: Client, day: str) -> tuple[dict[str, dict[str, Any]], set[str]]:
     """One day's rows per person, and who is inactive."""
-    period: Period = {"from": day, "to": day}
+    period: Period = {"from": day, "to": (date.fromisoformat(day) + timedelta(days=1)).isoformat()}  # to: not in
     report = reader.call("GET", "/reports/engagement", by="person", **period)
     return {row["key"]: row for row in report["rows"]}, {person["id"] for person in report["inactive"]}
 
@@ -160,10 +160,12 @@ def test_a_photo_goes_from_creator_to_publisher_and_every_step_is_counted(runnin
                            files={"file": ("bomenplantdag.jpg", photo, "image/jpeg")}, timeout=30)
     assert stored.status_code in (200, 201, 204), stored.text
     story = "Vandaag plantten we met z'n allen 200 bomen langs de Vecht. Wat een dag!"
+    alt = "Collega's met schoppen bij een rij jonge bomen langs de Vecht"  # alt text: the post needs it to be approved
     submission = creator.call("POST", "/content", {"text": story, "tags": ["duurzaam", "team"],
-                                                   "pillar": "behind-the-scenes", "media": [ticket["key"]]}, expect=201)
+                                                   "pillar": "behind-the-scenes",
+                                                   "media": [{"key": ticket["key"], "alt": alt}]}, expect=201)
     assert (submission["status"], submission["creator"]) == ("submitted", creator_id)
-    assert [(m["content_type"], m["size"]) for m in submission["media"]] == [("image/jpeg", len(photo))]
+    assert [(m["content_type"], m["size"], m["alt"]) for m in submission["media"]] == [("image/jpeg", len(photo), alt)]
     forged = creator.call("POST", "/content/uploads", {"filename": "echt.jpg", "content_type": "image/jpeg",
                                                        "size": 20}, expect=201)
     stored = requests.post(forged["url"], data=forged["fields"],

@@ -27,6 +27,7 @@ from chorus.listening.store import AlertItem, CounterItem, MentionItem, Subscrip
 from chorus.local.packaging import package
 from chorus.local.template import PROJECT_ROOT, load_template
 from chorus.platforms.local import OutboxItem
+from chorus.publishing.metrics.store import PostMetricsItem
 
 pytestmark = pytest.mark.infra
 
@@ -136,7 +137,7 @@ def test_every_code_path_in_the_template_is_in_the_output(out: Path, sam: dict[s
 def test_tables_are_on_demand_encrypted_and_recoverable(cfn: dict[str, Any]) -> None:
     tables = resources(cfn, "AWS::DynamoDB::Table")
     assert set(tables) == {"PostsTable", "ChannelsTable", "OutboxTable", "StateTable", "MentionsTable", "AlertsTable",
-                           "SourcesTable", "SubscriptionsTable", "AdvocacyTable"}
+                           "SourcesTable", "SubscriptionsTable", "AdvocacyTable", "PostMetricsTable"}
     posts, channels = tables["PostsTable"]["Properties"], tables["ChannelsTable"]["Properties"]
     assert keys(posts["KeySchema"]) == {"HASH": "id"}
     assert {index["IndexName"] for index in posts["GlobalSecondaryIndexes"]} == {"calendar", "by_status", "due"}
@@ -208,7 +209,7 @@ def test_api_stage_is_throttled(cfn: dict[str, Any]) -> None:
     (ProgrammeSettingsItem, "AdvocacyTable"), (ContentItem, "AdvocacyTable"), (UploadItem, "AdvocacyTable"),
     (PrecheckListItem, "AdvocacyTable"), (OfferItem, "AdvocacyTable"), (RecipientItem, "AdvocacyTable"),
     (LinkItem, "AdvocacyTable"), (NotifyQueueItem, "AdvocacyTable"), (ShareItem, "AdvocacyTable"),
-    (WatchItem, "AdvocacyTable"),
+    (WatchItem, "AdvocacyTable"), (PostMetricsItem, "PostMetricsTable"),
 ])
 def test_models_read_the_keys_and_indexes_the_template_defines(model: Any, table: str) -> None:
     defined = load_template()["Resources"][table]["Properties"]

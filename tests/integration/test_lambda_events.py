@@ -49,7 +49,7 @@ def test_sample_events_walk_a_post_through_the_lambda_entry_point(stack: Stack) 
     status, listed = _invoke("api_list_posts.json", editor)
     assert status == 200 and [p["id"] for p in listed["items"]] == [post_id]
     status, approved = _invoke("api_approve_post.json", editor, post_id)
-    assert status == 200 and approved["status"] == "approved"
+    assert status == 200 and approved["post"]["status"] == "approved"
     assert _invoke("api_get_health.json") == (200, {"status": "ok", "version": "0.1.0"})
     assert _invoke("api_create_post.json")[0] == 401
 

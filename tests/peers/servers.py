@@ -10,8 +10,10 @@ import os
 import secrets
 import signal
 import socket
+import struct
 import subprocess
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -197,3 +199,13 @@ def run_snac(args: list[str], stdin: str = "") -> str:
     done = subprocess.run(["snac", *args], input=stdin, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, f"snac {args[0]} failed ({done.returncode}):\n{tail(done.stdout + done.stderr)}"
     return done.stdout + done.stderr
+
+
+def tiny_png(red: int) -> bytes:
+    """A valid 1×1 PNG (the PDS sniffs what a blob is)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(bytes([0, red, 0, 0])))
+            + chunk(b"IEND", b""))

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from chorus.platforms.base import CredentialsRejected, PermanentFailure, Published, PublishRequest
+from chorus.platforms.base import CredentialsRejected, MediaFile, PermanentFailure, Published, PublishRequest
 from chorus.platforms.bluesky import BlueskyConnector
 from chorus.platforms.transport import Response, Transport
-from tests.peers.servers import Account, Pds
+from tests.peers.servers import Account, Pds, tiny_png
 from tests.unit.platforms.fakes import Clock
 
 pytestmark = pytest.mark.peers
@@ -239,3 +239,23 @@ def test_an_access_token_the_pds_cannot_verify_is_credentials_rejected(
         connector.publish(PublishRequest("niet gepost", "forged"))
     assert transport.calls[-1] == ("com.atproto.repo.putRecord", 400, "InvalidToken")
     assert pds.records(alice) == []
+
+
+def test_photos_are_uploaded_as_blobs_and_embedded_with_their_alt_text(pds: Pds, alice: Account) -> None:
+    photos = (MediaFile("content/a/boom.png", "Een boom in het Vondelpark", "image/png", tiny_png(10)),
+              MediaFile("content/b/schep.png", "Een schep in de aarde, één hand erop", "image/png", tiny_png(200)))
+    request = PublishRequest("Boomplantdag!", idempotency_key="post-media:bluesky", media=photos)
+    connector = connector_for(pds, alice)
+
+    published = connector.publish(request)
+    assert connector.publish(request) == published  # a retry uploads again, but the post stays one
+
+    [record] = pds.records(alice)
+    embed = record["value"]["embed"]
+    assert embed["$type"] == "app.bsky.embed.images"
+    assert [image["alt"] for image in embed["images"]] == [photo.alt for photo in photos]
+    for image, photo in zip(embed["images"], photos, strict=True):
+        assert (image["image"]["mimeType"], image["image"]["size"]) == ("image/png", len(photo.data))
+        blob = pds.http.request("GET", f"{pds.url}/xrpc/com.atproto.sync.getBlob",
+                                fields={"did": alice.did, "cid": image["image"]["ref"]["$link"]})
+        assert blob.status == 200 and blob.data == photo.data

@@ -17,12 +17,14 @@ What snac does differently from Mastodon, and so is not asserted here:
 """
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from chorus.platforms.base import CredentialsRejected, PublishError, PublishRequest
+from chorus.platforms.base import CredentialsRejected, MediaFile, PublishError, PublishRequest
 from chorus.platforms.mastodon import MastodonConnector
 from chorus.platforms.transport import Transport
-from tests.peers.servers import FreshConnections, Snac
+from tests.peers.servers import FreshConnections, Snac, tiny_png
 
 pytestmark = pytest.mark.peers
 
@@ -75,3 +77,15 @@ def test_delete_removes_the_post_or_says_it_could_not(connector: MastodonConnect
     except PublishError:
         return  # a server that cannot delete must say so: the post is still there and the caller knows it
     assert published.platform_id not in {post.platform_id for post in connector.recent_posts(limit=40)}
+
+
+def test_a_photo_is_uploaded_with_its_description_and_attached_to_the_status(
+        connector: MastodonConnector, snac: Snac) -> None:
+    photo = MediaFile("content/a/boom.png", "Een boom in het Vondelpark, één schep ernaast", "image/png", tiny_png(10))
+
+    published = connector.publish(PublishRequest("Boomplantdag!", idempotency_key="post-11:mastodon", media=(photo,)))
+
+    response = FreshConnections().request("GET", f"{snac.url}/api/v1/statuses/{published.platform_id}",
+                                          headers={"Authorization": f"Bearer {snac.token}"})
+    status = json.loads(response.data)
+    assert [(m["type"], m["description"]) for m in status["media_attachments"]] == [("image", photo.alt)]

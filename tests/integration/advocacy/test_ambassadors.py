@@ -71,7 +71,7 @@ def test_a_username_has_one_profile_and_a_retry_creates_nothing(people: People) 
     assert len(people.api.call("GET", "/ambassadors", people.master)[1]["items"]) == 2
 
 
-@pytest.mark.parametrize(("change", "field"), [({"phone": "0612345678"}, "phone"), ({"roles": ["care"]}, "roles"),
+@pytest.mark.parametrize(("change", "field"), [({"phone": "020 123 4567"}, "phone"), ({"roles": ["care"]}, "roles"),
                                                ({"platforms": {"bluesky": "ann"}}, "platforms.bluesky"),
                                                ({"opted_in": True}, "opted_in")])
 def test_bad_input_is_a_400_naming_the_field_and_changes_nothing(people: People, change: dict[str, Any],
@@ -119,6 +119,19 @@ def test_a_person_edits_their_own_contact_handles_and_choices(people: People) ->
         None, "weekly", True, {"threads": "ann.dv"})
     status, error = people.api.call("PUT", "/ambassadors/me", people.ann, {"email": None})
     assert (status, error["error"]["field"]) == (400, "notify_by")  # offers by email need an address
+
+
+def test_a_change_on_an_outdated_version_of_a_person_is_a_412_and_changes_nothing(people: People) -> None:
+    ann_id = people.add(ANN)
+    etag = people.api.client.http.get(f"/ambassadors/{ann_id}",
+                                      headers={"Authorization": f"Bearer {people.master}"}).headers["ETag"]
+    mine = people.api.call("PUT", "/ambassadors/me", people.ann, {"rhythm": "weekly"}, {"If-Match": etag})
+    stale = people.api.call("PUT", f"/ambassadors/{ann_id}", people.master, {"team": "marketing"}, {"If-Match": etag})
+    assert (mine[0], stale[0]) == (200, 412), stale
+    assert stale[1]["error"]["details"]["current_version"] == mine[1]["version"]
+    assert people.api.call("GET", f"/ambassadors/{ann_id}", people.master)[1]["team"] == ANN["team"]
+    fresh = {"If-Match": f'"{mine[1]["version"]}"'}
+    assert people.api.call("PUT", f"/ambassadors/{ann_id}", people.master, {"team": "marketing"}, fresh)[0] == 200
 
 
 def test_nobody_is_opted_in_by_someone_else(people: People) -> None:

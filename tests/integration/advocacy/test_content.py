@@ -57,7 +57,7 @@ class Programme:
         assert sent.status_code == 204, sent.text
         return ticket["key"]
 
-    def submit(self, token: str, text: str, media: list[str], **extra: Any) -> tuple[int, dict]:
+    def submit(self, token: str, text: str, media: list[Any], **extra: Any) -> tuple[int, dict]:
         return self.api.call("POST", "/content", token, {"text": text, "tags": ["team"], "pillar": "behind-the-scenes",
                                                          "media": media, **extra})
 
@@ -100,7 +100,9 @@ def test_a_creator_submits_a_photo_and_an_editor_turns_it_into_a_post(programme:
                                 {"text": "200 nieuwe bomen! Dank aan ons team.", "channels": ["masto"]})
     assert status == 201, accepted
     post = accepted["post"]
-    assert post["status"] == "draft" and post["media"] == [kept]
+    assert post["status"] == "draft"
+    assert [(m["key"], m["alt"], m["content_type"], m["size"]) for m in post["media"]] == [
+        (kept, None, "image/jpeg", len(JPEG))]  # the editor adds the alt text before approving
     assert post["text"] == "200 nieuwe bomen! Dank aan ons team."
     assert post["source"] == {"kind": "content", "id": submitted["id"], "creator": p.ids["cara"]}
     assert api.call("GET", f"/posts/{post['id']}", p.editor)[1]["source"]["id"] == submitted["id"]
@@ -112,6 +114,20 @@ def test_a_creator_submits_a_photo_and_an_editor_turns_it_into_a_post(programme:
     assert status == 409 and again["error"]["details"]["post_id"] == post["id"]
     assert p.counts(p.ids["cara"]) == {"submission_made": 1, "submission_accepted": 1}
     assert p.counts(p.ids["ed"]) == {"post_edited": 1} and p.counts(p.ids["eva"]) == {}
+
+
+def test_a_creator_describes_a_photo_and_the_post_made_from_it_carries_the_alt_text(programme: Programme) -> None:
+    api, p = programme.api, programme
+    alt = "Twee collega's dragen een boompje naar het plantgat"
+    key = p.upload(p.cara, "boompje.png", "image/png", PNG)
+    status, submitted = p.submit(p.cara, "Boomplantdag", [{"key": key, "alt": alt}])
+    assert status == 201 and submitted["media"][0]["alt"] == alt, submitted
+    status, accepted = api.call("POST", f"/content/{submitted['id']}/accept", p.editor, {"channels": ["masto"]})
+    assert status == 201, accepted
+    assert [(m["alt"], m["content_type"]) for m in accepted["post"]["media"]] == [(alt, "image/png")]
+    post_id = accepted["post"]["id"]
+    assert api.call("POST", f"/posts/{post_id}/submit", p.editor)[0] == 200
+    assert api.call("POST", f"/posts/{post_id}/approve", p.editor)[0] == 200
 
 
 def test_a_declined_submission_shows_its_reason_to_the_creator(programme: Programme) -> None:

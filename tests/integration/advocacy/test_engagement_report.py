@@ -11,7 +11,7 @@ from chorus import container
 from tests.integration.conftest import Api, Stack
 
 NOW = datetime.now(UTC)
-FROM, TO = (NOW - timedelta(days=6)).date().isoformat(), NOW.date().isoformat()
+FROM, TO = (NOW - timedelta(days=6)).date().isoformat(), (NOW + timedelta(days=1)).date().isoformat()  # TO: not in
 PERIOD = f"from={FROM}&to={TO}"
 
 

@@ -30,13 +30,55 @@ def test_openapi_describes_every_route_with_its_bodies(api: Api) -> None:
     assert {"publish_at", "publish_at_local", "audit", "status", "on_behalf_of"} <= set(post_schema["properties"])
 
 
+def _response_schemas(spec: dict) -> dict[str, dict]:
+    """Every schema a 2xx answer can contain, by name, following references."""
+    schemas = spec["components"]["schemas"]
+    found: dict[str, dict] = {}
+
+    def follow(node: object) -> None:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.rsplit("/", 1)[1] not in found:
+                name = ref.rsplit("/", 1)[1]
+                found[name] = schemas[name]
+                follow(schemas[name])
+            for value in node.values():
+                follow(value)
+        elif isinstance(node, list):
+            for value in node:
+                follow(value)
+
+    for ops in spec["paths"].values():
+        for operation in ops.values():
+            follow({code: answer for code, answer in operation["responses"].items() if code.startswith("2")})
+    return found
+
+
+def test_every_list_answers_items_and_next_cursor_and_no_answer_has_a_null_list(api: Api) -> None:
+    spec = api.call("GET", "/openapi.json")[1]
+    lists = []
+    for path, ops in spec["paths"].items():
+        schema = ops.get("get", {}).get("responses", {}).get("200", {}).get("content", {}).get(
+            "application/json", {}).get("schema", {})
+        name = schema.get("$ref", "").rsplit("/", 1)[-1]
+        properties = spec["components"]["schemas"].get(name, {}).get("properties", {})
+        if properties.get("items", {}).get("type") == "array":
+            lists.append(path)
+            assert "next_cursor" in properties, f"GET {path} ({name}) answers items without next_cursor"
+    assert {"/alerts", "/channels", "/sources", "/spikes", "/subscriptions", "/posts", "/mentions"} <= set(lists)
+    for name, schema in _response_schemas(spec).items():
+        for field, prop in schema.get("properties", {}).items():
+            kinds = {option.get("type") for option in prop.get("anyOf", [])}
+            assert not {"array", "null"} <= kinds, f"{name}.{field} is a list that can be null: answer [] instead"
+
+
 def test_only_health_and_openapi_are_public(api: Api) -> None:
     for spec_route in app_module.api.routes:
-        path = spec_route.path.replace("{id}", "anything")
+        path = spec_route.path.replace("{id}", "anything").replace("{token}", "anything")
         status, body = api.call(spec_route.method, path, body={} if spec_route.method != "GET" else None)
         if spec_route.path in ("/health", "/openapi.json"):
             assert status == 200
-        elif spec_route.path == "/r/{code}":  # the tracked short link is public too; "anything" is no link
+        elif spec_route.path in ("/r/{code}", "/calendar/feed/{token}"):  # a secret in the URL: "anything" is none
             assert status == 404, spec_route.method
         else:
             assert status == 401 and body["error"]["code"] == "unauthorized", spec_route.path

@@ -52,6 +52,11 @@ ALLOWED: dict[tuple[str, str], frozenset[str]] = {
     ("/channels/{id}", "PATCH"): EDITORS,
     ("/channels/{id}", "DELETE"): MASTERS,
     ("/channels/{id}/outbox", "GET"): EVERYONE,
+    # the calendar outside Chorus: each person's own feed (its secret URL needs no token) and export
+    ("/calendar/export", "GET"): EVERYONE,
+    ("/calendar/feed", "POST"): EVERYONE,
+    ("/calendar/feed", "DELETE"): EVERYONE,
+    ("/calendar/feed/{token}", "GET"): PUBLIC,
     ("/crisis", "GET"): EVERYONE,
     ("/crisis/hold", "POST"): CRISIS_TEAM,
     ("/crisis/release", "POST"): CRISIS_TEAM,
@@ -64,9 +69,17 @@ ALLOWED: dict[tuple[str, str], frozenset[str]] = {
     ("/mentions/{id}/status", "POST"): RESPONDERS,
     ("/mentions/{id}/notes", "POST"): RESPONDERS,
     ("/mentions/{id}/reply", "POST"): RESPONDERS,
-    ("/team", "GET"): LISTENERS,  # who works the inbox: whoever reads it sees who has what
+    ("/team", "GET"): LISTENERS,
+    # saved replies: whoever reads the inbox uses them; responders write them (which team's: checked per reply)
+    ("/saved-replies", "GET"): LISTENERS,
+    ("/saved-replies", "POST"): RESPONDERS,
+    ("/saved-replies/{id}", "GET"): LISTENERS,
+    ("/saved-replies/{id}", "PATCH"): RESPONDERS,
+    ("/saved-replies/{id}", "DELETE"): RESPONDERS,
+    ("/mentions/{id}/saved-replies", "GET"): LISTENERS,  # who works the inbox: whoever reads it sees who has what
     ("/routing-rules", "GET"): LISTENERS,
     ("/routing-rules", "PUT"): ALERT_ADMINS,
+    ("/routing-rules/versions", "GET"): LISTENERS,
     ("/alerts", "GET"): LISTENERS,
     ("/alerts/{id}/ack", "GET"): RESPONDERS,  # or an email's signed link: test_signed_links_stand_in_for_a_token
     ("/alerts/{id}/ack", "POST"): RESPONDERS,
@@ -79,6 +92,7 @@ ALLOWED: dict[tuple[str, str], frozenset[str]] = {
     ("/subscriptions", "GET"): ALERT_ADMINS,
     ("/subscriptions", "POST"): ALERT_ADMINS,
     ("/subscriptions/{id}", "DELETE"): ALERT_ADMINS,
+    ("/subscriptions/history", "GET"): ALERT_ADMINS,
     ("/mailbox", "GET"): EVERYONE,  # local runtime only (404 on AWS)
     # ambassadors: only masters list and manage people; a person sees and changes only themselves
     ("/ambassadors", "POST"): MASTERS,
@@ -96,6 +110,9 @@ ALLOWED: dict[tuple[str, str], frozenset[str]] = {
     ("/ambassadors/{id}/training", "POST"): MASTERS,
     ("/policy", "GET"): EVERYONE,
     ("/policy", "POST"): MASTERS,
+    ("/policy/versions", "GET"): EVERYONE,
+    ("/policy/{version}/acknowledge", "GET"): EVERYONE,  # or a policy mail's signed link
+    ("/policy/{version}/acknowledge", "POST"): EVERYONE,
     ("/inventory", "GET"): EDITORS,
     # engagement: the report is for the master and editors; everyone sees their own row and, when on, the leaderboard
     ("/reports/engagement", "GET"): EDITORS,
@@ -124,6 +141,8 @@ ALLOWED: dict[tuple[str, str], frozenset[str]] = {
     ("/pool/{id}", "DELETE"): EDITORS,
     ("/shares", "POST"): PUBLISHERS,
     ("/shares", "GET"): EDITORS | PUBLISHERS,
+    ("/shares/{id}/confirm", "POST"): EDITORS,  # what Chorus cannot read, an editor confirms or rejects
+    ("/shares/{id}/reject", "POST"): EDITORS,
     ("/r/{code}", "GET"): PUBLIC,  # the tracked short link: whoever clicks a shared post
     ("/r/{code}", "HEAD"): PUBLIC,
 }
@@ -187,4 +206,6 @@ def test_every_role_is_refused_where_the_rules_say_and_let_through_where_they_al
 def test_signed_links_stand_in_for_a_token_only_when_valid(stack: Stack, api: Api) -> None:
     for method in ("GET", "POST"):
         status, answer = api.call(method, f"/alerts/{PROBE_ID}/ack?team=care&expires=4102444800&sig=forged", None)
+        assert is_forbidden(status, answer), (method, status, answer)
+        status, answer = api.call(method, f"/policy/2026-1/acknowledge?person={PROBE_ID}&expires=4102444800&sig=x")
         assert is_forbidden(status, answer), (method, status, answer)

@@ -120,12 +120,19 @@ def test_filters_and_the_time_window_narrow_the_inbox(inbox: Inbox) -> None:
     until = (NOW - timedelta(minutes=7)).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert query(f"from={since}&to={until}") == ["m002", "m004"]
     assert query(f"from={since}") == ["m001", "m002", "m004"]
+    exactly = (NOW - timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ")  # when m002 was received
+    assert query(f"from={since}&to={exactly}") == ["m004"]  # `to` is not included
+    assert query(f"from={exactly}&to={until}") == ["m002"]  # `from` is
+    tomorrow, week_ago = (NOW + timedelta(days=2)).date(), (NOW - timedelta(days=7)).date()
+    assert query(f"from={tomorrow}") == [] and query(f"from={week_ago}&to={tomorrow}") == ["m001", "m002", "m004",
+                                                                                            "m003"]
 
 
 @pytest.mark.parametrize("query, field", [
     ("status=closed", "status"), ("intent=rant", "intent"), ("team=sales", "team"), ("platform=myspace", "platform"),
     ("language=de", "language"), ("facet=weather", "facet"), ("colour=red", "colour"), ("cursor=nonsense", "cursor"),
-    ("from=yesterday", "from"), ("from=2026-01-02T00:00Z&to=2026-01-01T00:00Z", "to"), ("order=random", "order"),
+    ("from=yesterday", "from"), ("from=2026-01-02T00:00Z&to=2026-01-01T00:00Z", "to"),
+    ("from=2026-01-02&to=2026-01-02", "to"), ("to=1999-12-31", "to"), ("order=random", "order"),
     ("cursor=" + encode_cursor({"p": ["new"]}), "cursor"),
     ("cursor=" + encode_cursor({"p": {"new": "end"}}), "cursor"),  # a cursor of status=new, not of the open inbox
     ("cursor=" + encode_cursor({"p": {"new": {"id": {"N": "1"}, "status": {"S": "new"}, "received_at": {"S": "x"}},

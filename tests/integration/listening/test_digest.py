@@ -40,9 +40,9 @@ def test_each_team_gets_one_digest_by_email_whatever_its_minimum_severity_and_ne
     master, care = stack.user("master"), stack.user("care")
     for subscription in (
             {"name": "Care lead", "team": "care", "protocol": "email", "endpoint": "lead@example.org",
-             "min_severity": "high"},
+             "min_severity": "high", "language": "en"},
             {"name": "Care phone", "team": "care", "protocol": "sms", "endpoint": "+31612345678"},
-            {"name": "PR duty", "team": "pr", "protocol": "email", "endpoint": "pr@example.org"},
+            {"name": "PR duty", "team": "pr", "protocol": "email", "endpoint": "pr@example.org", "language": "en"},
             {"name": "Marketing", "team": "marketing", "protocol": "email", "endpoint": "mk@example.org"}):
         assert api.call("POST", "/subscriptions", master, subscription)[0] == 201
     for n, text in enumerate(("Al drie dagen geen internet en niemand neemt op. Schandalig slecht!",
@@ -65,14 +65,17 @@ def test_each_team_gets_one_digest_by_email_whatever_its_minimum_severity_and_ne
     status, box = api.call("GET", "/mailbox", care)
     digests = {e["subscriber"]: e for e in box["items"] if (e["subscriber"], e["subject"]) not in before}
     assert set(digests) == {"Care lead", "PR duty", "Marketing"}  # the SMS subscriber got nothing
-    assert all(e["protocol"] == "email" and e["attributes"] == {"team": e["team"], "kind": "digest"}
-               for e in digests.values())
+    locales = {"Care lead": "en", "PR duty": "en", "Marketing": "nl"}  # each reads it in their own language
+    assert all(e["protocol"] == "email" and e["attributes"] == {"team": e["team"], "kind": "digest",
+                                                                 "locale": locales[name]}
+               for name, e in digests.items())
     care_digest = digests["Care lead"]
     assert care_digest["subject"].endswith("09:00: 3 new, 1 open complaints")
     assert "New mentions: 3 (routed to care: 2)" in care_digest["text"]
     assert "@klant0 on x (nl, new)" in care_digest["text"] and "https://x.com/klant0/status/900" in care_digest["text"]
     assert "Open complaints for pr: 0" in digests["PR duty"]["text"]
-    assert "  praise         1   marketing: 1" in digests["Marketing"]["text"]
+    assert "  compliment     1   marketing: 1" in digests["Marketing"]["text"]  # Dutch, the default
+    assert digests["Marketing"]["subject"].startswith("[marketing overzicht]")
 
     clock.now += timedelta(minutes=15)
     assert handler(EVENT, LambdaContext("SendDigestsFunction"))["sent"] == 0  # once per digest time

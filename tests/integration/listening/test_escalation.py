@@ -77,8 +77,9 @@ def test_the_handler_reads_only_the_due_alerts_and_tells_the_lead_once(listening
     stack, api = listening
     subscribe(api, stack.user("master"),
               {"name": "Care desk", "team": "care", "protocol": "email", "endpoint": "care@example.org"},
-              {"name": "Lead", "team": "care-lead", "protocol": "email", "endpoint": "lead@example.org"},
-              {"name": "Lead phone", "team": "care-lead", "protocol": "sms", "endpoint": "+31612345670"},
+              {"name": "Lead", "team": "care-lead", "protocol": "email", "endpoint": "lead@example.org",
+               "language": "en"},
+              {"name": "Lead phone", "team": "care-lead", "protocol": "sms", "endpoint": "06 1234 5670"},
               {"name": "PR duty", "team": "pr", "protocol": "email", "endpoint": "pr@example.org"})
     now = datetime.now(UTC)
     alerts = AlertRepository()
@@ -101,6 +102,9 @@ def test_the_handler_reads_only_the_due_alerts_and_tells_the_lead_once(listening
     lead = next(e for e in box["items"] if e["subscriber"] == "Lead")
     assert lead["text"].startswith("Escalation to care-lead: this care alert has been open for 31 minutes")
     assert DUTCH_COMPLAINT in lead["text"] and "team=care-lead" in lead["text"]
+    phone = next(e for e in box["items"] if e["subscriber"] == "Lead phone")  # Dutch by default
+    assert phone["endpoint"] == "+31612345670" and phone["attributes"]["locale"] == "nl"
+    assert phone["text"].startswith("Escalatie naar care-lead: deze melding voor care staat al 31 minuten open")
     stored = alerts.get("a" + "0" * 24, now)
     assert stored is not None and stored.escalated_to == ["care-lead"]
     assert stored.escalate_at == timing.iso_utc(timing.from_iso_utc(stored.created_at) + timedelta(minutes=120))
@@ -111,7 +115,7 @@ def test_an_email_link_opens_a_page_that_changes_nothing_and_its_button_acknowle
     stack, api = listening
     care = stack.user("care")
     subscribe(api, stack.user("master"),
-              {"name": "Care desk", "team": "care", "protocol": "email", "endpoint": "c@example.org"})
+              {"name": "Care desk", "team": "care", "protocol": "email", "endpoint": "c@example.org", "language": "en"})
     mention = {"platform": "x", "id": "1850000000000000009", "text": DUTCH_COMPLAINT, "author": {"handle": "klant9"}}
     assert api.call("POST", "/mentions", care, mention)[0] == 202
     assert drain_ingest_queue(stack) == {"failures": []}
@@ -184,10 +188,36 @@ def test_the_link_of_an_alert_whose_mention_was_resolved_says_so(listening: tupl
     status, queued = api.call("POST", "/mentions", care, mention)
     assert status == 202 and drain_ingest_queue(stack) == {"failures": []}
     assert api.call("POST", f"/mentions/{queued['id']}/status", care, {"status": "resolved"})[0] == 200
-    [email] = api.call("GET", "/mailbox", care)[1]["items"]
-    link = next(line.removeprefix("Acknowledge: " + PUBLIC_API) for line in email["text"].splitlines()
-                if line.startswith("Acknowledge: "))
+    [email] = api.call("GET", "/mailbox", care)[1]["items"]  # a Dutch subscriber (the default): a Dutch page
+    label = "Klik om het op te pakken: "
+    link = next(line.removeprefix(label + PUBLIC_API) for line in email["text"].splitlines() if line.startswith(label))
+    assert link.endswith("&lang=nl") and email["subject"].startswith("[care middel] klacht (nl) op x door @klant19")
     page = api.client.http.get(link).body.decode()
-    assert "Alert resolved" in page and "Its mention was resolved by <b>carla</b>" in page and "<form" not in page
+    assert '<html lang="nl">' in page and "Melding afgehandeld" in page and "<form" not in page
+    assert "Het bericht is afgehandeld door <b>carla</b>" in page
     done = api.client.http.post(link, headers={"Content-Type": "application/x-www-form-urlencoded"}, body="")
-    assert done.status_code == 200 and "Its mention was resolved by <b>carla</b>" in done.body.decode()
+    assert done.status_code == 200 and "Het bericht is afgehandeld door <b>carla</b>" in done.body.decode()
+
+
+def test_alerts_are_listed_in_pages_across_months_without_gaps_or_repeats(listening: tuple[Stack, Api]) -> None:
+    stack, api = listening
+    care = stack.user("care")
+    container.listening()  # binds the tables
+    now = datetime.now(UTC)
+    raised = [now - timedelta(days=d, minutes=n) for n, d in enumerate((0, 0, 1, 20, 35, 40, 50))]  # 2 or 3 months
+    for n, moment in enumerate(raised):
+        AlertRepository().create(open_alert(100 + n, moment))
+    seen: list[str] = []
+    cursor = ""
+    for _ in range(10):
+        status, page = api.call("GET", f"/alerts?hours=1440&limit=3{'&cursor=' + cursor if cursor else ''}", care)
+        assert status == 200 and len(page["items"]) <= 3
+        seen += [a["id"] for a in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    expected = [open_alert(100 + n, moment).id for n, moment in sorted(enumerate(raised), key=lambda p: p[1],
+                                                                        reverse=True)]
+    assert seen == expected
+    status, error = api.call("GET", "/alerts?cursor=bm90LWEtY3Vyc29y", care)
+    assert status == 400 and error["error"]["field"] == "cursor"

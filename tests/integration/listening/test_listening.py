@@ -110,7 +110,7 @@ def test_sarcasm_is_not_offered_as_content_and_other_languages_reach_care(listen
     stack, api = listening
     master, care, editor = stack.user("master"), stack.user("care"), stack.user("editor")
     assert api.call("POST", "/subscriptions", master, {"name": "Care desk", "team": "care", "protocol": "email",
-                                                       "endpoint": "care@example.org"})[0] == 201
+                                                       "endpoint": "care@example.org", "language": "en"})[0] == 201
     ids = {}
     for number, text in enumerate((SARCASM, PRAISE, ARABIC_COMPLAINT)):
         status, queued = api.call("POST", "/mentions", care, {"platform": "x", "id": f"18500000000000001{number}",

@@ -70,6 +70,19 @@ def test_add_list_show_replace_and_remove_a_source(api: Api, tokens: dict[str, s
     assert api.call("DELETE", "/sources/alerts-gemeente", tokens["care"])[0] == 404
 
 
+def test_an_edit_on_an_outdated_version_is_a_412_and_changes_nothing(api: Api, tokens: dict[str, str]) -> None:
+    assert api.call("POST", "/sources", tokens["care"], {**ALERT, "id": "feed-a"})[0] == 201
+    etag = api.client.http.get("/sources/feed-a", headers={"Authorization": f"Bearer {tokens['care']}"}).headers["ETag"]
+    first = api.call("PUT", "/sources/feed-a", tokens["care"], {**ALERT, "poll_minutes": 30}, {"If-Match": etag})
+    second = api.call("PUT", "/sources/feed-a", tokens["editor"], {**ALERT, "name": "B's"}, {"If-Match": etag})
+    assert (first[0], second[0]) == (200, 412), second
+    assert second[1]["error"]["details"]["current_version"] == first[1]["version"] == int(etag.strip('"')) + 1
+    shown = api.call("GET", "/sources/feed-a", tokens["viewer"])[1]
+    assert (shown["poll_minutes"], shown["name"]) == (30, ALERT["name"])
+    assert api.call("PUT", "/sources/feed-a", tokens["care"], {**ALERT, "poll_minutes": 60},
+                    {"If-Match": "yesterday"})[0] == 400
+
+
 def test_readers_and_writers(api: Api, tokens: dict[str, str]) -> None:
     assert api.call("POST", "/sources", tokens["viewer"], ALERT)[0] == 403
     assert api.call("POST", "/sources", tokens["creator"], ALERT)[0] == 403

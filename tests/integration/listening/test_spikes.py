@@ -46,8 +46,8 @@ ENGLISH = [
 
 def _subscribe(api: Api, token: str) -> None:
     for body in ({"name": "Care desk", "team": "care", "protocol": "email", "endpoint": "care@example.org"},
-                 {"name": "PR duty", "team": "pr", "protocol": "email", "endpoint": "pr@example.org"},
-                 {"name": "PR phone", "team": "pr", "protocol": "sms", "endpoint": "+31612345678"}):
+                 {"name": "PR duty", "team": "pr", "protocol": "email", "endpoint": "pr@example.org", "language": "en"},
+                 {"name": "PR phone", "team": "pr", "protocol": "sms", "endpoint": "+31612345678", "language": "en"}):
         status, created = api.call("POST", "/subscriptions", token, body)
         assert status == 201, created
 
@@ -112,6 +112,7 @@ def test_a_spike_of_dutch_complaints_reaches_pr_once_saying_why(listening: tuple
     assert status == 200
     assert [(s["facet"], s["language"], s["count"]) for s in listed["items"]] == [("brand", "nl", negative)]
     assert listed["items"][0]["notified_at"] and len(listed["items"][0]["examples"]) == 3
+    assert listed["next_cursor"] is None
     assert api.call("GET", "/spikes?days=0", care)[0] == 400
 
 

@@ -24,7 +24,7 @@ from chorus.advocacy.content.schemas import (
     UploadRequest,
 )
 from chorus.advocacy.content.service import ContentService, SubmissionsPersonalData
-from chorus.calendar.schemas import Channel, Post, PostSource
+from chorus.calendar.schemas import Channel, MediaRef, Post, PostSource
 from chorus.core.errors import Conflict, Forbidden, NotFound, Stale, ValidationError
 from chorus.core.roles import Principal
 from chorus.listening.schemas import MentionRecord, MentionStatus
@@ -278,7 +278,8 @@ class World:
         keys = [self.uploaded(actor, f"photo-{n}.jpg") for n in range(media)]
         self.tick()
         view, _ = self.service.submit(actor, SubmissionIn(text=text, tags=["#Duurzaam", "bomen"],
-                                                          pillar="behind-the-scenes", media=keys), key)
+                                                          pillar="behind-the-scenes",
+                                                          media=[MediaRef(key=k) for k in keys]), key)
         return self.submissions.items[view.id]
 
     def counts(self, event: str) -> dict[str, int]:
@@ -347,7 +348,7 @@ def test_a_submission_keeps_its_media_under_content_and_uses_up_the_uploads(worl
     key = world.uploaded(CARA)
     view, created = world.service.submit(CARA, SubmissionIn(text="  Ons team plantte bomen.  ",
                                                             tags=["#Duurzaam", "duurzaam"],
-                                                            pillar="behind-the-scenes", media=[key]))
+                                                            pillar="behind-the-scenes", media=[MediaRef(key=key)]))
     assert created and view.status == "submitted" and view.creator == "p-cara"
     assert view.text == "Ons team plantte bomen."
     assert view.tags == ["duurzaam"]
@@ -359,7 +360,7 @@ def test_a_submission_keeps_its_media_under_content_and_uses_up_the_uploads(worl
     assert world.uploads.items == {}
     assert world.counts("submission_made") == {"p-cara": 1}
     with pytest.raises(ValidationError, match="not an upload of yours"):  # an upload goes into one submission only
-        world.service.submit(CARA, SubmissionIn(text="again", pillar="news", media=[key]))
+        world.service.submit(CARA, SubmissionIn(text="again", pillar="news", media=[MediaRef(key=key)]))
 
 
 def test_a_retried_submission_is_the_same_submission(world: World) -> None:
@@ -384,7 +385,8 @@ def test_an_upload_that_is_not_what_was_announced_is_refused_and_deleted(world: 
     world.media.objects[bad] = StoredObject(content_type=actual_type, size=actual_size,
                                             head=STARTS.get(actual_type, b"") if head is None else head)
     with pytest.raises(ValidationError, match=message) as raised:
-        world.service.submit(CARA, SubmissionIn(text="story", pillar="news", media=[good, bad]))
+        world.service.submit(CARA, SubmissionIn(text="story", pillar="news",
+                                                media=[MediaRef(key=good), MediaRef(key=bad)]))
     assert raised.value.field == "media.1"
     assert world.submissions.items == {} and bad not in world.media.objects and good in world.media.objects
     assert not any(k.startswith("content/") for k in world.media.objects) and world.ledger.counts == {}
@@ -396,7 +398,8 @@ def test_missing_foreign_and_made_up_uploads_are_refused(world: World) -> None:
     for keys, message in (([ticket.key], "nothing was uploaded"), ([carls], "not an upload of yours"),
                           (["content/abc/x.jpg"], "not an upload key"), ([carls, carls], "named once")):
         with pytest.raises(ValidationError, match=message):
-            world.service.submit(CARA, SubmissionIn(text="story", pillar="news", media=keys))
+            world.service.submit(CARA, SubmissionIn(text="story", pillar="news",
+                                                    media=[MediaRef(key=k) for k in keys]))
     assert world.submissions.items == {}
 
 
@@ -444,7 +447,9 @@ def test_accepting_makes_a_draft_post_that_names_its_source_and_creator(world: W
     assert saved.status == "accepted" and saved.post_id == post.id
     assert saved.decided_by == "ed" and saved.editor == "p-ed"
     assert post.status == "draft" and post.author == "ed" and post.text == "Ons magazijn draait op zon. Dank @ann!"
-    assert post.channels == ["masto"] and post.media == [m.key for m in submission.media]
+    assert post.channels == ["masto"]
+    assert [(m.key, m.content_type, m.size) for m in post.media] == [(m.key, m.content_type, m.size)
+                                                                     for m in submission.media]
     assert post.pillar == "behind-the-scenes" and post.category == "other"
     assert post.source is not None and post.source.model_dump() == {"kind": "content", "id": submission.id,
                                                                     "creator": "p-cara"}

@@ -146,11 +146,13 @@ def test_the_score_weighs_contribution_conversation_and_shares_and_shares_are_pe
 
 
 def test_a_period_is_whole_days_at_most_a_quarter() -> None:
-    assert period_of(None, None, DAY) == Period(DAY - timedelta(days=29), DAY)
-    assert period_of("2026-01-01", "2026-01-01", DAY).days == 1
+    assert period_of(None, None, DAY) == Period(DAY - timedelta(days=29), DAY)  # the 30 days up to today
+    assert period_of("2026-01-01", "2026-01-02", DAY).days == 1  # `to` is not counted
+    assert period_of("2026-01-01", "2026-01-02T00:00:00Z", DAY).stop == date(2026, 1, 2)  # a midnight is a day
     assert period_of("2026-01-01", None, date(2026, 4, 3)).days == MAX_PERIOD_DAYS
-    for start, end, field in (("2026-01-01", "2026-04-04", "to"), ("2026-02-02", "2026-02-01", "from"),
-                              ("yesterday", None, "from"), (None, "2026-13-01", "to")):
+    for start, end, field in (("2026-01-01", "2026-04-05", "to"), ("2026-02-02", "2026-02-01", "to"),
+                              ("2026-02-02", "2026-02-02", "to"), ("yesterday", None, "from"),
+                              (None, "2026-13-01", "to"), ("2026-01-01T09:30:00Z", None, "from")):
         with pytest.raises(ValidationError) as error:
             period_of(start, end, DAY)
         assert error.value.field == field

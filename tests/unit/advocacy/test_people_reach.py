@@ -33,6 +33,10 @@ class FakeAnnouncements(Announcements):
             raise TimeoutError("SNS did not answer")
         self.sent.append((subscriptions, subject, message, sms_text))
 
+    def send_each(self, messages: list[tuple[OfferSubscription, str, str, str]]) -> None:
+        for subscription, subject, message, sms_text in messages:
+            self.announce([subscription], subject, message, sms_text)
+
 
 class StopHook(OfferNotifications):
     def __init__(self, fails: bool = False) -> None:
@@ -55,7 +59,8 @@ def service(people: MemoryPeople, announcements: Announcements | None = None, st
 def crowd() -> MemoryPeople:
     people = MemoryPeople()
     people.add(id="pann", username="ann", opted_in=True, notify_by="email", email="ann@example.org")
-    people.add(id="pbo", username="bo", opted_in=True, notify_by="sms", phone="+31612345678", roles=["creator"])
+    people.add(id="pbo", username="bo", opted_in=True, notify_by="sms", phone="+31612345678", roles=["creator"],
+               language="en")
     people.add(id="pcy", username="cy", opted_in=False, notify_by="email", email="cy@example.org")  # opted out
     people.add(id="pdee", username="dee", opted_in=True, notify_by="none", email="dee@example.org")  # wants nothing
     people.add(id="peve", username="eve", opted_in=True, notify_by="sms", phone=None)  # no number for SMS
@@ -66,12 +71,32 @@ def crowd() -> MemoryPeople:
 def test_a_new_policy_version_is_announced_once_to_everyone_opted_in_who_can_be_reached(crowd: MemoryPeople) -> None:
     announcements = FakeAnnouncements()
     assert service(crowd, announcements).publish_policy(MASTER, POLICY).version == "2026-2"
-    ((subscriptions, subject, message, sms),) = announcements.sent
-    assert sorted((s.person, s.protocol, s.endpoint) for s in subscriptions) == [
-        ("pann", "email", "ann@example.org"), ("pbo", "sms", "+31612345678")]
-    assert message == sms == ("policy 2026-2 published: Never share customer data.; acknowledge it to keep receiving "
-                              "content: POST /ambassadors/me/acknowledge-policy")
-    assert "2026-2" in subject
+    # Without a public URL to link to: one message per language, each to everyone who reads it.
+    (english, en_subject, en_text, en_sms), (dutch, nl_subject, nl_text, nl_sms) = announcements.sent
+    assert [(s.person, s.protocol, s.endpoint) for s in english] == [("pbo", "sms", "+31612345678")]
+    assert [(s.person, s.protocol, s.endpoint) for s in dutch] == [("pann", "email", "ann@example.org")]
+    assert (en_subject, nl_subject) == ("New social-media policy 2026-2", "Nieuw socialemediabeleid 2026-2")
+    assert "What changes: Never share customer data." in en_text and "Acknowledge it in Chorus" in en_text
+    assert "Wat er verandert: Never share customer data." in nl_text and "Bevestig in Chorus" in nl_text
+    assert "POST" not in en_text + nl_text + en_sms + nl_sms
+
+
+class Links:
+    def link(self, person_id: str, version: str, language: str, now: datetime) -> str | None:
+        return f"https://chorus.example/policy/{version}/acknowledge?person={person_id}&lang={language}"
+
+
+def test_with_a_public_url_each_person_gets_their_own_link_in_their_language(crowd: MemoryPeople) -> None:
+    announcements = FakeAnnouncements()
+    ambassadors = AmbassadorService(crowd, MemoryPolicies(), clock=lambda: NOW, announcements=announcements,
+                                    policy_links=Links())
+    ambassadors.publish_policy(MASTER, POLICY)
+    sent = {subscriptions[0].person: (text, sms) for subscriptions, _, text, sms in announcements.sent}
+    assert set(sent) == {"pann", "pbo"}
+    assert ("Lees het en bevestig dat je het gelezen hebt: https://chorus.example/policy/2026-2/acknowledge?"
+            "person=pann&lang=nl") in sent["pann"][0]
+    assert sent["pbo"][1] == ("Chorus: new social-media policy 2026-2. Read and acknowledge: "
+                              "https://chorus.example/policy/2026-2/acknowledge?person=pbo&lang=en")
 
 
 def test_a_retried_or_lost_publish_announces_nothing_more(crowd: MemoryPeople) -> None:
@@ -83,7 +108,7 @@ def test_a_retried_or_lost_publish_announces_nothing_more(crowd: MemoryPeople) -
     policies.publish = lambda policy, previous_version: False  # type: ignore[method-assign]  # another version won
     with pytest.raises(Conflict):
         ambassadors.publish_policy(MASTER, PolicyIn(version="2026-3", summary="Later.", text="x"))
-    assert len(announcements.sent) == 1
+    assert len(announcements.sent) == 2  # the first publish only: one message per language (nl and en)
 
 
 def test_a_failed_announcement_does_not_fail_the_publish(crowd: MemoryPeople) -> None:

@@ -24,7 +24,8 @@ def post(text: str, at: datetime = NOW + timedelta(days=1), **fields: object) ->
 
 
 # Without backslashes: icalendar 7.3 reads an escaped backslash before an N back as a newline (its unescaping order).
-@given(st.text(st.characters(blacklist_characters="\\"), min_size=1, max_size=400))
+# Without lone surrogates: they are no text a post can hold (DynamoDB stores UTF-8).
+@given(st.text(st.characters(blacklist_characters="\\", blacklist_categories=["Cs"]), min_size=1, max_size=400))
 def test_any_text_survives_the_round_trip_through_icalendar(text: str) -> None:
     document = Calendar.from_ical(rules.to_ical([post(text)], "Chorus", NOW))
     (event,) = document.walk("VEVENT")

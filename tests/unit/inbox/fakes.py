@@ -7,8 +7,10 @@ from datetime import datetime, timedelta
 
 from chorus.calendar.schemas import Channel, Post
 from chorus.core import time as timing
-from chorus.core.errors import Stale
+from chorus.core.errors import Conflict, Stale
 from chorus.inbox.rules import InboxPage, InboxQuery
+from chorus.inbox.saved.schemas import SavedReply
+from chorus.inbox.saved.service import SavedReplies
 from chorus.inbox.schemas import TeamMember
 from chorus.inbox.service import Channels, InboxReads, Mentions, Posts, ReplyWrites, TeamDirectory
 from chorus.listening.schemas import MentionRecord
@@ -136,3 +138,48 @@ class MemoryReplyWrites(ReplyWrites):
         self.posts.items[post.id] = saved_post
         self.mentions.items[mention.id] = saved_mention
         return saved_post.model_copy(deep=True), saved_mention.model_copy(deep=True)
+
+
+class MemorySavedReplies(SavedReplies):
+    """chorus.inbox.saved.store.SavedReplyStore in memory: versions, the cap and its conditions as in DynamoDB."""
+
+    def __init__(self, max_saved: int = 200) -> None:
+        self.items: dict[str, SavedReply] = {}
+        self.max_saved = max_saved
+        self.before_write: Callable[[], object] | None = None  # runs once, just before the next write: a rival's edit
+
+    def get(self, reply_id: str) -> SavedReply | None:
+        found = self.items.get(reply_id)
+        return found.model_copy(deep=True) if found else None
+
+    def all(self) -> list[SavedReply]:
+        return [reply.model_copy(deep=True) for reply in self.items.values()]
+
+    def create(self, reply: SavedReply) -> bool:
+        if reply.id in self.items:
+            return False
+        if len(self.items) >= self.max_saved:
+            raise Conflict(f"the organisation has {self.max_saved} saved replies, the most it can keep")
+        self.items[reply.id] = reply.model_copy(deep=True, update={"version": 1})
+        return True
+
+    def save(self, reply: SavedReply) -> SavedReply:
+        self._rival()
+        stored = self.items.get(reply.id)
+        if stored is None or stored.version != reply.version:
+            raise Stale("the saved reply was changed by someone else meanwhile")
+        saved = reply.model_copy(deep=True, update={"version": reply.version + 1})
+        self.items[reply.id] = saved
+        return saved.model_copy(deep=True)
+
+    def delete(self, reply: SavedReply) -> None:
+        self._rival()
+        stored = self.items.get(reply.id)
+        if stored is None or stored.version != reply.version:
+            raise Stale("the saved reply was changed or deleted by someone else meanwhile")
+        del self.items[reply.id]
+
+    def _rival(self) -> None:
+        rival, self.before_write = self.before_write, None
+        if rival:
+            rival()

@@ -1,6 +1,7 @@
 """In-memory stand-ins for the listening service's ports (stores with the real conditional semantics)."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, Protocol, TypeVar
@@ -9,13 +10,22 @@ from chorus.advocacy.engagement.service import ForwardedMentions
 from chorus.core import time as timing
 from chorus.core.errors import Stale
 from chorus.listening.digests.service import DigestSink
-from chorus.listening.schemas import Alert, MentionRecord
+from chorus.listening.schemas import Alert, MentionRecord, Texts
 from chorus.listening.service import Alerts, AlertSink, IngestQueue, Mentions, State
 from chorus.listening.spikes import service as spikes
 from chorus.listening.spikes.schemas import Tally
 from chorus.platforms.base import Mention
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+T = TypeVar("T")
+
+
+def paged(found: list[T], limit: int, cursor: str | None) -> tuple[list[T], str | None]:
+    """A page of an in-memory listing; the cursor is where the next page starts."""
+    start = int(cursor or 0)
+    return found[start:start + limit], str(start + limit) if len(found) > start + limit else None
 
 
 class Identified(Protocol):
@@ -105,6 +115,9 @@ class MemoryAlerts(VersionedStore[Alert], Alerts):
                  if alert.created_at >= timing.iso_utc(since) and alert.expires_at > now.timestamp()]
         return sorted(found, key=lambda alert: alert.created_at, reverse=True)[:limit]
 
+    def page(self, since: datetime, now: datetime, limit: int, cursor: str | None) -> tuple[list[Alert], str | None]:
+        return paged(self.recent(since, now, 10**6), limit, cursor)
+
 
 class MemoryState(State):
     def __init__(self) -> None:
@@ -131,14 +144,18 @@ class Sent:
     message: str
     attributes: dict[str, str]
     sms_text: str | None = None  # what SMS subscribers get when it differs from the email
+    translations: Mapping[str, Texts] = field(default_factory=dict)  # the same message for other languages' readers
 
 
 @dataclass
 class MemoryNotifier(AlertSink, spikes.AlertSink, DigestSink):
     sent: list[Sent] = field(default_factory=list)
 
-    def send(self, subject: str, message: str, *, sms_text: str | None = None, **attributes: str) -> None:
-        self.sent.append(Sent(subject, message, attributes, sms_text))
+    def send(self, subject: str, message: str, *, sms_text: str | None = None, **attributes: Any) -> None:
+        # Listening's alerts come with their translations (AlertSink); spikes and digests in one language.
+        attributes.pop("written_in", None)
+        translations: Mapping[str, Texts] = attributes.pop("translations", None) or {}
+        self.sent.append(Sent(subject, message, attributes, sms_text, dict(translations)))
 
 
 @dataclass

@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from chorus.calendar.service import CalendarService, ChannelChecks, CrisisService
     from chorus.core.roles import Principal
     from chorus.http.auth import TokenVerifier
-    from chorus.http.signing import AckLinks
+    from chorus.http.signing import AckLinks, PolicyLinks
+    from chorus.inbox.saved.service import SavedReplyService
     from chorus.inbox.service import InboxService
     from chorus.listening.digests.service import DigestService
     from chorus.listening.escalation.service import EscalationService
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from chorus.listening.sources.service import FetchingService, SourcesService
     from chorus.listening.spikes.service import SpikeService
     from chorus.local.mailbox import LocalMailbox, LocalOfferMailbox
+    from chorus.publishing.metrics.service import PostMetricsService
     from chorus.publishing.service import PublishingService
 
 T = TypeVar("T")
@@ -99,6 +101,13 @@ def publishing() -> PublishingService:
     from chorus.publishing import wiring
 
     return wiring.publishing(settings(), ReportReplies(), utc_now)
+
+
+@service
+def post_metrics() -> PostMetricsService:
+    from chorus.publishing.metrics import wiring
+
+    return wiring.post_metrics(settings(), utc_now)
 
 
 # ---------------------------------------------------------------------------------------------------- listening
@@ -173,6 +182,13 @@ def inbox() -> InboxService:
     return wiring.inbox(settings(), PublishSoon(), crisis(), EndAlerts(), utc_now)
 
 
+@service
+def saved_replies() -> SavedReplyService:
+    from chorus.inbox import wiring
+
+    return wiring.saved_replies(settings(), utc_now)
+
+
 # ---------------------------------------------------------------------------------------------------- advocacy
 @service
 def engagement_ledger() -> EngagementLedger:
@@ -192,7 +208,14 @@ def offer_messages() -> OfferMessages | LocalOfferMailbox:
 def ambassadors() -> AmbassadorService:
     from chorus.advocacy import wiring
 
-    return wiring.ambassadors(settings(), offer_messages(), StopOfferNotifications(), utc_now)
+    return wiring.ambassadors(settings(), offer_messages(), StopOfferNotifications(), policy_links(), utc_now)
+
+
+@service
+def policy_links() -> PolicyLinks:
+    from chorus.advocacy import wiring
+
+    return wiring.policy_links(settings())
 
 
 @service

@@ -120,10 +120,22 @@ def test_the_digest_reads_as_plain_text_with_counts_and_the_oldest_complaints_wi
     assert "Open complaints for care: 12, oldest first" in text
     assert "  1. waiting 2 d 12 h: @klant12 on x (nl, new)" in text and "https://x.com/u/status/12" in text
     assert "klant2 " not in text
-    assert "... and 2 more: GET /mentions?status=open&intent=complaint&team=care&order=oldest" in text
+    assert "... and 2 more in the Chorus inbox (open complaints for care, oldest first)" in text
+    assert "GET /" not in text  # where to look, in words: no API paths in a mail
     assert "care -> care-lead, still open" in text and "https://x.com/klant1/status/1" in text
     assert ("Fri 07:00 brand, Dutch: 34 negative mentions in an hour (usually 3.1, threshold 8.4); "
             "crisis hold switched on") in text
+
+    subject, text = digest.render(team, AMS, now, "nl")  # the same digest for a Dutch subscriber
+    assert subject == "[care overzicht] vr 20 nov 09:00: 3+ nieuw, 12 open klachten, 1 geëscaleerd, 1 piek"
+    assert text.startswith("Chorus-overzicht voor care, vrijdag 20 november 09:00 (Europe/Amsterdam); "
+                           "sinds do 19 nov 16:00.")
+    assert "Nieuwe berichten: 3+ (naar care: 3+)" in text and "  klacht         3   care: 3" in text
+    assert "  1. wacht 2 d 12 u: @klant12 op x (nl, nieuw)" in text
+    assert "... en nog 2 in de inbox van Chorus (open klachten voor care, oudste eerst)" in text
+    assert "  - klacht (nl) op x door @klant1: care -> care-lead, nog open" in text
+    assert ("vr 07:00 merk, Nederlands: 34 negatieve berichten in een uur (meestal 3,1, drempel 8,4); "
+            "publicatiestop aangezet") in text
 
 
 def test_a_quiet_period_still_sends_a_short_digest_that_says_so() -> None:

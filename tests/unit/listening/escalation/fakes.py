@@ -2,8 +2,9 @@
 same in-memory alerts (the repository's semantics: the version travels with the alert, plus the sparse index)."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from chorus.core import time as timing
 from chorus.core.errors import Stale
@@ -11,7 +12,7 @@ from chorus.core.roles import Principal
 from chorus.http.signing import AckLinks
 from chorus.listening.escalation.service import EscalatingAlerts, EscalationService
 from chorus.listening.rules import DEFAULT_RULES
-from chorus.listening.schemas import Alert, RoutingRules
+from chorus.listening.schemas import Alert, RoutingRules, Texts
 from chorus.listening.service import Alerts, ListeningService
 from chorus.platforms.base import Author, Mention
 from tests.clock import Clock
@@ -23,6 +24,7 @@ from tests.unit.listening.fakes import (
     MemoryState,
     Sent,
     keyword_classifier,
+    paged,
 )
 
 COMPLAINT = "Al drie dagen geen internet en niemand neemt op, echt schandalig @KPN"
@@ -67,6 +69,9 @@ class VersionedAlerts(Alerts, EscalatingAlerts):
                  if a.created_at >= timing.iso_utc(since) and a.expires_at > now.timestamp()]
         return sorted(found, key=lambda a: a.created_at, reverse=True)[:limit]
 
+    def page(self, since: datetime, now: datetime, limit: int, cursor: str | None) -> tuple[list[Alert], str | None]:
+        return paged(self.recent(since, now, 10**6), limit, cursor)
+
     def due_for_escalation(self, now: datetime, limit: int) -> list[str]:
         """The sparse index: only alerts that carry escalate_at, oldest first."""
         due = sorted((a.escalate_at, a.id) for a in self.items.values()
@@ -100,11 +105,14 @@ class ScriptedNotifier(MemoryNotifier):
         self.crash_after_send = False
         self.while_sending: Callable[[], object] | None = None
 
-    def send(self, subject: str, message: str, *, sms_text: str | None = None, **attributes: str) -> None:
+    def send(self, subject: str, message: str, *, sms_text: str | None = None, **attributes: Any) -> None:
+        # Listening's alerts come with their translations (AlertSink); spikes and digests in one language.
+        attributes.pop("written_in", None)
+        translations: Mapping[str, Texts] = attributes.pop("translations", None) or {}
         if self.crash_before_send:
             self.crash_before_send = False
             raise Crash()
-        self.sent.append(Sent(subject, message, attributes, sms_text))
+        self.sent.append(Sent(subject, message, attributes, sms_text, dict(translations)))
         meanwhile, self.while_sending = self.while_sending, None
         if meanwhile:
             meanwhile()

@@ -14,6 +14,7 @@ from chorus.listening.digests.service import Slots, SpikeLog
 from chorus.listening.schemas import MentionRecord, MentionStatus
 from chorus.listening.spikes.schemas import Spike, Watch
 from chorus.listening.spikes.service import CrisisHold, NegativeMentions, SpikeStore
+from tests.unit.listening.fakes import paged
 
 
 def record(n: int, at: datetime, *, facet: str | None = "brand", language: str = "nl", intent: str = "complaint",
@@ -70,6 +71,10 @@ class MemorySpikeStore(SpikeStore, SpikeLog):
                         if timing.iso_utc(since) <= s.detected_at < timing.iso_utc(until)),
                        key=lambda s: s.detected_at, reverse=newest_first)
         return found[:limit]
+
+    def page(self, since: datetime, until: datetime, now: datetime, limit: int,
+             cursor: str | None) -> tuple[list[Spike], str | None]:
+        return paged(self.between(since, until, now, 10**6, newest_first=True), limit, cursor)
 
 
 @dataclass

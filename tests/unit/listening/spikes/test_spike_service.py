@@ -154,4 +154,4 @@ def test_each_series_is_judged_on_its_own() -> None:
     world.negative_mentions(3, series="brand#nl", start=100)
     assert world.service.detect()["alerts"] == 1
     assert world.notifier.sent[0].attributes["language"] == "en"
-    assert [s.id for s in world.service.recent(days=1, limit=10)] == ["2026-11-20T09:07:00Z#brand#en"]
+    assert [s.id for s in world.service.recent(days=1, limit=10)[0]] == ["2026-11-20T09:07:00Z#brand#en"]

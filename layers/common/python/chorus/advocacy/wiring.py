@@ -22,6 +22,7 @@ from chorus.calendar.schemas import Channel
 from chorus.calendar.store import PostRepository
 from chorus.core.settings import Settings
 from chorus.core.time import Clock
+from chorus.http.signing import PolicyLinks, SecretKey
 from chorus.listening.store import MentionRepository
 
 if TYPE_CHECKING:
@@ -36,9 +37,14 @@ def ledger() -> EngagementLedger:
 
 
 def ambassadors(settings: Settings, messages: OfferMessages | LocalOfferMailbox,
-                offer_notifications: OfferNotifications, clock: Clock) -> AmbassadorService:
+                offer_notifications: OfferNotifications, policy_links: PolicyLinks, clock: Clock) -> AmbassadorService:
     return AmbassadorService(PeopleRepository(), PolicyRepository(), clock=clock, announcements=messages,
-                             offer_notifications=offer_notifications)
+                             offer_notifications=offer_notifications, policy_links=policy_links)
+
+
+def policy_links(settings: Settings) -> PolicyLinks:
+    """The policy mail's signed links to each person's policy page (the acknowledge links' key)."""
+    return PolicyLinks(SecretKey(settings.ack_link_secret), settings.public_api_url)
 
 
 def offer_messages(settings: Settings) -> OfferMessages | LocalOfferMailbox:

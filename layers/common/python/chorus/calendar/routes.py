@@ -32,9 +32,15 @@ from chorus.http.api import PAGING, Query, Reply, Routes, Stored, public_base_ur
 routes = Routes()
 
 
+def _shown(posts: list[Post]) -> list[Post]:
+    """Posts as every answer shows them: media with thumbnail links, published posts with how they do."""
+    service = container.calendar()
+    return container.post_metrics().shown([service.with_thumbnails(post) for post in posts])
+
+
 def _envelope(post: Post, advice: list[dict[str, str]]) -> PostEnvelope:
     """Every answer about one post, whatever changed it: the post, and what is worth knowing before it goes out."""
-    return PostEnvelope(post=post, warnings=[Advice.model_validate(item) for item in advice])
+    return PostEnvelope(post=_shown([post])[0], warnings=[Advice.model_validate(item) for item in advice])
 
 
 @routes.route("/posts", "POST", "Write a draft post (Idempotency-Key header makes retries safe)", roles=AUTHORS,
@@ -61,13 +67,13 @@ def list_posts(principal: Principal, limit: int, cursor: str | None, status: str
         items, next_cursor = service.by_status(status, limit, cursor)
     else:
         items, next_cursor = service.calendar(when["from"], when["to"], channel, limit, cursor)
-    return PostPage(items=service.visible(principal, items, kind), next_cursor=next_cursor)
+    return PostPage(items=_shown(service.visible(principal, items, kind)), next_cursor=next_cursor)
 
 
 @routes.route("/posts/{id}", "GET", "One post with its audit trail (someone else's draft only for master, editor, pr)",
               roles=EVERYONE, response=Post)
 def get_post(principal: Principal, id: str) -> Post:
-    return container.calendar().get_post(id, viewer=principal)
+    return _shown([container.calendar().get_post(id, viewer=principal)])[0]
 
 
 @routes.route("/posts/{id}", "PATCH", "Change a draft or submitted post (If-Match with the ETag of the version you "

@@ -8,13 +8,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import mimetypes
 import re
 import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from chorus.calendar.schemas import AuditEntry, Channel, Post, PostContent, ReplyTarget, Status
+from chorus.calendar.schemas import MAX_ALT, AuditEntry, Channel, Post, PostContent, PostMedia, ReplyTarget, Status
 from chorus.core import text as text_rules
 from chorus.core import time as timing
 from chorus.core.errors import Conflict, Forbidden, ValidationError
@@ -97,6 +98,7 @@ def edit(post: Post, changes: PostContent, actor: Principal, now: datetime) -> P
     if update.get("category", "") is None:
         update["category"] = "other"
     changed = Post.model_validate({**post.model_dump(by_alias=True), **update})
+    changed.media = _known_details(post.media, changed.media)
     if changed.endorsed_at and _consent_lapsed(post, changed):
         changed.endorsed_at = None  # the person approved other words, or another person is now named
     return audited(changed, actor, now, "edit", post.status, post.status)
@@ -107,7 +109,12 @@ def transition(post: Post, action_name: str, actor: Principal, now: datetime, re
     Scheduling has its own checks and goes through `schedule`."""
     if action_name == "schedule":
         raise ValueError("use schedule() to schedule a post")
-    return _apply(post, _authorize(post, action_name, actor), actor, now, reason)
+    action = _authorize(post, action_name, actor)
+    if action_name == "approve":
+        undescribed = missing_alt(post)  # an editor approves what people see, and what screen readers read out
+        if undescribed:
+            raise undescribed[0]
+    return _apply(post, action, actor, now, reason)
 
 
 def _apply(post: Post, action: Action, actor: Principal, now: datetime, reason: str | None) -> Post:
@@ -260,8 +267,9 @@ def require_endorsement(post: Post) -> None:
 
 
 def content_errors(post: Post, channels: dict[str, Channel]) -> list[ValidationError]:
-    """Problems that block scheduling: no or unknown channels, empty or too long text per platform."""
-    errors: list[ValidationError] = []
+    """Problems that block scheduling: no or unknown channels, empty or too long text per platform, media without
+    alt text or that a channel's platform does not take."""
+    errors: list[ValidationError] = media_errors(post, channels)
     if not post.channels:
         errors.append(ValidationError("channels", "choose at least one channel"))
     unknown = [c for c in post.channels if c not in channels]
@@ -282,6 +290,132 @@ def content_errors(post: Post, channels: dict[str, Channel]) -> list[ValidationE
             error.details["channel"] = channel_id
             errors.append(error)
     return errors
+
+
+# ---------------------------------------------------------------------------------------------- media
+MB = 1024 * 1024
+LIBRARY_PREFIX = "content/"  # kept: an accepted submission's media (uploads/ expires after two days)
+UPLOAD_PREFIX = "uploads/"
+
+
+@dataclass(frozen=True)
+class MediaRule:
+    """What a platform takes on one post, as Chorus sends it (docs/platforms.md#photos-videos-and-alt-text)."""
+
+    alt_chars: int  # the longest description the platform keeps
+    max_images: int
+    video: bool  # Chorus sends a video there (one, and nothing else with it)
+    max_image_bytes: int | None = None
+    max_video_bytes: int | None = None
+    links: bool = False  # takes a file that is not in the media library (an https URL) as it is
+
+
+MEDIA_RULES: dict[str, MediaRule] = {
+    # Mastodon: `description` up to 1,500 characters; 4 attachments; a video goes alone; 16 MB images, 99 MB video
+    # (mastodon.social's defaults: an instance may differ).
+    "mastodon": MediaRule(1500, 4, video=True, max_image_bytes=16 * MB, max_video_bytes=99 * MB),
+    # Bluesky: app.bsky.embed.images holds 4 images, each blob at most 1,000,000 bytes; the app keeps 2,000
+    # characters of alt text. Video needs the video service: not sent by Chorus.
+    "bluesky": MediaRule(2000, 4, video=False, max_image_bytes=1_000_000),
+    # X: 4 photos, 5 MB each through the one-request upload; alt text up to 1,000 characters. Video needs the chunked
+    # upload: not sent by Chorus.
+    "x": MediaRule(1000, 4, video=False, max_image_bytes=5 * MB),
+    # LinkedIn: one image, or 2 to 20 as a multi-image post, each with `altText`; video is not sent by Chorus.
+    "linkedin": MediaRule(4086, 20, video=False),
+    "local": MediaRule(MAX_ALT, 20, video=True, links=True),
+}
+_VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".webm")
+
+
+def is_link(key: str) -> bool:
+    return key.startswith(("https://", "http://"))
+
+
+def is_video(item: PostMedia) -> bool:
+    """By the type the media library gave it; by its name when that is not known (a link)."""
+    content_type = item.content_type or mimetypes.guess_type(item.key.split("?", 1)[0])[0] or ""
+    return content_type.startswith("video/") or item.key.split("?", 1)[0].lower().endswith(_VIDEO_SUFFIXES)
+
+
+def missing_alt(post: Post) -> list[ValidationError]:
+    """Every photo and video needs its description (alt text): people who use a screen reader depend on it, and a
+    public organisation's accessibility duties ask for it."""
+    return [ValidationError(f"media.{n}.alt", f"describe what {_kind(item)} shows (alt text) for people who cannot "
+                                              "see it; a post with media needs it before approval and scheduling")
+            for n, item in enumerate(post.media) if not item.alt]
+
+
+def media_errors(post: Post, channels: dict[str, Channel]) -> list[ValidationError]:
+    """Alt text on every item, files Chorus can send, and each channel's platform's limits: the post must fit the
+    strictest of its channels, and each error names the channel whose limit it is."""
+    errors = missing_alt(post)
+    for n, item in enumerate(post.media):
+        if item.key.startswith(UPLOAD_PREFIX):
+            errors.append(ValidationError(f"media.{n}.key", f"{item.key} is an upload, which expires after two days "
+                                          "unless it is submitted: submit it as content (POST /content) and use the "
+                                          "key of the accepted submission's media"))
+        elif not is_link(item.key) and not item.key.startswith(LIBRARY_PREFIX):
+            errors.append(ValidationError(f"media.{n}.key", f"{item.key} is not in the media library; use the key of "
+                                          f"an accepted submission's media ({LIBRARY_PREFIX}...)"))
+    for channel_id in post.channels:
+        channel = channels.get(channel_id)
+        rule = MEDIA_RULES.get(channel.platform) if channel else None
+        if channel is None or rule is None or not post.media:
+            continue
+        errors += [_for_channel(error, channel_id) for error in _platform_errors(post.media, channel.platform, rule)]
+    return errors
+
+
+def _platform_errors(media: list[PostMedia], platform: str, rule: MediaRule) -> list[ValidationError]:
+    name = PLATFORM_NAMES.get(platform, platform)
+    errors = []
+    videos = [n for n, item in enumerate(media) if is_video(item)]
+    if videos and not rule.video:
+        errors.append(ValidationError(f"media.{videos[0]}", f"Chorus cannot send videos to {name}; use photos there, "
+                                      "or plan the video on another channel"))
+    elif videos and len(media) > 1:
+        errors.append(ValidationError("media", f"a video goes alone on {name}: one video, or up to "
+                                      f"{rule.max_images} photos"))
+    elif len(media) > rule.max_images:
+        errors.append(ValidationError("media", f"{name} takes at most {rule.max_images} photos on a post; "
+                                      f"this one has {len(media)}"))
+    for n, item in enumerate(media):
+        if item.alt and len(item.alt) > rule.alt_chars:
+            errors.append(ValidationError(f"media.{n}.alt", f"the alt text has {len(item.alt)} characters; {name} "
+                                          f"keeps at most {rule.alt_chars}", length=len(item.alt),
+                                          limit=rule.alt_chars))
+        if is_link(item.key) and not rule.links:
+            errors.append(ValidationError(f"media.{n}.key", f"Chorus sends {name} only files from its media library, "
+                                          "not links: submit the file as content and use its key"))
+        limit = rule.max_video_bytes if is_video(item) else rule.max_image_bytes
+        if item.size is not None and limit is not None and item.size > limit:
+            errors.append(ValidationError(f"media.{n}", f"{_kind(item)} is {_megabytes(item.size)}; {name} takes "
+                                          f"{'videos' if is_video(item) else 'photos'} up to {_megabytes(limit)}"))
+    return errors
+
+
+PLATFORM_NAMES = {"mastodon": "Mastodon", "bluesky": "Bluesky", "x": "X", "linkedin": "LinkedIn",
+                  "local": "the local outbox"}
+
+
+def _for_channel(error: ValidationError, channel_id: str) -> ValidationError:
+    error.details["channel"] = channel_id
+    return error
+
+
+def _kind(item: PostMedia) -> str:
+    return "the video" if is_video(item) else "the image"
+
+
+def _megabytes(size: int) -> str:
+    return f"{size // MB} MB" if size % MB == 0 else f"{size / MB:.1f} MB" if size >= MB else f"{size:,} bytes"
+
+
+def _known_details(before: list[PostMedia], after: list[PostMedia]) -> list[PostMedia]:
+    """An edit names files by key (and alt text); what the media library said about each file stays known."""
+    known = {item.key: item for item in before}
+    return [item.model_copy(update={"content_type": known[item.key].content_type, "size": known[item.key].size})
+            if item.key in known and item.content_type is None else item for item in after]
 
 
 def warnings(post: Post, channels: dict[str, Channel], neighbours: list[Post]) -> list[dict[str, str]]:

@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
 from chorus.core import time as timing
+from chorus.publishing.metrics.schemas import PostMetrics
 from chorus.publishing.schemas import Delivery
 
 Platform = Literal["mastodon", "bluesky", "x", "linkedin", "local"]
@@ -118,13 +119,51 @@ class AuditEntry(BaseModel):
     model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
 
 
+MAX_ALT = 5000  # above every platform's limit (rules.MEDIA_RULES has each one's); longer is no description
+
+
+class MediaRef(BaseModel):
+    """A photo or video on a post, with its description for people who cannot see it (alt text). A plain string is
+    read as a key without alt text: posts stored before alt text existed, and older clients."""
+
+    model_config = ConfigDict(extra="forbid")
+    key: str = Field(min_length=1, max_length=1024, description="the file in Chorus's media library (`content/...`, "
+                     "an accepted creator submission's media) or, for the local channel only, an https URL",
+                     examples=["content/3f2a9c.../team-outing.jpg"])
+    alt: str | None = Field(default=None, max_length=MAX_ALT,
+                            description="what the image or video shows, for screen readers; required to approve or "
+                            "schedule (limits per platform: Mastodon 1,500, Bluesky 2,000, X 1,000, LinkedIn 4,086)",
+                            examples=["Vijf collega's in oranje hesjes planten een boom in het Vondelpark"])
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_key(cls, value: Any) -> Any:
+        return {"key": value} if isinstance(value, str) else value
+
+    @field_validator("alt")
+    @classmethod
+    def _trimmed(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+
+class PostMedia(MediaRef):
+    """A media item as stored on a post and answered by the API."""
+
+    model_config = ConfigDict(extra="ignore")
+    content_type: str | None = Field(default=None, description="as the media library has it (image/jpeg, video/mp4)")
+    size: int | None = Field(default=None, description="bytes")
+    url: str | None = Field(default=None, description="a thumbnail link: a presigned GET of the file, valid for 15 "
+                            "minutes (an https URL as it is); only in answers, never stored")
+
+
 class PostContent(BaseModel):
     """What an author writes. All fields optional so the same shape serves create and update."""
 
     model_config = ConfigDict(extra="forbid")
     text: str | None = Field(default=None, max_length=10_000)
     variants: dict[str, str] | None = Field(default=None, description="per-channel text, keyed by channel id")
-    media: list[str] | None = Field(default=None, max_length=20, description="media references (S3 keys or URLs)")
+    media: list[MediaRef] | None = Field(default=None, max_length=20,
+                                         description="photos and videos, each with its alt text")
     channels: list[str] | None = Field(default=None, max_length=20, description="channel ids to publish on")
     on_behalf_of: str | None = Field(
         default=None, max_length=128, description="username of the person the post speaks for"
@@ -155,7 +194,7 @@ class Post(BaseModel):
     id: str
     text: str = ""
     variants: dict[str, str] = Field(default_factory=dict)
-    media: list[str] = Field(default_factory=list)
+    media: list[PostMedia] = Field(default_factory=list)
     channels: list[str] = Field(default_factory=list)
     publish_at: str | None = Field(default=None, description="planned time, UTC, ISO 8601")
     timezone: str = timing.DEFAULT_TIMEZONE
@@ -174,6 +213,9 @@ class Post(BaseModel):
         default=None, description="set on replies to mentions (POST /mentions/{id}/reply)"
     )
     source: PostSource | None = Field(default=None, description="set on posts made from content or a suggestion")
+    metrics: PostMetrics | None = Field(
+        default=None, description="how the published post does, per channel and in total (read hourly, then less "
+        "often, for 14 days; stored apart from the post, so it never changes its version); on GET only")
     created_at: str
     updated_at: str
     version: int = 0
@@ -233,6 +275,7 @@ class ReasonRequest(BaseModel):
 
 class ChannelList(BaseModel):
     items: list[Channel]
+    next_cursor: str | None = Field(default=None, description="always null: the whole list is one page")
 
 
 class HoldRequest(BaseModel):

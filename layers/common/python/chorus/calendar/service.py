@@ -22,7 +22,7 @@ from chorus.aws.cursors import MAX_PAGE
 from chorus.calendar import rules as post_rules
 from chorus.calendar.schemas import Channel, ChannelCreate, ChannelFields, Post, PostContent, Status
 from chorus.core import time as timing
-from chorus.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Stale, ValidationError
+from chorus.core.errors import Conflict, Forbidden, NotFound, Stale, ValidationError, require_version
 from chorus.core.observability import logger, metrics
 from chorus.core.retry import retry_on_conflict
 from chorus.core.roles import CRISIS_TEAM, EDITORS, Principal
@@ -78,6 +78,13 @@ class ReplyApprovals(Protocol):
     def approve_reply(self, actor: Principal, post: Post) -> Post: ...
 
 
+class MediaLinks(Protocol):
+    """The media library (chorus.aws.media.MediaLibrary): what a file is, and a thumbnail link to it."""
+
+    def describe(self, key: str) -> tuple[str, int] | None: ...
+    def link(self, key: str, expires_in: int) -> str: ...
+
+
 class FeedStore(Protocol):
     """Who owns which calendar feed secret (chorus.aws.state.StateRepository); only hashes of secrets are kept."""
 
@@ -87,14 +94,16 @@ class FeedStore(Protocol):
 
 
 EXPORT_MAX_POSTS = 10_000  # a year of twenty posts a day fits; a bigger export is a narrower period
+THUMBNAIL_SECONDS = 15 * 60  # a thumbnail link is for looking at the post now, not for sharing
 
 
 class CalendarService:
     def __init__(
         self, posts: PostStore, channels: ChannelStore, clock: Clock, timezone: str,
         publisher: Publisher | None = None, holds: Holds | None = None, replies: ReplyApprovals | None = None,
-        feeds: FeedStore | None = None,
+        feeds: FeedStore | None = None, media: MediaLinks | None = None,
     ) -> None:
+        self.media = media
         self.posts = posts
         self.channels = channels
         self.clock = clock
@@ -112,7 +121,7 @@ class CalendarService:
         post_id = post_rules.new_post_id()
         if idempotency_key:
             post_id = hashlib.sha256(f"{actor.username}\n{idempotency_key}".encode()).hexdigest()[:32]
-        post = post_rules.draft(post_id, content, actor, self.clock())
+        post = self._described(post_rules.draft(post_id, content, actor, self.clock()))
         self._known_channels(post.channels)
         advice = self.advice(post)  # before the write: a request that fails changes nothing
         if not self.posts.create(post):
@@ -126,6 +135,33 @@ class CalendarService:
             raise NotFound(f"no post {post_id!r}")  # someone else's draft: not even its existence is shown
         return post
 
+    def with_thumbnails(self, post: Post) -> Post:
+        """The post as an answer shows it: each file of the media library with a short-lived link (signed here, no
+        call to S3); a link stays as it is."""
+        if not post.media:
+            return post
+        media = [item.model_copy(update={
+            "url": item.key if post_rules.is_link(item.key)
+            else self.media.link(item.key, THUMBNAIL_SECONDS) if self.media and item.key.startswith(
+                post_rules.LIBRARY_PREFIX) else None,
+        }) for item in post.media]
+        return post.model_copy(update={"media": media})
+
+    def _described(self, post: Post) -> Post:
+        """Each media library file on the post must be there; its type and size decide what each platform takes
+        (one HeadObject per file not described before; none for a post without media)."""
+        if self.media is None:
+            return post
+        media = []
+        for n, item in enumerate(post.media):
+            if item.content_type is None and item.key.startswith(post_rules.LIBRARY_PREFIX):
+                found = self.media.describe(item.key)
+                if found is None:
+                    raise ValidationError(f"media.{n}.key", f"there is no file {item.key} in the media library")
+                item = item.model_copy(update={"content_type": found[0], "size": found[1]})
+            media.append(item)
+        return post.model_copy(update={"media": media})
+
     def visible(self, viewer: Principal, posts: list[Post], kind: str = "all") -> list[Post]:
         """The posts `viewer` may see, of one kind (a page can come out short; its cursor still goes on)."""
         return [post for post in posts if post_rules.visible_to(post, viewer) and post_rules.of_kind(post, kind)]
@@ -135,8 +171,8 @@ class CalendarService:
         """Change a draft. With `expected_version` (If-Match), only the version the person saw is changed: another
         person's change since then is a 412, never silently overwritten."""
         current = self._get(post_id)
-        _require_version(current.version, expected_version, "post")
-        post = post_rules.edit(current, changes, actor, self.clock())
+        require_version(current.version, expected_version, "this post")
+        post = self._described(post_rules.edit(current, changes, actor, self.clock()))
         self._known_channels(post.channels)
         advice = self.advice(post)
         try:
@@ -144,7 +180,7 @@ class CalendarService:
         except Stale:
             if expected_version is None:
                 raise
-            _require_version(self._get(post_id).version, expected_version, "post")
+            require_version(self._get(post_id).version, expected_version, "this post")
             raise
 
     def act(self, actor: Principal, post_id: str, action: str,
@@ -300,12 +336,12 @@ class CalendarService:
         """Change a channel; with `expected_version` (If-Match) only the version the person saw."""
         self._require_editor(actor)
         current = self.get_channel(channel_id)
-        _require_version(current.version, expected_version, "channel")
+        require_version(current.version, expected_version, "this channel")
         try:
             self.channels.save(current.updated(changes))
         except Stale:
             if expected_version is not None:
-                _require_version(self.get_channel(channel_id).version, expected_version, "channel")
+                require_version(self.get_channel(channel_id).version, expected_version, "this channel")
             raise
         return self.get_channel(channel_id)  # as stored: its new version is the answer's ETag
 
@@ -538,8 +574,3 @@ class CrisisService:
             raise Forbidden("only masters, editors and PR hold or release publishing")
 
 
-def _require_version(current: int, expected: int | None, what: str) -> None:
-    if expected is not None and current != expected:
-        raise PreconditionFailed(f"this {what} was changed since you read it (you have version {expected}, the current "
-                                 f"is {current}); read it again and make your change on the current version",
-                                 current_version=current)

@@ -12,6 +12,7 @@ Access patterns (see docs/data-model.md):
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute, VersionAttribute
 from pynamodb.exceptions import DeleteError, PutError
@@ -63,7 +64,7 @@ class PostItem(Model):
     id = UnicodeAttribute(hash_key=True)
     text = UnicodeAttribute(default="")
     variants = JSONAttribute(default=dict)
-    media = ListAttribute(of=UnicodeAttribute, default=list)
+    media = ListAttribute[Any](default=list)  # {key, alt, content_type, size} maps; plain keys in older posts
     channels = ListAttribute(of=UnicodeAttribute, default=list)
     publish_at = UnicodeAttribute(null=True)
     month = UnicodeAttribute(null=True)
@@ -92,7 +93,7 @@ class PostItem(Model):
 
     @classmethod
     def from_post(cls, post: Post) -> PostItem:
-        data = post.model_dump(mode="json", by_alias=True, exclude={"publish_at_local"})
+        data = post.model_dump(mode="json", by_alias=True, exclude={"publish_at_local", "metrics"})
         if not data["version"]:
             del data["version"]  # a new item: PynamoDB's VersionAttribute then requires that none exists yet
         month = timing.month_key(post.publish_time) if post.publish_time else None

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from chorus.aws.media import MediaLibrary
 from chorus.aws.state import StateRepository
 from chorus.calendar.schemas import Channel
 from chorus.calendar.service import AlertSink, CalendarService, ChannelChecks, CrisisService, Publisher, ReplyApprovals
@@ -16,7 +17,8 @@ def calendar(
     settings: Settings, publisher: Publisher, crisis: CrisisService, replies: ReplyApprovals, clock: Clock
 ) -> CalendarService:
     return CalendarService(PostRepository(), ChannelRepository(settings.org), clock=clock, timezone=settings.timezone,
-                           publisher=publisher, holds=crisis, replies=replies, feeds=StateRepository(settings.org))
+                           publisher=publisher, holds=crisis, replies=replies, feeds=StateRepository(settings.org),
+                           media=MediaLibrary(settings.media_bucket, settings.region))
 
 
 def crisis(settings: Settings, clock: Clock) -> CrisisService:

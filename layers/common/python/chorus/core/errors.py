@@ -51,6 +51,15 @@ class PreconditionFailed(ChorusError):
     code = "precondition_failed"
 
 
+def require_version(current: int, expected: int | None, what: str) -> None:
+    """If-Match: a change made on version `expected` of `what` ("this post", "the routing rules") is refused (412)
+    when that is no longer the current version. None: the request sent no If-Match."""
+    if expected is not None and current != expected:
+        raise PreconditionFailed(f"someone changed {what} since you read it (you have version {expected}, the current "
+                                 f"is {current}): read it again and make your change on the current version",
+                                 current_version=current)
+
+
 class Stale(Conflict):
     """Someone saved the item after it was read (optimistic locking): read it again and retry
     (chorus.core.retry.retry_on_conflict). A 409 if it reaches the API."""

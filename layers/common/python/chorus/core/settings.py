@@ -18,6 +18,7 @@ class Settings:
     outbox_table: str
     state_table: str
     advocacy_table: str
+    post_metrics_table: str  # how our published posts do, per post and channel (collect_post_metrics)
     media_bucket: str  # creators' photos and videos (presigned uploads)
     publish_queue_url: str
     mentions_table: str
@@ -58,6 +59,7 @@ class Settings:
             outbox_table=need("CHORUS_OUTBOX_TABLE"),
             state_table=need("CHORUS_STATE_TABLE"),
             advocacy_table=need("CHORUS_ADVOCACY_TABLE"),
+            post_metrics_table=need("CHORUS_POST_METRICS_TABLE"),
             media_bucket=need("CHORUS_MEDIA_BUCKET"),
             publish_queue_url=need("CHORUS_PUBLISH_QUEUE_URL"),
             mentions_table=need("CHORUS_MENTIONS_TABLE"),

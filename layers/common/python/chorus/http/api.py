@@ -29,7 +29,7 @@ from chorus.core.errors import (
     Unprocessable,
     ValidationError,
 )
-from chorus.core.observability import logger, metrics
+from chorus.core.observability import function_keys, logger, metrics
 from chorus.core.roles import Principal
 
 if TYPE_CHECKING:
@@ -223,7 +223,8 @@ class Api:
         wants_request = "request" in inspect.signature(view).parameters
 
         def handle(**path_params: str) -> Response:
-            return self._handle(spec, view, path_params, wants_request)
+            with function_keys(self.app.lambda_context):
+                return self._handle(spec, view, path_params, wants_request)
 
         handle.__name__ = view.__name__
         handle.__doc__ = view.__doc__

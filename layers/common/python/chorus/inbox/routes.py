@@ -8,6 +8,7 @@ from chorus import container
 from chorus.core.roles import LISTENERS, RESPONDERS, Principal
 from chorus.http.api import PAGING, Query, Reply, Routes
 from chorus.inbox.rules import STATUS_FILTERS, person
+from chorus.inbox.saved.schemas import FilledReplyPage
 from chorus.inbox.schemas import (
     AssignRequest,
     MentionPage,
@@ -34,8 +35,8 @@ routes = Routes()
                   Query("platform", "where it was said", enum=get_args(MentionPlatform)),
                   Query("language", "nl, en or other", enum=("nl", "en", "other")),
                   Query("assignee", "assigned to this username; `me`: my queue"),
-                  Query("from", "received at or after, ISO 8601 (local time without an offset)"),
-                  Query("to", "received at or before, ISO 8601"),
+                  Query("from", "received at or after: a date (local midnight) or an ISO 8601 date-time"),
+                  Query("to", "received before (exclusive): a date (local midnight) or an ISO 8601 date-time"),
                   Query("order", "newest first (default) or oldest first", enum=("newest", "oldest"), default="newest"),
                   *PAGING))
 def list_mentions(principal: Principal, limit: int, cursor: str | None, status: str | None, order: str,
@@ -82,9 +83,22 @@ def add_mention_note(principal: Principal, id: str, body: NoteRequest) -> Mentio
 
 @routes.route("/mentions/{id}/reply", "POST",
               "Reply from the organisation's account on the mention's platform (a post "
-              "with a reply target; routed to PR, it waits for an editor's approval)",
+              "with a reply target; routed to PR, it waits for an editor's approval): `text`, or a saved reply filled "
+              "in (`saved_reply_id`)",
               roles=RESPONDERS, body=ReplyRequest, response=ReplyResult, status=201)
 def reply_to_mention(principal: Principal, id: str, body: ReplyRequest) -> Reply:
-    outcome = container.inbox().reply(id, body.text, body.channel, principal)
+    outcome = container.inbox().reply(id, body.text, body.channel, principal, body.saved_reply_id)
     result = ReplyResult(mention=outcome.mention, post=outcome.post, needs_approval=outcome.needs_approval)
     return Reply(result, status=201 if outcome.created else 200)
+
+
+@routes.route("/mentions/{id}/saved-replies", "GET",
+              "The saved replies for a mention, filled in as you would send them: its teams' templates, in its "
+              "language first, each with its length and the reply channel's limit", roles=LISTENERS,
+              response=FilledReplyPage, query=(
+                  Query("team", "this team's templates instead of the mention's teams'", enum=TEAMS),
+                  Query("channel", "the account the reply would go from (for the length limit), when there are "
+                        "several on the mention's platform")))
+def saved_replies_for_mention(principal: Principal, id: str, team: str | None, channel: str | None) -> FilledReplyPage:
+    case_number, items = container.inbox().saved_replies_for(id, team, channel, principal)
+    return FilledReplyPage(case_number=case_number, items=items)

@@ -61,8 +61,8 @@ class InboxQuery:
         unknown = sorted(set(filters) - set(FILTERS))
         if unknown:
             raise ValidationError(unknown[0], f"not a filter; filters are: {', '.join(FILTERS)}")
-        if since and until and until < since:
-            raise ValidationError("to", "must not be before 'from'")
+        if since and until and until <= since:
+            raise ValidationError("to", "must be after 'from' (from is included, to is not)")
         return cls(STATUS_FILTERS[status], since, until, {k: v for k, v in filters.items() if v}, oldest_first)
 
 

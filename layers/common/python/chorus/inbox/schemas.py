@@ -57,7 +57,11 @@ class NoteRequest(BaseModel):
 
 class ReplyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: str = Field(min_length=1, max_length=10_000, description="checked against the platform's length limit")
+    text: str | None = Field(default=None, min_length=1, max_length=10_000,
+                             description="checked against the platform's length limit; or send saved_reply_id")
+    saved_reply_id: str | None = Field(default=None, min_length=1, max_length=40, description="send this saved reply, "
+                                       "filled in for the mention (GET /mentions/{id}/saved-replies shows it); instead "
+                                       "of text")
     channel: str | None = Field(default=None, max_length=40, description="the account to reply from; needed only when "
                                 "the organisation has several on the mention's platform")
 

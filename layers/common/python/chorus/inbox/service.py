@@ -24,6 +24,7 @@ from typing import Protocol
 from chorus.calendar import rules as post_rules
 from chorus.calendar.schemas import Channel, Post, ReplyTarget
 from chorus.calendar.service import Holds, Publisher
+from chorus.core import text as text_rules
 from chorus.core import time as timing
 from chorus.core.errors import Conflict, NotFound, ValidationError
 from chorus.core.observability import logger
@@ -32,6 +33,8 @@ from chorus.core.roles import Principal
 from chorus.core.time import Clock
 from chorus.inbox import rules as workflow
 from chorus.inbox.rules import InboxPage, InboxQuery
+from chorus.inbox.saved import rules as saved_rules
+from chorus.inbox.saved.schemas import FilledReply, SavedReply
 from chorus.inbox.schemas import TeamMember
 from chorus.listening.schemas import MentionRecord, excerpt
 
@@ -75,6 +78,13 @@ class AlertEnds(Protocol):
     def end_alerts(self, mention: MentionRecord, by: str) -> object: ...
 
 
+class SavedReplyBook(Protocol):
+    """The team's saved replies (chorus.inbox.saved.service.SavedReplyService)."""
+
+    def find(self, reply_id: str) -> SavedReply | None: ...
+    def for_mention(self, teams: tuple[str, ...], languages: tuple[str, ...]) -> list[SavedReply]: ...
+
+
 class AlertSink(Protocol):
     """The alerts topic (chorus.aws.messaging.Alerts): subscriptions filter on the attributes."""
 
@@ -93,7 +103,10 @@ class InboxService:
     def __init__(self, mentions: Mentions, reads: InboxReads, posts: Posts, channels: Channels, replies: ReplyWrites,
                  clock: Clock, team: TeamDirectory, publisher: Publisher | None = None, holds: Holds | None = None,
                  alert_ends: AlertEnds | None = None, alerts: AlertSink | None = None,
-                 pause: Callable[[int], None] = jittered_pause) -> None:
+                 pause: Callable[[int], None] = jittered_pause, timezone: str = timing.DEFAULT_TIMEZONE,
+                 saved_replies: SavedReplyBook | None = None) -> None:
+        self.timezone = timezone
+        self.saved_replies = saved_replies
         self.mentions = mentions
         self.reads = reads
         self.posts = posts
@@ -117,8 +130,8 @@ class InboxService:
     def inbox(self, status: str, filters: dict[str, str], since: str | None, until: str | None, oldest_first: bool,
               limit: int, cursor: str | None) -> InboxPage:
         query = InboxQuery.of(
-            status, timing.parse_publish_at(since, field="from") if since else None,
-            timing.parse_publish_at(until, field="to") if until else None, filters, oldest_first)
+            status, timing.parse_bound(since, self.timezone, "from") if since else None,
+            timing.parse_bound(until, self.timezone, "to") if until else None, filters, oldest_first)
         page = self.reads.page(query, self.clock(), limit, cursor)
         logger.info("inbox page", extra={"statuses": list(query.statuses), "filters": sorted(query.filters),
                                          "returned": len(page.items), "read": page.items_read})
@@ -166,12 +179,21 @@ class InboxService:
         return saved
 
     # ------------------------------------------------------------------ replying
-    def reply(self, mention_id: str, text: str, channel_id: str | None, actor: Principal) -> ReplyOutcome:
-        """Answer a mention from the organisation's account on its platform. The same text to the same mention is
-        one reply however often it is sent (the post id is derived from both)."""
+    def reply(self, mention_id: str, text: str | None, channel_id: str | None, actor: Principal,
+              saved_reply_id: str | None = None) -> ReplyOutcome:
+        """Answer a mention from the organisation's account on its platform: `text`, or a saved reply filled in for
+        this mention (`saved_reply_id`). The same text to the same mention is one reply however often it is sent (the
+        post id is derived from both)."""
         mention = self.mention(mention_id)
         workflow.check_can_reply(mention)
         channel = self._reply_channel(mention, channel_id)
+        if saved_reply_id is not None and text is not None:
+            raise ValidationError("saved_reply_id", "send either text (what you wrote or edited) or saved_reply_id "
+                                                    "(the saved reply as it is), not both")
+        if saved_reply_id is not None:
+            text = self._saved_text(mention, saved_reply_id, actor)
+        if not text:
+            raise ValidationError("text", "write the reply, or name a saved reply with saved_reply_id")
         now = self.clock()
         approval = self._approval_reason(mention, actor)
         target = ReplyTarget(
@@ -179,7 +201,14 @@ class InboxService:
         )
         # After a failed reply, the same words again are a new reply: the failed post cannot be sent again.
         post_id = _reply_id(mention.id, text, workflow.failed_replies(mention))
-        post = post_rules.reply(post_id, text, channel, target, actor, now, approval)
+        try:
+            post = post_rules.reply(post_id, text, channel, target, actor, now, approval)
+        except ValidationError as error:
+            if saved_reply_id is None or error.field != "text":
+                raise
+            raise ValidationError("saved_reply_id", f"filled in for this mention, the saved reply {error.message}; "
+                                  f"shorten it (GET /mentions/{mention.id}/saved-replies shows it filled in) and send "
+                                  "it as text", **{k: v for k, v in error.details.items() if k != "field"}) from None
 
         def create(attempt: int) -> tuple[Post, MentionRecord] | None:
             current = mention if attempt == 0 else self.mention(mention_id)
@@ -195,6 +224,63 @@ class InboxService:
         logger.info("reply", extra={"mention": mention_id, "post": post.id, "channel": channel.id, "by": actor.username,
                                     "needs_approval": approval is not None})
         return ReplyOutcome(saved_mention, saved_post, needs_approval=approval is not None, created=True)
+
+    # ------------------------------------------------------------------ saved replies
+    def saved_replies_for(self, mention_id: str, team: str | None, channel_id: str | None,
+                          actor: Principal) -> tuple[str, list[FilledReply]]:
+        """The saved replies a mention is offered, filled in for it as `actor` would send them, with their length
+        as the reply channel counts it: the mention's teams (or `team`), its language first (see
+        chorus.inbox.saved.rules.offer_order). Also the mention's case number."""
+        mention = self.mention(mention_id)
+        teams, languages = saved_rules.offer_order(mention.language, (team,) if team else tuple(mention.teams))
+        templates = self.saved_replies.for_mention(teams, languages) if self.saved_replies else []
+        channel = self._preview_channel(mention, channel_id)
+        values = self._placeholder_values(mention, actor)
+        filled = []
+        for template in templates:
+            text = saved_rules.fill(template.text, values)
+            length, limit = self._measure(text, channel, mention, actor) if channel else (None, None)
+            filled.append(FilledReply(id=template.id, title=template.title, team=template.team,
+                                      language=template.language, text=text, length=length, limit=limit,
+                                      fits=None if length is None or limit is None else length <= limit))
+        return mention.case_number, filled
+
+    def _saved_text(self, mention: MentionRecord, saved_reply_id: str, actor: Principal) -> str:
+        found = self.saved_replies.find(saved_reply_id) if self.saved_replies else None
+        if found is None:
+            raise ValidationError("saved_reply_id", f"no saved reply {saved_reply_id!r}; GET /mentions/{mention.id}/"
+                                                    "saved-replies lists the ones for this mention")
+        return saved_rules.fill(found.text, self._placeholder_values(mention, actor))
+
+    def _placeholder_values(self, mention: MentionRecord, actor: Principal) -> dict[str, str]:
+        member = self.team_directory.find(actor.username)
+        return saved_rules.values_for(mention.author_handle, mention.author_name, mention.case_number,
+                                      member.name if member else None, actor.username)
+
+    def _preview_channel(self, mention: MentionRecord, channel_id: str | None) -> Channel | None:
+        """The channel a reply would go from; None when there is none to measure against (no channel on the
+        platform, several and none named, or a platform Chorus cannot reply on). A named channel must fit."""
+        try:
+            return self._reply_channel(mention, channel_id)
+        except ValidationError:
+            if channel_id:
+                raise
+            return None
+        except Conflict:
+            return None
+
+    def _measure(self, text: str, channel: Channel, mention: MentionRecord, actor: Principal) -> tuple[int, int]:
+        """The reply's length and limit as the channel counts them, through the rule that builds a reply (so the
+        @handle Mastodon gets in front is counted)."""
+        target = ReplyTarget(mention_id=mention.id, platform_id=mention.platform_id,
+                             author_handle=mention.author_handle)
+        limit = text_rules.length_limit(channel.platform, channel.max_length)
+        try:
+            post = post_rules.reply("preview", text, channel, target, actor, self.clock(), None)
+        except ValidationError as error:
+            length = error.details.get("length")
+            return (length if isinstance(length, int) else 0), limit
+        return text_rules.text_length(post.text_for(channel.id), channel.platform), limit
 
     def approve_reply(self, actor: Principal, post: Post) -> Post:
         """POST /posts/{id}/approve of a reply: it goes out now and becomes the mention's answer, together."""

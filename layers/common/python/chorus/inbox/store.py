@@ -16,7 +16,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
@@ -125,12 +125,14 @@ class InboxReader:
     @staticmethod
     def _conditions(query: InboxQuery, now: datetime) -> tuple[Any, Any]:
         condition: Condition | None = None
-        if query.since and query.until:
-            condition = MentionItem.received_at.between(timing.iso_utc(query.since), timing.iso_utc(query.until))
+        # Half-open [since, until): times are stored to the second, so "before until" is "at or before until - 1 s".
+        last = timing.iso_utc(query.until - timedelta(seconds=1)) if query.until else None
+        if query.since and last:
+            condition = MentionItem.received_at.between(timing.iso_utc(query.since), last)
         elif query.since:
             condition = MentionItem.received_at >= timing.iso_utc(query.since)
-        elif query.until:
-            condition = MentionItem.received_at <= timing.iso_utc(query.until)
+        elif last:
+            condition = MentionItem.received_at <= last
         filter_condition = MentionItem.expires_at > int(now.timestamp())
         for name, value in sorted(query.filters.items()):
             filter_condition &= (

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from chorus.core import time as timing
-from chorus.listening.schemas import Escalation, MentionRecord, Note, RoutingRules, Rule
+from chorus.listening.schemas import WORDS, Escalation, MentionRecord, Note, RoutingRules, Rule, number
 from chorus.platforms.base import Engagement, Mention
 
 # ---------------------------------------------------------------------------------------------- conversations
@@ -232,6 +232,7 @@ class Route:
     team: str
     severity: str
     reason: str
+    reason_nl: str | None = field(default=None, compare=False)  # the reason for Dutch subscribers
 
 
 TRIAGE_TEAM = "care"
@@ -242,34 +243,48 @@ def route(rules: RoutingRules, facts: Facts) -> list[Route]:
     """The teams to alert, most urgent last: the first matching rule; care, to triage, what the classifier cannot
     judge (another language, praise with signs of irony), whatever the rules say; PR when a complaint spreads."""
     matched = next((rule for rule in rules.rules if _matches(rule, facts)), None)
-    routes = [Route(matched.team, matched.severity, f"{facts.intent} ({facts.language})")] if matched else []
+    routes = [Route(matched.team, matched.severity, f"{facts.intent} ({facts.language})",
+                    f"{WORDS['nl'].get(facts.intent, facts.intent)} ({facts.language})")] if matched else []
     why_triage = triage_reason(facts)
     if why_triage and all(r.team != TRIAGE_TEAM for r in routes):
-        routes.append(Route(TRIAGE_TEAM, TRIAGE_SEVERITY, why_triage))
+        routes.append(Route(TRIAGE_TEAM, TRIAGE_SEVERITY, why_triage, triage_reason(facts, "nl")))
     if matched and facts.intent == "complaint" and matched.team != "pr":
         why = spread_reason(rules.escalation, facts)
         if why:
-            routes.append(Route("pr", rules.escalation.severity, why))
+            routes.append(Route("pr", rules.escalation.severity, why, spread_reason(rules.escalation, facts, "nl")))
     return routes
 
 
-def triage_reason(facts: Facts) -> str | None:
+def triage_reason(facts: Facts, language: str = "en") -> str | None:
     """Why a person must read the mention to know who answers it: never silently dropped, never taken on trust."""
+    dutch = language == "nl"
     if facts.language not in CLASSIFIED_LANGUAGES and facts.detected_language:
+        if dutch:
+            return (f"in een taal die Chorus niet kan beoordelen ({facts.detected_language}; Chorus leest Nederlands "
+                    "en Engels): lees het en beslis wie het beantwoordt")
         return (f"in {language_name(facts.detected_language)}, which Chorus cannot classify (it reads Dutch and "
                 "English): read it and decide who answers it")
     if facts.intent == "praise" and facts.irony.shown:
+        if dutch:
+            return (f"een compliment met tekenen van ironie ({facts.irony}): het kan een klacht zijn; lees het en "
+                    "beslis wie het beantwoordt")
         return f"praise with signs of irony ({facts.irony}): it may be a complaint; read it and decide who answers it"
     return None
 
 
-def spread_reason(escalation: Escalation, facts: Facts) -> str | None:
-    window = f"in {escalation.window_minutes} minutes"
+def spread_reason(escalation: Escalation, facts: Facts, language: str = "en") -> str | None:
+    dutch = language == "nl"
+    window = f"{'binnen' if dutch else 'in'} {escalation.window_minutes} {'minuten' if dutch else 'minutes'}"
     if facts.followers >= escalation.min_followers:
-        return f"author reaches {facts.followers:,} followers"
+        followers = number(facts.followers, language)
+        return f"de schrijver bereikt {followers} volgers" if dutch else f"author reaches {followers} followers"
     if facts.distinct_authors >= escalation.min_distinct_authors:
+        if dutch:
+            return f"{facts.distinct_authors} mensen deden mee aan het gesprek {window}"
         return f"{facts.distinct_authors} people joined the conversation {window}"
     if facts.interactions >= escalation.min_interactions:
+        if dutch:
+            return f"{facts.interactions} reacties en reposts {window}"
         return f"{facts.interactions} replies and reposts {window}"
     return None
 
@@ -288,5 +303,32 @@ def with_forward(routes: list[Route], team: str | None, forwarded_by: str | None
     reaches that team whatever the classifier made of it; the teams routing chose are alerted too."""
     if not team or any(r.team == team for r in routes):
         return routes
-    return [Route(team, "medium", f"forwarded by {forwarded_by or 'an employee'}"), *routes]
+    return [Route(team, "medium", f"forwarded by {forwarded_by or 'an employee'}",
+                  f"doorgestuurd door {forwarded_by or 'een medewerker'}"), *routes]
+
+
+# ---------------------------------------------------------------------------------------------- switching alerting off
+FACETS = ("brand", "company", "employees")
+FACET_WORDS = {"brand": "the brand", "company": "the company", "employees": "employees"}
+
+
+def complaint_gaps(rules: RoutingRules) -> list[str]:
+    """Which complaints no team is told about under `rules`, in words ("complaints in English about the company"),
+    empty when every complaint in Dutch and English reaches a team. A complaint reaches a team when a rule for
+    complaints matches its language and facet (languages and facets left empty match every one). Other languages
+    are not counted: care is told about those for triage whatever the rules say."""
+    gaps = []
+    for language in CLASSIFIED_LANGUAGES:
+        missing = [facet for facet in FACETS if not any(
+            rule.intent == "complaint" and (not rule.languages or language in rule.languages)
+            and (not rule.facets or facet in rule.facets) for rule in rules.rules)]
+        if missing:
+            about = "" if len(missing) == len(FACETS) else " about " + " or ".join(FACET_WORDS[f] for f in missing)
+            gaps.append(f"complaints in {LANGUAGE_NAMES[language]}{about}")
+    return gaps
+
+
+def complaint_teams(rules: RoutingRules) -> set[tuple[str, str]]:
+    """The (team, severity) pairs complaints are alerted to under `rules`."""
+    return {(rule.team, rule.severity) for rule in rules.rules if rule.intent == "complaint"}
 

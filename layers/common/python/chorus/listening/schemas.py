@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, computed_field, field_validator, model_validator
 
+from chorus.core import phones
 from chorus.core import time as timing
 from chorus.platforms.base import Author, Mention, MentionPlatform
 
 Facet = Literal["brand", "company", "employees"]
+_CASE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32: no I, L, O or U to misread on a phone
 MentionStatus = Literal["new", "assigned", "responded", "resolved", "ignored"]
 EXCERPT_CHARS = 280
 
@@ -157,6 +160,21 @@ class MentionRecord(BaseModel):
         answered = timing.from_iso_utc(self.first_response_at) - timing.from_iso_utc(self.received_at)
         return int(answered.total_seconds())
 
+    @computed_field(  # type: ignore[prop-decorator]
+        description="a short reference for the customer (the {case} of a saved reply), the same every time")
+    @property
+    def case_number(self) -> str:
+        return case_number(self.id)
+
+
+def case_number(mention_id: str) -> str:
+    """The case number of a mention: 40 bits of a hash of its id in Crockford's base 32, as C-XXXX-XXXX. Stable and
+    short enough to read out; among a million mentions about one pair shares a number (it is a reference for people,
+    not a key)."""
+    bits = int.from_bytes(hashlib.sha256(f"case\n{mention_id}".encode()).digest()[:5], "big")
+    code = "".join(_CASE_ALPHABET[(bits >> shift) & 31] for shift in range(35, -1, -5))
+    return f"C-{code[:4]}-{code[4:]}"
+
 
 # ---------------------------------------------------------------------------------------------- alerts
 # Open until someone acknowledges it, or its mention is answered (a reply published, or answered elsewhere), resolved
@@ -171,6 +189,7 @@ class Alert(BaseModel):
     team: str
     severity: str
     reason: str
+    reason_nl: str | None = Field(default=None, description="the reason in Dutch, for Dutch subscribers")
     intent: str
     language: str
     detected_language: str | None = None  # the mention's (MentionRecord.detected_language)
@@ -209,25 +228,61 @@ class Alert(BaseModel):
                 "platform": self.platform, "facet": self.facet or "none", "kind": "mention",
                 "sms": "yes" if self.sms else "no"}
 
-    def subject(self) -> str:
+    def subject(self, language: str = "en") -> str:
+        words = WORDS[language]
         who = f"@{self.author_handle.lstrip('@')}"
-        reach = f", {self.author_followers:,} followers" if self.author_followers else ""
-        language = self.detected_language if self.language == "other" and self.detected_language else self.language
-        return f"[{self.team} {self.severity}] {self.intent} ({language}) on {self.platform} by {who}{reach}"
+        reach = f", {number(self.author_followers, language)} {words['followers']}" if self.author_followers else ""
+        written_in = self.detected_language if self.language == "other" and self.detected_language else self.language
+        return (f"[{self.team} {words.get(self.severity, self.severity)}] {words.get(self.intent, self.intent)} "
+                f"({written_in}) {words['on']} {self.platform} {words['by']} {who}{reach}")
 
-    def message(self, ack_link: str | None) -> str:
-        lines = [self.subject(), "", self.excerpt, ""]
+    def why(self, language: str = "en") -> str:
+        return self.reason_nl if language == "nl" and self.reason_nl else self.reason
+
+    def message(self, ack_link: str | None, language: str = "en") -> str:
+        """The email (with the acknowledge link) or, without a link, the SMS, in `language` (nl or en)."""
+        words = WORDS[language]
+        lines = [self.subject(language), "", self.excerpt, ""]
         if self.url:
-            lines.append(f"Link: {self.url}")
-        lines.append(f"Why: {self.reason}")
-        lines.append(f"Alert: {self.id}")
+            lines.append(f"{words['link']}: {self.url}")
+        lines.append(f"{words['why']}: {self.why(language)}")
+        lines.append(f"{words['alert']}: {self.id}")
         if ack_link:
-            lines.append(f"Acknowledge: {ack_link}")
+            lines.append(f"{words['acknowledge']}: {ack_link}")
         return "\n".join(lines)
 
     def notify_claimable(self, now: datetime) -> bool:
         return not self.notified_at and (
             not self.notify_claim_until or timing.from_iso_utc(self.notify_claim_until) <= now)
+
+
+# ---------------------------------------------------------------------------------------------- subscribers' languages
+# Each subscriber reads alerts in their own language: every alert is published once per language with the `locale`
+# message attribute, and each subscription's filter policy takes its own (see Subscription.filter_policy).
+Language = Literal["nl", "en"]
+LANGUAGES: tuple[str, ...] = ("nl", "en")
+WORDS: dict[str, dict[str, str]] = {
+    "en": {"followers": "followers", "on": "on", "by": "by", "link": "Link", "why": "Why", "alert": "Alert",
+           "acknowledge": "Acknowledge"},
+    "nl": {"followers": "volgers", "on": "op", "by": "door", "link": "Link", "why": "Waarom", "alert": "Melding",
+           "acknowledge": "Klik om het op te pakken",
+           "low": "laag", "medium": "middel", "high": "hoog",
+           "complaint": "klacht", "question": "vraag", "praise": "compliment", "other": "overig"},
+}
+
+
+@dataclass(frozen=True)
+class Texts:
+    """One message in one language: the email's subject and text, and the SMS text when it differs."""
+
+    subject: str
+    message: str
+    sms_text: str | None = None
+
+
+def number(value: int, language: str) -> str:
+    """250,000 in English, 250.000 in Dutch."""
+    return f"{value:,}".replace(",", ".") if language == "nl" else f"{value:,}"
 
 
 def excerpt(text: str) -> str:
@@ -321,8 +376,38 @@ class RoutingRules(BaseModel):
     digest: DigestRules = Field(default_factory=DigestRules)
 
 
+class RoutingRulesIn(RoutingRules):
+    """PUT /routing-rules: the whole rule set. Rules under which no team is told about some complaints are refused
+    unless the request says, with `confirm_no_complaint_route`, that this is what is meant."""
+
+    confirm_no_complaint_route: bool = Field(
+        default=False, description="true: save even though some complaints (or all) would reach no team")
+    version: int | None = Field(default=None, description="read-only (as GET answers it); ignored: send If-Match")
+    changed_by: str | None = Field(default=None, description="read-only; ignored")
+    changed_at: str | None = Field(default=None, description="read-only; ignored")
+    no_complaint_route: bool | None = Field(default=None, description="read-only; ignored")
+
+    def rules_only(self) -> RoutingRules:
+        return RoutingRules.model_validate(self.model_dump(include=set(RoutingRules.model_fields)))
+
+
+class RoutingRulesVersion(RoutingRules):
+    """The routing rules as one version of them: who saved it and when (version 0: the built-in defaults)."""
+
+    version: int = Field(default=0, description="1 for the first saved rules, then one more per change; 0: the "
+                         "built-in defaults. The ETag: send it as If-Match with PUT")
+    changed_by: str | None = Field(default=None, description="who saved this version (null: the defaults)")
+    changed_at: str | None = Field(default=None, description="when")
+    no_complaint_route: bool = Field(default=False, description="saved with confirm_no_complaint_route: some "
+                                     "complaints (or all) reach no team under these rules")
+
+
+class RoutingRulesVersionPage(BaseModel):
+    items: list[RoutingRulesVersion] = Field(description="newest first")
+    next_cursor: str | None = Field(default=None, description="pass as ?cursor= for the next page")
+
+
 EMAIL_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-E164_PHONE = re.compile(r"^\+[1-9]\d{6,14}$")  # E.164, as SNS requires
 
 
 class SubscriptionIn(BaseModel):
@@ -331,19 +416,31 @@ class SubscriptionIn(BaseModel):
     team: Team
     protocol: Literal["email", "sms"]
     endpoint: str = Field(min_length=3, max_length=254,
-                          description="an email address, or a phone number in E.164 (+31612345678)")
+                          description="an email address, or a mobile number: 06 1234 5678, +31 6 1234 5678 or "
+                                      "0031 6 1234 5678 (a number without a country code is Dutch); stored in E.164 "
+                                      "(+31612345678)")
     min_severity: Severity | None = Field(default=None,
                                           description="default: low for email; SMS is for high severity only")
+    language: Language = Field(default="nl", description="the language this subscriber reads alerts in: nl (Dutch) "
+                               "or en (English)")
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint_fits_protocol(cls, value: str, info: ValidationInfo) -> str:
+        protocol = info.data.get("protocol")
+        if protocol == "email" and not EMAIL_ADDRESS.match(value):
+            raise ValueError("must be an email address for protocol email, e.g. care@example.org")
+        if protocol == "sms":
+            try:
+                return phones.e164(value)
+            except phones.InvalidPhone as problem:
+                raise ValueError(f"{problem} (protocol sms)") from None
+        return value
 
     @model_validator(mode="after")
-    def _endpoint_fits_protocol(self) -> SubscriptionIn:
-        if self.protocol == "email" and not EMAIL_ADDRESS.match(self.endpoint):
-            raise ValueError("endpoint must be an email address for protocol email")
-        if self.protocol == "sms":
-            if not E164_PHONE.match(self.endpoint):
-                raise ValueError("endpoint must be a phone number in E.164 form (+31612345678) for protocol sms")
-            if self.min_severity not in (None, "high"):
-                raise ValueError("SMS is only for high severity: leave min_severity out or set it to high")
+    def _sms_is_for_high_severity(self) -> SubscriptionIn:
+        if self.protocol == "sms" and self.min_severity not in (None, "high"):
+            raise ValueError("SMS is only for high severity: leave min_severity out or set it to high")
         return self
 
 
@@ -356,15 +453,24 @@ class Subscription(BaseModel):
     min_severity: str
     created_by: str
     created_at: str
+    language: Language = "nl"
     sns_subscription: str | None = None  # the SNS subscription ARN ("pending confirmation" until an email is confirmed)
 
     def filter_policy(self) -> dict[str, Any]:
         severities = severities_from(self.min_severity)
-        if self.protocol == "sms":
-            return {"team": [self.team], "severity": severities, "sms": ["yes"]}  # within the team's hourly SMS budget
+        # A message in one language (alerts and escalations are published once per language, `locale` nl or en)
+        # reaches the subscribers of that language; a message in one language only (no `locale`) reaches everyone.
+        # `exists: false` comes first: moto stops at a value that is absent, real SNS tries each.
+        locale = [{"exists": False}, self.language]
+        if self.protocol == "sms":  # within the team's hourly SMS budget
+            return {"team": [self.team], "severity": severities, "sms": ["yes"], "locale": locale}
         # Email also gets the team's digest, whatever the minimum severity: a digest carries `kind=digest` and no
         # severity (nor `sms`), so only this branch of the $or matches it, and SMS subscriptions never do.
-        return {"team": [self.team], "$or": [{"severity": severities}, {"kind": ["digest"]}]}
+        return {"team": [self.team], "$or": [{"severity": severities}, {"kind": ["digest"]}], "locale": locale}
+
+    def receives(self, team: str, severity: str) -> bool:
+        """Every alert of `team` at `severity` reaches it (SMS only within the hourly budget, so never every one)."""
+        return self.protocol == "email" and self.team == team and severity in severities_from(self.min_severity)
 
     def masked(self) -> Subscription:
         """For listings: enough of the address to recognise it, not enough to harvest it."""
@@ -383,10 +489,30 @@ class MentionQueued(BaseModel):
 
 class AlertList(BaseModel):
     items: list[Alert]
+    next_cursor: str | None = Field(default=None,
+                                    description="pass as ?cursor= for the next page; null on the last page")
 
 
 class SubscriptionList(BaseModel):
     items: list[Subscription]
+    next_cursor: str | None = Field(default=None, description="always null: the whole list is one page")
+
+
+class SubscriptionChange(BaseModel):
+    """One change to who receives alerts, kept for good (the address partly hidden, as listings show it)."""
+
+    at: str
+    by: str = Field(description="who made the change")
+    change: Literal["subscribed", "unsubscribed"]
+    subscription: Subscription
+    confirmed_no_complaint_subscriber: bool = Field(
+        default=False, description="unsubscribed with confirm_no_complaint_subscriber: nobody receives every alert "
+        "of a team that complaints go to")
+
+
+class SubscriptionHistory(BaseModel):
+    items: list[SubscriptionChange] = Field(description="newest first")
+    next_cursor: str | None = Field(default=None, description="pass as ?cursor= for the next page")
 
 
 class MailboxEntry(BaseModel):
@@ -403,3 +529,4 @@ class MailboxEntry(BaseModel):
 
 class Mailbox(BaseModel):
     items: list[MailboxEntry]
+    next_cursor: str | None = Field(default=None, description="always null: the whole list is one page")

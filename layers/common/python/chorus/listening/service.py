@@ -9,12 +9,12 @@ subscribers: stored per organisation, each one an SNS subscription with its filt
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from chorus.core import time as timing
-from chorus.core.errors import Conflict, NotFound
+from chorus.core.errors import Conflict, NotFound, Stale, ValidationError, require_version
 from chorus.core.observability import logger
 from chorus.core.retry import retry_on_conflict
 from chorus.core.roles import LISTENERS, Principal
@@ -25,6 +25,8 @@ from chorus.listening.rules import (
     NOTIFY_CLAIM,
     Facts,
     Route,
+    complaint_gaps,
+    complaint_teams,
     conversation_of,
     detected_language,
     forward_notes,
@@ -39,8 +41,11 @@ from chorus.listening.schemas import (
     MentionIn,
     MentionRecord,
     RoutingRules,
+    RoutingRulesVersion,
     Subscription,
+    SubscriptionChange,
     SubscriptionIn,
+    Texts,
     excerpt,
 )
 from chorus.listening.spikes import rules as spikes
@@ -78,6 +83,8 @@ class Alerts(Protocol):
     def create(self, alert: Alert) -> Alert | None: ...
     def save(self, alert: Alert) -> Alert: ...
     def recent(self, since: datetime, now: datetime, limit: int) -> list[Alert]: ...
+    def page(self, since: datetime, now: datetime, limit: int,
+             cursor: str | None) -> tuple[list[Alert], str | None]: ...
 
 
 class State(Protocol):
@@ -91,7 +98,17 @@ class IngestQueue(Protocol):
 
 
 class AlertSink(Protocol):
-    def send(self, subject: str, message: str, *, sms_text: str | None = None, **attributes: str) -> None: ...
+    """The alerts topic. With `translations`, the message is in `written_in` and each translation is published too,
+    each marked with its language for the subscriptions to choose (chorus.listening.store.LocalizedAlerts)."""
+
+    def send(self, subject: str, message: str, *, sms_text: str | None = None, written_in: str | None = None,
+             translations: Mapping[str, Texts] | None = None, **attributes: str) -> None: ...
+
+
+class RulesStore(Protocol):
+    def current(self) -> RoutingRulesVersion | None: ...
+    def save(self, rules: RoutingRulesVersion) -> RoutingRulesVersion: ...
+    def versions(self, limit: int, cursor: str | None) -> tuple[list[RoutingRulesVersion], str | None]: ...
 
 
 class AckLinks(Protocol):
@@ -107,7 +124,9 @@ class Forwards(Protocol):
 class ListeningService:
     def __init__(self, mentions: Mentions, alerts: Alerts, state: State, queue: IngestQueue, notifier: AlertSink,
                  classify: Callable[[str], ClassificationLike], clock: Clock, retention: timedelta,
-                 ack_links: AckLinks | None = None, forwards: Forwards | None = None) -> None:
+                 ack_links: AckLinks | None = None, forwards: Forwards | None = None,
+                 rules_store: RulesStore | None = None) -> None:
+        self.rules_store = rules_store or StateRules(state)
         self.mentions = mentions
         self.alerts = alerts
         self.state = state
@@ -205,7 +224,8 @@ class ListeningService:
         alert = self.alerts.get(alert_id, now)
         if alert is None:
             alert = Alert(
-                id=alert_id, team=decided.team, severity=decided.severity, reason=decided.reason, intent=record.intent,
+                id=alert_id, team=decided.team, severity=decided.severity, reason=decided.reason,
+                reason_nl=decided.reason_nl, intent=record.intent,
                 language=record.language, detected_language=record.detected_language, platform=record.platform,
                 facet=record.facet, mention_id=record.id,
                 conversation=record.conversation, author_handle=record.author_handle,
@@ -254,9 +274,16 @@ class ListeningService:
 
     def _notify(self, alert: Alert, now: datetime) -> None:
         link = self.ack_links.link(alert.id, alert.team, now) if self.ack_links else None
-        # SMS stays as short as it was: the link is for email, where a click acknowledges.
-        self.notifier.send(alert.subject(), alert.message(link), sms_text=alert.message(None) if link else None,
-                           **alert.attributes())
+
+        def texts(language: str) -> Texts:
+            # SMS stays short: the link is for email, where a click opens the acknowledge page.
+            address = f"{link}&lang={language}" if link else None
+            return Texts(alert.subject(language), alert.message(address, language),
+                         alert.message(None, language) if link else None)
+
+        english = texts("en")
+        self.notifier.send(english.subject, english.message, sms_text=english.sms_text, written_in="en",
+                           translations={"nl": texts("nl")}, **alert.attributes())
         try:
             self.alerts.save(alert.model_copy(update={"notified_at": timing.iso_utc(now), "notify_claim_until": None}))
         except Conflict:
@@ -283,19 +310,46 @@ class ListeningService:
         retry_on_conflict(mark, f"mention {record.id} kept changing while it was routed; the queue will retry")
 
     # ------------------------------------------------------------------ rules
-    def rules(self) -> RoutingRules:
-        stored = self.state.get(RULES_STATE)
-        return RoutingRules.model_validate(stored) if stored else DEFAULT_RULES
+    def rules(self) -> RoutingRulesVersion:
+        """The current routing rules (the built-in defaults, version 0, until someone saves rules)."""
+        return self.rules_store.current() or RoutingRulesVersion.model_validate(DEFAULT_RULES.model_dump())
 
-    def set_rules(self, rules: RoutingRules, principal: Principal) -> RoutingRules:
-        self.state.put(RULES_STATE, rules.model_dump(mode="json"), timing.iso_utc(self.clock()))
-        logger.info("routing rules changed", extra={"by": principal.username, "rules": len(rules.rules)})
-        return rules
+    def set_rules(self, rules: RoutingRules, principal: Principal, expected_version: int | None = None,
+                  confirm_no_complaint_route: bool = False) -> RoutingRulesVersion:
+        """Save `rules` as the next version, with who and when. With `expected_version` (If-Match) only on the
+        version the person read: a change since is a 412, never overwritten. Rules under which some complaints reach
+        no team are a 400 unless `confirm_no_complaint_route` says that is meant."""
+        gaps = complaint_gaps(rules)
+        if gaps and not confirm_no_complaint_route:
+            raise ValidationError(
+                "confirm_no_complaint_route",
+                f"with these rules no team is told about {'; '.join(gaps)}: such complaints are stored and shown in "
+                "the inbox, but nobody gets an alert, an escalation or a PR alert when one spreads. If that is what "
+                'you want, send the same rules with "confirm_no_complaint_route": true', gaps=gaps)
+        current = self.rules()
+        require_version(current.version, expected_version, "the routing rules")
+        saved = RoutingRulesVersion(**rules.model_dump(include=set(RoutingRules.model_fields)),
+                                    version=current.version + 1,
+                                    changed_by=principal.username, changed_at=timing.iso_utc(self.clock()),
+                                    no_complaint_route=bool(gaps))
+        try:
+            self.rules_store.save(saved)
+        except Stale:
+            if expected_version is not None:
+                require_version((self.rules_store.current() or current).version, expected_version, "the routing rules")
+            raise
+        logger.info("routing rules changed", extra={"by": principal.username, "rules": len(rules.rules),
+                                                    "version": saved.version, "no_complaint_route": gaps})
+        return saved
+
+    def rule_versions(self, limit: int, cursor: str | None) -> tuple[list[RoutingRulesVersion], str | None]:
+        return self.rules_store.versions(limit, cursor)
 
     # ------------------------------------------------------------ alerts (mentions are read and worked in chorus.inbox)
-    def recent_alerts(self, hours: int, limit: int) -> list[Alert]:
+    def recent_alerts(self, hours: int, limit: int, cursor: str | None = None) -> tuple[list[Alert], str | None]:
+        """GET /alerts: a page of the alerts of the last `hours`, newest first, and where the next page starts."""
         now = self.clock()
-        return self.alerts.recent(now - timedelta(hours=hours), now, limit)
+        return self.alerts.page(now - timedelta(hours=hours), now, limit, cursor)
 
     def alert(self, alert_id: str) -> Alert:
         alert = self.alerts.get(alert_id, self.clock())
@@ -344,10 +398,13 @@ class ListeningService:
 
 
 class Store(Protocol):
+    """Subscriptions, each change written together with its entry in the history."""
+
     def all(self) -> list[dict]: ...
     def get(self, item_id: str) -> dict | None: ...
-    def create(self, item_id: str, data: dict) -> bool: ...
-    def delete(self, item_id: str) -> bool: ...
+    def create(self, item_id: str, data: dict, change: dict | None = None) -> bool: ...
+    def delete(self, item_id: str, change: dict | None = None) -> bool: ...
+    def history(self, limit: int, cursor: str | None) -> tuple[list[dict], str | None]: ...
 
 
 class Gateway(Protocol):
@@ -356,30 +413,78 @@ class Gateway(Protocol):
 
 
 class SubscriptionService:
-    def __init__(self, store: Store, gateway: Gateway, clock: Clock) -> None:
+    def __init__(self, store: Store, gateway: Gateway, clock: Clock,
+                 rules: Callable[[], RoutingRules] | None = None) -> None:
         self.store = store
         self.gateway = gateway
         self.clock = clock
+        self.rules = rules or (lambda: DEFAULT_RULES)
 
     def create(self, body: SubscriptionIn, principal: Principal) -> Subscription:
+        now = self.clock()
         subscription = Subscription(
             id=f"sub-{secrets.token_hex(4)}", name=body.name, team=body.team, protocol=body.protocol,
-            endpoint=body.endpoint,
+            endpoint=body.endpoint, language=body.language,
             min_severity=body.min_severity or ("high" if body.protocol == "sms" else "low"),
-            created_by=principal.username, created_at=timing.iso_utc(self.clock()),
+            created_by=principal.username, created_at=timing.iso_utc(now),
         )
         subscription = subscription.model_copy(update={"sns_subscription": self.gateway.subscribe(subscription)})
-        self.store.create(subscription.id, subscription.model_dump(mode="json"))
+        self.store.create(subscription.id, subscription.model_dump(mode="json"),
+                          _change(subscription, "subscribed", principal, now))
         return subscription
 
     def all(self) -> list[Subscription]:
         return [Subscription.model_validate(data) for data in self.store.all()]
 
-    def delete(self, subscription_id: str) -> None:
-        data = self.store.get(subscription_id)
-        if data is None:
+    def delete(self, subscription_id: str, principal: Principal, confirm_no_complaint_subscriber: bool = False) -> None:
+        """Stop a subscription. Stopping the last one that receives every complaint alert of a team complaints go
+        to is a 409 unless `confirm_no_complaint_subscriber` says that is meant."""
+        subscriptions = self.all()
+        subscription = next((s for s in subscriptions if s.id == subscription_id), None)
+        if subscription is None:
             raise NotFound(f"no subscription {subscription_id!r}")
-        subscription = Subscription.model_validate(data)
+        left = [s for s in subscriptions if s.id != subscription_id]
+        unheard = sorted(f"{team} ({severity})" for team, severity in complaint_teams(self.rules())
+                         if subscription.receives(team, severity) and not any(s.receives(team, severity) for s in left))
+        if unheard and not confirm_no_complaint_subscriber:
+            raise Conflict(
+                f"this is the last email subscription receiving the complaint alerts of {', '.join(unheard)}: without "
+                "it nobody is told about new complaints (they still reach the inbox, the digest goes to nobody and "
+                "SMS only carries a few urgent ones). Subscribe someone else first, or repeat with "
+                "?confirm_no_complaint_subscriber=true", teams=unheard)
+        change = _change(subscription, "unsubscribed", principal, self.clock())
+        change["confirmed_no_complaint_subscriber"] = bool(unheard)
         if subscription.sns_subscription and subscription.sns_subscription.startswith("arn:"):
             self.gateway.unsubscribe(subscription.sns_subscription)
-        self.store.delete(subscription_id)
+        self.store.delete(subscription_id, change)
+
+    def history(self, limit: int, cursor: str | None) -> tuple[list[SubscriptionChange], str | None]:
+        items, next_cursor = self.store.history(limit, cursor)
+        return [SubscriptionChange.model_validate(item) for item in items], next_cursor
+
+
+def _change(subscription: Subscription, change: str, principal: Principal, now: datetime) -> dict[str, Any]:
+    # `moment` orders the history: two changes in one second keep their order.
+    return {"at": timing.iso_utc(now), "moment": now.isoformat(timespec="microseconds"), "by": principal.username,
+            "change": change,
+            "subscription": subscription.masked().model_dump(mode="json", exclude={"sns_subscription"})}
+
+
+class StateRules:
+    """Routing rules kept as one unversioned state value: for fakes and tests that give a State only."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+        self.saved: list[RoutingRulesVersion] = []
+
+    def current(self) -> RoutingRulesVersion | None:
+        stored = self.state.get(RULES_STATE)
+        return RoutingRulesVersion.model_validate(stored) if stored else None
+
+    def save(self, rules: RoutingRulesVersion) -> RoutingRulesVersion:
+        self.state.put(RULES_STATE, rules.model_dump(mode="json"), rules.changed_at or "")
+        self.saved.append(rules)
+        return rules
+
+    def versions(self, limit: int, cursor: str | None) -> tuple[list[RoutingRulesVersion], str | None]:
+        return list(reversed(self.saved))[:limit], None

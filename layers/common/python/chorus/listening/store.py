@@ -16,12 +16,16 @@ Access patterns:
   alerts by month, newest first ............ GSI `recent` month + created_at                Query
   alerts due to escalate ................... GSI `escalation` (sparse, keys) + escalate_at  Query escalate_at <= now
   subscriptions ............................ SubscriptionsTable key org + id                Query
+  subscription changes, newest first ....... StateTable org + subscriptions#history#<at>#… Query (with each change)
+  routing rules, current ................... StateTable org + routing_rules (version)    GetItem / transaction
+  routing rules, every version, newest ..... StateTable org + routing_rules#v#<version>   Query
 Expired mentions and alerts (past `expires_at`, not yet removed by TTL) are filtered out of every read.
 
 SQS: the ingest queue, one message per raw mention. Clients are built once per process."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -39,15 +43,15 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjec
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chorus.aws.cursors import decode_cursor, encode_cursor
-from chorus.aws.messaging import _client
-from chorus.aws.state import StateItem
+from chorus.aws.cursors import MAX_PAGE, decode_cursor, encode_cursor
+from chorus.aws.messaging import Alerts, _client
+from chorus.aws.state import StateItem, VersionedStateItem
 from chorus.aws.tables import cancellation_reasons, is_condition_failure, put_if_absent, table, transaction_connection
 from chorus.core import time as timing
 from chorus.core.errors import Stale, ValidationError
 from chorus.core.retry import retry_on_conflict
 from chorus.listening.digests import rules as digest
-from chorus.listening.schemas import Alert, MentionRecord
+from chorus.listening.schemas import Alert, MentionRecord, RoutingRulesVersion, Texts
 from chorus.listening.spikes import rules as spikes
 from chorus.listening.spikes.schemas import Tally
 from chorus.platforms.base import Author, Engagement, Mention
@@ -161,7 +165,7 @@ class MentionItem(Model):
 
     @classmethod
     def from_record(cls, record: MentionRecord) -> MentionItem:
-        data = record.model_dump(mode="json", exclude={"first_response_seconds"})
+        data = record.model_dump(mode="json", exclude={"first_response_seconds", "case_number"})
         if not data["version"]:
             del data["version"]  # a new item: PynamoDB's VersionAttribute then requires that none exists yet
         return cls(**data, negative_series=spikes.series_of(record),
@@ -323,15 +327,31 @@ class AlertRepository:
 
     def recent(self, since: datetime, now: datetime, limit: int) -> list[Alert]:
         """Alerts created since `since`, newest first (one Query per month)."""
+        return self.page(since, now, limit, None)[0]
+
+    def page(self, since: datetime, now: datetime, limit: int, cursor: str | None) -> tuple[list[Alert], str | None]:
+        """One page of `recent`, and where the next one starts (a month and a key in it), or None at the end."""
+        months = list(reversed(timing.months_between(since, now)))
+        state = decode_cursor(cursor)
+        if state:
+            if state.get("m") not in months:
+                raise ValidationError("cursor",
+                                      "is not a cursor of this listing, or it points before the hours asked for")
+            months = months[months.index(state["m"]):]
+        start = state.get("k")
         alerts: list[Alert] = []
-        for month in reversed(timing.months_between(since, now)):
-            for item in AlertItem.recent.query(month, AlertItem.created_at >= timing.iso_utc(since),
-                                               scan_index_forward=False,
-                                               filter_condition=AlertItem.expires_at > int(now.timestamp())):
-                alerts.append(item.to_alert())
-                if len(alerts) >= limit:
-                    return alerts
-        return alerts
+        for i, month in enumerate(months):
+            results = AlertItem.recent.query(month, AlertItem.created_at >= timing.iso_utc(since),
+                                             scan_index_forward=False, limit=limit - len(alerts),
+                                             filter_condition=AlertItem.expires_at > int(now.timestamp()),
+                                             last_evaluated_key=start)
+            alerts.extend(item.to_alert() for item in results)
+            start = None
+            if len(alerts) >= limit:
+                if results.last_evaluated_key:
+                    return alerts, encode_cursor({"m": month, "k": results.last_evaluated_key})
+                return alerts, encode_cursor({"m": months[i + 1]}) if i + 1 < len(months) else None
+        return alerts, None
 
 
 class ConfigRepository:
@@ -364,6 +384,120 @@ class ConfigRepository:
                 return False
             raise
         return True
+
+
+class SubscriptionRepository(ConfigRepository):
+    """Alert subscriptions, and their history in the state table (kept for good, newest first by one Query): each
+    change is written in one transaction with the change it records, so the history never misses or invents one."""
+
+    def __init__(self, org: str) -> None:
+        super().__init__(SubscriptionItem, org)
+
+    def create(self, item_id: str, data: dict[str, Any], change: dict[str, Any] | None = None) -> bool:
+        if change is None:
+            return super().create(item_id, data)
+        try:
+            with TransactWrite(connection=transaction_connection()) as transaction:
+                transaction.save(self.model(self.org, item_id, data=data), condition=self.model.id.does_not_exist())
+                transaction.save(self._change(change), condition=StateItem.name.does_not_exist())
+        except TransactWriteError as error:
+            if cancellation_reasons(error)[0] == "ConditionalCheckFailed":
+                return False
+            raise Stale("the subscriptions changed meanwhile; try again") from None
+        return True
+
+    def delete(self, item_id: str, change: dict[str, Any] | None = None) -> bool:
+        if change is None:
+            return super().delete(item_id)
+        try:
+            with TransactWrite(connection=transaction_connection()) as transaction:
+                transaction.delete(self.model(self.org, item_id), condition=self.model.id.exists())
+                transaction.save(self._change(change), condition=StateItem.name.does_not_exist())
+        except TransactWriteError as error:
+            if cancellation_reasons(error)[0] == "ConditionalCheckFailed":
+                return False
+            raise Stale("the subscriptions changed meanwhile; try again") from None
+        return True
+
+    def history(self, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        return _history(self.org, SUBSCRIPTION_HISTORY, limit, cursor)
+
+    def _change(self, change: dict[str, Any]) -> StateItem:
+        name = f"{SUBSCRIPTION_HISTORY}{change['moment']}#{change['subscription']['id']}#{change['change']}"
+        return StateItem(self.org, name, value=change, updated_at=change["at"])
+
+
+SUBSCRIPTION_HISTORY = "subscriptions#history#"
+RULES = "routing_rules"
+RULES_HISTORY = "routing_rules#v#"
+
+
+class RoutingRulesRepository:
+    """The routing rules in the state table: the current version (one GetItem, read for every mention routed) and
+    every version saved, kept for good (`routing_rules#v#<version>`, newest first by one Query). A save writes both
+    in one transaction, conditional on the version it replaces: of two people saving on the same version, one does."""
+
+    def __init__(self, org: str) -> None:
+        self.org = org
+
+    def current(self) -> RoutingRulesVersion | None:
+        try:
+            item = VersionedStateItem.get(self.org, RULES, consistent_read=True)
+        except VersionedStateItem.DoesNotExist:
+            return None
+        return RoutingRulesVersion.model_validate({**item.value, "version": item.version or 0})
+
+    def save(self, rules: RoutingRulesVersion) -> RoutingRulesVersion:
+        """Store `rules` as version `rules.version`; Stale when version `rules.version - 1` is no longer current."""
+        data = rules.model_dump(mode="json", exclude={"version"})
+        current = VersionedStateItem(self.org, RULES, value=data, updated_at=rules.changed_at or "")
+        if rules.version > 1:
+            current.version = rules.version - 1
+        version = StateItem(self.org, f"{RULES_HISTORY}{rules.version:010d}", value=rules.model_dump(mode="json"),
+                            updated_at=rules.changed_at or "")
+        try:
+            with TransactWrite(connection=transaction_connection()) as transaction:
+                transaction.save(current)
+                transaction.save(version, condition=StateItem.name.does_not_exist())
+        except TransactWriteError as error:
+            cancellation_reasons(error)
+            raise Stale("the routing rules were changed by someone else meanwhile; read them again") from None
+        return rules
+
+    def versions(self, limit: int, cursor: str | None) -> tuple[list[RoutingRulesVersion], str | None]:
+        items, next_cursor = _history(self.org, RULES_HISTORY, limit, cursor)
+        return [RoutingRulesVersion.model_validate(item) for item in items], next_cursor
+
+
+def _history(org: str, prefix: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of a history kept in the state table under `prefix`, newest first: one Query."""
+    start = decode_cursor(cursor).get("k") if cursor else None
+    if cursor and not (isinstance(start, dict) and start.get("org") == {"S": org}
+                       and str((start.get("name") or {}).get("S", "")).startswith(prefix)):
+        raise ValidationError("cursor", "is not a cursor this API returned for this list")
+    results = StateItem.query(org, StateItem.name.startswith(prefix), scan_index_forward=False,
+                              limit=min(limit, MAX_PAGE), last_evaluated_key=start)
+    items = [dict(item.value) for item in results]
+    key = results.last_evaluated_key
+    return items, encode_cursor({"k": key}) if key else None
+
+
+class LocalizedAlerts:
+    """The alerts topic for messages written in each subscriber's language: the message is published once per
+    language, with the `locale` attribute each subscription's filter policy selects on (Subscription.filter_policy).
+    A message without translations is published once, without `locale`, and reaches every subscriber."""
+
+    def __init__(self, topic_arn: str, region: str) -> None:
+        self.topic = Alerts(topic_arn, region)
+
+    def send(self, subject: str, message: str, *, sms_text: str | None = None, written_in: str | None = None,
+             translations: Mapping[str, Texts] | None = None, **attributes: str) -> None:
+        if not translations or written_in is None:
+            self.topic.send(subject, message, sms_text=sms_text, **attributes)
+            return
+        self.topic.send(subject, message, sms_text=sms_text, **attributes, locale=written_in)
+        for other, texts in translations.items():
+            self.topic.send(texts.subject, texts.message, sms_text=texts.sms_text, **attributes, locale=other)
 
 
 class IngestQueue:

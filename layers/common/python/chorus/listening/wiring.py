@@ -6,24 +6,26 @@ import functools
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from chorus.aws.messaging import Alerts, AlertSubscriptions
+from chorus.aws.messaging import AlertSubscriptions
 from chorus.aws.secrets import ChannelSecret
 from chorus.aws.state import StateRepository
 from chorus.core.settings import Settings
 from chorus.core.time import Clock
 from chorus.http.signing import AckLinks, SecretKey
+from chorus.listening.rules import DEFAULT_RULES
 from chorus.listening.service import Forwards, ListeningService, SubscriptionService
 from chorus.listening.sources.schemas import Source
 from chorus.listening.sources.service import FetchingService, SourcesService
 from chorus.listening.sources.store import SourceRepository
 from chorus.listening.store import (
     AlertRepository,
-    ConfigRepository,
     CountingMentionRepository,
     IngestQueue,
+    LocalizedAlerts,
     MentionRepository,
+    RoutingRulesRepository,
     SparseIndexReads,
-    SubscriptionItem,
+    SubscriptionRepository,
 )
 from chorus.platforms.base import Credentials, SourceSpec
 
@@ -40,9 +42,10 @@ def listening(settings: Settings, ack_links: AckLinks, forwards: Forwards, clock
 
     return ListeningService(
         CountingMentionRepository(settings.org), AlertRepository(), StateRepository(settings.org),
-        IngestQueue(settings.ingest_queue_url, settings.region), Alerts(settings.alerts_topic_arn, settings.region),
+        IngestQueue(settings.ingest_queue_url, settings.region),
+        LocalizedAlerts(settings.alerts_topic_arn, settings.region),
         classify=classify, clock=clock, retention=timedelta(days=settings.mention_retention_days),
-        ack_links=ack_links, forwards=forwards,
+        ack_links=ack_links, forwards=forwards, rules_store=RoutingRulesRepository(settings.org),
     )
 
 
@@ -51,7 +54,9 @@ def ack_links(settings: Settings) -> AckLinks:
 
 
 def subscriptions(settings: Settings, clock: Clock) -> SubscriptionService:
-    return SubscriptionService(ConfigRepository(SubscriptionItem, settings.org), alert_gateway(settings), clock=clock)
+    rules = RoutingRulesRepository(settings.org)
+    return SubscriptionService(SubscriptionRepository(settings.org), alert_gateway(settings), clock=clock,
+                               rules=lambda: rules.current() or DEFAULT_RULES)
 
 
 def alert_gateway(settings: Settings) -> AlertSubscriptions | LocalMailbox:
@@ -72,7 +77,8 @@ def escalation(settings: Settings, listening: ListeningService, ack_links: AckLi
     from chorus.listening.escalation.service import EscalationService
 
     # The one SMS budget per team and hour, shared by first alerts and escalations.
-    return EscalationService(AlertRepository(), MentionRepository(), Alerts(settings.alerts_topic_arn, settings.region),
+    return EscalationService(AlertRepository(), MentionRepository(),
+                             LocalizedAlerts(settings.alerts_topic_arn, settings.region),
                              rules=listening.rules, sms_budget=listening.sms_budget, ack_links=ack_links, clock=clock)
 
 
@@ -81,7 +87,8 @@ def spikes(settings: Settings, listening: ListeningService, crisis: CrisisServic
     from chorus.listening.spikes.store import SpikeRepository
 
     return SpikeService(
-        SpikeRepository(settings.org), SparseIndexReads(), Alerts(settings.alerts_topic_arn, settings.region), crisis,
+        SpikeRepository(settings.org), SparseIndexReads(), LocalizedAlerts(settings.alerts_topic_arn, settings.region),
+        crisis,
         rules=listening.rules, sms_budget=listening.sms_budget, clock=clock,
         retention=timedelta(days=settings.mention_retention_days),
     )
@@ -95,7 +102,7 @@ def digests(settings: Settings, listening: ListeningService, clock: Clock) -> Di
 
     return DigestService(
         InboxReader(), SparseIndexReads(), AlertRepository(), SpikeRepository(settings.org),
-        DigestSlotRepository(settings.org), Alerts(settings.alerts_topic_arn, settings.region),
+        DigestSlotRepository(settings.org), LocalizedAlerts(settings.alerts_topic_arn, settings.region),
         rules=listening.rules, clock=clock, timezone=settings.timezone,
     )
 

@@ -90,18 +90,23 @@ runtime answers the same).
 ## Periods
 
 Every `from`/`to` takes a date (midnight in the organisation's time zone) or a date-time (without an offset: local
-time; with one: that instant). `from` is included and `to` is not, everywhere.
+time; with one: that instant). `from` is included and `to` is not, everywhere: the calendar, the export, the inbox
+and the reports. The engagement reports count whole UTC days: their `from`/`to` are dates (or a date-time at
+midnight UTC), and their answers' `start`/`end` follow the same rule (`end` is the first day not counted).
 
 ## Changing what others may change too
 
-An answer that carries one versioned resource (a post, a person, a mention) has an `ETag` header. Send it back as
+An answer that carries one versioned resource (a post, a channel, a person, a source, the routing rules, a saved
+reply, a mention) has an `ETag` header. Send it back as
 `If-Match` with a change (`PATCH`/`PUT`): when someone changed the resource since you read it, the change is refused
 with 412 and the current version, instead of silently overwriting theirs.
 
 ## Paging
 
-Paged listings take `limit` (usually 1 to 100, default 50; the tables below give each route's range and default)
-and `cursor`, and answer `{"items": [...], "next_cursor": ...}`. Pass `next_cursor` as `?cursor=` for the next
+Every listing answers `{"items": [...], "next_cursor": ...}`; a list in an answer is `[]` when empty, never null.
+Listings that can be long take `limit` (usually 1 to 100, default 50; the tables below give each route's range and
+default) and `cursor`; the short ones (channels, sources, subscriptions, the team) are one page with `next_cursor`
+null. Pass `next_cursor` as `?cursor=` for the next
 page; the last page has `next_cursor` null. Listings that filter after reading (the inbox) can return a short page,
 even an empty one, that still carries a `next_cursor`: keep following it until it is null. A cursor this API did not
 hand out is a 400 naming `cursor`.

@@ -10,6 +10,8 @@ from chorus.calendar.schemas import Category, ChannelCreate, PostContent, SlotSp
 from chorus.calendar.service import CalendarService
 from chorus.core import time as timing
 from chorus.core.roles import ROLES, Principal
+from chorus.inbox.saved.schemas import SavedReplyIn
+from chorus.inbox.saved.service import SavedReplyService
 from chorus.listening.schemas import SubscriptionIn
 from chorus.listening.service import SubscriptionService
 from chorus.listening.sources.schemas import SourceCreate
@@ -18,6 +20,11 @@ from chorus.listening.sources.service import SourcesService
 
 def demo_username(role: str) -> str:
     return f"demo-{role}"
+
+
+# The demo users' names in the user pool (GET /team shows them; a saved reply's {agent} is the first name).
+DEMO_NAMES = {"master": "Marieke Jansen", "editor": "Eva de Boer", "creator": "Chris Bakker",
+              "publisher": "Priya Ramdin", "care": "Carla de Vries", "pr": "Piet Bakker", "viewer": "Vera Smit"}
 
 
 def create_role_users(region: str, user_pool_id: str) -> dict[str, dict[str, str]]:
@@ -31,7 +38,7 @@ def create_role_users(region: str, user_pool_id: str) -> dict[str, dict[str, str
             UserPoolId=user_pool_id,
             Username=username,
             UserAttributes=[{"Name": "email", "Value": f"{username}@example.org"},
-                            {"Name": "email_verified", "Value": "true"}],
+                            {"Name": "email_verified", "Value": "true"}, {"Name": "name", "Value": DEMO_NAMES[role]}],
             MessageAction="SUPPRESS",
         )
         cognito.admin_set_user_password(UserPoolId=user_pool_id, Username=username, Password=password, Permanent=True)
@@ -97,19 +104,40 @@ def seed(calendar: CalendarService) -> dict[str, int]:
 DEMO_SUBSCRIBERS = [
     {"name": "Klantenservice (care desk)", "team": "care", "protocol": "email", "endpoint": "care@example.org"},
     {"name": "Teamleider care", "team": "care-lead", "protocol": "email", "endpoint": "care-lead@example.org"},
-    {"name": "Woordvoerder (PR)", "team": "pr", "protocol": "email", "endpoint": "pr@example.org"},
-    {"name": "PR dienst-telefoon", "team": "pr", "protocol": "sms", "endpoint": "+31600000001"},
+    {"name": "Woordvoerder (PR)", "team": "pr", "protocol": "email", "endpoint": "pr@example.org", "language": "en"},
+    {"name": "PR dienst-telefoon", "team": "pr", "protocol": "sms", "endpoint": "06 1234 5678"},
     {"name": "Marketing", "team": "marketing", "protocol": "email", "endpoint": "marketing@example.org"},
 ]
 
 
 def seed_listening(subscriptions: SubscriptionService) -> int:
-    """Alert subscribers for every team (their mail lands in GET /mailbox). Always created: without them nobody
-    would see what listening does."""
+    """Alert subscribers for every team (their mail lands in GET /mailbox), in Dutch but for PR's email address, so
+    the mailbox shows both languages. Always created: without them nobody would see what listening does."""
     master = Principal(demo_username("master"), frozenset({"master"}))
     for body in DEMO_SUBSCRIBERS:
         subscriptions.create(SubscriptionIn.model_validate(body), master)
     return len(DEMO_SUBSCRIBERS)
+
+
+DEMO_SAVED_REPLIES = [
+    ("Excuses, stuur een DM", "nl", "Hoi {name}, wat vervelend! We zoeken het voor je uit: stuur je ons een DM met je "
+                                    "adres? Noem daarbij zaaknummer {case}. Groet, {agent}"),
+    ("Melding doorgezet", "nl", "Dank je voor je melding, {name}. We hebben hem doorgezet naar de juiste afdeling "
+                                "(zaaknummer {case}); je hoort binnen twee werkdagen van ons. Groet, {agent}"),
+    ("Sorry, please DM us", "en", "Hi {name}, sorry to hear this! Could you send us a DM with your address? Please "
+                                  "mention case {case}. Best, {agent}"),
+    ("Passed on", "en", "Thanks for letting us know, {name}. We have passed this on to the right team (case {case}); "
+                        "you will hear from us within two working days. {agent}"),
+]
+
+
+def seed_saved_replies(saved: SavedReplyService) -> int:
+    """A few of care's saved replies in Dutch and English (GET /mentions/{id}/saved-replies fills them in)."""
+    care = Principal(demo_username("care"), frozenset({"care"}))
+    for title, language, text in DEMO_SAVED_REPLIES:
+        saved.create(care, SavedReplyIn.model_validate({"title": title, "team": "care", "language": language,
+                                                        "text": text}))
+    return len(DEMO_SAVED_REPLIES)
 
 
 DEMO_SOURCE_ID = "google-alerts-demo"

@@ -104,6 +104,15 @@ class LocalOfferMailbox(LocalMailbox):
         from chorus.advocacy.pool.store import OfferMessages
 
         OfferMessages(self.topic_arn, self.sns.meta.region_name).announce(subscriptions, subject, message, sms_text)
+        self._drain_all(subscriptions)
+
+    def send_each(self, messages: list[tuple[OfferSubscription, str, str, str]]) -> None:
+        from chorus.advocacy.pool.store import OfferMessages
+
+        OfferMessages(self.topic_arn, self.sns.meta.region_name).send_each(messages)
+        self._drain_all([subscription for subscription, *_ in messages])
+
+    def _drain_all(self, subscriptions: list[OfferSubscription]) -> None:
         for subscription in subscriptions:
             try:
                 self._drain(subscription)

@@ -98,6 +98,7 @@ class LocalStack:
             feed, feed_url = serve_demo_feed(modified_at=int(time.time()))
             self._parts.append(feed)
             seeded["sources"] = demo_data.seed_sources(container.sources(), feed_url)
+            seeded["saved_replies"] = demo_data.seed_saved_replies(container.saved_replies())
             seeded["ambassadors"] = demo_data.seed_ambassadors(self.url)["people"]
 
         server = self._api_server()

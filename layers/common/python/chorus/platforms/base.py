@@ -1,14 +1,16 @@
 """What every platform module shares: the interfaces (a `Connector` acts as a channel's account, a `Fetcher` polls a
 source for mentions), the outcomes the publisher and `fetch_mentions` act on, and the shapes they exchange.
 
-- Publishing: a channel's Credentials (and the SecretStore that rotated tokens are written back to), PublishRequest,
-  Published, RecentPost, and the outcomes RateLimited, TransientFailure, OutcomeUnknown, PermanentFailure and
-  CredentialsRejected (transport.py maps HTTP failures to them).
+- Publishing: a channel's Credentials (and the SecretStore that rotated tokens are written back to), PublishRequest
+  with its MediaFiles, Published, RecentPost, and the outcomes RateLimited, TransientFailure, OutcomeUnknown,
+  PermanentFailure and CredentialsRejected (transport.py maps HTTP failures to them).
 - Listening: one Mention shape for every platform, whatever fetched or forwarded it; the SourceSpec a fetcher polls
   and its FetchResult; settings checks (BadSetting); the two kinds of watermark (an id the platform pages from, or a
   TimeMark: a time plus the keys seen at that time).
 - Share tracking: PublicPost and Reading, a publisher's recent public posts as MastodonReader and BlueskyReader read
   them.
+- Our posts' metrics: a MetricsReader (a connector that can) reads PostCounts of the channel's own published posts
+  in batches, for collect_post_metrics.
 
 A fetcher turns one poll of one source into normalised mentions and the next watermark. It never sleeps, retries
 or logs: outcomes are the connectors' exceptions (RateLimited with the platform's delay, CredentialsRejected,
@@ -16,10 +18,10 @@ TransientFailure, PermanentFailure), and the scheduled function decides what to 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 
@@ -43,10 +45,26 @@ class SecretStore(Protocol):
 
 
 @dataclass(frozen=True)
+class MediaFile:
+    """A photo or video to attach, with its alt text, read from the media library (or, for the local outbox only, a
+    link as it is: `data` empty)."""
+
+    key: str  # where it came from: a media library key, or a link
+    alt: str
+    content_type: str
+    data: bytes = field(default=b"", repr=False)
+
+    @property
+    def filename(self) -> str:
+        return self.key.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1] or "media"
+
+
+@dataclass(frozen=True)
 class PublishRequest:
     text: str
     idempotency_key: str  # stable per (post, channel): the same key for every retry of the same delivery
-    media: tuple[str, ...] = ()
+    # Uploading a file is safe to repeat (an unused upload is a leftover); creating the post is the idempotent step.
+    media: tuple[MediaFile, ...] = ()
     in_reply_to: str | None = None  # platform id of the post this replies to
 
 
@@ -63,6 +81,7 @@ class RecentPost:
     text: str
     created_at: str | None  # ISO 8601 as the platform gave it
     in_reply_to: str | None = None  # the post it replies to, where the platform says (the local outbox does)
+    media: tuple[tuple[str, str], ...] = ()  # (key, alt text) of each attachment, where kept (the local outbox)
 
 
 class PublishError(Exception):
@@ -324,3 +343,35 @@ class PublicPost:
 class Reading:
     posts: list[PublicPost]  # new since the watermark, oldest first
     watermark: dict[str, str]  # store it and pass it back next time
+
+
+# ---------------------------------------------------------------------------------------------- our posts' metrics
+@dataclass(frozen=True)
+class PostCounts:
+    """How one of our own published posts does, as its platform counts it at the time of reading. None: the platform
+    does not give that number (Mastodon and Bluesky show no impressions; link clicks need the account's own token)."""
+
+    replies: int
+    reposts: int  # boosts (Mastodon), reposts (Bluesky, X), reshares (LinkedIn)
+    likes: int  # favourites (Mastodon), likes, reactions (LinkedIn)
+    quotes: int | None = None
+    impressions: int | None = None
+    link_clicks: int | None = None  # X: url_link_clicks; LinkedIn: clicks on the post (clickCount)
+
+
+@dataclass(frozen=True)
+class MetricsReading:
+    counts: dict[str, PostCounts]  # by platform id; an id left out is not (or no longer) visible on the platform
+    requests: int  # HTTP requests made for this batch
+
+
+@runtime_checkable
+class MetricsReader(Protocol):
+    """A connector that reads the counts of the channel's own published posts, `metrics_batch` posts a request at
+    most. It raises the same outcomes as publishing (RateLimited with the platform's delay, TransientFailure,
+    CredentialsRejected, PermanentFailure); it never retries or sleeps."""
+
+    platform: str
+    metrics_batch: int
+
+    def metrics(self, platform_ids: Sequence[str]) -> MetricsReading: ...

@@ -1,14 +1,16 @@
 """Bluesky (any atproto PDS): publishing as a channel's account, listening to a source, and reading a publisher's
 public posts.
 
-BlueskyConnector: XRPC over HTTP with an app password. Exactly once without an idempotency header: the record key
-of every post is derived from the delivery's idempotency key (`tid_for`), and the post is written with `putRecord`
-+ `swapRecord: null` ("create, and only if absent"). A retry after a lost answer therefore finds its own earlier
-post (the PDS answers `InvalidSwap`) and returns it, instead of posting twice or overwriting the first post with a
-new `createdAt` (a new CID would break the strong refs of any reply made in between). A PDS that ignores
-`swapRecord` simply overwrites: still one post. The session (access + refresh JWT) lives in memory for the life of
-the connector: `createSession` is limited to 30 per 5 minutes per account, so keep connectors alive across
-invocations where possible.
+BlueskyConnector: XRPC over HTTP with an app password. Photos are uploaded as blobs (`com.atproto.repo.uploadBlob`)
+and embedded with their alt text (`app.bsky.embed.images`); Chorus does not send video to Bluesky. Exactly once
+without an idempotency header: the record key of every post is derived from the delivery's idempotency key
+(`tid_for`), and the post is written with `putRecord` + `swapRecord: null` ("create, and only if absent"). A retry
+after a lost answer therefore finds its own earlier post (the PDS answers `InvalidSwap`) and returns it, instead of
+posting twice or overwriting the first post with a new `createdAt` (a new CID would break the strong refs of any
+reply made in between). A PDS that ignores `swapRecord` simply overwrites: still one post. The session (access +
+refresh JWT) lives in memory for the life of the connector: `createSession` is limited to 30 per 5 minutes per
+account, so keep connectors alive across invocations where possible. `metrics` reads our posts' replies, reposts,
+likes and quotes, 25 a request (`app.bsky.feed.getPosts`).
 
 BlueskyFetcher: a post search (`app.bsky.feed.searchPosts`) or our account's mentions, replies and quotes
 (`app.bsky.notification.listNotifications`). Signed in (credentials `handle` + `app_password`), every call goes to
@@ -30,7 +32,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -44,9 +46,12 @@ from chorus.platforms.base import (
     CredentialsRejected,
     Engagement,
     FetchResult,
+    MediaFile,
     Mention,
+    MetricsReading,
     OutcomeUnknown,
     PermanentFailure,
+    PostCounts,
     PublicPost,
     Published,
     PublishRequest,
@@ -200,7 +205,30 @@ class BlueskyConnector:
             record["facets"] = sorted(facets, key=lambda facet: facet["index"]["byteStart"])
         if request.in_reply_to:
             record["reply"] = self._reply_refs(AtUri.parse(request.in_reply_to))
+        if request.media:
+            record["embed"] = {"$type": "app.bsky.embed.images", "images": [
+                {"alt": file.alt, "image": self._upload_blob(file)} for file in request.media
+            ]}
         return record
+
+    def _upload_blob(self, file: MediaFile) -> dict[str, Any]:
+        """`com.atproto.repo.uploadBlob` with the raw bytes; the blob ref goes into the post's images embed (with
+        `alt`). A blob no record names is dropped by the PDS, so an upload is safe to repeat."""
+        def send(token: str) -> Response:
+            return self._transport.request(
+                "POST", f"{self._service_url}/xrpc/com.atproto.repo.uploadBlob",
+                headers={"Authorization": f"Bearer {token}", "Content-Type": file.content_type}, body=file.data)
+
+        try:
+            response = send(self._signed_in()["accessJwt"])
+            if xrpc_error(response) == "ExpiredToken":
+                response = send(self._refreshed()["accessJwt"])
+            blob = raise_for_outcome("POST", response, self._clock()).json().get("blob")
+        except OutcomeUnknown as error:
+            raise TransientFailure(f"uploading {file.filename} to Bluesky: {error}") from None
+        if not isinstance(blob, dict):
+            raise PermanentFailure(f"Bluesky answered the upload of {file.filename} without a blob")
+        return blob
 
     def delete(self, platform_id: str) -> None:
         uri = AtUri.parse(platform_id)
@@ -230,6 +258,28 @@ class BlueskyConnector:
     def verify_credentials(self) -> str:
         session = self.xrpc("GET", "com.atproto.server.getSession").json()
         return f"@{session['handle']}"
+
+    # ------------------------------------------------------------------------------------------ our posts' metrics
+    metrics_batch = 25  # app.bsky.feed.getPosts takes at most 25 URIs
+
+    def metrics(self, platform_ids: Sequence[str]) -> MetricsReading:
+        """Replies, reposts, likes and quotes of our posts: one `app.bsky.feed.getPosts` for up to 25 at:// URIs,
+        through the account's PDS (which passes it on to the AppView). A deleted post is left out of the answer.
+        Bluesky counts no impressions or clicks."""
+        uris = list(dict.fromkeys(platform_ids))[: self.metrics_batch]
+        if not uris:
+            return MetricsReading({}, 0)
+        signing_in = 1 if self._session is None else 0
+        body = self.xrpc("GET", "app.bsky.feed.getPosts", params=[("uris", uri) for uri in uris]).json() or {}
+        counts = {
+            str(view["uri"]): PostCounts(
+                replies=count(view.get("replyCount")), reposts=count(view.get("repostCount")),
+                likes=count(view.get("likeCount")), quotes=count(view.get("quoteCount")),
+            )
+            for view in body.get("posts") or []
+            if isinstance(view, dict) and view.get("uri") in uris
+        }
+        return MetricsReading(counts, 1 + signing_in)
 
     # ------------------------------------------------------------------------------------------ helpers
     def _resolve_handle(self, handle: str) -> str | None:

@@ -1,17 +1,21 @@
 """The `local` platform: an outbox in DynamoDB that `GET /channels/{id}/outbox` shows. It behaves like a real
-platform with an idempotency key: a retry with the same key returns the first post instead of a second one.
+platform with an idempotency key: a retry with the same key returns the first post instead of a second one. It keeps
+each attachment's key (or link) and alt text, not its bytes.
 
 Access pattern (the table is defined in infra/template.yaml; see docs/data-model.md):
-  a channel's local outbox ............. OutboxTable key channel_id + key             Query / conditional Put"""
+  a channel's local outbox ............. OutboxTable key channel_id + key             Query / conditional Put
+  counts of our posts (metrics) ........ OutboxTable key channel_id + key             BatchGetItem"""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
-from pynamodb.attributes import ListAttribute, UnicodeAttribute
+from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
 from chorus.aws.tables import put_if_absent, table
-from chorus.platforms.base import Published, PublishRequest, RecentPost
+from chorus.platforms.base import MetricsReading, PostCounts, Published, PublishRequest, RecentPost
 
 
 @table("outbox_table")
@@ -24,9 +28,13 @@ class OutboxItem(Model):
     channel_id = UnicodeAttribute(hash_key=True)
     key = UnicodeAttribute(range_key=True)  # the delivery's idempotency key: a retry finds its first write
     text = UnicodeAttribute()
-    media = ListAttribute(of=UnicodeAttribute, default=list)
+    media = ListAttribute[Any](default=list)  # {key, alt} of each photo or video (plain keys in older entries)
     in_reply_to = UnicodeAttribute(null=True)
     published_at = UnicodeAttribute()
+    # what people did with it: the demo and the tests set these as a network's audience would
+    replies = NumberAttribute(default=0)
+    reposts = NumberAttribute(default=0)
+    likes = NumberAttribute(default=0)
 
 
 class OutboxRepository:
@@ -38,6 +46,9 @@ class OutboxRepository:
             return OutboxItem.get(channel_id, key, consistent_read=True)
         except OutboxItem.DoesNotExist:
             return None
+
+    def many(self, channel_id: str, keys: Sequence[str]) -> list[OutboxItem]:
+        return list(OutboxItem.batch_get([(channel_id, key) for key in keys]))
 
     def latest(self, channel_id: str, limit: int) -> list[OutboxItem]:
         items = list(OutboxItem.query(channel_id))
@@ -60,7 +71,7 @@ class LocalConnector:
             self.channel_id,
             request.idempotency_key,
             text=request.text,
-            media=list(request.media),
+            media=[{"key": file.key, "alt": file.alt} for file in request.media],
             in_reply_to=request.in_reply_to,
             published_at=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         )
@@ -81,9 +92,28 @@ class LocalConnector:
                 text=i.text,
                 created_at=i.published_at,
                 in_reply_to=i.in_reply_to,
+                media=tuple(_attachment(entry) for entry in i.media),
             )
             for i in self.outbox.latest(self.channel_id, limit)
         ]
 
+    metrics_batch = 100  # BatchGetItem reads 100 keys a request
+
+    def metrics(self, platform_ids: Sequence[str]) -> MetricsReading:
+        """The counts stored with each outbox entry (a deleted entry is left out): one BatchGetItem."""
+        keys = list(dict.fromkeys(platform_ids))[: self.metrics_batch]
+        if not keys:
+            return MetricsReading({}, 0)
+        return MetricsReading({
+            item.key: PostCounts(replies=int(item.replies), reposts=int(item.reposts), likes=int(item.likes))
+            for item in self.outbox.many(self.channel_id, keys)
+        }, 1)
+
     def verify_credentials(self) -> str:
         return f"local:{self.channel_id}"
+
+
+def _attachment(entry: object) -> tuple[str, str]:
+    if isinstance(entry, dict):
+        return str(entry.get("key") or ""), str(entry.get("alt") or "")
+    return str(entry), ""

@@ -4,7 +4,10 @@ and reading a publisher's public posts.
 MastodonConnector: REST API v1 with a user access token. Mastodon honours `Idempotency-Key` on
 `POST /api/v1/statuses` for about an hour, so a retry with the same key returns the first status instead of posting
 twice (snac2 and some other servers ignore it: the publisher still reconciles). Status `content` is HTML; recent
-posts are turned back into the plain text that was posted.
+posts are turned back into the plain text that was posted. Photos and videos are uploaded first
+(`POST /api/v2/media` with the alt text as `description`) and named on the status (`media_ids[]`). `metrics` reads
+our statuses' replies, boosts and favourites, 20 a request (`GET /api/v1/statuses?id[]=`, Mastodon 4.3+; one status
+a request on older servers).
 
 MastodonFetcher: mentions of our account, a hashtag timeline, or a search.
 - `notifications`: `GET /api/v1/notifications?types[]=mention` with the account's token.
@@ -27,7 +30,7 @@ the person typed."""
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from html.parser import HTMLParser
@@ -41,8 +44,12 @@ from chorus.platforms.base import (
     Credentials,
     Engagement,
     FetchResult,
+    MediaFile,
     Mention,
+    MetricsReading,
+    OutcomeUnknown,
     PermanentFailure,
+    PostCounts,
     PublicPost,
     Published,
     PublishRequest,
@@ -50,6 +57,7 @@ from chorus.platforms.base import (
     RecentPost,
     SourceKind,
     SourceSpec,
+    TransientFailure,
     count,
     http_url_setting,
     id_order,
@@ -64,29 +72,36 @@ from chorus.platforms.transport import (
     CountingTransport,
     HttpClient,
     Response,
+    multipart,
     raise_for_outcome,
     shared_transport,
 )
 
 MAX_PAGE = 40  # the API's maximum `limit` for account statuses
+MEDIA_POLL_SECONDS = 2.0  # between looks at an attachment Mastodon is still processing (a video)
+MEDIA_PROCESSING_SECONDS = 30.0  # then the publisher retries later (the consumer's timeout is 60 s)
 
 
 class MastodonConnector:
     platform = "mastodon"
 
     def __init__(
-        self, base_url: str, access_token: str, transport: HttpClient | None = None, clock: Clock | None = None
+        self, base_url: str, access_token: str, transport: HttpClient | None = None, clock: Clock | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._token = access_token
         self._transport = transport or shared_transport()
         self._clock = clock or time.time
+        self._sleep = sleep  # between looks at a video Mastodon is still processing
         self._account_id: str | None = None
+        self._batch_statuses: bool | None = None  # does the server have GET /api/v1/statuses? (None: not asked yet)
 
     def publish(self, request: PublishRequest) -> Published:
-        form = {"status": request.text, "visibility": "public"}
+        form = [("status", request.text), ("visibility", "public")]
         if request.in_reply_to:
-            form["in_reply_to_id"] = request.in_reply_to
+            form.append(("in_reply_to_id", request.in_reply_to))
+        form += [("media_ids[]", self._upload(file)) for file in request.media]
         status = self._call(
             "POST",
             "/api/v1/statuses",
@@ -94,6 +109,25 @@ class MastodonConnector:
             headers={"Content-Type": "application/x-www-form-urlencoded", "Idempotency-Key": request.idempotency_key},
         ).json()
         return Published(platform_id=str(status["id"]), url=status.get("url") or status.get("uri"))
+
+    def _upload(self, file: MediaFile) -> str:
+        """`POST /api/v2/media` with the file and its alt text as `description`; the attachment's id goes on the
+        status. 202 means still processing (video): the status may only name it once `GET /api/v1/media/:id` answers
+        200. An upload whose answer is lost is simply done again (an unused attachment is only a leftover)."""
+        body, content_type = multipart({"description": file.alt}, "file", file.filename, file.content_type, file.data)
+        try:
+            response = self._call("POST", "/api/v2/media", body=body, headers={"Content-Type": content_type})
+        except OutcomeUnknown as error:
+            raise TransientFailure(f"uploading {file.filename} to Mastodon: {error}") from None
+        media_id = str(response.json()["id"])
+        waited = 0.0
+        while response.status in (202, 206):  # accepted or still processing: not yet ready to attach
+            if waited >= MEDIA_PROCESSING_SECONDS:
+                raise TransientFailure(f"Mastodon was still processing {file.filename} after {waited:.0f} s")
+            self._sleep(MEDIA_POLL_SECONDS)
+            waited += MEDIA_POLL_SECONDS
+            response = self._call("GET", f"/api/v1/media/{quote(media_id, safe='')}")
+        return media_id
 
     def delete(self, platform_id: str) -> None:
         """A 404 means gone, unless the status can still be read: some servers (snac) cannot delete through the API."""
@@ -126,6 +160,41 @@ class MastodonConnector:
         self._account_id = str(account["id"])
         return f"@{account['acct']}"
 
+    # ------------------------------------------------------------------------------------------ our posts' metrics
+    metrics_batch = 20  # GET /api/v1/statuses takes at most 20 ids (Mastodon's DEFAULT_STATUSES_LIMIT)
+
+    def metrics(self, platform_ids: Sequence[str]) -> MetricsReading:
+        """Replies, boosts and favourites of our statuses: `GET /api/v1/statuses?id[]=…` (Mastodon 4.3+: one request
+        for up to 20), or one `GET /api/v1/statuses/:id` each on a server without it (older Mastodon, snac), which is
+        found out once per connector. A status that is gone (deleted, or no longer visible) is left out. Mastodon
+        counts no impressions or clicks."""
+        ids = list(dict.fromkeys(platform_ids))[: self.metrics_batch]
+        if not ids:
+            return MetricsReading({}, 0)
+        if self._batch_statuses is not False:
+            response = self._transport.request(
+                "GET", f"{self._base_url}/api/v1/statuses?{urlencode([('id[]', i) for i in ids])}",
+                headers={"Authorization": f"Bearer {self._token}"},
+            )
+            if self._batch_statuses is None and response.status in (400, 404, 405, 422):
+                self._batch_statuses = False  # the server has no such call: one status at a time from now on
+            else:
+                statuses = raise_for_outcome("GET", response, self._clock()).json()
+                if isinstance(statuses, list):
+                    self._batch_statuses = True
+                    return MetricsReading(_status_counts(statuses, ids), 1)
+                self._batch_statuses = False
+            requests = 1
+        else:
+            requests = 0
+        found: list[Any] = []
+        for status_id in ids:
+            response = self._call("GET", f"/api/v1/statuses/{quote(status_id, safe='')}", missing_ok=True)
+            requests += 1
+            if response.status != 404:
+                found.append(response.json())
+        return MetricsReading(_status_counts(found, ids), requests)
+
     def _call(self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None,
               missing_ok: bool = False) -> Response:
         response = self._transport.request(
@@ -137,6 +206,19 @@ class MastodonConnector:
         if missing_ok and response.status == 404:  # already gone: deleting twice is not an error
             return response
         return raise_for_outcome(method, response, self._clock())
+
+
+def _status_counts(statuses: list[Any], wanted: list[str]) -> dict[str, PostCounts]:
+    """The counts of the statuses asked for (a server may answer with more, or with none of them)."""
+    counts: dict[str, PostCounts] = {}
+    for status in statuses:
+        if isinstance(status, dict) and str(status.get("id")) in wanted:
+            quotes = status.get("quotes_count")  # Mastodon 4.5+ counts quote posts
+            counts[str(status["id"])] = PostCounts(
+                replies=count(status.get("replies_count")), reposts=count(status.get("reblogs_count")),
+                likes=count(status.get("favourites_count")), quotes=count(quotes) if quotes is not None else None,
+            )
+    return counts
 
 
 def html_to_text(content: str) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json as jsonlib
 import re
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -243,3 +244,15 @@ class CountingTransport:
                 json: Any = None) -> Response:
         self.count += 1
         return self._transport.request(method, url, headers=headers, body=body, json=json)
+
+
+def multipart(fields: Mapping[str, str], file_field: str, filename: str, content_type: str,
+              data: bytes) -> tuple[bytes, str]:
+    """A multipart/form-data body (the text fields, then the file) and its Content-Type header, for uploads."""
+    boundary = f"chorus-{uuid.uuid4().hex}"
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+             for name, value in fields.items()]
+    safe_name = filename.replace('"', "").replace("\r", "").replace("\n", "") or "media"
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; filename="{safe_name}"\r\n'
+                 f"Content-Type: {content_type}\r\n\r\n".encode() + data + b"\r\n")
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"

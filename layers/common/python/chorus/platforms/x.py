@@ -6,10 +6,13 @@ connector refreshes a minute before `expires_at` (or once after a 401), writes b
 secret at once, and when X refuses a refresh token it re-reads the secret first (another Lambda may have rotated
 it) before it gives up and asks the owner to reconnect.
 
+Photos go up first, one request each (`POST /2/media/upload`), with their alt text (`POST /2/media/metadata`), and
+the post names them (`media.media_ids`); Chorus does not send video to X (that needs the chunked upload).
+
 X has no idempotency key, so a lost answer to `POST /2/tweets` can only be settled by reading the account's recent
 posts: that is why the publisher reconciles. X rewrites posted text (links become t.co links, `&`, `<` and `>` come
 back HTML-escaped), so recent posts ask for `entities` and undo both, or reconciliation would never match a post
-with a link in it.
+with a link in it. `metrics` reads our posts' public and non-public metrics, 100 a request (`GET /2/tweets`).
 
 XFetcher reads a recent search (`GET /2/tweets/search/recent`) or the mentions of one user
 (`GET /2/users/:id/mentions`). Both are newest first and take `since_id`, so the watermark is the newest post id
@@ -21,7 +24,7 @@ from __future__ import annotations
 import base64
 import html
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,9 +38,12 @@ from chorus.platforms.base import (
     CredentialsRejected,
     Engagement,
     FetchResult,
+    MediaFile,
     Mention,
+    MetricsReading,
     OutcomeUnknown,
     PermanentFailure,
+    PostCounts,
     Published,
     PublishRequest,
     RecentPost,
@@ -59,6 +65,7 @@ from chorus.platforms.transport import (
     HttpClient,
     Response,
     error_message,
+    multipart,
     raise_for_outcome,
     shared_transport,
 )
@@ -110,11 +117,30 @@ class XConnector:
         payload: dict[str, Any] = {"text": request.text}
         if request.in_reply_to:
             payload["reply"] = {"in_reply_to_tweet_id": request.in_reply_to}
+        if request.media:
+            payload["media"] = {"media_ids": [self._upload(file) for file in request.media]}
         response = self._call("POST", "/2/tweets", json=payload)
         data = (response.json() or {}).get("data") or {}
         if not data.get("id"):  # X can answer 2xx with only `errors`
             raise PermanentFailure(f"X created no post: {error_message(response)}")
         return Published(platform_id=str(data["id"]), url=f"https://x.com/i/web/status/{data['id']}")
+
+    def _upload(self, file: MediaFile) -> str:
+        """A photo in one request (`POST /2/media/upload`, `media_category=tweet_image`), then its alt text
+        (`POST /2/media/metadata`, `alt_text.text`); the media id goes on the post. Both are safe to repeat: an
+        unused upload expires, and the metadata is set, not added."""
+        body, content_type = multipart({"media_category": "tweet_image"}, "media", file.filename, file.content_type,
+                                       file.data)
+        try:
+            uploaded = self._call("POST", "/2/media/upload", body=body, content_type=content_type).json() or {}
+            media_id = str((uploaded.get("data") or {}).get("id") or "")
+            if not media_id:
+                raise PermanentFailure(f"X answered the upload of {file.filename} without a media id")
+            self._call("POST", "/2/media/metadata",
+                       json={"id": media_id, "metadata": {"alt_text": {"text": file.alt}}})
+        except OutcomeUnknown as error:
+            raise TransientFailure(f"uploading {file.filename} to X: {error}") from None
+        return media_id
 
     def delete(self, platform_id: str) -> None:
         self._call("DELETE", f"/2/tweets/{quote(platform_id, safe='')}", missing_ok=True)
@@ -143,24 +169,57 @@ class XConnector:
         self._user_id = str(user["id"])
         return f"@{user['username']}"
 
-    def _call(self, method: str, path: str, json: Any = None, missing_ok: bool = False) -> Response:
+    # ------------------------------------------------------------------------------------------ our posts' metrics
+    metrics_batch = 100  # GET /2/tweets takes at most 100 ids
+
+    def metrics(self, platform_ids: Sequence[str]) -> MetricsReading:
+        """Counts of our posts: one `GET /2/tweets?ids=…` for up to 100, with `public_metrics` (replies, reposts,
+        likes, quotes, impressions) and `non_public_metrics` (url_link_clicks), which X gives only with the account's
+        own user-context token and only for posts of the last 30 days. A deleted post comes back in `errors` and is
+        left out. Every post read counts against the plan's monthly read cap."""
+        ids = list(dict.fromkeys(platform_ids))[: self.metrics_batch]
+        if not ids:
+            return MetricsReading({}, 0)
+        refreshing = 1 if self._tokens.refreshable and (
+            (self._tokens.expires_at or 0) - self._clock() < REFRESH_MARGIN_SECONDS) else 0
+        query = urlencode({"ids": ",".join(ids), "tweet.fields": "public_metrics,non_public_metrics"})
+        posts = (self._call("GET", f"/2/tweets?{query}").json() or {}).get("data") or []
+        counts: dict[str, PostCounts] = {}
+        for post in posts:
+            if not isinstance(post, dict) or str(post.get("id")) not in ids:
+                continue
+            public = post.get("public_metrics") or {}
+            private = post.get("non_public_metrics") or {}
+            impressions = public.get("impression_count", private.get("impression_count"))
+            clicks = private.get("url_link_clicks")
+            counts[str(post["id"])] = PostCounts(
+                replies=count(public.get("reply_count")),
+                reposts=count(public.get("retweet_count", public.get("repost_count"))),
+                likes=count(public.get("like_count")),
+                quotes=count(public.get("quote_count")),
+                impressions=count(impressions) if impressions is not None else None,
+                link_clicks=count(clicks) if clicks is not None else None,
+            )
+        return MetricsReading(counts, 1 + refreshing)
+
+    def _call(self, method: str, path: str, json: Any = None, missing_ok: bool = False, body: bytes | None = None,
+              content_type: str | None = None) -> Response:
         if self._tokens.refreshable and (self._tokens.expires_at or 0) - self._clock() < REFRESH_MARGIN_SECONDS:
             self._refresh()
-        response = self._send(method, path, json)
+        response = self._send(method, path, json, body, content_type)
         if response.status == 401 and self._tokens.refreshable:
             self._refresh()  # a 401 was not acted on, so sending the same request again cannot post twice
-            response = self._send(method, path, json)
+            response = self._send(method, path, json, body, content_type)
         if missing_ok and response.status == 404:  # already gone: deleting twice is not an error
             return response
         return raise_for_outcome(method, response, self._clock())
 
-    def _send(self, method: str, path: str, json: Any) -> Response:
-        return self._transport.request(
-            method,
-            self._base_url + path,
-            headers={"Authorization": f"Bearer {self._tokens.access_token}"},
-            json=json,
-        )
+    def _send(self, method: str, path: str, json: Any, body: bytes | None = None,
+              content_type: str | None = None) -> Response:
+        headers = {"Authorization": f"Bearer {self._tokens.access_token}"}
+        if content_type:
+            headers["Content-Type"] = content_type
+        return self._transport.request(method, self._base_url + path, headers=headers, json=json, body=body)
 
     def _refresh(self) -> None:
         tokens = self._tokens

@@ -5,7 +5,7 @@ from chorus import container
 from chorus.core.errors import ValidationError
 from chorus.core.roles import EVERYONE, Principal
 from chorus.http.api import Query, Routes
-from chorus.publishing.schemas import Outbox, OutboxEntry
+from chorus.publishing.schemas import Outbox, OutboxEntry, OutboxMedia
 
 routes = Routes()
 
@@ -19,6 +19,7 @@ def channel_outbox(principal: Principal, id: str, limit: int) -> Outbox:
         raise ValidationError("id", f"{id} is a {channel.platform} channel; only local channels have an outbox")
     entries = container.publishing().outbox(channel, limit)
     return Outbox(items=[
-        OutboxEntry(id=e.platform_id, text=e.text, published_at=e.created_at, in_reply_to=e.in_reply_to)
+        OutboxEntry(id=e.platform_id, text=e.text, published_at=e.created_at, in_reply_to=e.in_reply_to,
+                    media=[OutboxMedia(key=key, alt=alt) for key, alt in e.media])
         for e in entries
     ])

@@ -8,6 +8,11 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 
+class OutboxMedia(BaseModel):
+    key: str = Field(description="the media library key (or link) of the file")
+    alt: str = Field(description="its alt text, as the platform received it")
+
+
 class OutboxEntry(BaseModel):
     id: str = Field(
         description="the delivery's idempotency key: one entry per post and channel, however often retried"
@@ -15,10 +20,13 @@ class OutboxEntry(BaseModel):
     text: str
     published_at: str | None
     in_reply_to: str | None = Field(default=None, description="the platform id of the post this replies to")
+    media: list[OutboxMedia] = Field(default_factory=list, description="the photos and videos sent, with alt text")
 
 
 class Outbox(BaseModel):
     items: list[OutboxEntry]
+    next_cursor: str | None = Field(default=None,
+                                    description="always null: the newest `limit` posts are the whole list")
 
 
 DeliveryStatus = Literal["pending", "publishing", "published", "failed"]

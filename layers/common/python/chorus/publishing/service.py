@@ -12,11 +12,13 @@ import math
 import os
 import random
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
+from chorus.calendar.rules import is_link
 from chorus.calendar.schemas import Channel, Post
 from chorus.calendar.service import AlertSink, ChannelStore, mark_needs_reconnect
 from chorus.core import text as text_rules
@@ -28,6 +30,7 @@ from chorus.core.time import Clock
 from chorus.platforms.base import (
     Connector,
     CredentialsRejected,
+    MediaFile,
     OutcomeUnknown,
     PermanentFailure,
     Published,
@@ -63,6 +66,13 @@ class ReplyOutcomes(Protocol):
     def settled(self, post: Post, channel_id: str) -> object: ...
 
 
+class MediaFiles(Protocol):
+    """The media library (chorus.aws.media.MediaLibrary): a file's bytes and type. A missing file raises
+    PermanentFailure, any other failure TransientFailure."""
+
+    def read(self, key: str) -> tuple[bytes, str]: ...
+
+
 class PublishingService:
     def __init__(
         self,
@@ -75,7 +85,9 @@ class PublishingService:
         replies: ReplyOutcomes,
         jitter: Callable[[], float] = random.random,
         pause: Callable[[int], None] = jittered_pause,
+        media: MediaFiles | None = None,
     ) -> None:
+        self.media = media
         self.posts = posts
         self.channels = channels
         self.queue = queue
@@ -170,7 +182,6 @@ class PublishingService:
         request = PublishRequest(
             text=post.text_for(channel.id),
             idempotency_key=delivery_rules.idempotency_key(post.id, channel.id, post.publish_at or ""),
-            media=tuple(post.media),
             in_reply_to=post.reply_to.platform_id if post.reply_to else None,
         )
         attempt = lease.delivery
@@ -184,7 +195,8 @@ class PublishingService:
                 return delivery_rules.failed(
                     attempt, f"no answer from {channel.platform} after {delivery_rules.MAX_ATTEMPTS} attempts, "
                     "and the post is not on the account")
-            result = found or connector.publish(request)
+            # The files are read only when the post is written, never for a reconciliation that finds it.
+            result = found or connector.publish(replace(request, media=self._media_files(post)))
             return delivery_rules.published(attempt, result.platform_id, result.url, self.clock())
         except RateLimited as error:
             delay = timedelta(seconds=max(1.0, error.retry_after))
@@ -204,6 +216,20 @@ class PublishingService:
             return delivery_rules.failed(attempt, f"credentials rejected: {error}")
         except PermanentFailure as error:
             return delivery_rules.failed(attempt, str(error))
+
+    def _media_files(self, post: Post) -> tuple[MediaFile, ...]:
+        """The post's photos and videos with their alt text: files from the media library, a link as it is (only the
+        local outbox takes one; scheduling refuses it elsewhere)."""
+        files = []
+        for item in post.media:
+            if is_link(item.key):
+                files.append(MediaFile(item.key, item.alt or "", item.content_type or ""))
+                continue
+            if self.media is None:
+                raise PermanentFailure("this publisher cannot read the media library")
+            data, content_type = self.media.read(item.key)
+            files.append(MediaFile(item.key, item.alt or "", content_type, data))
+        return tuple(files)
 
     def _later(self, attempt: Delivery, delay: timedelta, reason: str, checked: bool) -> Delivery:
         later = delivery_rules.retry_later(attempt, self.clock(), delay, reason, resolved=checked)

@@ -2,6 +2,7 @@
 per channel (platform credentials from Secrets Manager), and the inbox it reports replies' outcomes to."""
 from __future__ import annotations
 
+from chorus.aws.media import MediaLibrary
 from chorus.aws.messaging import Alerts
 from chorus.calendar.store import ChannelRepository, PostRepository
 from chorus.core.settings import Settings
@@ -15,7 +16,7 @@ def publishing(settings: Settings, replies: ReplyOutcomes, clock: Clock) -> Publ
     return PublishingService(
         PostRepository(), ChannelRepository(settings.org), PublishQueue(settings.publish_queue_url, settings.region),
         alerts(settings), connectors=lambda channel: connector_for_channel(channel, settings.secrets_prefix),
-        clock=clock, replies=replies,
+        clock=clock, replies=replies, media=MediaLibrary(settings.media_bucket, settings.region),
     )
 
 

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from chorus.calendar.schemas import Post
+from chorus.calendar.schemas import MediaRef, Post
 from chorus.listening.schemas import MentionRecord
 
 FlagKind = Literal["handle", "name", "competitor"]
@@ -104,6 +104,7 @@ class MediaItem(BaseModel):
     key: str
     content_type: str
     size: int
+    alt: str | None = Field(default=None, description="what it shows, for people who cannot see it (alt text)")
     url: str | None = Field(default=None, description="a presigned GET link (editors' queue; valid for an hour)")
 
 
@@ -112,8 +113,9 @@ class SubmissionIn(BaseModel):
     text: str = Field(min_length=1, max_length=MAX_TEXT, description="the story")
     tags: list[str] = Field(default_factory=list, max_length=20)
     pillar: Pillar
-    media: list[str] = Field(default_factory=list, max_length=MAX_MEDIA,
-                             description="keys of uploads from POST /content/uploads")
+    media: list[MediaRef] = Field(default_factory=list, max_length=MAX_MEDIA,
+                                  description="uploads from POST /content/uploads: each `{\"key\", \"alt\"}` (alt "
+                                  "text: what it shows; an editor can add it later) or just the key")
 
     @field_validator("text")
     @classmethod

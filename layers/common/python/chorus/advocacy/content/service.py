@@ -37,7 +37,7 @@ from chorus.advocacy.content.schemas import (
 )
 from chorus.advocacy.people.service import NO_PROFILE
 from chorus.calendar import rules as post_rules
-from chorus.calendar.schemas import Channel, Post, PostContent, PostSource
+from chorus.calendar.schemas import Channel, Post, PostContent, PostMedia, PostSource
 from chorus.core import time as timing
 from chorus.core.errors import Conflict, Forbidden, NotFound, ValidationError
 from chorus.core.observability import logger
@@ -151,12 +151,12 @@ class ContentService:
         earlier = self.submissions.get(submission_id) if idempotency_key else None
         if earlier is not None:
             return self._view(earlier, self._checker()), False
-        uploads = self._checked_uploads(person, content.media)
+        uploads = self._checked_uploads(person, [ref.key for ref in content.media])
         media = []
-        for upload, stored in uploads:
+        for (upload, stored), ref in zip(uploads, content.media, strict=True):
             target = rules.content_key(upload.key)
             self.media.copy(upload.key, target)
-            media.append(MediaItem(key=target, content_type=stored.content_type, size=stored.size))
+            media.append(MediaItem(key=target, content_type=stored.content_type, size=stored.size, alt=ref.alt))
         now = self.clock()
         submission = rules.submit(submission_id, person, content, media, now)
         if not self.submissions.create(submission, [upload for upload, _ in uploads]):
@@ -244,7 +244,8 @@ class ContentService:
             decided = rules.accept(submission, post_id, actor, editor, now)  # 409 once decided
             post = self._draft(post_id, request.text or submission.text, request.channels, submission.pillar,
                                PostSource(kind="content", id=submission.id, creator=submission.creator), actor, now,
-                               media=[m.key for m in submission.media])
+                               media=[PostMedia(key=m.key, alt=m.alt, content_type=m.content_type, size=m.size)
+                                      for m in submission.media])
             return self.submissions.save(decided, post), post
 
         saved, post = retry_on_conflict(accept, f"content {submission_id} kept changing; try again")
@@ -290,10 +291,10 @@ class ContentService:
             self.ledger.record(editor, "post_edited", now, once_key=f"mention#{mention.id}")
 
     def _draft(self, post_id: str, text: str, channels: list[str], pillar: str, source: PostSource, actor: Principal,
-               now: datetime, media: list[str] | None = None) -> Post:
-        content = PostContent(text=text, channels=channels, media=media or None, pillar=pillar,
-                              category=rules.category_of(pillar))
-        return post_rules.draft(post_id, content, actor, now).model_copy(update={"source": source})
+               now: datetime, media: list[PostMedia] | None = None) -> Post:
+        content = PostContent(text=text, channels=channels, pillar=pillar, category=rules.category_of(pillar))
+        return post_rules.draft(post_id, content, actor, now).model_copy(update={"source": source,
+                                                                                 "media": media or []})
 
     def _count_acceptance(self, submission: Submission) -> None:
         if submission.status != "accepted" or not submission.decided_at:

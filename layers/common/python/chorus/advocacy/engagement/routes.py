@@ -27,8 +27,9 @@ def my_forwards(principal: Principal, limit: int, cursor: str | None) -> Forward
     return ForwardedPage(items=[ForwardedMention.of(r) for r in records], next_cursor=next_cursor)
 
 
-PERIOD = (Query("from", "first day, YYYY-MM-DD (UTC; default: 29 days before `to`)"),
-          Query("to", f"last day, YYYY-MM-DD, included (default: today); at most {MAX_PERIOD_DAYS} days in all"))
+PERIOD = (Query("from", "first day counted, YYYY-MM-DD (UTC days; default: 30 days before `to`)"),
+          Query("to", "the day after the last day counted (not included; default: tomorrow, so today counts); "
+                      f"at most {MAX_PERIOD_DAYS} days in all"))
 
 
 @routes.route("/reports/engagement", "GET",
@@ -52,7 +53,7 @@ def engagement_report(principal: Principal, by: Grouping, **options: str | None)
 def my_engagement(principal: Principal, **period: str | None) -> PersonalEngagement:
     service = container.engagement_reports()
     chosen = service.period(period["from"], period["to"])
-    return PersonalEngagement(start=chosen.start, end=chosen.end, row=service.mine(principal, chosen))
+    return PersonalEngagement(start=chosen.start, end=chosen.stop, row=service.mine(principal, chosen))
 
 
 @routes.route("/reports/engagement/leaderboard", "GET", "The leaderboard, when a social master switched it on (404 "

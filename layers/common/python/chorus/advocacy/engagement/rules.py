@@ -15,7 +15,7 @@ import io
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import get_args
 
 from chorus.advocacy.engagement.schemas import (
@@ -32,6 +32,7 @@ from chorus.advocacy.engagement.schemas import (
 )
 from chorus.advocacy.people.schemas import PROGRAMME_ROLES
 from chorus.core.errors import ValidationError
+from chorus.core.text import spreadsheet_cell
 
 EVENTS: tuple[str, ...] = get_args(EngagementEvent)
 NO_CHANNEL = "-"
@@ -80,30 +81,46 @@ class Member:
 @dataclass(frozen=True)
 class Period:
     start: date
-    end: date  # inclusive
+    end: date  # the last day counted (inclusive; the API's `to` and the answers' `end` are the day after it)
 
     @property
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
+    @property
+    def stop(self) -> date:
+        """The first day not counted: the `to` of the request, the `end` of the answer."""
+        return self.end + timedelta(days=1)
+
 
 def period_of(start: str | None, end: str | None, today: date) -> Period:
-    """The period of `?from=&to=` (whole UTC days, both inclusive); by default the last 30 days up to today."""
-    last = _day(end, "to") if end else today
-    first = _day(start, "from") if start else last - timedelta(days=DEFAULT_PERIOD_DAYS - 1)
-    if first > last:
-        raise ValidationError("from", f"must not be after to ({last.isoformat()})")
-    period = Period(first, last)
+    """The period of `?from=&to=` in whole UTC days, half-open like every period in the API: `from` is counted, `to`
+    is not. By default the 30 days up to and including today."""
+    stop = _day(end, "to") if end else today + timedelta(days=1)
+    first = _day(start, "from") if start else stop - timedelta(days=DEFAULT_PERIOD_DAYS)
+    if first >= stop:
+        raise ValidationError("to", f"must be after from ({first.isoformat()}): from is counted, to is not")
+    period = Period(first, stop - timedelta(days=1))
     if period.days > MAX_PERIOD_DAYS:
         raise ValidationError("to", f"a report covers at most {MAX_PERIOD_DAYS} days; this period has {period.days}")
     return period
 
 
 def _day(text: str, field: str) -> date:
+    """A date, or a date-time on a UTC midnight: the ledger counts whole UTC days."""
+    text = text.strip()
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise ValidationError(field, "must be a date as YYYY-MM-DD") from None
+        pass
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError(field, "must be a date (YYYY-MM-DD) or a date-time at midnight UTC") from None
+    moment = moment.astimezone(UTC) if moment.tzinfo else moment
+    if moment.time() != time(0):
+        raise ValidationError(field, f"reports count whole days (UTC): give a date such as {moment.date().isoformat()}")
+    return moment.date()
 
 
 def tally_of(counts: Iterable[Count]) -> Tally:
@@ -151,7 +168,7 @@ def report(counts: Iterable[Count], members: Sequence[Member], period: Period, b
     inactive = [InactivePerson(id=m.id, name=m.name, team=m.team, roles=list(m.roles))
                 for m in sorted(named.values(), key=lambda m: (m.name.casefold(), m.id))
                 if m.expected_active and not person_rows[m.id].active]
-    return EngagementReport(start=period.start, end=period.end, by=by, rows=rows, anonymous=anonymous,
+    return EngagementReport(start=period.start, end=period.stop, by=by, rows=rows, anonymous=anonymous,
                             totals=_sum([*person_rows.values(), anonymous]), inactive=inactive)
 
 
@@ -173,7 +190,7 @@ def leaderboard(counts: Iterable[Count], members: Sequence[Member], period: Peri
         entries.append(LeaderboardEntry(rank=rank, person_id=member.id, name=member.name, team=member.team,
                                         score=tally.score, contribution=tally.contribution,
                                         conversation=tally.conversation, shares=tally.shares))
-    return Leaderboard(start=period.start, end=period.end, entries=entries, totals=_sum(tallies.values()))
+    return Leaderboard(start=period.start, end=period.stop, entries=entries, totals=_sum(tallies.values()))
 
 
 # ---------------------------------------------------------------------------------------------- CSV
@@ -189,8 +206,9 @@ def to_csv(result: EngagementReport) -> str:
     def line(key: str, tally: Tally, row: Row | None) -> list[object]:
         who: list[object] = ["", "", "", "", ""]
         if row:
-            who = [_cell(row.name or ""), _cell(row.team or ""), " ".join(row.roles), row.people, row.active_people]
-        return [_cell(key), *who, *(getattr(tally, c) for c in COUNTERS),
+            who = [spreadsheet_cell(row.name or ""), spreadsheet_cell(row.team or ""), " ".join(row.roles),
+                   row.people, row.active_people]
+        return [spreadsheet_cell(key), *who, *(getattr(tally, c) for c in COUNTERS),
                 *(tally.shares_by_channel.get(c, 0) for c in channels),
                 tally.contribution, tally.conversation, tally.score]
 
@@ -200,7 +218,3 @@ def to_csv(result: EngagementReport) -> str:
     writer.writerow(line("total", result.totals, None))
     return out.getvalue()
 
-
-def _cell(text: str) -> str:
-    """A spreadsheet runs a cell that starts with = + - or @ as a formula: names are people's input."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text

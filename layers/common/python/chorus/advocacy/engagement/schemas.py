@@ -110,8 +110,8 @@ class ScoreRule(BaseModel):
 
 
 class EngagementReport(BaseModel):
-    start: date
-    end: date
+    start: date = Field(description="the first day counted (UTC)")
+    end: date = Field(description="the day after the last day counted, as `to` (not included)")
     by: Grouping
     rows: list[Row]
     anonymous: Tally = Field(description="counts of erased people and of people no longer in the programme")
@@ -145,8 +145,8 @@ class LeaderboardEntry(BaseModel):
 
 
 class Leaderboard(BaseModel):
-    start: date
-    end: date
+    start: date = Field(description="the first day counted (UTC)")
+    end: date = Field(description="the day after the last day counted, as `to` (not included)")
     entries: list[LeaderboardEntry]
     totals: Tally = Field(description="everyone's counts, including people who are hidden or erased (anonymously)")
     score: ScoreRule = Field(default_factory=ScoreRule)
@@ -183,6 +183,6 @@ class ForwardedPage(BaseModel):
 
 
 class PersonalEngagement(BaseModel):
-    start: date
-    end: date
+    start: date = Field(description="the first day counted (UTC)")
+    end: date = Field(description="the day after the last day counted, as `to` (not included)")
     row: Row = Field(description="your counts in the period, as in the report")

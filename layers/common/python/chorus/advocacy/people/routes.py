@@ -19,7 +19,10 @@ from chorus.advocacy.people.schemas import (
     TrainingRequest,
 )
 from chorus.core.roles import EDITORS, EVERYONE, MASTERS, Principal
-from chorus.http.api import PAGING, Query, Routes, Stored
+from chorus.core.time import utc_now
+from chorus.http import pages
+from chorus.http.api import PAGING, Query, Reply, Routes, SignedLink, Stored
+from chorus.http.signing import LINK_PERSON
 
 routes = Routes()
 
@@ -56,9 +59,9 @@ def my_profile(principal: Principal) -> Ambassador:
 
 @routes.route("/ambassadors/me", "PUT", "Change your contact details, handles, topics, how and how often you hear from "
               "the programme, consent to be named, leaderboard visibility (only the fields sent)", roles=EVERYONE,
-              body=PersonChange, response=Ambassador)
-def change_my_profile(principal: Principal, body: PersonChange) -> Ambassador:
-    return _shown(container.ambassadors().change_me(principal, body))
+              body=PersonChange, response=Ambassador, versioned=True)
+def change_my_profile(principal: Principal, body: PersonChange, expected_version: int | None) -> Ambassador:
+    return _shown(container.ambassadors().change_me(principal, body, expected_version))
 
 
 @routes.route("/ambassadors/me/opt-in", "POST", "Take part: receive offered content (once the policy is acknowledged)",
@@ -92,10 +95,10 @@ def get_ambassador(principal: Principal, id: str) -> Ambassador:
 
 
 @routes.route("/ambassadors/{id}", "PUT", "Change a person (only the fields sent): masters change team, roles and "
-              "username; only the person changes consent and preferences", roles=EVERYONE, body=PersonChange,
-              response=Ambassador)
-def change_ambassador(principal: Principal, id: str, body: PersonChange) -> Ambassador:
-    return _shown(container.ambassadors().change(principal, id, body))
+              "username; only the person changes consent and preferences; with If-Match only the version you read",
+              roles=EVERYONE, body=PersonChange, response=Ambassador, versioned=True)
+def change_ambassador(principal: Principal, id: str, body: PersonChange, expected_version: int | None) -> Ambassador:
+    return _shown(container.ambassadors().change(principal, id, body, expected_version))
 
 
 @routes.route("/ambassadors/{id}/training", "POST", "Record that a person completed the training", roles=MASTERS,
@@ -113,6 +116,42 @@ def current_policy(principal: Principal) -> Policy:
               "when", roles=EVERYONE, response=PolicyVersionPage, query=PAGING)
 def policy_versions(principal: Principal, limit: int, cursor: str | None) -> PolicyVersionPage:
     return container.ambassadors().policy_versions(limit, cursor)
+
+
+# A policy mail's link to the person's own policy page carries these instead of a token (chorus.http.signing).
+POLICY_LINK = SignedLink(
+    query=(Query("person", "signed link: the person the policy mail went to"),
+           Query("expires", "signed link: until when it works (epoch seconds)"),
+           Query("sig", "signed link: HMAC-SHA256 of the person, the version and the expiry")),
+    signer=lambda path, params: container.policy_links().signer(path["version"], params, utc_now()),
+)
+
+
+def _linked_person(principal: Principal) -> str:
+    """The person a policy link speaks for, or with a bearer token the caller's own profile."""
+    if principal.username.startswith(LINK_PERSON):
+        return principal.username.removeprefix(LINK_PERSON)
+    return container.ambassadors().me(principal).id
+
+
+@routes.route("/policy/{version}/acknowledge", "GET", "The page a policy mail's signed link opens: the policy and a "
+              "button to acknowledge it (HTML; opening it changes nothing, as mail scanners open every link)",
+              roles=EVERYONE, link=POLICY_LINK, query=(pages.PAGE_LANGUAGE,))
+def policy_page(principal: Principal, version: str, lang: str) -> Reply:
+    person, current = container.ambassadors().policy_for_link(_linked_person(principal), version)
+    acknowledged = person.policy_acknowledged_at if person.policy_version == version else None
+    return Reply(pages.policy(person.name, version, current, acknowledged, lang), headers=pages.HEADERS)
+
+
+@routes.route("/policy/{version}/acknowledge", "POST", "The button on that page: acknowledge this policy version "
+              "(409 when it is no longer the current one); answers the page", roles=EVERYONE, link=POLICY_LINK,
+              query=(pages.PAGE_LANGUAGE,))
+def acknowledge_policy_page(principal: Principal, version: str, lang: str) -> Reply:
+    ambassadors = container.ambassadors()
+    person = ambassadors.acknowledge_policy_by_link(_linked_person(principal), version)
+    current = ambassadors.policy()
+    return Reply(pages.policy_done(person.name, current, person.policy_acknowledged_at or "", lang),
+                 headers=pages.HEADERS)
 
 
 @routes.route("/policy", "POST", "Publish a new policy version, after the current one (versions only move forward): "

@@ -14,9 +14,10 @@ from urllib.parse import SplitResult, urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from chorus.core import phones
 from chorus.core.errors import ValidationError
 from chorus.core.roles import Principal
-from chorus.listening.schemas import E164_PHONE, EMAIL_ADDRESS
+from chorus.listening.schemas import EMAIL_ADDRESS, Language
 
 ProgrammeRole = Literal["master", "editor", "creator", "publisher"]
 PROGRAMME_ROLES: tuple[str, ...] = get_args(ProgrammeRole)
@@ -64,7 +65,6 @@ _PROFILE_URLS = {
 _TEAM = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 _TOPIC = re.compile(r"[\w][\w -]{0,39}")
 _VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
-_PHONE_SEPARATORS = re.compile(r"[\s().-]")
 
 
 # ---------------------------------------------------------------------------------------------------- handles
@@ -137,13 +137,11 @@ def _email(value: str) -> str:
 
 
 def _phone(value: str) -> str:
-    """E.164 (as SNS needs for SMS); spaces, dashes, dots and brackets are dropped, a leading 00 becomes +."""
-    compact = _PHONE_SEPARATORS.sub("", value)
-    if compact.startswith("00"):
-        compact = "+" + compact[2:]
-    if not E164_PHONE.match(compact):
-        raise ValueError("must be a phone number with its country code, in E.164 form: +31612345678")
-    return compact
+    """E.164 (as SNS needs for SMS), from the way people write it: 06 1234 5678, +31 6 1234 5678, 0031 6 …"""
+    try:
+        return phones.e164(value)
+    except phones.InvalidPhone as problem:
+        raise ValueError(str(problem)) from None
 
 
 def _team(value: str) -> str:
@@ -213,6 +211,8 @@ class Person(BaseModel):
     rhythm: Rhythm = Field(description="never more often than this")
     named_consent: bool = Field(description="agreed to be named or tagged in the organisation's posts")
     hide_from_leaderboard: bool
+    language: Language = Field(default="nl", description="the language of the messages the programme sends them: nl "
+                               "(Dutch) or en (English)")
     created_at: str
     updated_at: str
     version: int = 0
@@ -284,6 +284,7 @@ class PersonIn(BaseModel):
     roles: Roles = Field(default_factory=lambda: ["publisher"])
     platforms: Handles = Field(default_factory=dict)
     topics: Topics = Field(default_factory=list)
+    language: Language = Field(default="nl", description="nl (Dutch) or en (English): the language of their messages")
 
 
 class PersonChange(BaseModel):
@@ -302,6 +303,7 @@ class PersonChange(BaseModel):
     rhythm: Rhythm | None = None
     named_consent: bool | None = None
     hide_from_leaderboard: bool | None = None
+    language: Language | None = None
 
     @model_validator(mode="after")
     def _required_stay_set(self) -> PersonChange:
@@ -352,11 +354,30 @@ class Policy(BaseModel):
     published_at: str
     published_by: str
 
-    def announcement(self) -> tuple[str, str, str]:
-        """(subject, email text, SMS text) asking everyone to acknowledge this version."""
-        text = (f"policy {self.version} published: {self.summary}; acknowledge it to keep receiving content: "
-                "POST /ambassadors/me/acknowledge-policy")
-        return f"New social-media policy {self.version}", text, text
+    def announcement(self, language: str = "en", link: str | None = None) -> tuple[str, str, str]:
+        """(subject, email text, SMS text) asking a reader of `language` (nl or en) to read and acknowledge this
+        version: at `link`, their own signed page (chorus.http.signing.PolicyLinks), or without one, in Chorus."""
+        if language == "nl":
+            subject = f"Nieuw socialemediabeleid {self.version}"
+            action = (f"Lees het en bevestig dat je het gelezen hebt: {link}" if link else
+                      "Bevestig in Chorus dat je het gelezen hebt (je social master helpt je als dat niet lukt).")
+            lines = [f"Socialemediabeleid {self.version} is gepubliceerd. Wat er verandert: {self.summary}", "",
+                     "Zolang je het niet bevestigd hebt, krijg je geen berichten om te delen.", action]
+            if self.url:
+                lines.append(f"Het beleid staat ook hier: {self.url}")
+            sms = f"Chorus: nieuw socialemediabeleid {self.version}. " + (f"Lezen en bevestigen: {link}" if link
+                                                                         else "Bevestig het in Chorus.")
+        else:
+            subject = f"New social-media policy {self.version}"
+            action = (f"Read it and acknowledge it here: {link}" if link else
+                      "Acknowledge it in Chorus (your social master helps if you cannot).")
+            lines = [f"Social-media policy {self.version} was published. What changes: {self.summary}", "",
+                     "Until you acknowledge it, you receive no content to share.", action]
+            if self.url:
+                lines.append(f"The policy is also published here: {self.url}")
+            sms = f"Chorus: new social-media policy {self.version}. " + (f"Read and acknowledge: {link}" if link
+                                                                        else "Acknowledge it in Chorus.")
+        return subject, "\n".join(lines), sms
 
 
 class PolicyVersion(BaseModel):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable
+from datetime import datetime
 from typing import Protocol
 
 from chorus.advocacy.people.rules import apply_change, check_change, check_next_version, inventory, new_person
@@ -26,7 +27,7 @@ from chorus.advocacy.people.schemas import (
 )
 from chorus.advocacy.pool.rules import OfferSubscription, subscription_for
 from chorus.core import time as timing
-from chorus.core.errors import Conflict, Forbidden, NotFound, ValidationError
+from chorus.core.errors import Conflict, Forbidden, NotFound, ValidationError, require_version
 from chorus.core.observability import logger
 from chorus.core.retry import retry_on_conflict
 from chorus.core.roles import Principal
@@ -58,9 +59,17 @@ class PolicyStore(Protocol):
 
 
 class Announcements(Protocol):
-    """The offers topic (chorus.advocacy.pool.store.OfferMessages): one message to many people's own subscriptions."""
+    """The offers topic (chorus.advocacy.pool.store.OfferMessages): one message to many people's own subscriptions,
+    or one message each (their own links), ten per request."""
 
     def announce(self, subscriptions: list[OfferSubscription], subject: str, message: str, sms_text: str) -> None: ...
+    def send_each(self, messages: list[tuple[OfferSubscription, str, str, str]]) -> None: ...
+
+
+class PolicyLinkMaker(Protocol):
+    """Signed links to a person's own policy page (chorus.http.signing.PolicyLinks)."""
+
+    def link(self, person_id: str, version: str, language: str, now: datetime) -> str | None: ...
 
 
 class OfferNotifications(Protocol):
@@ -73,7 +82,9 @@ class OfferNotifications(Protocol):
 class AmbassadorService:
     def __init__(self, people: PeopleStore, policies: PolicyStore, clock: Clock,
                  announcements: Announcements | None = None,
-                 offer_notifications: OfferNotifications | None = None) -> None:
+                 offer_notifications: OfferNotifications | None = None,
+                 policy_links: PolicyLinkMaker | None = None) -> None:
+        self.policy_links = policy_links
         self.people = people
         self.policies = policies
         self.clock = clock
@@ -165,14 +176,22 @@ class AmbassadorService:
             return existing, False
         return person, True
 
-    def change(self, principal: Principal, person_id: str, body: PersonChange) -> Person:
+    def change(self, principal: Principal, person_id: str, body: PersonChange,
+               expected_version: int | None = None) -> Person:
+        """Change a person; with `expected_version` (If-Match) only the version the caller saw: a change made
+        meanwhile is then a 412 instead of being retried over."""
         person = self.visible(principal, person_id)
         check_change(body.model_fields_set, by_master="master" in principal.roles,
                      by_self=person.is_principal(principal))
-        return self._update(person.id, lambda current, stamp: apply_change(current, body, stamp))
 
-    def change_me(self, principal: Principal, body: PersonChange) -> Person:
-        return self.change(principal, self.me(principal).id, body)
+        def change(current: Person, stamp: str) -> Person:
+            require_version(current.version, expected_version, "this person")
+            return apply_change(current, body, stamp)
+
+        return self._update(person.id, change)
+
+    def change_me(self, principal: Principal, body: PersonChange, expected_version: int | None = None) -> Person:
+        return self.change(principal, self.me(principal).id, body, expected_version)
 
     # ------------------------------------------------------------------ the person's own steps
     def set_opted_in(self, principal: Principal, opted_in: bool) -> Person:
@@ -190,7 +209,23 @@ class AmbassadorService:
         return person
 
     def acknowledge_policy(self, principal: Principal, version: str) -> Person:
-        me = self.me(principal)
+        return self._acknowledge(self.me(principal), version)
+
+    def policy_for_link(self, person_id: str, version: str) -> tuple[Person, Policy | None]:
+        """The person a policy link names and the current policy, for their page (opening it changes nothing)."""
+        person = self.get(person_id)
+        if person.erased_at is not None:
+            raise NotFound(f"no person {person_id!r}")
+        return person, self.policies.current()
+
+    def acknowledge_policy_by_link(self, person_id: str, version: str) -> Person:
+        """The button on a person's policy page: their own signed link stands for them."""
+        person = self.get(person_id)
+        if person.erased_at is not None:
+            raise NotFound(f"no person {person_id!r}")
+        return self._acknowledge(person, version)
+
+    def _acknowledge(self, me: Person, version: str) -> Person:
         current = self.policies.current_version()
         if current is None:
             raise Conflict("no social-media policy has been published yet")
@@ -241,11 +276,21 @@ class AmbassadorService:
         if self.announcements is None:
             return 0
         try:
-            audience = [subscription for person in self.people.directory()
+            audience = [(person, subscription) for person in self.people.directory()
                         if person.opted_in and person.erased_at is None
                         for subscription in [subscription_for(person)] if subscription is not None]
-            if audience:
-                self.announcements.announce(audience, *policy.announcement())
+            now = self.clock()
+            links = {person.id: self.policy_links.link(person.id, policy.version, person.language, now)
+                     for person, _ in audience} if self.policy_links else {}
+            if audience and all(links.get(person.id) for person, _ in audience):
+                # Each person's own page: one message each (PublishBatch, ten a request).
+                self.announcements.send_each([
+                    (subscription, *policy.announcement(person.language, links[person.id]))
+                    for person, subscription in audience])
+            else:  # no public URL to link to: one message per language to everyone who reads it
+                for language in sorted({person.language for person, _ in audience}):
+                    readers = [subscription for person, subscription in audience if person.language == language]
+                    self.announcements.announce(readers, *policy.announcement(language))
         except Exception:
             logger.exception("the new policy version could not be announced", extra={"version": policy.version})
             return 0

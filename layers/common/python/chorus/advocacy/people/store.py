@@ -62,6 +62,7 @@ class PersonItem(AdvocacyItem):
     rhythm = UnicodeAttribute()
     named_consent = BooleanAttribute(default=False)
     hide_from_leaderboard = BooleanAttribute(default=False)
+    language = UnicodeAttribute(null=True)  # null on people stored before it existed: Dutch
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     erased_at = UnicodeAttribute(null=True)
@@ -83,6 +84,7 @@ class PersonItem(AdvocacyItem):
 
     def to_person(self) -> Person:
         data = {name: getattr(self, name) for name in Person.model_fields if name not in ("id", "version")}
+        data["language"] = data["language"] or "nl"
         return Person(id=self.person_id, version=int(self.version or 0), **data)
 
 

@@ -18,6 +18,7 @@ Receiving an offer is one TransactWriteItems: the recipient, their link and (whe
 in their queue, together or not at all; a retried fan-out finds the recipient and changes nothing."""
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -53,6 +54,21 @@ class OfferMessages(AlertSubscriptions):
 
     def send(self, subscription: Any, subject: str, message: str, sms_text: str) -> None:
         Alerts(self.topic_arn, self.region).send(subject, message, sms_text=sms_text, person=subscription.person)
+
+    PUBLISH_BATCH = 10  # SNS PublishBatch's limit
+
+    def send_each(self, messages: list[tuple[Any, str, str, str]]) -> None:
+        """One message per person (subscription, subject, email text, SMS text), ten per PublishBatch request."""
+        sns = _client("sns", self.region)
+        for start in range(0, len(messages), self.PUBLISH_BATCH):
+            entries = [{"Id": str(n), "Subject": subject[:100], "MessageStructure": "json",
+                        "Message": json.dumps({"default": message, "sms": sms_text}),
+                        "MessageAttributes": {"person": {"DataType": "String", "StringValue": subscription.person}}}
+                       for n, (subscription, subject, message, sms_text)
+                       in enumerate(messages[start:start + self.PUBLISH_BATCH])]
+            failed = sns.publish_batch(TopicArn=self.topic_arn, PublishBatchRequestEntries=entries).get("Failed")
+            if failed:
+                raise RuntimeError(f"{len(failed)} messages could not be sent: {failed[0].get('Message')}")
 
     def announce(self, subscriptions: list[Any], subject: str, message: str, sms_text: str) -> None:
         """One message to many people: each person's filter policy {"person": [id]} matches their id in the array."""

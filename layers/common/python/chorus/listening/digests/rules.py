@@ -106,76 +106,155 @@ def _by_intent(mentions: Sequence[MentionRecord]) -> dict[str, int]:
 
 
 # ---------------------------------------------------------------------------------------------- how it reads
-def render(digest: TeamDigest, tz_name: str, now: datetime) -> tuple[str, str]:
-    """Subject and plain-text body."""
+WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "quiet": "quiet", "summary": "{total} new, {open} open complaints", "escalated_n": ", {n} escalated",
+        "spike_1": ", {n} spike", "spike_n": ", {n} spikes", "subject": "[{team} digest] {at}: {summary}",
+        "header": "Chorus digest for {team}, {at} ({tz}); since {since}.",
+        "quiet_line": "A quiet period: no new mentions, no open complaints for {team}, nothing escalated, no spikes.",
+        "quiet_why": "(This digest says so, so that silence is never a broken pipeline.)",
+        "new": "New mentions: {total} (routed to {team}: {routed})",
+        "lower_bound": "  (more were received than one digest reads: counts are a lower bound)",
+        "open": "Open complaints for {team}: {n}", "oldest_first": ", oldest first",
+        "waiting": "  {n}. waiting {waiting}: {who} on {platform} ({language}, {status})",
+        "assigned_to": " to {assignee}", "no_link": "(no link: mention {id} in the Chorus inbox)",
+        "more_open": "  ... and {n} more in the Chorus inbox (open complaints for {team}, oldest first)",
+        "escalated": "Escalated (nobody acknowledged in time): {n}", "acknowledged_by": "acknowledged by {who}",
+        "still_open": "still open",
+        "escalation": "  - {intent} ({language}) on {platform} by {author}: {route}, {state}",
+        "alert": "alert {id}", "more_escalated": "  ... and {n} more among the alerts in Chorus",
+        "spikes": "Spikes: {n}", "hold_on": "; crisis hold switched on", "hold_was_on": "; crisis hold was on",
+        "spike": "  - {at} {facet}, {language}: {count} negative mentions in an hour (usually {mean}, threshold "
+                 "{threshold}){hold}",
+        "days": "d", "hours": "h",
+    },
+    "nl": {
+        "quiet": "rustig", "summary": "{total} nieuw, {open} open klachten", "escalated_n": ", {n} geëscaleerd",
+        "spike_1": ", {n} piek", "spike_n": ", {n} pieken", "subject": "[{team} overzicht] {at}: {summary}",
+        "header": "Chorus-overzicht voor {team}, {at} ({tz}); sinds {since}.",
+        "quiet_line": "Een rustige periode: geen nieuwe berichten, geen open klachten voor {team}, niets "
+                      "geëscaleerd, geen pieken.",
+        "quiet_why": "(Dit overzicht zegt dat, zodat stilte nooit een kapotte koppeling kan zijn.)",
+        "new": "Nieuwe berichten: {total} (naar {team}: {routed})",
+        "lower_bound": "  (er kwamen meer binnen dan één overzicht leest: de aantallen zijn een ondergrens)",
+        "open": "Open klachten voor {team}: {n}", "oldest_first": ", oudste eerst",
+        "waiting": "  {n}. wacht {waiting}: {who} op {platform} ({language}, {status})",
+        "assigned_to": " aan {assignee}", "no_link": "(geen link: bericht {id} in de inbox van Chorus)",
+        "more_open": "  ... en nog {n} in de inbox van Chorus (open klachten voor {team}, oudste eerst)",
+        "escalated": "Geëscaleerd (niemand pakte het op tijd op): {n}", "acknowledged_by": "opgepakt door {who}",
+        "still_open": "nog open", "escalation": "  - {intent} ({language}) op {platform} door {author}: {route}, "
+                                                "{state}",
+        "alert": "melding {id}", "more_escalated": "  ... en nog {n} bij de meldingen in Chorus",
+        "spikes": "Pieken: {n}", "hold_on": "; publicatiestop aangezet", "hold_was_on": "; publicatiestop stond aan",
+        "spike": "  - {at} {facet}, {language}: {count} negatieve berichten in een uur (meestal {mean}, drempel "
+                 "{threshold}){hold}",
+        "days": "d", "hours": "u",
+        # mention states and intents, as Dutch readers know them
+        "new_status": "nieuw", "assigned_status": "toegewezen", "complaint": "klacht", "question": "vraag",
+        "praise": "compliment", "other": "overig", "brand": "merk", "company": "organisatie",
+        "employees": "medewerkers",
+    },
+}
+DUTCH_DAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
+DUTCH_MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
+                "november", "december")
+DUTCH_LANGUAGES = {"nl": "Nederlands", "en": "Engels", "other": "andere talen"}
+
+
+def _moment(at: datetime, language: str, long: bool = False, date: bool = True) -> str:
+    """"Mon 23 Nov 09:00" / "Monday 23 November 09:00"; in Dutch "ma 23 nov 09:00" / "maandag 23 november 09:00"."""
+    if language != "nl":
+        return f"{at:%A %d %B %H:%M}" if long else (f"{at:%a %d %b %H:%M}" if date else f"{at:%a %H:%M}")
+    day, month = DUTCH_DAYS[at.weekday()], DUTCH_MONTHS[at.month - 1]
+    if not date:
+        return f"{day[:2]} {at:%H:%M}"
+    return f"{day} {at:%d} {month} {at:%H:%M}" if long else f"{day[:2]} {at:%d} {month[:3]} {at:%H:%M}"
+
+
+def render(digest: TeamDigest, tz_name: str, now: datetime, language: str = "en") -> tuple[str, str]:
+    """Subject and plain-text body, in `language` (nl or en). Mentions and alerts are named by their own link, or
+    where to find them in Chorus: no API paths."""
+    words = WORDS[language]
+
+    def word(key: str) -> str:
+        return words.get(key, key)
+
+    def decimal(value: float) -> str:
+        text = f"{value:.1f}"
+        return text.replace(".", ",") if language == "nl" else text
+
     zone = timing.zone(tz_name)
     at, since = digest.slot.at.astimezone(zone), digest.slot.since.astimezone(zone)
     total, routed = sum(digest.by_intent.values()), sum(digest.routed_by_intent.values())
     more = "" if digest.counts_complete else "+"
     open_more = "" if digest.open_complete else "+"
+    team = digest.team
     if digest.quiet:
-        summary = "quiet"
+        summary = words["quiet"]
     else:
-        summary = f"{total}{more} new, {len(digest.open_complaints)}{open_more} open complaints"
+        summary = words["summary"].format(total=f"{total}{more}", open=f"{len(digest.open_complaints)}{open_more}")
         if digest.escalated:
-            summary += f", {len(digest.escalated)} escalated"
+            summary += words["escalated_n"].format(n=len(digest.escalated))
         if digest.spikes:
-            summary += f", {len(digest.spikes)} spike{'s' if len(digest.spikes) > 1 else ''}"
-    subject = f"[{digest.team} digest] {at:%a %d %b %H:%M}: {summary}"
-    lines = [f"Chorus digest for {digest.team}, {at:%A %d %B %H:%M} ({tz_name}); since {since:%a %d %b %H:%M}.", ""]
+            summary += words["spike_n" if len(digest.spikes) > 1 else "spike_1"].format(n=len(digest.spikes))
+    subject = words["subject"].format(team=team, at=_moment(at, language), summary=summary)
+    lines = [words["header"].format(team=team, at=_moment(at, language, long=True), tz=tz_name,
+                                    since=_moment(since, language)), ""]
     if digest.quiet:
-        lines += [f"A quiet period: no new mentions, no open complaints for {digest.team}, nothing escalated, "
-                  "no spikes.",
-                  "(This digest says so, so that silence is never a broken pipeline.)"]
+        lines += [words["quiet_line"].format(team=team), words["quiet_why"]]
         return subject, "\n".join(lines)
 
-    lines.append(f"New mentions: {total}{more} (routed to {digest.team}: {routed}{more})")
+    lines.append(words["new"].format(total=f"{total}{more}", team=team, routed=f"{routed}{more}"))
     for intent in INTENTS:
-        lines.append(f"  {intent:<10}{digest.by_intent[intent]:>6}   {digest.team}: {digest.routed_by_intent[intent]}")
+        lines.append(f"  {word(intent):<10}{digest.by_intent[intent]:>6}   {team}: {digest.routed_by_intent[intent]}")
     if not digest.counts_complete:
-        lines.append("  (more were received than one digest reads: counts are a lower bound)")
+        lines.append(words["lower_bound"])
 
-    lines += ["", f"Open complaints for {digest.team}: {len(digest.open_complaints)}{open_more}"
-                  + (", oldest first" if digest.open_complaints else "")]
+    lines += ["", words["open"].format(team=team, n=f"{len(digest.open_complaints)}{open_more}")
+              + (words["oldest_first"] if digest.open_complaints else "")]
     for n, record in enumerate(digest.open_complaints[:LISTED], start=1):
-        waiting = _duration(now - timing.from_iso_utc(record.received_at))
+        waiting = _duration(now - timing.from_iso_utc(record.received_at), language)
         who = f"@{record.author_handle.lstrip('@')}"
-        status = record.status + (f" to {record.assignee}" if record.assignee else "")
-        lines.append(f"  {n}. waiting {waiting}: {who} on {record.platform} ({record.language}, {status})")
+        status = words.get(f"{record.status}_status", record.status) + (
+            words["assigned_to"].format(assignee=record.assignee) if record.assignee else "")
+        lines.append(words["waiting"].format(n=n, waiting=waiting, who=who, platform=record.platform,
+                                             language=record.language, status=status))
         lines.append(f"     \"{_short(record.text)}\"")
-        lines.append(f"     {record.url or f'GET /mentions/{record.id}'}")
+        lines.append(f"     {record.url or words['no_link'].format(id=record.id)}")
     if len(digest.open_complaints) > LISTED:
-        lines.append(f"  ... and {len(digest.open_complaints) - LISTED}{open_more} more: "
-                     f"GET /mentions?status=open&intent=complaint&team={digest.team}&order=oldest")
+        lines.append(words["more_open"].format(n=f"{len(digest.open_complaints) - LISTED}{open_more}", team=team))
 
-    lines += ["", f"Escalated (nobody acknowledged in time): {len(digest.escalated)}"]
+    lines += ["", words["escalated"].format(n=len(digest.escalated))]
     for alert in digest.escalated[:LISTED]:
-        state = f"acknowledged by {alert.acknowledged_by}" if alert.status == "acknowledged" else "still open"
-        author = f"@{alert.author_handle.lstrip('@')}"
-        lines.append(f"  - {alert.intent} ({alert.language}) on {alert.platform} by {author}: "
-                     f"{alert.team} -> {' -> '.join(alert.escalated_to)}, {state}")
-        lines.append(f"    {alert.url or f'alert {alert.id}'}")
+        state = (words["acknowledged_by"].format(who=alert.acknowledged_by) if alert.status == "acknowledged"
+                 else words["still_open"])
+        lines.append(words["escalation"].format(
+            intent=word(alert.intent), language=alert.language, platform=alert.platform,
+            author=f"@{alert.author_handle.lstrip('@')}", route=" -> ".join([alert.team, *alert.escalated_to]),
+            state=state))
+        lines.append(f"    {alert.url or words['alert'].format(id=alert.id)}")
     if len(digest.escalated) > LISTED:
-        lines.append(f"  ... and {len(digest.escalated) - LISTED} more: GET /alerts")
+        lines.append(words["more_escalated"].format(n=len(digest.escalated) - LISTED))
 
-    lines += ["", f"Spikes: {len(digest.spikes)}"]
+    lines += ["", words["spikes"].format(n=len(digest.spikes))]
     for spike in digest.spikes:
         detected = timing.from_iso_utc(spike.detected_at).astimezone(zone)
-        hold = {"switched_on": "; crisis hold switched on",
-                "already_on": "; crisis hold was on"}.get(spike.crisis_hold, "")
-        lines.append(f"  - {detected:%a %H:%M} {spike.facet}, {LANGUAGE_NAMES.get(spike.language, spike.language)}: "
-                     f"{spike.count} negative mentions in an hour (usually {spike.mean:.1f}, "
-                     f"threshold {spike.threshold:.1f}){hold}")
+        hold = {"switched_on": words["hold_on"], "already_on": words["hold_was_on"]}.get(spike.crisis_hold, "")
+        spoken = (DUTCH_LANGUAGES if language == "nl" else LANGUAGE_NAMES).get(spike.language, spike.language)
+        lines.append(words["spike"].format(at=_moment(detected, language, date=False), facet=word(spike.facet),
+                                           language=spoken, count=spike.count, mean=decimal(spike.mean),
+                                           threshold=decimal(spike.threshold), hold=hold))
     return subject, "\n".join(lines)
 
 
-def _duration(span: timedelta) -> str:
+def _duration(span: timedelta, language: str = "en") -> str:
+    words = WORDS[language]
     minutes = max(0, int(span.total_seconds() // 60))
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
     if days:
-        return f"{days} d {hours} h"
-    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+        return f"{days} {words['days']} {hours} {words['hours']}"
+    return f"{hours} {words['hours']} {minutes} min" if hours else f"{minutes} min"
 
 
 def _short(text: str, limit: int = 140) -> str:

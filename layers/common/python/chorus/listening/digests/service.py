@@ -9,7 +9,7 @@ subscriptions (whatever their minimum severity) receive it and SMS subscriptions
 Subscription.filter_policy in chorus.listening.schemas)."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -21,7 +21,7 @@ from chorus.inbox.rules import STATUSES, InboxPage, InboxQuery
 from chorus.listening.digests import rules as digest
 from chorus.listening.digests.rules import Period
 from chorus.listening.digests.schemas import Slot, SlotState
-from chorus.listening.schemas import TEAMS, Alert, MentionRecord, RoutingRules
+from chorus.listening.schemas import TEAMS, Alert, MentionRecord, RoutingRules, Texts
 from chorus.listening.spikes.schemas import Spike
 
 # Read budgets of one digest run (for all teams together). Beyond them the digest says its counts are a lower bound.
@@ -56,7 +56,11 @@ class Slots(Protocol):
 
 
 class DigestSink(Protocol):
-    def send(self, subject: str, message: str, **attributes: str) -> None: ...
+    """The alerts topic: the digest in `written_in`, and its translations for the other languages' subscribers
+    (chorus.listening.store.LocalizedAlerts)."""
+
+    def send(self, subject: str, message: str, *, written_in: str | None = None,
+             translations: Mapping[str, Texts] | None = None, **attributes: str) -> None: ...
 
 
 class DigestService:
@@ -92,8 +96,11 @@ class DigestService:
         for team in TEAMS:
             if team in state.sent:
                 continue
-            subject, text = digest.render(digest.for_team(team, period), self.timezone, now)
-            self.notifier.send(subject, text, team=team, kind="digest")
+            this = digest.for_team(team, period)
+            subject, text = digest.render(this, self.timezone, now)
+            self.notifier.send(subject, text, written_in="en",
+                               translations={"nl": Texts(*digest.render(this, self.timezone, now, "nl"))},
+                               team=team, kind="digest")
             result["sent"] += 1
             try:
                 state = self.slots.save(state.with_sent(team, now), now)

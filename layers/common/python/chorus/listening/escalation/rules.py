@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from chorus.core import time as timing
-from chorus.listening.schemas import SEVERITIES, Alert, Escalation
+from chorus.listening.schemas import SEVERITIES, WORDS, Alert, Escalation
 
 ESCALATING_TEAM = "care"
 # Longer than the escalate_alerts function may run (50 s), so a claim never ends while its run is still sending.
@@ -110,25 +110,35 @@ def attributes(alert: Alert, stage: Stage, sms: bool) -> dict[str, str]:
             "sms": "yes" if sms else "no"}
 
 
-def subject(alert: Alert, stage: Stage, now: datetime) -> str:
+def subject(alert: Alert, stage: Stage, now: datetime, language: str = "en") -> str:
+    who = f"@{alert.author_handle.lstrip('@')}"
+    if language == "nl":
+        words = WORDS["nl"]
+        return (f"[{stage.team} {words[stage.severity]}] {open_for(alert, now, 'nl')} niet opgepakt: {alert.team} "
+                f"{words.get(alert.intent, alert.intent)} ({alert.language}) op {alert.platform} door {who}")
     return (f"[{stage.team} {stage.severity}] not acknowledged for {open_for(alert, now)}: {alert.team} {alert.intent} "
-            f"({alert.language}) on {alert.platform} by @{alert.author_handle.lstrip('@')}")
+            f"({alert.language}) on {alert.platform} by {who}")
 
 
-def message(alert: Alert, stage: Stage, now: datetime, ack_link: str | None) -> str:
+def message(alert: Alert, stage: Stage, now: datetime, ack_link: str | None, language: str = "en") -> str:
     """What the stage's team reads: that this is an escalation, how long the alert has been open, then the alert."""
-    told_before = f" ({', '.join(alert.escalated_to)} told before)" if alert.escalated_to else ""
-    intro = (f"Escalation to {stage.team}: this {alert.team} alert has been open for {open_for(alert, now)} and nobody "
-             f"acknowledged it{told_before}.")
-    return "\n".join([intro, "", alert.message(ack_link)])
+    if language == "nl":
+        told_before = f" ({', '.join(alert.escalated_to)} kreeg hem al eerder)" if alert.escalated_to else ""
+        intro = (f"Escalatie naar {stage.team}: deze melding voor {alert.team} staat al {open_for(alert, now, 'nl')} "
+                 f"open en niemand heeft hem opgepakt{told_before}.")
+    else:
+        told_before = f" ({', '.join(alert.escalated_to)} told before)" if alert.escalated_to else ""
+        intro = (f"Escalation to {stage.team}: this {alert.team} alert has been open for {open_for(alert, now)} and "
+                 f"nobody acknowledged it{told_before}.")
+    return "\n".join([intro, "", alert.message(ack_link, language)])
 
 
-def open_for(alert: Alert, now: datetime) -> str:
+def open_for(alert: Alert, now: datetime, language: str = "en") -> str:
     minutes = max(0, int((now - raised_at(alert)).total_seconds() // 60))
     if minutes < 120:
-        return f"{minutes} minutes"
+        return f"{minutes} {'minuten' if language == 'nl' else 'minutes'}"
     hours, rest = divmod(minutes, 60)
-    return f"{hours} h {rest:02d} min"
+    return f"{hours} {'uur' if language == 'nl' else 'h'} {rest:02d} min"
 
 
 def _raised(severity: str) -> str:

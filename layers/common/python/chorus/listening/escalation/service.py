@@ -19,7 +19,7 @@ from chorus.core.observability import logger
 from chorus.core.retry import retry_on_conflict
 from chorus.core.time import Clock
 from chorus.listening.escalation import rules as escalation
-from chorus.listening.schemas import Alert, MentionRecord, RoutingRules
+from chorus.listening.schemas import Alert, MentionRecord, RoutingRules, Texts
 from chorus.listening.service import AckLinks, AlertSink
 
 BATCH = 100  # alerts per run; more stay due and the next minute's run takes them
@@ -78,11 +78,16 @@ class EscalationService:
             return False  # another run claimed it, or it changed (acknowledged?): the next run reads it afresh
         sms = stage.severity == "high" and self.sms_budget(stage.team, now, rules)
         link = self.ack_links.link(alert.id, stage.team, now) if self.ack_links else None
-        self.notifier.send(
-            escalation.subject(claimed, stage, now), escalation.message(claimed, stage, now, link),
-            sms_text=escalation.message(claimed, stage, now, None) if link else None,
-            **escalation.attributes(claimed, stage, sms),
-        )
+
+        def texts(language: str) -> Texts:
+            address = f"{link}&lang={language}" if link else None
+            return Texts(escalation.subject(claimed, stage, now, language),
+                         escalation.message(claimed, stage, now, address, language),
+                         escalation.message(claimed, stage, now, None, language) if link else None)
+
+        english = texts("en")
+        self.notifier.send(english.subject, english.message, sms_text=english.sms_text, written_in="en",
+                           translations={"nl": texts("nl")}, **escalation.attributes(claimed, stage, sms))
         self._mark_sent(claimed, stage, rules, now)
         logger.info("alert escalated",
                     extra={"alert": alert.id, "to": stage.team, "severity": stage.severity, "sms": sms})

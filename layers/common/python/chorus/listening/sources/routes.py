@@ -29,9 +29,10 @@ def get_source(principal: Principal, id: str) -> SourceView:
 
 
 @routes.route("/sources/{id}", "PUT", "Replace a source's settings (all fields; its watermark is kept unless what it "
-              "fetches changes)", roles=SOURCE_ADMINS, body=SourceFields, response=SourceView)
-def replace_source(principal: Principal, id: str, body: SourceFields) -> SourceView:
-    return container.sources().replace(id, body, principal)
+              "fetches changes); with If-Match only the version you read", roles=SOURCE_ADMINS, body=SourceFields,
+              response=SourceView, versioned=True)
+def replace_source(principal: Principal, id: str, body: SourceFields, expected_version: int | None) -> SourceView:
+    return container.sources().replace(id, body, principal, expected_version)
 
 
 @routes.route("/sources/{id}", "DELETE", "Stop listening to a source", roles=SOURCE_ADMINS, status=204)

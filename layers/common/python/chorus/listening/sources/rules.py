@@ -95,4 +95,4 @@ class StoredSource:
 
     def view(self) -> SourceView:
         status = FetchStatus(**self.fetch.model_dump(), next_poll_at=self.next_poll_at, fetching_until=self.lease_until)
-        return SourceView(**self.source.model_dump(), fetch=status)
+        return SourceView(**self.source.model_dump(), fetch=status, version=self.revision)

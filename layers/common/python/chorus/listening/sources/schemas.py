@@ -165,7 +165,10 @@ class FetchStatus(FetchState):
 
 class SourceView(Source):
     fetch: FetchStatus
+    version: int = Field(default=1, description="changes with every edit of the settings (not with fetching): the "
+                                                "ETag; send it as If-Match with PUT")
 
 
 class SourceList(BaseModel):
     items: list[SourceView]
+    next_cursor: str | None = Field(default=None, description="always null: the whole list is one page")

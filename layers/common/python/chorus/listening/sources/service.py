@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Protocol
 
 from chorus.core import time as timing
-from chorus.core.errors import Conflict, NotFound
+from chorus.core.errors import Conflict, NotFound, require_version
 from chorus.core.observability import logger
 from chorus.core.roles import Principal
 from chorus.core.time import Clock
@@ -202,14 +202,19 @@ class SourcesService:
     def get(self, source_id: str) -> SourceView:
         return self._stored(source_id).view()
 
-    def replace(self, source_id: str, body: SourceFields, principal: Principal) -> SourceView:
+    def replace(self, source_id: str, body: SourceFields, principal: Principal,
+                expected_version: int | None = None) -> SourceView:
+        """Replace a source's settings; with `expected_version` (If-Match) only the version the person saw."""
         current = self._stored(source_id)
+        require_version(current.revision, expected_version, "this source")
         fields = body.checked(source_id)
         now = self.clock()
         changed = current.source.model_copy(update={**fields.model_dump(), "updated_by": principal.username,
                                                      "updated_at": timing.iso_utc(now)})
         self.check(changed)
         if not self.store.replace(changed, current.revision, plan_edit(current.source, changed, now)):
+            if expected_version is not None:
+                require_version(self._stored(source_id).revision, expected_version, "this source")
             raise Conflict("the source was changed or removed by someone else meanwhile; reload it and try again")
         return self.get(source_id)
 

@@ -13,6 +13,8 @@ routes = Routes()
               "Spikes of negative mentions detected in the last days, newest first: counts, baseline, why",
               roles=LISTENERS, response=SpikeList, query=(
                   Query("days", "how far back", type="integer", minimum=1, maximum=90, default=7),
-                  Query("limit", "at most this many", type="integer", minimum=1, maximum=200, default=50)))
-def list_spikes(principal: Principal, days: int, limit: int) -> SpikeList:
-    return SpikeList(items=container.spikes().recent(days, limit))
+                  Query("limit", "at most this many", type="integer", minimum=1, maximum=200, default=50),
+                  Query("cursor", "next_cursor of the previous page")))
+def list_spikes(principal: Principal, days: int, limit: int, cursor: str | None) -> SpikeList:
+    items, next_cursor = container.spikes().recent(days, limit, cursor)
+    return SpikeList(items=items, next_cursor=next_cursor)

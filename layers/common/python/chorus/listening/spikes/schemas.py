@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from chorus.listening.schemas import number
+
 
 @dataclass(frozen=True)
 class Tally:
@@ -47,9 +49,22 @@ LANGUAGE_NAMES = {"nl": "Dutch", "en": "English", "other": "other languages"}
 HoldEffect = Literal["switched_on", "already_on", "off"]
 HOLD_LINES: dict[str, str] = {
     "switched_on": "Crisis hold: switched ON by this spike (spike.crisis_hold is on): scheduled posts are held. "
-                   "POST /crisis/release resumes publishing.",
+                   "Release the crisis hold in Chorus to resume publishing.",
     "already_on": "Crisis hold: already on.",
-    "off": "Crisis hold: not switched on (spike.crisis_hold is off). POST /crisis/hold stops publishing.",
+    "off": "Crisis hold: not switched on (spike.crisis_hold is off). Hold publishing in Chorus to stop scheduled "
+           "posts.",
+}
+# The alert in Dutch, for Dutch subscribers (chorus.listening.schemas.Subscription.language).
+DUTCH = {
+    "languages": {"nl": "het Nederlands", "en": "het Engels", "other": "andere talen"},
+    "facets": {"brand": "het merk", "company": "de organisatie", "employees": "medewerkers"},
+    "hold": {
+        "switched_on": "Publicatiestop: AAN gezet door deze piek (spike.crisis_hold staat aan): geplande berichten "
+                       "worden tegengehouden. Hef de publicatiestop op in Chorus om weer te publiceren.",
+        "already_on": "Publicatiestop: stond al aan.",
+        "off": "Publicatiestop: niet aangezet (spike.crisis_hold staat uit). Zet in Chorus een publicatiestop aan om "
+               "geplande berichten tegen te houden.",
+    },
 }
 
 
@@ -76,11 +91,22 @@ class Spike(BaseModel):
     notified_at: str | None = None
     expires_at: int
 
-    def subject(self) -> str:
+    def subject(self, language: str = "en") -> str:
+        if language == "nl":
+            return (f"[pr hoog] piek: {self.count} negatieve berichten over "
+                    f"{DUTCH['facets'].get(self.facet, self.facet)} in "
+                    f"{DUTCH['languages'].get(self.language, self.language)} in het afgelopen uur")
         return (f"[pr high] spike: {self.count} negative mentions about the {self.facet} in "
                 f"{LANGUAGE_NAMES.get(self.language, self.language)} in the last hour")
 
-    def reason(self) -> str:
+    def reason(self, language: str = "en") -> str:
+        if language == "nl":
+            def decimal(value: float) -> str:
+                return f"{value:.1f}".replace(".", ",")
+
+            return (f"{self.count} negatieve berichten in het afgelopen uur; meestal {decimal(self.mean)} ± "
+                    f"{decimal(self.sigma)} op dit uur in de afgelopen {self.baseline_days} dagen, drempel "
+                    f"{decimal(self.threshold)} (gemiddelde + {self.sigmas:g}·σ, minstens {self.min_count})")
         return (f"{self.count} negative mentions in the last hour; usually {self.mean:.1f} ± {self.sigma:.1f} "
                 f"at this hour over the last {self.baseline_days} days, threshold {self.threshold:.1f} "
                 f"(mean + {self.sigmas:g}·σ, at least {self.min_count})")
@@ -90,22 +116,30 @@ class Spike(BaseModel):
         return {"team": "pr", "severity": "high", "intent": "complaint", "language": self.language,
                 "platform": self.platform, "facet": self.facet, "kind": "spike", "sms": "yes" if self.sms else "no"}
 
-    def message(self) -> str:
-        lines = [self.subject(), "", f"Why: {self.reason()}."]
+    def message(self, language: str = "en") -> str:
+        """The alert's text in `language` (nl or en); links only to the mentions themselves, no API paths."""
+        dutch = language == "nl"
+        words = (("Waarom", "Topwoorden", "Meeste berichten van", "volgers", "Voorbeelden", "op", "geen link; bericht",
+                  "in Chorus", "Piek", "gevonden") if dutch else
+                 ("Why", "Top terms", "Top authors", "followers", "Examples", "on", "no link; mention", "in Chorus",
+                  "Spike", "detected"))
+        why, top_terms, top_authors, followers, examples, on, no_link, in_chorus, spike, detected = words
+        lines = [self.subject(language), "", f"{why}: {self.reason(language)}."]
         if self.terms:
-            lines.append("Top terms: " + ", ".join(f"{t.term} ({t.mentions})" for t in self.terms))
+            lines.append(f"{top_terms}: " + ", ".join(f"{t.term} ({t.mentions})" for t in self.terms))
         if self.authors:
-            lines.append("Top authors: " + ", ".join(
-                f"@{a.handle.lstrip('@')} ({a.mentions}{f', {a.followers:,} followers' if a.followers else ''})"
-                for a in self.authors))
+            lines.append(f"{top_authors}: " + ", ".join(
+                f"@{a.handle.lstrip('@')} ({a.mentions}"
+                f"{f', {number(a.followers, language)} {followers}' if a.followers else ''})" for a in self.authors))
         if self.examples:
-            lines += ["", "Examples:"]
+            lines += ["", f"{examples}:"]
             for n, example in enumerate(self.examples, start=1):
-                lines.append(f"{n}. @{example.author_handle.lstrip('@')} on {example.platform}: \"{example.excerpt}\"")
-                lines.append(f"   {example.url or f'(no link; GET /mentions/{example.mention_id})'}")
+                who = f"@{example.author_handle.lstrip('@')}"
+                lines.append(f"{n}. {who} {on} {example.platform}: \"{example.excerpt}\"")
+                lines.append(f"   {example.url or f'({no_link} {example.mention_id} {in_chorus})'}")
         lines.append("")
-        lines.append(HOLD_LINES[self.crisis_hold])
-        lines.append(f"Spike: {self.id} (detected {self.detected_at})")
+        lines.append((DUTCH["hold"] if dutch else HOLD_LINES)[self.crisis_hold])
+        lines.append(f"{spike}: {self.id} ({detected} {self.detected_at})")
         return "\n".join(lines)
 
     def hold_reason(self) -> str:
@@ -129,3 +163,5 @@ Step = Literal["new", "resume"]
 
 class SpikeList(BaseModel):
     items: list[Spike]
+    next_cursor: str | None = Field(default=None,
+                                    description="pass as ?cursor= for the next page; null on the last page")

@@ -6,7 +6,7 @@ dies in between leaves it there, and the first run after the claim ran out sends
 least once, and twice only when a Lambda dies between publishing and saving that it did."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -15,7 +15,7 @@ from chorus.core.errors import Conflict
 from chorus.core.observability import logger
 from chorus.core.roles import Principal
 from chorus.core.time import Clock
-from chorus.listening.schemas import MentionRecord, RoutingRules
+from chorus.listening.schemas import MentionRecord, RoutingRules, Texts
 from chorus.listening.spikes import rules as spikes
 from chorus.listening.spikes.schemas import Spike, Watch
 
@@ -32,6 +32,8 @@ class SpikeStore(Protocol):
     def record(self, spike: Spike) -> None: ...
     def between(self, since: datetime, until: datetime, now: datetime, limit: int,
                 newest_first: bool) -> list[Spike]: ...
+    def page(self, since: datetime, until: datetime, now: datetime, limit: int,
+             cursor: str | None) -> tuple[list[Spike], str | None]: ...
 
 
 class NegativeMentions(Protocol):
@@ -44,7 +46,11 @@ class CrisisHold(Protocol):
 
 
 class AlertSink(Protocol):
-    def send(self, subject: str, message: str, **attributes: str) -> None: ...
+    """The alerts topic: the message in `written_in`, and its translations for the other languages' subscribers
+    (chorus.listening.store.LocalizedAlerts)."""
+
+    def send(self, subject: str, message: str, *, written_in: str | None = None,
+             translations: Mapping[str, Texts] | None = None, **attributes: str) -> None: ...
 
 
 class SpikeService:
@@ -102,7 +108,8 @@ class SpikeService:
         if spike.crisis_hold == "switched_on" and self.crisis.active_hold() is None:
             self.crisis.hold(DETECTOR, spike.hold_reason())
         spike = spike.model_copy(update={"sms": self.sms_budget("pr", now, rules), "notified_at": timing.iso_utc(now)})
-        self.notifier.send(spike.subject(), spike.message(), **spike.attributes())
+        self.notifier.send(spike.subject(), spike.message(), written_in="en",
+                           translations={"nl": Texts(spike.subject("nl"), spike.message("nl"))}, **spike.attributes())
         self.store.record(spike)
         try:
             self.store.save_watch(spikes.sent(watch), now)
@@ -111,7 +118,7 @@ class SpikeService:
             logger.warning("spike claim lost while sending", extra={"spike": spike.id})
         logger.info("spike alert sent", extra={"spike": spike.id, "count": spike.count, "hold": spike.crisis_hold})
 
-    def recent(self, days: int, limit: int) -> list[Spike]:
-        """GET /spikes: spikes detected in the last `days`, newest first."""
+    def recent(self, days: int, limit: int, cursor: str | None = None) -> tuple[list[Spike], str | None]:
+        """GET /spikes: a page of the spikes detected in the last `days`, newest first, and where the next starts."""
         now = self.clock()
-        return self.store.between(now - timedelta(days=days), now + timedelta(seconds=1), now, limit, newest_first=True)
+        return self.store.page(now - timedelta(days=days), now + timedelta(seconds=1), now, limit, cursor)

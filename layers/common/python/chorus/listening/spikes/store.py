@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from chorus.aws.cursors import decode_cursor, encode_cursor
 from chorus.aws.state import StateItem, VersionedStateItem, save_versioned
 from chorus.core import time as timing
 from chorus.listening.spikes.schemas import Spike, Watch
@@ -52,6 +53,19 @@ class SpikeRepository:
         """Keep the spike for digests, reports and GET /spikes (the same spike again overwrites itself)."""
         StateItem(self.org, SPIKE_RECORD + spike.id, value=spike.model_dump(mode="json"), updated_at=spike.detected_at,
                   expires_at=spike.expires_at).save()
+
+    def page(self, since: datetime, until: datetime, now: datetime, limit: int,
+             cursor: str | None) -> tuple[list[Spike], str | None]:
+        """Spikes detected in [since, until), newest first, and where the next page starts (None at the end)."""
+        results = StateItem.query(
+            self.org,
+            StateItem.name.between(SPIKE_RECORD + timing.iso_utc(since), SPIKE_RECORD + timing.iso_utc(until)),
+            scan_index_forward=False, limit=limit, last_evaluated_key=decode_cursor(cursor).get("k"),
+        )
+        spikes = [Spike.model_validate(item.value) for item in results]
+        key = results.last_evaluated_key
+        return ([s for s in spikes if s.detected_at < timing.iso_utc(until) and s.expires_at > now.timestamp()],
+                encode_cursor({"k": key}) if key else None)
 
     def between(self, since: datetime, until: datetime, now: datetime, limit: int, newest_first: bool) -> list[Spike]:
         """Spikes detected in [since, until)."""
