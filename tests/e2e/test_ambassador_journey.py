@@ -207,7 +207,7 @@ def test_a_photo_goes_from_creator_to_publisher_and_every_step_is_counted(runnin
     creator.call("POST", f"/posts/{post['id']}/approve", expect=403)
     publisher.call("POST", "/pool", {"post_id": post["id"], "url": PAGE}, expect=403)  # nor offer
     editor.call("POST", "/pool", {"post_id": post["id"], "url": PAGE}, expect=409)  # not approved yet
-    assert editor.call("POST", f"/posts/{post['id']}/approve")["status"] == "approved"
+    assert editor.call("POST", f"/posts/{post['id']}/approve")["post"]["status"] == "approved"
     when = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
     scheduled = editor.call("POST", f"/posts/{post['id']}/schedule", {"publish_at": when.isoformat()})
     assert scheduled["post"]["status"] == "scheduled"
