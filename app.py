@@ -19,6 +19,7 @@ from chorus.listening.routes import routes as listening_routes
 from chorus.listening.sources.routes import routes as sources_routes
 from chorus.listening.spikes.routes import routes as spikes_routes
 from chorus.publishing.routes import routes as publishing_routes
+from chorus.reports.routes import routes as report_routes
 
 VERSION = "0.1.0"
 
@@ -44,5 +45,6 @@ def me(principal: Principal) -> Me:
 
 
 for routes in (own, calendar_routes, publishing_routes, listening_routes, inbox_routes, spikes_routes, sources_routes,
-               people_routes, privacy_routes, content_routes, pool_routes, engagement_routes, saved_reply_routes):
+               people_routes, privacy_routes, content_routes, pool_routes, engagement_routes, saved_reply_routes,
+               report_routes):
     api.include(routes)

@@ -335,14 +335,19 @@ def test_the_media_bucket_is_private_encrypted_tls_only_and_forgets_unsubmitted_
     (policy,) = resources(cfn, "AWS::S3::BucketPolicy").values()
     (deny,) = policy["Properties"]["PolicyDocument"]["Statement"]
     assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": False}}
-    # The API may write and read uploads and submitted content, delete only uploads, and nothing else in the bucket.
+    # The API may write and read uploads, submitted content and weekly reports, delete only uploads, and nothing else
+    # in the bucket.
     granted = {
         json.dumps(statement["Resource"], sort_keys=True): sorted(as_list(statement["Action"]))
         for statement in statements(cfn["Resources"]["ApiHandlerRole"]["Properties"])
         if any(str(a).startswith("s3:") for a in as_list(statement["Action"]))
     }
     assert sorted(granted.values()) == [["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
-                                        ["s3:GetObject", "s3:PutObject"], ["s3:ListBucket"]]
+                                        ["s3:GetObject", "s3:PutObject"], ["s3:GetObject", "s3:PutObject"],
+                                        ["s3:ListBucket"]]
+    assert sorted(resource for resource, actions in granted.items() if "s3:DeleteObject" not in actions
+                  and "s3:PutObject" in actions) == [
+        json.dumps({"Fn::Sub": f"${{{name}.Arn}}/{prefix}/*"}) for prefix in ("content", "reports")]
     assert all(name in resource for resource in granted)
 
 

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from chorus.local.mailbox import LocalMailbox, LocalOfferMailbox
     from chorus.publishing.metrics.service import PostMetricsService
     from chorus.publishing.service import PublishingService
+    from chorus.reports.service import WeeklyReports
 
 T = TypeVar("T")
 _BUILT: list[Any] = []  # every cache below, so that reset() forgets them all
@@ -280,6 +281,14 @@ def privacy() -> PrivacyService:
     from chorus.advocacy import wiring
 
     return wiring.privacy(settings(), ambassadors(), engagement_ledger(), content(), pool_personal_data(), utc_now)
+
+
+# ---------------------------------------------------------------------------------------------------- reports
+@service
+def weekly_reports() -> WeeklyReports:
+    from chorus.reports import wiring
+
+    return wiring.weekly_reports(settings(), crisis(), engagement_reports(), post_metrics(), utc_now)
 
 
 # ---------------------------------------------------------------------------------------------------- the API

@@ -214,7 +214,8 @@ def _authorize(post: Post, action_name: str, actor: Principal) -> Action:
         raise Forbidden(f"your role may not {action.name} this post")
     if post.status not in action.sources:
         raise Conflict(
-            f"cannot {action.name} a {post.status} post",
+            f"cannot {action.name} this post: it is {post.status}, and {action.name} is for "
+            f"{' or '.join(sorted(str(s) for s in action.sources))} posts",
             status=str(post.status),
             allowed_from=sorted(str(s) for s in action.sources),
         )

@@ -194,4 +194,5 @@ def _require(record: MentionRecord, target: str, verb: str) -> None:
     if target not in ALLOWED[record.status]:
         allowed = sorted(ALLOWED[record.status])
         hint = "; reopen it first (back to new, or assign it)" if record.status in ("resolved", "ignored") else ""
-        raise Conflict(f"cannot {verb} a {record.status} mention{hint}", status=record.status, allowed=allowed)
+        raise Conflict(f"cannot {verb} this mention: it is {record.status}{hint}", status=record.status,
+                       allowed=allowed)

@@ -291,6 +291,10 @@ def excerpt(text: str) -> str:
 
 
 Team = Literal["care", "care-lead", "marketing", "pr"]
+# Who can subscribe: the teams alerts are routed to, and `report`, who receive the weekly report by email only
+# (chorus.reports). `report` is no routing target: no rule, digest or escalation reaches it.
+SubscriberTeam = Literal["care", "care-lead", "marketing", "pr", "report"]
+REPORT_TEAM = "report"
 Severity = Literal["low", "medium", "high"]
 Intent = Literal["complaint", "question", "praise", "other"]
 TEAMS: tuple[str, ...] = ("care", "care-lead", "marketing", "pr")
@@ -371,7 +375,9 @@ class RoutingRules(BaseModel):
     model_config = ConfigDict(extra="forbid")
     rules: list[Rule] = Field(max_length=100)
     escalation: Escalation = Field(default_factory=Escalation)
-    sms_per_hour: int = Field(default=5, ge=0, le=100, description="at most this many SMS per subscription per hour")
+    sms_per_hour: int = Field(default=5, ge=0, le=100,
+                              description="at most this many alerts per team each clock hour carry SMS (the rest go "
+                                          "by email)")
     spike: SpikeRules = Field(default_factory=SpikeRules)
     digest: DigestRules = Field(default_factory=DigestRules)
 
@@ -413,7 +419,8 @@ EMAIL_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 class SubscriptionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=100, description="who this is, e.g. 'Care desk' or 'Anna (PR)'")
-    team: Team
+    team: SubscriberTeam = Field(description="the team whose alerts and digests this subscriber receives; `report`: "
+                                 "the weekly report only (email)")
     protocol: Literal["email", "sms"]
     endpoint: str = Field(min_length=3, max_length=254,
                           description="an email address, or a mobile number: 06 1234 5678, +31 6 1234 5678 or "
@@ -441,6 +448,8 @@ class SubscriptionIn(BaseModel):
     def _sms_is_for_high_severity(self) -> SubscriptionIn:
         if self.protocol == "sms" and self.min_severity not in (None, "high"):
             raise ValueError("SMS is only for high severity: leave min_severity out or set it to high")
+        if self.protocol == "sms" and self.team == REPORT_TEAM:
+            raise ValueError("the weekly report goes by email only: use protocol email for team report")
         return self
 
 
@@ -462,6 +471,8 @@ class Subscription(BaseModel):
         # reaches the subscribers of that language; a message in one language only (no `locale`) reaches everyone.
         # `exists: false` comes first: moto stops at a value that is absent, real SNS tries each.
         locale = [{"exists": False}, self.language]
+        if self.team == REPORT_TEAM:  # the weekly report (kind=report) and nothing else
+            return {"team": [self.team], "kind": ["report"], "locale": locale}
         if self.protocol == "sms":  # within the team's hourly SMS budget
             return {"team": [self.team], "severity": severities, "sms": ["yes"], "locale": locale}
         # Email also gets the team's digest, whatever the minimum severity: a digest carries `kind=digest` and no

@@ -27,13 +27,19 @@ DEMO_NAMES = {"master": "Marieke Jansen", "editor": "Eva de Boer", "creator": "C
               "publisher": "Priya Ramdin", "care": "Carla de Vries", "pr": "Piet Bakker", "viewer": "Vera Smit"}
 
 
-def create_role_users(region: str, user_pool_id: str) -> dict[str, dict[str, str]]:
-    """One Cognito user per role, with a fresh random password each run (kept only in the local state file)."""
+def demo_password() -> str:
+    """A fresh password for the demo users of one run; it meets the pool's policy (12+, lower, upper, digit)."""
+    return f"Chorus-{secrets.token_urlsafe(12)}-9a"
+
+
+def create_role_users(region: str, user_pool_id: str, password: str | None = None) -> dict[str, dict[str, str]]:
+    """One Cognito user per role, with `password` for all of them (the dashboard's demo sign-in), or a fresh random
+    password each (kept only in the local state file)."""
     cognito = boto3.client("cognito-idp", region_name=region)
     users = {}
     for role in ROLES:
         username = demo_username(role)
-        password = f"Chorus-{secrets.token_urlsafe(12)}-9a"
+        user_password = password or demo_password()
         cognito.admin_create_user(
             UserPoolId=user_pool_id,
             Username=username,
@@ -41,9 +47,10 @@ def create_role_users(region: str, user_pool_id: str) -> dict[str, dict[str, str
                             {"Name": "email_verified", "Value": "true"}, {"Name": "name", "Value": DEMO_NAMES[role]}],
             MessageAction="SUPPRESS",
         )
-        cognito.admin_set_user_password(UserPoolId=user_pool_id, Username=username, Password=password, Permanent=True)
+        cognito.admin_set_user_password(UserPoolId=user_pool_id, Username=username, Password=user_password,
+                                         Permanent=True)
         cognito.admin_add_user_to_group(UserPoolId=user_pool_id, Username=username, GroupName=role)
-        users[role] = {"username": username, "password": password}
+        users[role] = {"username": username, "password": user_password}
     return users
 
 
@@ -107,6 +114,7 @@ DEMO_SUBSCRIBERS = [
     {"name": "Woordvoerder (PR)", "team": "pr", "protocol": "email", "endpoint": "pr@example.org", "language": "en"},
     {"name": "PR dienst-telefoon", "team": "pr", "protocol": "sms", "endpoint": "06 1234 5678"},
     {"name": "Marketing", "team": "marketing", "protocol": "email", "endpoint": "marketing@example.org"},
+    {"name": "Weekoverleg (rapport)", "team": "report", "protocol": "email", "endpoint": "weekoverleg@example.org"},
 ]
 
 

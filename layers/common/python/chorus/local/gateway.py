@@ -18,6 +18,14 @@ class ApiGateway(LocalGateway):
         super().__init__(app_object, config)
         self._routes = RouteMatcher(list(app_object.routes))
 
+    def declares(self, path: str) -> bool:
+        """Whether the API has a route for this path (the dashboard's static files never shadow one)."""
+        try:
+            self._routes.match_route(path)
+        except ValueError:
+            return False
+        return True
+
     def handle_request(self, method: str, path: str, headers: dict[str, Any], body: bytes | None) -> dict[str, Any]:
         try:
             route = self._routes.match_route(path).route

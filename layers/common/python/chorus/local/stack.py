@@ -13,9 +13,12 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chorus.local.template import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from chorus.local.webapp import Dashboard
 
 REGION = "eu-west-1"
 DEFAULT_PORT = 8000
@@ -89,7 +92,14 @@ class LocalStack:
         os.environ["CHORUS_JWKS_URL"] = f"{endpoint}/{pool_id}/.well-known/jwks.json"
         os.environ["CHORUS_PUBLIC_API_URL"] = self.url  # acknowledge links in alert emails point here
         container.reset()
-        users = demo_data.create_role_users(REGION, pool_id)
+        password = self._demo_password()
+        try:
+            users = demo_data.create_role_users(REGION, pool_id, password)
+        except Exception as error:
+            if "InvalidPassword" not in type(error).__name__ + str(error):
+                raise
+            raise SystemExit("CHORUS_DEMO_PASSWORD does not meet the user pool's policy: at least 12 characters, "
+                             "with a lower-case letter, a capital and a digit") from None
         seeded = demo_data.seed(container.calendar()) if self.demo else {"channels": 0, "posts": 0}
         seeded["subscribers"] = demo_data.seed_listening(container.subscriptions())
         if self.demo:
@@ -101,7 +111,14 @@ class LocalStack:
             seeded["saved_replies"] = demo_data.seed_saved_replies(container.saved_replies())
             seeded["ambassadors"] = demo_data.seed_ambassadors(self.url)["people"]
 
-        server = self._api_server()
+        from chorus.local.webapp import Dashboard, dashboard_config
+
+        # The API is on the page's own origin ("" in config.json); the browser calls moto's Cognito directly (moto's
+        # server answers CORS preflights), as it calls cognito-idp.<region>.amazonaws.com on AWS. Media thumbnails are
+        # presigned GETs of moto's S3 on the same endpoint: the page's img-src allows it.
+        dashboard = Dashboard(dashboard_config("", REGION, pool_id, os.environ["CHORUS_USER_POOL_CLIENT_ID"],
+                                               f"{endpoint}/"), media_origins=[endpoint])
+        server = self._api_server(dashboard)
         threading.Thread(target=server.server.serve_forever, name="chorus-api", daemon=True).start()
         self._parts.append(server)
         jobs = jobs_from_template(provisioned.template)
@@ -120,6 +137,8 @@ class LocalStack:
             "user_pool_id": pool_id,
             "client_id": os.environ["CHORUS_USER_POOL_CLIENT_ID"],
             "users": users,
+            "dashboard": f"{self.url}/",
+            "demo_password": password,
             "pid": os.getpid(),
             "schedules": [job.name for job in jobs],
             "queue_consumers": [consumer.name for consumer in consumers],
@@ -132,11 +151,19 @@ class LocalStack:
             json.dump(state, handle, indent=2)
         return state
 
-    def _api_server(self) -> Any:
+    @staticmethod
+    def _demo_password() -> str:
+        """One password for every demo user: CHORUS_DEMO_PASSWORD, or a fresh one each run (on the start banner)."""
+        from chorus.local.demo import demo_password
+
+        return os.environ.get("CHORUS_DEMO_PASSWORD") or demo_password()
+
+    def _api_server(self, dashboard: Dashboard) -> Any:
         from chalice.config import Config
         from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice, LocalDevServer
 
         from chorus.local.gateway import ApiGateway
+        from chorus.local.webapp import is_dashboard_path
 
         if str(PROJECT_ROOT) not in sys.path:
             sys.path.insert(0, str(PROJECT_ROOT))
@@ -147,11 +174,26 @@ class LocalStack:
             do_TRACE = do_CONNECT = ChaliceRequestHandler._generic_handle
 
             def __init__(self, request: Any, client_address: Any, server: Any, app_object: Any, config: Any) -> None:
-                self.local_gateway = ApiGateway(app_object, config)  # chalice's own LocalGateway, with our answers
+                self.api_gateway = ApiGateway(app_object, config)  # chalice's own LocalGateway, with our answers
+                self.local_gateway = self.api_gateway
                 BaseHTTPRequestHandler.__init__(self, request, client_address, server)
 
             def log_message(self, format: str, *args: Any) -> None:  # the app logs one JSON line per request
                 pass
+
+            def do_GET(self) -> None:  # the dashboard's files on the API's port, never shadowing an API route
+                path = self.path.split("?", 1)[0]
+                if not is_dashboard_path(path) or self.api_gateway.declares(path):
+                    self._generic_handle()
+                    return
+                answer = dashboard.answer(self.command, path)
+                self.send_response(answer.status)
+                for name, value in answer.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(answer.body)
+
+            do_HEAD = do_GET
 
         app_obj = app_module.app
         if not isinstance(app_obj, LocalChalice):  # thread-local current_request, as `chalice local` does
@@ -194,6 +236,8 @@ def run(demo: bool = True) -> int:
         print(f"Get a token:  .venv/bin/chorus token editor     (roles: {', '.join(state['users'])})", flush=True)
         print(f"Try:          curl -H \"Authorization: Bearer $(.venv/bin/chorus token editor)\" {stack.url}/posts",
               flush=True)
+        print(f"Dashboard:    {state['dashboard']}   sign in as demo-<role> (e.g. demo-editor) with password "
+              f"{state['demo_password']}", flush=True)
         print(f"Chorus ready at {stack.url} (started in {seconds:.1f} s; Ctrl-C stops)", flush=True)
         stop.wait()
         print("Stopping Chorus...", flush=True)
