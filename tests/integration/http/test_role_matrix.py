@@ -120,6 +120,12 @@ ALLOWED: dict[tuple[str, str], frozenset[str]] = {
     ("/reports/engagement/leaderboard", "GET"): EVERYONE,
     ("/reports/engagement/settings", "GET"): EDITORS,
     ("/reports/engagement/settings", "PUT"): MASTERS,
+    # the weekly report and the mentions export quote customers' mentions: the team that works with them, not the
+    # programme's creators and publishers; only a master builds a report on demand
+    ("/reports/weekly", "GET"): LISTENERS,
+    ("/reports/weekly/{page}", "GET"): LISTENERS,
+    ("/reports/weekly/build", "POST"): MASTERS,
+    ("/reports/mentions/export", "GET"): LISTENERS,
     # creator content: authors submit and read their own (a creator never another's: tests/integration/test_content.py),
     # editors work the queue and decide
     ("/content/uploads", "POST"): AUTHORS,
