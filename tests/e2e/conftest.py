@@ -52,7 +52,9 @@ class Running:
         return requests.request(method, self.url + path, json=body, headers=headers, timeout=10)
 
 
-@pytest.fixture(scope="session")
+# One stack for every end-to-end test, stopped when they are done: a running stack works every minute (its scheduler,
+# pollers and demo feed), which would otherwise take CPU from the rest of the suite until the session ends.
+@pytest.fixture(scope="package")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     port = _free_port()
     state_dir = tmp_path_factory.mktemp("state")
