@@ -23,12 +23,9 @@ The media bucket (MediaBucket in infra/template.yaml): creators' photos and vide
   show media to editors .... presigned GET (no S3 call)"""
 from __future__ import annotations
 
-import functools
 from datetime import datetime, timedelta
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 from pynamodb.attributes import JSONAttribute, ListAttribute, UnicodeAttribute, VersionAttribute
 from pynamodb.exceptions import PutError, TransactWriteError
@@ -38,6 +35,7 @@ from chorus.advocacy.content.rules import SIGNATURE_BYTES
 from chorus.advocacy.content.schemas import PrecheckLists, StoredObject, Submission, Upload
 from chorus.advocacy.store import AdvocacyItem, Gsi1, Gsi2
 from chorus.aws.cursors import decode_cursor, encode_cursor
+from chorus.aws.media import MISSING, MediaLibrary
 from chorus.aws.tables import cancellation_reasons, is_condition_failure, table, transaction_connection
 from chorus.calendar.schemas import Post
 from chorus.calendar.store import PostItem
@@ -234,18 +232,8 @@ def _next(key: dict[str, Any] | None) -> str | None:
     return encode_cursor({"k": key}) if key else None
 
 
-MISSING = {"404", "NoSuchKey", "NotFound"}
-
-
-class MediaBucket:
-    def __init__(self, bucket: str, region: str) -> None:
-        self.bucket = bucket
-        self.region = region
-
-    @functools.cached_property
-    def client(self) -> Any:
-        # Signature v4 everywhere: presigned POSTs and GETs in every region, and on the embedded AWS alike.
-        return boto3.client("s3", region_name=self.region, config=Config(signature_version="s3v4"))
+class MediaBucket(MediaLibrary):
+    """The media library as creators' uploads use it: presigned upload forms, a first look at a file, copies."""
 
     def upload_form(self, key: str, content_type: str, max_size: int, expires_in: int) -> tuple[str, dict[str, str]]:
         """The URL and form fields of a browser POST that can store exactly this key, type and size range."""
@@ -280,5 +268,4 @@ class MediaBucket:
         self.client.delete_object(Bucket=self.bucket, Key=key)
 
     def download_url(self, key: str, expires_in: int) -> str:
-        return self.client.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": key},
-                                                  ExpiresIn=expires_in)
+        return self.link(key, expires_in)
